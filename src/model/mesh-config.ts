@@ -1,0 +1,52 @@
+import { load } from 'js-yaml';
+import { DEFAULT_MESH_CONFIG, type MeshConfig } from './types.js';
+
+/**
+ * Reads the fields meshmedic needs from a MeshConfig document (the `mesh` key of ConfigMap istio, or a
+ * --mesh-config file). Absent fields keep Istio's defaults. Throws with the field name on a wrong type.
+ */
+export function parseMeshConfig(text: string, origin: string): MeshConfig {
+  const raw = load(text);
+  if (raw === null || raw === undefined) return { ...DEFAULT_MESH_CONFIG };
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new Error(`${origin}: mesh config is not a mapping`);
+  return meshConfigFrom(raw as Record<string, unknown>, origin);
+}
+
+export function meshConfigFrom(raw: Record<string, unknown>, origin: string): MeshConfig {
+  const cfg: MeshConfig = { ...DEFAULT_MESH_CONFIG, proxyMetadata: {} };
+  const auto = raw['enableAutoMtls'];
+  if (auto !== undefined) {
+    if (typeof auto !== 'boolean') throw new Error(`${origin}: field enableAutoMtls must be a boolean (got ${JSON.stringify(auto)})`);
+    cfg.enableAutoMtls = auto;
+  }
+  const root = raw['rootNamespace'];
+  if (root !== undefined) {
+    if (typeof root !== 'string') throw new Error(`${origin}: field rootNamespace must be a string`);
+    cfg.rootNamespace = root;
+  }
+  const td = raw['trustDomain'];
+  if (typeof td === 'string') cfg.trustDomain = td;
+  const otp = raw['outboundTrafficPolicy'];
+  if (otp !== undefined) {
+    const mode = (otp as Record<string, unknown> | null)?.['mode'];
+    if (mode !== undefined && mode !== 'ALLOW_ANY' && mode !== 'REGISTRY_ONLY') {
+      throw new Error(`${origin}: field outboundTrafficPolicy.mode must be ALLOW_ANY or REGISTRY_ONLY (got ${JSON.stringify(mode)})`);
+    }
+    if (mode) cfg.outboundTrafficPolicy = mode;
+  }
+  const dc = raw['defaultConfig'];
+  const pm = dc && typeof dc === 'object' ? (dc as Record<string, unknown>)['proxyMetadata'] : undefined;
+  if (pm && typeof pm === 'object') {
+    for (const [k, v] of Object.entries(pm)) cfg.proxyMetadata[k] = String(v);
+  }
+  return cfg;
+}
+
+/** Sidecars resolve ServiceEntry hosts to auto-allocated addresses only with DNS capture on. */
+export function dnsAutoAllocationOn(cfg: MeshConfig): boolean {
+  return cfg.proxyMetadata['ISTIO_META_DNS_CAPTURE'] === 'true' && cfg.proxyMetadata['ISTIO_META_DNS_AUTO_ALLOCATE'] === 'true';
+}
+
+export function dnsCaptureOn(cfg: MeshConfig): boolean {
+  return cfg.proxyMetadata['ISTIO_META_DNS_CAPTURE'] === 'true';
+}

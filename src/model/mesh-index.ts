@@ -1,0 +1,303 @@
+import type { LoadedObject } from './decode.js';
+import { hostsMatch, isVisibleFrom, isWildcard, resolveHost, serviceFqdn } from './hosts.js';
+import { objectKey } from './kinds.js';
+import { meshConfigFrom, parseMeshConfig } from './mesh-config.js';
+import type {
+  DestinationRule,
+  Gateway,
+  KubeObject,
+  MeshConfig,
+  PeerAuthentication,
+  Service,
+  ServiceEntry,
+  Sidecar,
+  SourceLocation,
+  VirtualService,
+} from './types.js';
+import { DEFAULT_MESH_CONFIG } from './types.js';
+
+/** A multimap whose values can be removed by object key (for per-object updates). */
+class KeyedMultiMap<V extends KubeObject> {
+  private readonly map = new Map<string, Map<string, V>>();
+  add(k: string, v: V): void {
+    let inner = this.map.get(k);
+    if (!inner) this.map.set(k, (inner = new Map()));
+    inner.set(objectKey(v), v);
+  }
+  remove(k: string, v: KubeObject): void {
+    const inner = this.map.get(k);
+    if (!inner) return;
+    inner.delete(objectKey(v));
+    if (inner.size === 0) this.map.delete(k);
+  }
+  get(k: string): V[] {
+    const inner = this.map.get(k);
+    return inner ? [...inner.values()] : [];
+  }
+  keys(): IterableIterator<string> {
+    return this.map.keys();
+  }
+}
+
+export interface IndexOptions {
+  /** Overrides the mesh config from ConfigMap istio (e.g. --mesh-config). */
+  meshConfig?: MeshConfig;
+  domain?: string;
+}
+
+/**
+ * The indexed snapshot of a mesh. Built once from a list of objects and kept current with upsert/remove,
+ * so rules look things up (host -> services, entries, rules; port -> entries without addresses) instead
+ * of scanning every object.
+ */
+export class MeshIndex {
+  readonly domain: string;
+  private readonly explicitMeshConfig: MeshConfig | undefined;
+  private configMapMeshConfig: MeshConfig | undefined;
+  meshConfigError: string | undefined;
+
+  private readonly objects = new Map<string, LoadedObject>();
+  private readonly byKind = new Map<string, Map<string, KubeObject>>();
+  private readonly servicesByHost = new Map<string, Service>();
+  private readonly entriesByHost = new KeyedMultiMap<ServiceEntry>();
+  private readonly wildcardEntries = new Map<string, ServiceEntry>();
+  private readonly rulesByHost = new KeyedMultiMap<DestinationRule>();
+  private readonly routesByDestination = new KeyedMultiMap<VirtualService>();
+  private readonly byNamespace = new KeyedMultiMap<KubeObject>();
+  private readonly portlessEntriesByPort = new KeyedMultiMap<ServiceEntry>();
+
+  constructor(objects: LoadedObject[] = [], options: IndexOptions = {}) {
+    this.domain = options.domain ?? 'cluster.local';
+    this.explicitMeshConfig = options.meshConfig;
+    for (const o of objects) this.upsert(o);
+  }
+
+  get meshConfig(): MeshConfig {
+    return this.explicitMeshConfig ?? this.configMapMeshConfig ?? DEFAULT_MESH_CONFIG;
+  }
+
+  get size(): number {
+    return this.objects.size;
+  }
+
+  /** Adds or replaces one object, updating every lookup it takes part in. */
+  upsert(loaded: LoadedObject): void {
+    const key = objectKey(loaded.object);
+    const previous = this.objects.get(key);
+    if (previous) this.unindex(previous.object);
+    this.objects.set(key, loaded);
+    this.index(loaded.object);
+  }
+
+  remove(key: string): LoadedObject | undefined {
+    const previous = this.objects.get(key);
+    if (!previous) return undefined;
+    this.unindex(previous.object);
+    this.objects.delete(key);
+    return previous;
+  }
+
+  get(key: string): LoadedObject | undefined {
+    return this.objects.get(key);
+  }
+
+  sourceOf(o: KubeObject): SourceLocation | undefined {
+    return this.objects.get(objectKey(o))?.source;
+  }
+
+  all(): LoadedObject[] {
+    return [...this.objects.values()];
+  }
+
+  ofKind<T extends KubeObject>(kind: string): T[] {
+    const m = this.byKind.get(kind);
+    return m ? ([...m.values()] as T[]) : [];
+  }
+
+  inNamespace<T extends KubeObject>(kind: string, namespace: string): T[] {
+    return this.byNamespace.get(`${kind}/${namespace}`) as T[];
+  }
+
+  /** The Kubernetes Service behind an FQDN (name.ns.svc.cluster.local), if any. */
+  serviceForHost(host: string): Service | undefined {
+    return this.servicesByHost.get(host);
+  }
+
+  /** ServiceEntries declaring a host equal to, or a wildcard covering, `host`. */
+  entriesForHost(host: string): ServiceEntry[] {
+    const exact = this.entriesByHost.get(host);
+    if (this.wildcardEntries.size === 0 && !isWildcard(host)) return exact;
+    const out = new Set(exact);
+    for (const se of this.wildcardEntries.values()) {
+      if (se.spec?.hosts.some((h) => isWildcard(h) && hostsMatch(h, host))) out.add(se);
+    }
+    if (isWildcard(host)) {
+      for (const h of this.entriesByHost.keys()) if (hostsMatch(host, h)) for (const se of this.entriesByHost.get(h)) out.add(se);
+    }
+    return [...out];
+  }
+
+  /** Entries without addresses that declare `port`: each of them makes a 0.0.0.0:port listener. */
+  portlessEntriesOnPort(port: number): ServiceEntry[] {
+    return this.portlessEntriesByPort.get(String(port));
+  }
+
+  /** DestinationRules whose (resolved) host is exactly `host`. */
+  destinationRulesForExactHost(host: string): DestinationRule[] {
+    return this.rulesByHost.get(host);
+  }
+
+  /** VirtualServices with a route to the (resolved) destination host. */
+  virtualServicesRoutingTo(host: string): VirtualService[] {
+    return this.routesByDestination.get(host);
+  }
+
+  /** Every DR host key (resolved), for wildcard matching. */
+  destinationRuleHosts(): string[] {
+    return [...this.rulesByHost.keys()];
+  }
+
+  /**
+   * The DestinationRules a proxy in `clientNamespace` uses for `host`, with Istio's lookup: the client's
+   * namespace first, then the service's namespace (when exported), then the root namespace; the first level
+   * with a match wins and levels never merge. Within a level, exact host matches beat wildcards.
+   * (DRs with a workloadSelector are included at the client-namespace level.)
+   */
+  destinationRulesFor(host: string, clientNamespace: string, serviceNamespace?: string): DestinationRule[] {
+    const candidates = this.destinationRulesMatching(host);
+    const levels = [clientNamespace, serviceNamespace, this.meshConfig.rootNamespace].filter((n): n is string => !!n);
+    for (const ns of levels) {
+      const atLevel = candidates.filter((dr) => {
+        const drNs = dr.metadata.namespace ?? '';
+        if (drNs !== ns) return false;
+        if (ns === clientNamespace) return true;
+        if (dr.spec?.workloadSelector) return false;
+        return isVisibleFrom(dr.spec?.exportTo, drNs, clientNamespace);
+      });
+      if (atLevel.length > 0) {
+        const exact = atLevel.filter((dr) => this.drHost(dr) === host);
+        return exact.length > 0 ? exact : mostSpecificWildcard(atLevel, (dr) => this.drHost(dr));
+      }
+    }
+    return [];
+  }
+
+  destinationRulesMatching(host: string): DestinationRule[] {
+    const exact = this.rulesByHost.get(host);
+    const out = [...exact];
+    for (const h of this.rulesByHost.keys()) {
+      if (h !== host && (isWildcard(h) || isWildcard(host)) && hostsMatch(h, host)) out.push(...this.rulesByHost.get(h));
+    }
+    return out;
+  }
+
+  drHost(dr: DestinationRule): string {
+    return resolveHost(dr.spec?.host ?? '', dr.metadata.namespace, this.domain);
+  }
+
+  gateway(namespace: string, name: string): Gateway | undefined {
+    return this.byKind.get('Gateway')?.get(`Gateway/${namespace}/${name}`) as Gateway | undefined;
+  }
+
+  peerAuthentications(namespace: string): PeerAuthentication[] {
+    return this.inNamespace<PeerAuthentication>('PeerAuthentication', namespace);
+  }
+
+  sidecars(namespace: string): Sidecar[] {
+    return this.inNamespace<Sidecar>('Sidecar', namespace);
+  }
+
+  private index(o: KubeObject): void {
+    const key = objectKey(o);
+    let kindMap = this.byKind.get(o.kind);
+    if (!kindMap) this.byKind.set(o.kind, (kindMap = new Map()));
+    kindMap.set(key, o);
+    const ns = o.metadata.namespace ?? '';
+    this.byNamespace.add(`${o.kind}/${ns}`, o);
+    this.forEachHostKey(o, {
+      service: (h) => this.servicesByHost.set(h, o as Service),
+      entry: (h) => this.entriesByHost.add(h, o as ServiceEntry),
+      wildcardEntry: () => this.wildcardEntries.set(key, o as ServiceEntry),
+      portless: (p) => this.portlessEntriesByPort.add(p, o as ServiceEntry),
+      rule: (h) => this.rulesByHost.add(h, o as DestinationRule),
+      route: (h) => this.routesByDestination.add(h, o as VirtualService),
+      meshConfig: (c) => (this.configMapMeshConfig = c),
+    });
+  }
+
+  private unindex(o: KubeObject): void {
+    const key = objectKey(o);
+    this.byKind.get(o.kind)?.delete(key);
+    this.byNamespace.remove(`${o.kind}/${o.metadata.namespace ?? ''}`, o);
+    this.forEachHostKey(o, {
+      service: (h) => {
+        if (this.servicesByHost.get(h) && objectKey(this.servicesByHost.get(h) as Service) === key) this.servicesByHost.delete(h);
+      },
+      entry: (h) => this.entriesByHost.remove(h, o),
+      wildcardEntry: () => this.wildcardEntries.delete(key),
+      portless: (p) => this.portlessEntriesByPort.remove(p, o),
+      rule: (h) => this.rulesByHost.remove(h, o),
+      route: (h) => this.routesByDestination.remove(h, o),
+      meshConfig: () => (this.configMapMeshConfig = undefined),
+    });
+  }
+
+  private forEachHostKey(
+    o: KubeObject,
+    on: {
+      service: (h: string) => void;
+      entry: (h: string) => void;
+      wildcardEntry: () => void;
+      portless: (port: string) => void;
+      rule: (h: string) => void;
+      route: (h: string) => void;
+      meshConfig: (c: MeshConfig | undefined) => void;
+    },
+  ): void {
+    const ns = o.metadata.namespace ?? '';
+    switch (o.kind) {
+      case 'Service':
+        on.service(serviceFqdn(o.metadata.name, ns, this.domain));
+        break;
+      case 'ServiceEntry': {
+        const se = o as ServiceEntry;
+        for (const h of se.spec?.hosts ?? []) {
+          const r = resolveHost(h, ns, this.domain);
+          if (isWildcard(r)) on.wildcardEntry();
+          else on.entry(r);
+        }
+        if (!se.spec?.addresses?.length) for (const p of se.spec?.ports ?? []) on.portless(String(p.number));
+        break;
+      }
+      case 'DestinationRule':
+        on.rule(this.drHost(o as DestinationRule));
+        break;
+      case 'VirtualService': {
+        const vs = o as VirtualService;
+        const hosts = new Set<string>();
+        for (const r of [...(vs.spec?.http ?? []), ...(vs.spec?.tcp ?? []), ...(vs.spec?.tls ?? [])]) {
+          for (const d of r.route ?? []) hosts.add(resolveHost(d.destination.host, ns, this.domain));
+        }
+        for (const h of hosts) on.route(h);
+        break;
+      }
+      case 'ConfigMap':
+        if (o.metadata.name === 'istio' && ns === (this.explicitMeshConfig?.rootNamespace ?? 'istio-system')) {
+          const data = (o as KubeObject & { data?: Record<string, string> }).data;
+          try {
+            on.meshConfig(data?.['mesh'] !== undefined ? parseMeshConfig(data['mesh'], `ConfigMap ${ns}/istio data.mesh`) : meshConfigFrom({}, ''));
+            this.meshConfigError = undefined;
+          } catch (err) {
+            this.meshConfigError = (err as Error).message;
+            on.meshConfig(undefined);
+          }
+        }
+        break;
+    }
+  }
+}
+
+function mostSpecificWildcard<T>(items: T[], hostOf: (t: T) => string): T[] {
+  const longest = Math.max(...items.map((i) => hostOf(i).length));
+  return items.filter((i) => hostOf(i).length === longest);
+}

@@ -1,0 +1,167 @@
+/**
+ * JSON Schemas (checked with ajv) for the fields meshmedic reads. They mirror the types and enums of
+ * Istio's CRD schemas for those fields; unknown fields are allowed, as the API server would keep them.
+ */
+import type { KnownKind } from './kinds.js';
+
+type Schema = Record<string, unknown>;
+
+const str: Schema = { type: 'string' };
+const int: Schema = { type: 'integer' };
+const strList: Schema = { type: 'array', items: str };
+const labels: Schema = { type: 'object', additionalProperties: str };
+const duration: Schema = { type: 'string', pattern: '^([0-9]+(\\.[0-9]+)?(h|m|s|ms|us|µs|ns))+$' };
+const obj = (properties: Record<string, Schema>, required: string[] = []): Schema => ({
+  type: 'object',
+  properties,
+  required,
+});
+const list = (items: Schema): Schema => ({ type: 'array', items });
+
+const tls = obj({
+  mode: { enum: ['DISABLE', 'SIMPLE', 'MUTUAL', 'ISTIO_MUTUAL'] },
+  sni: str,
+  subjectAltNames: strList,
+  credentialName: str,
+  clientCertificate: str,
+  privateKey: str,
+  caCertificates: str,
+});
+const outlier = obj({
+  consecutiveErrors: int,
+  consecutive5xxErrors: { type: ['integer', 'null'] },
+  consecutiveGatewayErrors: { type: ['integer', 'null'] },
+  maxEjectionPercent: int,
+  interval: duration,
+  baseEjectionTime: duration,
+});
+const connectionPool = obj({ tcp: { type: 'object' }, http: obj({ idleTimeout: duration }) });
+const portPolicy = obj({
+  port: obj({ number: int }),
+  tls,
+  outlierDetection: outlier,
+  connectionPool,
+  loadBalancer: { type: 'object' },
+});
+const trafficPolicy = obj({
+  tls,
+  outlierDetection: outlier,
+  connectionPool,
+  loadBalancer: { type: 'object' },
+  portLevelSettings: list(portPolicy),
+});
+const destination = obj({ host: str, subset: str, port: obj({ number: int }) }, ['host']);
+const routes = list(obj({ destination, weight: int }, ['destination']));
+
+const specs: Partial<Record<KnownKind, Schema>> = {
+  DestinationRule: obj(
+    {
+      host: str,
+      trafficPolicy,
+      subsets: list(obj({ name: str, labels, trafficPolicy }, ['name'])),
+      exportTo: strList,
+      workloadSelector: obj({ matchLabels: labels }),
+    },
+    ['host'],
+  ),
+  VirtualService: obj({
+    hosts: strList,
+    gateways: strList,
+    exportTo: strList,
+    http: list(
+      obj({
+        name: str,
+        route: routes,
+        timeout: duration,
+        retries: obj({ attempts: int, perTryTimeout: duration, retryOn: str }),
+        rewrite: obj({ authority: str, uri: str }),
+      }),
+    ),
+    tcp: list(obj({ route: routes })),
+    tls: list(obj({ route: routes })),
+  }),
+  ServiceEntry: obj(
+    {
+      hosts: { type: 'array', items: str, minItems: 1 },
+      addresses: strList,
+      ports: list(obj({ number: int, protocol: str, name: str, targetPort: int }, ['number'])),
+      location: { enum: ['MESH_EXTERNAL', 'MESH_INTERNAL'] },
+      resolution: { enum: ['NONE', 'STATIC', 'DNS', 'DNS_ROUND_ROBIN'] },
+      endpoints: list(obj({ address: str, ports: { type: 'object', additionalProperties: int }, labels })),
+      exportTo: strList,
+    },
+    ['hosts'],
+  ),
+  Gateway: obj({
+    selector: labels,
+    servers: list(obj({ port: obj({ number: int, protocol: str, name: str }), hosts: strList })),
+  }),
+  Sidecar: obj({
+    workloadSelector: obj({ labels }),
+    egress: list(obj({ hosts: strList, port: obj({ number: int, protocol: str, name: str }) }, ['hosts'])),
+    outboundTrafficPolicy: obj({ mode: { enum: ['ALLOW_ANY', 'REGISTRY_ONLY'] } }),
+  }),
+  PeerAuthentication: obj({
+    selector: obj({ matchLabels: labels }),
+    mtls: obj({ mode: { enum: ['UNSET', 'DISABLE', 'PERMISSIVE', 'STRICT'] } }),
+    portLevelMtls: {
+      type: 'object',
+      additionalProperties: obj({ mode: { enum: ['UNSET', 'DISABLE', 'PERMISSIVE', 'STRICT'] } }),
+    },
+  }),
+  Service: obj({
+    type: str,
+    clusterIP: str,
+    clusterIPs: strList,
+    selector: labels,
+    externalName: str,
+    ports: list(obj({ name: str, port: int, targetPort: { type: ['integer', 'string'] }, protocol: str, appProtocol: str }, ['port'])),
+  }),
+  MeshHealthPolicy: obj({
+    mode: { enum: ['Observe', 'Propose', 'Enforce'] },
+    rules: list(
+      obj(
+        {
+          id: { type: 'string', pattern: '^MM[0-9]{3}$' },
+          enabled: { type: 'boolean' },
+          mode: { enum: ['Observe', 'Propose', 'Enforce'] },
+          parameters: obj({
+            minRouteTimeout: duration,
+            defaultRouteTimeout: duration,
+            keepAliveIdleTimeout: duration,
+            maxEjectionPercent: int,
+          }),
+        },
+        ['id'],
+      ),
+    ),
+  }),
+};
+
+const metadata = obj(
+  {
+    name: { type: 'string', minLength: 1 },
+    namespace: str,
+    labels,
+    annotations: labels,
+  },
+  ['name'],
+);
+
+/** The schema of a whole object of the given kind. */
+export function objectSchema(kind: KnownKind): Schema {
+  const spec = specs[kind];
+  return obj(
+    {
+      apiVersion: str,
+      kind: str,
+      metadata,
+      ...(spec ? { spec } : {}),
+      ...(kind === 'ServiceEntry'
+        ? { status: obj({ addresses: list(obj({ value: str, host: str })) }) }
+        : {}),
+      ...(kind === 'ConfigMap' ? { data: labels } : {}),
+    },
+    ['apiVersion', 'kind', 'metadata'],
+  );
+}
