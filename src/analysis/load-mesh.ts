@@ -1,0 +1,47 @@
+import { readFile } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { readInputs } from '../input/read-inputs.js';
+import { decodeDocuments, type LoadedObject } from '../model/decode.js';
+import type { InputDiagnostic } from '../model/diagnostics.js';
+import { parseMeshConfig } from '../model/mesh-config.js';
+import { MeshIndex } from '../model/mesh-index.js';
+import type { KubeObject } from '../model/types.js';
+
+export interface LoadedMesh {
+  index: MeshIndex;
+  /** Everything read, in input order: analyzed objects and pass-through kinds (for --fix output). */
+  inputs: LoadedObject[];
+  policy: KubeObject | undefined;
+  diagnostics: InputDiagnostic[];
+  filesRead: number;
+}
+
+export interface LoadOptions {
+  meshConfigFile?: string;
+  policyFile?: string;
+  stdin?: Readable;
+}
+
+/** Reads manifests (I/O) and builds the indexed snapshot. */
+export async function loadMesh(paths: string[], options: LoadOptions = {}): Promise<LoadedMesh> {
+  const read = await readInputs(paths, options.stdin);
+  const decoded = decodeDocuments(read.documents);
+  const diagnostics = [...read.diagnostics, ...decoded.diagnostics];
+  const meshConfig = options.meshConfigFile ? parseMeshConfig(await readFile(options.meshConfigFile, 'utf8'), options.meshConfigFile) : undefined;
+  const objects = decoded.objects.filter((o) => o.object.kind !== 'MeshHealthPolicy');
+  let policy = decoded.objects.find((o) => o.object.kind === 'MeshHealthPolicy')?.object;
+  if (options.policyFile) {
+    const p = await readInputs([options.policyFile]);
+    const d = decodeDocuments(p.documents);
+    diagnostics.push(...p.diagnostics, ...d.diagnostics);
+    policy = d.objects.find((o) => o.object.kind === 'MeshHealthPolicy')?.object;
+    if (!policy && d.diagnostics.length === 0) diagnostics.push({ severity: 'error', file: options.policyFile, message: 'no MeshHealthPolicy in this file' });
+  }
+  const index = new MeshIndex(objects, meshConfig ? { meshConfig } : {});
+  if (index.meshConfigError) diagnostics.push({ severity: 'error', file: 'ConfigMap istio', message: `${index.meshConfigError}; Istio defaults used` });
+  const inputOrder = new Map(read.documents.map((d, i) => [`${d.file}:${d.line}`, i]));
+  const inputs = [...decoded.objects, ...decoded.passthrough].sort(
+    (a, b) => (inputOrder.get(`${a.source.file}:${a.source.line}`) ?? 0) - (inputOrder.get(`${b.source.file}:${b.source.line}`) ?? 0),
+  );
+  return { index, inputs, policy, diagnostics, filesRead: read.filesRead };
+}

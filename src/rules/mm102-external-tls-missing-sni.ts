@@ -1,0 +1,139 @@
+import { pointer } from '../fix/json-pointer.js';
+import { nameFromHost, resolveHost } from '../model/hosts.js';
+import { describeRef, refOf } from '../model/kinds.js';
+import type { ClientTlsSettings, DestinationRule, KubeObject, ServiceEntry, VirtualService } from '../model/types.js';
+import { entryPort, externalEntryFor, isTlsProtocol } from './external-tls.js';
+import { atLeast, type Finding, type PatchOperation, type Rule, type RuleContext } from './types.js';
+
+interface Problem {
+  kind: 'no-dr' | 'plaintext' | 'istio-mtls' | 'wrong-sni' | 'sni-from-original-host';
+  symptom: string;
+  text: string;
+}
+
+/** The namespace whose DestinationRules apply to the proxy running this route (gateway or sidecar). */
+function clientNamespace(vs: VirtualService, ctx: RuleContext): string {
+  const vsNs = vs.metadata.namespace ?? '';
+  for (const g of vs.spec?.gateways ?? []) {
+    if (g === 'mesh') continue;
+    const [ns, name] = g.includes('/') ? (g.split('/', 2) as [string, string]) : [vsNs, g];
+    if (ctx.index.gateway(ns, name)) return ns;
+  }
+  return vsNs;
+}
+
+function judge(tls: ClientTlsSettings | undefined, dr: DestinationRule | undefined, host: string, otherHosts: string[], ctx: RuleContext): Problem | undefined {
+  if (!dr) return { kind: 'no-dr', symptom: '503 UC', text: `no DestinationRule originates TLS, so Envoy sends plaintext HTTP to the TLS port` };
+  const mode = tls?.mode;
+  if (!mode || mode === 'DISABLE') return { kind: 'plaintext', symptom: '503 UC', text: `${describeRef(refOf(dr))} sets no client TLS for it, so Envoy sends plaintext HTTP to the TLS port` };
+  if (mode === 'ISTIO_MUTUAL') return { kind: 'istio-mtls', symptom: '503 UF', text: `${describeRef(refOf(dr))} sends Istio mTLS, which an external server cannot accept` };
+  if (tls.sni !== undefined && tls.sni !== host) {
+    return { kind: 'wrong-sni', symptom: '503 UF,URX', text: `${describeRef(refOf(dr))} sends sni ${tls.sni}; the server's certificate is for ${host} (CERTIFICATE_VERIFY_FAILED or handshake failure)` };
+  }
+  if (tls.sni === undefined && otherHosts.length > 0) {
+    const auto = atLeast(ctx.istioVersion, 1, 21);
+    return {
+      kind: 'sni-from-original-host',
+      symptom: auto ? '503 UF,URX' : '503 UC',
+      text: auto
+        ? `${describeRef(refOf(dr))} sets no sni and the route is reached under host ${otherHosts.join(', ')}: Envoy's auto_sni takes the ORIGINAL Host (${otherHosts[0]}), even with rewrite.authority, and the TLS handshake with ${host} fails (CERTIFICATE_VERIFY_FAILED)`
+        : `${describeRef(refOf(dr))} sets no sni and the route is reached under host ${otherHosts.join(', ')}: the handshake with ${host} does not name it, and the server presents a certificate for another name or closes the connection`,
+    };
+  }
+  return undefined;
+}
+
+function tlsSettingsFor(host: string, existing?: ClientTlsSettings): ClientTlsSettings {
+  const mode = existing?.mode === 'MUTUAL' ? 'MUTUAL' : 'SIMPLE';
+  return { ...(existing && existing.mode !== 'ISTIO_MUTUAL' && existing.mode !== 'DISABLE' ? existing : {}), mode, sni: host, subjectAltNames: existing?.subjectAltNames ?? [host] };
+}
+
+function createRule(se: ServiceEntry, host: string, port: number): DestinationRule {
+  const multiPort = (se.spec?.ports ?? []).some((p) => p.number !== port && !isTlsProtocol(p.protocol));
+  const tls = tlsSettingsFor(host);
+  return {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'DestinationRule',
+    metadata: { name: `${nameFromHost(host)}-tls`, namespace: se.metadata.namespace ?? 'default', annotations: { 'meshmedic.io/generated-by': 'MM102' } },
+    spec: { host, trafficPolicy: multiPort ? { portLevelSettings: [{ port: { number: port }, tls }] } : { tls } },
+  };
+}
+
+function patchRule(dr: DestinationRule, host: string, port: number, se: ServiceEntry): PatchOperation[] {
+  const tp = dr.spec?.trafficPolicy;
+  const plsIndex = (tp?.portLevelSettings ?? []).findIndex((p) => p.port?.number === port);
+  const base = plsIndex >= 0 ? ['spec', 'trafficPolicy', 'portLevelSettings', plsIndex] : ['spec', 'trafficPolicy'];
+  const current = plsIndex >= 0 ? tp?.portLevelSettings?.[plsIndex]?.tls : tp?.tls;
+  const otherPlainPorts = (se.spec?.ports ?? []).some((p) => p.number !== port && !isTlsProtocol(p.protocol));
+  if (plsIndex < 0 && !current?.mode && otherPlainPorts) {
+    // A new port-level entry replaces connectionPool, loadBalancer, outlierDetection and tls as a block:
+    // copy the top-level ones so that only tls changes for this port.
+    const entry: Record<string, unknown> = { port: { number: port } };
+    for (const k of ['connectionPool', 'loadBalancer', 'outlierDetection'] as const) if (tp?.[k] !== undefined) entry[k] = tp[k];
+    entry['tls'] = tlsSettingsFor(host);
+    if (!tp) return [{ op: 'add', path: pointer('spec', 'trafficPolicy'), value: { portLevelSettings: [entry] } }];
+    if (!tp.portLevelSettings) return [{ op: 'add', path: pointer('spec', 'trafficPolicy', 'portLevelSettings'), value: [entry] }];
+    return [{ op: 'add', path: pointer('spec', 'trafficPolicy', 'portLevelSettings', '-'), value: entry }];
+  }
+  if (!tp) return [{ op: 'add', path: pointer('spec', 'trafficPolicy'), value: { tls: tlsSettingsFor(host) } }];
+  if (!current || current.mode === 'ISTIO_MUTUAL' || current.mode === 'DISABLE' || !current.mode) {
+    const ops: PatchOperation[] = current?.mode ? [{ op: 'test', path: pointer(...base, 'tls', 'mode'), value: current.mode }] : [];
+    ops.push({ op: current ? 'replace' : 'add', path: pointer(...base, 'tls'), value: tlsSettingsFor(host) });
+    return ops;
+  }
+  const ops: PatchOperation[] = [];
+  if (current.sni !== undefined) ops.push({ op: 'test', path: pointer(...base, 'tls', 'sni'), value: current.sni });
+  ops.push({ op: current.sni !== undefined ? 'replace' : 'add', path: pointer(...base, 'tls', 'sni'), value: host });
+  if (!current.subjectAltNames) ops.push({ op: 'add', path: pointer(...base, 'tls', 'subjectAltNames'), value: [host] });
+  return ops;
+}
+
+export const mm102: Rule = {
+  id: 'MM102',
+  name: 'external-tls-missing-sni',
+  summary: 'A route sends HTTP to an external HTTPS/TLS host without a DestinationRule that originates TLS with sni = that host (503 UC / UF,URX).',
+  subjects: ['VirtualService'],
+  check(subject: KubeObject, ctx: RuleContext): Finding[] {
+    const vs = subject as VirtualService;
+    const vsNs = vs.metadata.namespace ?? '';
+    const client = clientNamespace(vs, ctx);
+    const vsHosts = (vs.spec?.hosts ?? []).map((h) => resolveHost(h, vsNs, ctx.index.domain));
+    const seen = new Set<string>();
+    const findings: Finding[] = [];
+    (vs.spec?.http ?? []).forEach((route) => {
+      for (const rd of route.route ?? []) {
+        const host = resolveHost(rd.destination.host, vsNs, ctx.index.domain);
+        const se = externalEntryFor(ctx.index, host, vsNs);
+        if (!se) continue;
+        const port = entryPort(se, rd.destination.port?.number);
+        if (!port || !isTlsProtocol(port.protocol)) continue;
+        const key = `${host}:${port.number}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const dr = ctx.index.destinationRulesFor(host, client, se.metadata.namespace)[0];
+        const pls = dr?.spec?.trafficPolicy?.portLevelSettings?.find((p) => p.port?.number === port.number);
+        const tls = pls ? pls.tls : dr?.spec?.trafficPolicy?.tls;
+        const otherHosts = vsHosts.filter((h) => h !== host && h !== '*');
+        const problem = judge(tls, dr, host, otherHosts, ctx);
+        if (!problem) continue;
+        const related = [refOf(se), ...(dr ? [refOf(dr)] : [])];
+        const where = `${describeRef(refOf(vs))} routes HTTP to ${host}:${port.number} (${port.protocol}, MESH_EXTERNAL in ${describeRef(refOf(se))})`;
+        findings.push({
+          rule: 'MM102',
+          severity: 'error',
+          resource: refOf(vs),
+          related,
+          symptom: problem.symptom,
+          message: `${problem.symptom}: ${where}; ${problem.text}. Fix: DestinationRule for ${host} with tls.mode SIMPLE and sni ${host}.`,
+          ...(problem.kind === 'sni-from-original-host'
+            ? { versionNote: `Istio >= 1.21 sets auto_sni from the original Host header; judged for Istio ${ctx.istioVersion.major}.${ctx.istioVersion.minor}` }
+            : {}),
+          fix: dr
+            ? { patches: [{ target: refOf(dr), patch: patchRule(dr, host, port.number, se) }], create: [] }
+            : { patches: [], create: [createRule(se, host, port.number)] },
+        });
+      }
+    });
+    return findings;
+  },
+};

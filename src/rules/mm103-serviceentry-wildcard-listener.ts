@@ -1,0 +1,120 @@
+import { pointer } from '../fix/json-pointer.js';
+import { isIpAddress, isVisibleFrom, isWildcard } from '../model/hosts.js';
+import { describeRef, refOf } from '../model/kinds.js';
+import { dnsAutoAllocationOn, dnsCaptureOn } from '../model/mesh-config.js';
+import { clusterIpOf, serviceNamedBy } from '../model/service-lookup.js';
+import type { KubeObject, ObjectRef, ServiceEntry, ServicePort } from '../model/types.js';
+import { isTlsProtocol } from './external-tls.js';
+import { atLeast, type Finding, type Fix, type Rule, type RuleContext } from './types.js';
+
+/** Protocols whose listener has no Host/SNI to match on: a 0.0.0.0:port catch-all. */
+const CATCH_ALL_PROTOCOLS = new Set(['', 'TCP', 'MONGO', 'MYSQL', 'REDIS']);
+
+function isCatchAll(p: ServicePort): boolean {
+  return CATCH_ALL_PROTOCOLS.has((p.protocol ?? '').toUpperCase());
+}
+
+function autoAllocated(se: ServiceEntry, ctx: RuleContext): boolean {
+  const cfg = ctx.index.meshConfig;
+  if (se.spec?.resolution === 'NONE' || (se.spec?.hosts ?? []).some(isWildcard)) return false;
+  if ((se.status?.addresses ?? []).length > 0 && dnsCaptureOn(cfg)) return true;
+  return dnsAutoAllocationOn(cfg);
+}
+
+/** Addresses the entry really points at: IP endpoints as /32, Services named by endpoints or hosts as their ClusterIP. */
+function deriveAddresses(se: ServiceEntry, ctx: RuleContext): { addresses: string[]; from: ObjectRef[] } | undefined {
+  const ns = se.metadata.namespace ?? '';
+  const addresses = new Set<string>();
+  const from: ObjectRef[] = [];
+  const names = se.spec?.endpoints?.length ? se.spec.endpoints.map((e) => e.address ?? '') : (se.spec?.hosts ?? []);
+  for (const n of names) {
+    if (isIpAddress(n)) {
+      addresses.add(n.includes(':') ? `${n}/128` : `${n}/32`);
+      continue;
+    }
+    const svc = serviceNamedBy(ctx.index, n, ns);
+    const ip = svc ? clusterIpOf(svc) : undefined;
+    if (!svc || !ip) return undefined;
+    addresses.add(ip);
+    from.push(refOf(svc));
+  }
+  return addresses.size > 0 ? { addresses: [...addresses], from } : undefined;
+}
+
+function exportScope(se: ServiceEntry): string {
+  const e = se.spec?.exportTo;
+  if (!e || e.length === 0 || e.includes('*')) return 'exported to every namespace';
+  if (e.length === 1 && e[0] === '.') return 'visible in its own namespace only';
+  return `exported to ${e.join(', ')}`;
+}
+
+export const mm103: Rule = {
+  id: 'MM103',
+  name: 'serviceentry-wildcard-listener',
+  summary: 'A ServiceEntry without addresses on a TCP (or unset) port makes a 0.0.0.0:PORT listener that captures all traffic to that port.',
+  subjects: ['ServiceEntry'],
+  check(subject: KubeObject, ctx: RuleContext): Finding[] {
+    const se = subject as ServiceEntry;
+    if ((se.spec?.addresses ?? []).length > 0 || autoAllocated(se, ctx)) return [];
+    const ns = se.metadata.namespace ?? '';
+    const ports = se.spec?.ports ?? [];
+    const catchAll = ports.filter(isCatchAll);
+    const tlsAlias =
+      se.spec?.location === 'MESH_INTERNAL' && se.spec.resolution === 'DNS' ? ports.filter((p) => isTlsProtocol(p.protocol)) : [];
+    if (catchAll.length === 0 && tlsAlias.length === 0) return [];
+
+    const derived = deriveAddresses(se, ctx);
+    const ownOnly = !isVisibleFrom(se.spec?.exportTo, ns, `${ns}~other`);
+    const sharing = new Map<string, ServiceEntry>();
+    for (const p of catchAll) {
+      for (const other of ctx.index.portlessEntriesOnPort(p.number)) {
+        if (other === se || !other.spec?.ports?.some((op) => op.number === p.number && isCatchAll(op))) continue;
+        sharing.set(`${other.metadata.namespace}/${other.metadata.name}`, other);
+      }
+    }
+    const fix: Fix = { patches: [], create: [], notes: [] };
+    if (derived) {
+      fix.patches.push({ target: refOf(se), patch: [{ op: 'add', path: pointer('spec', 'addresses'), value: derived.addresses }] });
+    } else if (!ownOnly) {
+      fix.patches.push({
+        target: refOf(se),
+        patch: [{ op: se.spec?.exportTo ? 'replace' : 'add', path: pointer('spec', 'exportTo'), value: ['.'] }],
+      });
+      fix.notes?.push(`no address could be derived for ${se.spec?.hosts.join(', ')}: exportTo is restricted to "." so only namespace ${ns} keeps the catch-all; set spec.addresses to the IPs or CIDR the entry serves`);
+    } else {
+      fix.notes?.push(`no address could be derived for ${se.spec?.hosts.join(', ')}: set spec.addresses to the IPs or CIDR the entry serves`);
+    }
+    const related = [...sharing.values()].map(refOf).concat(derived?.from ?? []);
+    const hosts = (se.spec?.hosts ?? []).join(', ');
+    const findings: Finding[] = [];
+    if (catchAll.length > 0) {
+      const portText = catchAll.map((p) => `0.0.0.0:${p.number} (${p.protocol ?? 'protocol unset'})`).join(', ');
+      const shared = sharing.size > 0
+        ? ` ${sharing.size} other entr${sharing.size === 1 ? 'y' : 'ies'} without addresses (${[...sharing.values()].map((s) => describeRef(refOf(s))).join(', ')}) declare the same port: only one listener survives and the other is silently dropped.`
+        : '';
+      findings.push({
+        rule: 'MM103',
+        severity: ownOnly && sharing.size === 0 ? 'warning' : 'error',
+        resource: refOf(se),
+        related,
+        symptom: '503 UF / connection reset',
+        message: `503 UF / connection reset: ${describeRef(refOf(se))} (${hosts}) has no spec.addresses, so sidecars get a catch-all listener ${portText} that sends every connection to that port, whatever its destination IP, to ${hosts}; it is ${exportScope(se)}.${shared} Fix: ${derived ? `spec.addresses ${derived.addresses.join(', ')}` : 'restrict exportTo and set spec.addresses'}.`,
+        fix,
+      });
+    } else {
+      const old = !atLeast(ctx.istioVersion, 1, 12);
+      findings.push({
+        rule: 'MM103',
+        severity: old ? 'error' : 'warning',
+        resource: refOf(se),
+        related,
+        symptom: 'TLS handshake to the wrong server',
+        message: `TLS handshake to the wrong server: ${describeRef(refOf(se))} is a MESH_INTERNAL, resolution DNS alias (${hosts}) with TLS port ${tlsAlias.map((p) => p.number).join(', ')} and no spec.addresses; it is ${exportScope(se)}. On Istio 1.11 this produced "0.0.0.0 ${tlsAlias[0]?.number ?? ''} ALL" and sent every HTTPS connection to it; current Istio matches on SNI, but the entry still has no address of its own. Fix: ${derived ? `spec.addresses ${derived.addresses.join(', ')}` : 'set spec.addresses'}.`,
+        versionNote: `judged for Istio ${ctx.istioVersion.major}.${ctx.istioVersion.minor}: an error before 1.12, a warning after`,
+        fix,
+      });
+    }
+    if (fix.notes?.length === 0) delete fix.notes;
+    return findings;
+  },
+};

@@ -1,0 +1,54 @@
+import { isClusterLocal, isIpAddress, isWildcard, nameFromHost } from '../model/hosts.js';
+import { describeRef, refOf } from '../model/kinds.js';
+import type { KubeObject, ServiceEntry, ServicePort, VirtualService } from '../model/types.js';
+import { routeDestinations, type RouteKind } from './route-destinations.js';
+import type { Finding, Rule, RuleContext } from './types.js';
+
+const DEFAULT_PORT: Record<RouteKind, number> = { http: 80, tls: 443, tcp: 0 };
+const PROTOCOL: Record<RouteKind, string> = { http: 'HTTP', tls: 'TLS', tcp: 'TCP' };
+
+function generatedEntry(host: string, namespace: string, ports: ServicePort[]): ServiceEntry {
+  return {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'ServiceEntry',
+    metadata: { name: nameFromHost(host), namespace, annotations: { 'meshmedic.io/generated-by': 'MM104' } },
+    spec: { hosts: [host], location: 'MESH_EXTERNAL', ports, resolution: 'DNS' },
+  };
+}
+
+/**
+ * Static form of MM104: a VirtualService routes to an external host that no ServiceEntry or Service
+ * declares. Envoy has no cluster for it (503 NC), and without an entry the traffic that does get out
+ * leaves through PassthroughCluster on stale connections (503 UF/UC).
+ */
+export const mm104: Rule = {
+  id: 'MM104',
+  name: 'external-host-passthrough',
+  summary: 'A route (or traffic) reaches an external host that no ServiceEntry declares: 503 NC, or 503 UF/UC through PassthroughCluster.',
+  subjects: ['VirtualService'],
+  check(subject: KubeObject, ctx: RuleContext): Finding[] {
+    const vs = subject as VirtualService;
+    const ns = vs.metadata.namespace ?? 'default';
+    const unknown = new Map<string, Map<number, ServicePort>>();
+    for (const d of routeDestinations(vs, ctx.index.domain)) {
+      const h = d.host;
+      if (isWildcard(h) || isIpAddress(h) || !h.includes('.') || isClusterLocal(h, ctx.index.domain)) continue;
+      if (ctx.index.entriesForHost(h).length > 0) continue;
+      const number = d.destination.port?.number ?? DEFAULT_PORT[d.kind];
+      if (number === 0) continue;
+      let ports = unknown.get(h);
+      if (!ports) unknown.set(h, (ports = new Map()));
+      const protocol = d.kind === 'http' && number === 443 ? 'HTTP' : PROTOCOL[d.kind];
+      ports.set(number, { number, name: `${protocol.toLowerCase()}-${number}`, protocol });
+    }
+    return [...unknown].map(([host, ports]) => ({
+      rule: 'MM104',
+      severity: 'error' as const,
+      resource: refOf(vs),
+      related: [],
+      symptom: '503 NC',
+      message: `503 NC: ${describeRef(refOf(vs))} routes to ${host}, which no ServiceEntry or Service declares: Envoy has no cluster outbound|${[...ports.keys()][0]}||${host}, and connections that leave through PassthroughCluster keep stale IPs (503 UF/UC). Fix: a MESH_EXTERNAL ServiceEntry for ${host} with resolution DNS.`,
+      fix: { patches: [], create: [generatedEntry(host, ns, [...ports.values()])] },
+    }));
+  },
+};

@@ -1,0 +1,76 @@
+import { pointer } from '../fix/json-pointer.js';
+import { formatDurationMs, parseDurationMs } from '../model/durations.js';
+import { describeRef, refOf } from '../model/kinds.js';
+import type { DestinationRule, KubeObject, VirtualService } from '../model/types.js';
+import { routeDestinations } from './route-destinations.js';
+import { atLeast, type Finding, type PatchOperation, type Rule, type RuleContext } from './types.js';
+
+const RETRY_ON = 'reset,connect-failure,refused-stream,unavailable,cancelled';
+
+/** An idle timeout safely below the application's keep-alive. */
+export function idleTimeoutBelow(keepAliveMs: number): number {
+  return keepAliveMs >= 2000 ? keepAliveMs - 1000 : Math.floor(keepAliveMs / 2);
+}
+
+/**
+ * Static form of MM106 (runs when the policy states the applications' keep-alive idle timeout): the
+ * DestinationRule of an in-mesh service keeps idle upstream connections (connectionPool.http.idleTimeout,
+ * Envoy default 1h) at least as long as the app does, so Envoy reuses connections the app has closed:
+ * 503 UC on inbound clusters. The DR's pool also applies to the server's inbound cluster. Propose only.
+ */
+export const mm106: Rule = {
+  id: 'MM106',
+  name: 'inbound-keepalive-race',
+  summary: 'Envoy keeps idle connections longer than the app\'s keep-alive and reuses closed ones: 503 UC on inbound clusters (propose only).',
+  subjects: ['DestinationRule'],
+  check(subject: KubeObject, ctx: RuleContext): Finding[] {
+    const keepAlive = ctx.params.keepAliveIdleTimeoutMs;
+    if (keepAlive === undefined) return [];
+    const dr = subject as DestinationRule;
+    const host = ctx.index.drHost(dr);
+    if (!ctx.index.serviceForHost(host)) return [];
+    const tp = dr.spec?.trafficPolicy;
+    const current = tp?.connectionPool?.http?.idleTimeout;
+    const currentMs = current !== undefined ? parseDurationMs(current) : 3_600_000;
+    if (currentMs !== undefined && currentMs < keepAlive) return [];
+    const target = formatDurationMs(idleTimeoutBelow(keepAlive));
+    const patch: PatchOperation[] = !tp
+      ? [{ op: 'add', path: pointer('spec', 'trafficPolicy'), value: { connectionPool: { http: { idleTimeout: target } } } }]
+      : !tp.connectionPool
+        ? [{ op: 'add', path: pointer('spec', 'trafficPolicy', 'connectionPool'), value: { http: { idleTimeout: target } } }]
+        : !tp.connectionPool.http
+          ? [{ op: 'add', path: pointer('spec', 'trafficPolicy', 'connectionPool', 'http'), value: { idleTimeout: target } }]
+          : current !== undefined
+            ? [
+                { op: 'test', path: pointer('spec', 'trafficPolicy', 'connectionPool', 'http', 'idleTimeout'), value: current },
+                { op: 'replace', path: pointer('spec', 'trafficPolicy', 'connectionPool', 'http', 'idleTimeout'), value: target },
+              ]
+            : [{ op: 'add', path: pointer('spec', 'trafficPolicy', 'connectionPool', 'http', 'idleTimeout'), value: target }];
+    const retryPatches = ctx.index
+      .virtualServicesRoutingTo(host)
+      .filter((vs) => vs.metadata.namespace === dr.metadata.namespace)
+      .map((vs: VirtualService) => ({
+        target: refOf(vs),
+        patch: routeDestinations(vs, ctx.index.domain)
+          .filter((d) => d.kind === 'http' && d.host === host && vs.spec?.http?.[d.routeIndex]?.retries === undefined)
+          .map((d) => d.routeIndex)
+          .filter((i, pos, all) => all.indexOf(i) === pos)
+          .map((i): PatchOperation => ({ op: 'add', path: pointer('spec', 'http', i, 'retries'), value: { attempts: 2, retryOn: RETRY_ON } })),
+      }))
+      .filter((p) => p.patch.length > 0);
+    return [
+      {
+        rule: 'MM106',
+        severity: 'warning',
+        resource: refOf(dr),
+        related: retryPatches.map((p) => p.target),
+        symptom: '503 UC',
+        message: `503 UC (upstream_reset_before_response_started{connection_termination}) on inbound|…|${host}: ${describeRef(refOf(dr))} keeps idle connections for ${current ?? '1h (Envoy default)'}, not below the applications' keep-alive ${formatDurationMs(keepAlive)}, so Envoy reuses connections the app has already closed. Fix (propose only): connectionPool.http.idleTimeout ${target}${retryPatches.length ? ' and a retry on reset' : ''}.`,
+        versionNote: atLeast(ctx.istioVersion, 1, 24)
+          ? `Istio ${ctx.istioVersion.major}.${ctx.istioVersion.minor} already retries inbound reset-before-request; the idle timeout removes the race itself`
+          : `before Istio 1.24 inbound resets are not retried by default`,
+        fix: { patches: [{ target: refOf(dr), patch }, ...retryPatches], create: [], proposeOnly: true },
+      },
+    ];
+  },
+};

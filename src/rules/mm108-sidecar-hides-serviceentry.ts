@@ -1,0 +1,64 @@
+import { pointer } from '../fix/json-pointer.js';
+import { hostCovers, isVisibleFrom, resolveHost } from '../model/hosts.js';
+import { describeRef, refOf } from '../model/kinds.js';
+import type { DestinationRule, KubeObject, ServiceEntry, Sidecar, VirtualService } from '../model/types.js';
+import type { Finding, Rule, RuleContext } from './types.js';
+
+/** Whether an egress hosts entry ("ns/host") imports `host` of an entry in namespace `entryNs`. */
+function imports(egressHost: string, sidecarNs: string, entryNs: string, host: string): boolean {
+  const slash = egressHost.indexOf('/');
+  const nsPart = slash < 0 ? '*' : egressHost.slice(0, slash);
+  const hostPart = slash < 0 ? egressHost : egressHost.slice(slash + 1);
+  const nsOk = nsPart === '*' || (nsPart === '.' && entryNs === sidecarNs) || nsPart === entryNs;
+  return nsOk && nsPart !== '~' && hostCovers(hostPart, host);
+}
+
+export const mm108: Rule = {
+  id: 'MM108',
+  name: 'sidecar-hides-serviceentry',
+  summary: 'A Sidecar\'s egress hosts hide ServiceEntries that workloads in its namespace use (BlackHoleCluster 502 under REGISTRY_ONLY, or PassthroughCluster without the entry\'s policies).',
+  subjects: ['Sidecar'],
+  check(subject: KubeObject, ctx: RuleContext): Finding[] {
+    const sc = subject as Sidecar;
+    const ns = sc.metadata.namespace ?? '';
+    const egress = sc.spec?.egress;
+    if (!egress || egress.length === 0) return [];
+    const registryOnly = (sc.spec?.outboundTrafficPolicy?.mode ?? ctx.index.meshConfig.outboundTrafficPolicy) === 'REGISTRY_ONLY';
+    const hidden: { se: ServiceEntry; host: string; usedBy: KubeObject[] }[] = [];
+    for (const se of ctx.index.ofKind<ServiceEntry>('ServiceEntry')) {
+      const seNs = se.metadata.namespace ?? '';
+      if (!isVisibleFrom(se.spec?.exportTo, seNs, ns)) continue;
+      for (const rawHost of se.spec?.hosts ?? []) {
+        const host = resolveHost(rawHost, seNs, ctx.index.domain);
+        if (egress.some((l) => l.hosts.some((h) => imports(h, ns, seNs, host)))) continue;
+        const usedBy: KubeObject[] = [
+          ...ctx.index.virtualServicesRoutingTo(host).filter((v: VirtualService) => v.metadata.namespace === ns),
+          ...ctx.index.destinationRulesForExactHost(host).filter((d: DestinationRule) => d.metadata.namespace === ns),
+        ];
+        if (usedBy.length > 0 || registryOnly) hidden.push({ se, host, usedBy });
+      }
+    }
+    if (hidden.length === 0) return [];
+    const listenerIndex = Math.max(0, egress.findIndex((l) => !l.port));
+    const additions = [...new Set(hidden.map((h) => `${h.se.metadata.namespace}/${h.host}`))];
+    const symptom = registryOnly ? '502 BlackHoleCluster' : 'PassthroughCluster';
+    const hostsText = hidden.slice(0, 5).map((h) => `${h.host} (${describeRef(refOf(h.se))}${h.usedBy.length ? `, used by ${h.usedBy.map((u) => describeRef(refOf(u))).join(', ')}` : ''})`).join('; ');
+    const more = hidden.length > 5 ? ` and ${hidden.length - 5} more` : '';
+    return [
+      {
+        rule: 'MM108',
+        severity: registryOnly ? 'error' : 'warning',
+        resource: refOf(sc),
+        related: [...new Map(hidden.flatMap((h) => [h.se, ...h.usedBy]).map((o) => [`${o.kind}/${o.metadata.namespace}/${o.metadata.name}`, refOf(o)])).values()],
+        symptom,
+        message: registryOnly
+          ? `502 BlackHoleCluster: ${describeRef(refOf(sc))} egress hosts do not import ${hostsText}${more}; with outbound REGISTRY_ONLY, traffic to them is dropped. Fix: add them to egress[${listenerIndex}].hosts.`
+          : `PassthroughCluster: ${describeRef(refOf(sc))} egress hosts do not import ${hostsText}${more}; workloads in ${ns} reach them through PassthroughCluster, without the entry's ports, resolution or the routes and DestinationRules that name them (stale connections: 503 UF/UC). Fix: add them to egress[${listenerIndex}].hosts.`,
+        fix: {
+          patches: [{ target: refOf(sc), patch: additions.map((value) => ({ op: 'add' as const, path: pointer('spec', 'egress', listenerIndex, 'hosts', '-'), value })) }],
+          create: [],
+        },
+      },
+    ];
+  },
+};

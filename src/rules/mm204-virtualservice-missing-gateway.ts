@@ -1,0 +1,32 @@
+import { describeRef, refOf } from '../model/kinds.js';
+import type { KubeObject, VirtualService } from '../model/types.js';
+import type { Finding, Rule, RuleContext } from './types.js';
+
+/** Parity with istioctl IST0101 (gateway): a VirtualService bound to a Gateway that does not exist. */
+export const mm204: Rule = {
+  id: 'MM204',
+  name: 'virtualservice-missing-gateway',
+  summary: 'A VirtualService names a Gateway that does not exist: its routes are never served (404 NR).',
+  subjects: ['VirtualService'],
+  check(subject: KubeObject, ctx: RuleContext): Finding[] {
+    const vs = subject as VirtualService;
+    const ns = vs.metadata.namespace ?? '';
+    const missing = (vs.spec?.gateways ?? []).filter((g) => {
+      if (g === 'mesh') return false;
+      const [gns, name] = g.includes('/') ? (g.split('/', 2) as [string, string]) : [ns, g];
+      return !ctx.index.gateway(gns, name);
+    });
+    if (missing.length === 0) return [];
+    return [
+      {
+        rule: 'MM204',
+        severity: 'error',
+        resource: refOf(vs),
+        related: [],
+        symptom: '404 NR',
+        message: `404 NR: ${describeRef(refOf(vs))} is bound to gateway ${missing.join(', ')}, which does not exist (a name without "namespace/" resolves in ${ns}): requests for ${(vs.spec?.hosts ?? []).join(', ')} find no route.`,
+        fix: { patches: [], create: [], notes: ['no automatic fix: name the Gateway as namespace/name'] },
+      },
+    ];
+  },
+};

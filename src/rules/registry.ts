@@ -1,0 +1,27 @@
+import { mm101 } from './mm101-dr-tls-disables-mtls.js';
+import { mm102 } from './mm102-external-tls-missing-sni.js';
+import { mm103 } from './mm103-serviceentry-wildcard-listener.js';
+import { mm104 } from './mm104-external-host-passthrough.js';
+import { mm105 } from './mm105-route-timeout-too-short.js';
+import { mm106 } from './mm106-inbound-keepalive-race.js';
+import { mm107 } from './mm107-outlier-ejects-all.js';
+import { mm108 } from './mm108-sidecar-hides-serviceentry.js';
+import { mm201 } from './mm201-route-unknown-host.js';
+import { mm202 } from './mm202-route-unknown-subset.js';
+import { mm203 } from './mm203-conflicting-destination-rules.js';
+import { mm204 } from './mm204-virtualservice-missing-gateway.js';
+import type { Rule } from './types.js';
+
+export const RULES: readonly Rule[] = [mm101, mm102, mm103, mm104, mm105, mm106, mm107, mm108, mm201, mm202, mm203, mm204];
+
+export function ruleById(id: string): Rule | undefined {
+  return RULES.find((r) => r.id === id);
+}
+
+/** Resolves a user's rule list ("MM101,MM103"); unknown ids are an error naming them. */
+export function selectRules(ids: string[] | undefined): Rule[] {
+  if (!ids || ids.length === 0) return [...RULES];
+  const unknown = ids.filter((id) => !ruleById(id));
+  if (unknown.length > 0) throw new Error(`unknown rule id ${unknown.join(', ')}; known: ${RULES.map((r) => r.id).join(', ')}`);
+  return RULES.filter((r) => ids.includes(r.id));
+}

@@ -1,0 +1,81 @@
+import type { Operation } from 'fast-json-patch';
+import type { MeshIndex } from '../model/mesh-index.js';
+import type { KubeObject, ObjectRef, SourceLocation } from '../model/types.js';
+
+export type Severity = 'error' | 'warning' | 'info';
+
+export const SEVERITY_ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
+
+export type PatchOperation = Operation;
+
+export interface ResourcePatch {
+  target: ObjectRef;
+  /** RFC 6902 operations; `test` operations guard the value that was judged. */
+  patch: PatchOperation[];
+}
+
+export interface Fix {
+  patches: ResourcePatch[];
+  create: KubeObject[];
+  /** The fix is only ever proposed, never applied automatically (e.g. MM106). */
+  proposeOnly?: boolean;
+  /** What the fix could not do, said plainly. */
+  notes?: string[];
+}
+
+export interface Finding {
+  rule: string;
+  severity: Severity;
+  resource: ObjectRef;
+  /** The other resources the verdict depends on. */
+  related: ObjectRef[];
+  message: string;
+  /** The Envoy symptom users see, e.g. "503 UC". */
+  symptom: string;
+  fix: Fix;
+  /** Set when the verdict depends on the Istio version. */
+  versionNote?: string;
+  source?: SourceLocation;
+}
+
+export interface RuleParameters {
+  /** MM105: route timeouts below this are flagged (ms). */
+  minRouteTimeoutMs: number;
+  /** MM105/MM104: timeout set on generated or fixed routes (ms). */
+  defaultRouteTimeoutMs: number;
+  /** MM106: the applications' keep-alive idle timeout (ms); the static form of MM106 runs only when set. */
+  keepAliveIdleTimeoutMs?: number;
+  /** MM107: the bound put on maxEjectionPercent. */
+  maxEjectionPercent: number;
+}
+
+export const DEFAULT_PARAMETERS: RuleParameters = {
+  minRouteTimeoutMs: 1000,
+  defaultRouteTimeoutMs: 30_000,
+  maxEjectionPercent: 50,
+};
+
+export interface IstioVersion {
+  major: number;
+  minor: number;
+}
+
+export interface RuleContext {
+  index: MeshIndex;
+  params: RuleParameters;
+  istioVersion: IstioVersion;
+}
+
+export interface Rule {
+  id: string;
+  name: string;
+  /** One line for the README and `--list-rules`. */
+  summary: string;
+  /** Kinds of objects the rule is evaluated on (its subjects). */
+  subjects: readonly string[];
+  check(subject: KubeObject, ctx: RuleContext): Finding[];
+}
+
+export function atLeast(v: IstioVersion, major: number, minor: number): boolean {
+  return v.major > major || (v.major === major && v.minor >= minor);
+}
