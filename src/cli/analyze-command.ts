@@ -1,0 +1,101 @@
+import { parseArgs } from 'node:util';
+import { dump } from 'js-yaml';
+import { analyze } from '../analysis/analyze.js';
+import { loadMesh } from '../analysis/load-mesh.js';
+import { policySettings } from '../analysis/policy-parameters.js';
+import { applyFixes } from '../fix/apply-fixes.js';
+import { formatDiagnostic } from '../model/diagnostics.js';
+import { selectRules } from '../rules/registry.js';
+import { SEVERITY_ORDER, type Finding, type IstioVersion, type Severity } from '../rules/types.js';
+import { formatText } from './format-text.js';
+import type { CliIo } from './io.js';
+import { findingsDocument } from './findings-document.js';
+
+export const ANALYZE_USAGE = `Usage: meshmedic analyze [PATH...|-] [options]
+
+Reads Kubernetes/Istio manifests (files, directories recursively, '-' for stdin; multi-document YAML,
+JSON, kind: List) and reports the configurations that make Envoy answer 503/504, with their fixes.
+
+Options:
+  -o, --output text|json|yaml   output format (default text; --fix defaults to yaml)
+      --fix                     print every input object with the fixes applied, plus generated objects
+      --mesh-config FILE        MeshConfig YAML (default: ConfigMap istio in istio-system, else Istio defaults)
+      --policy FILE             a MeshHealthPolicy whose rule parameters apply (also read from the inputs)
+      --rules MM101,MM103       run only these rules
+      --min-severity LEVEL      show findings at or above error|warning|info (default info)
+      --istio-version X.Y       the Istio version verdicts are judged for (default 1.28)
+  -h, --help
+
+Exit code: 0 no error findings, 1 error findings or unreadable input objects, 2 nothing usable could be read.
+`;
+
+function parseVersion(v: string): IstioVersion {
+  const m = /^v?(\d+)\.(\d+)/.exec(v);
+  if (!m) throw new Error(`--istio-version: expected X.Y (got ${JSON.stringify(v)})`);
+  return { major: Number(m[1]), minor: Number(m[2]) };
+}
+
+export async function analyzeCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      output: { type: 'string', short: 'o' },
+      fix: { type: 'boolean', default: false },
+      'mesh-config': { type: 'string' },
+      policy: { type: 'string' },
+      rules: { type: 'string' },
+      'min-severity': { type: 'string', default: 'info' },
+      'istio-version': { type: 'string', default: '1.28' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    io.stdout.write(ANALYZE_USAGE);
+    return 0;
+  }
+  const output = values.output ?? (values.fix ? 'yaml' : 'text');
+  if (!['text', 'json', 'yaml'].includes(output)) throw new UsageError(`-o: expected text, json or yaml (got ${output})`);
+  const minSeverity = values['min-severity'] as Severity;
+  if (!(minSeverity in SEVERITY_ORDER)) throw new UsageError(`--min-severity: expected error, warning or info (got ${minSeverity})`);
+  if (positionals.length === 0) throw new UsageError('no input: give files, directories or - for stdin');
+  const istioVersion = parseVersion(values['istio-version']);
+
+  const mesh = await loadMesh(positionals, {
+    ...(values['mesh-config'] ? { meshConfigFile: values['mesh-config'] } : {}),
+    ...(values.policy ? { policyFile: values.policy } : {}),
+    stdin: io.stdin,
+  });
+  if (mesh.index.size === 0) {
+    for (const d of mesh.diagnostics) io.stderr.write(`${d.severity}: ${formatDiagnostic(d)}\n`);
+    io.stderr.write(`meshmedic: nothing usable could be read from ${positionals.join(' ')} (${mesh.filesRead} file(s))\n`);
+    return 2;
+  }
+  const policy = policySettings(mesh.policy);
+  const selected = selectRules(values.rules?.split(',').map((s) => s.trim()).filter(Boolean)).filter((r) => !policy.disabledRules.includes(r.id));
+  const result = analyze(mesh.index, { rules: selected, params: policy.params, istioVersion });
+  const diagnostics = [...mesh.diagnostics, ...result.diagnostics];
+  const shown = result.findings.filter((f: Finding) => SEVERITY_ORDER[f.severity] <= SEVERITY_ORDER[minSeverity]);
+  const failed = result.findings.some((f) => f.severity === 'error') || diagnostics.some((d) => d.severity === 'error');
+
+  if (values.fix) {
+    const fixed = applyFixes(mesh.inputs.map((i) => i.object), result.findings);
+    for (const fl of fixed.failures) io.stderr.write(`meshmedic: fix of ${fl.finding.rule} not applied to ${fl.target.kind} ${fl.target.namespace ?? ''}/${fl.target.name}: ${fl.error}\n`);
+    for (const d of diagnostics) io.stderr.write(`${d.severity}: ${formatDiagnostic(d)}\n`);
+    const all = [...fixed.objects, ...fixed.created];
+    if (output === 'json') io.stdout.write(JSON.stringify({ apiVersion: 'v1', kind: 'List', items: all }, null, 2) + '\n');
+    else io.stdout.write(all.map((o) => dump(o, { noRefs: true, lineWidth: -1 })).join('---\n'));
+    io.stderr.write(`meshmedic: ${result.findings.length} finding(s); ${fixed.changed.size} object(s) patched, ${fixed.created.length} created\n`);
+    return failed ? 1 : 0;
+  }
+  if (output === 'text') {
+    io.stdout.write(formatText(shown, diagnostics, io.color));
+  } else {
+    const doc = findingsDocument(shown, diagnostics);
+    io.stdout.write(output === 'json' ? JSON.stringify(doc, null, 2) + '\n' : dump(doc, { noRefs: true, lineWidth: -1 }));
+    for (const d of diagnostics) io.stderr.write(`${d.severity}: ${formatDiagnostic(d)}\n`);
+  }
+  return failed ? 1 : 0;
+}
+
+export class UsageError extends Error {}

@@ -1,0 +1,20 @@
+import type { InputDiagnostic } from '../model/diagnostics.js';
+import type { Finding } from '../rules/types.js';
+
+/** The output contract of `analyze -o json|yaml` (DESIGN.md): findings with rule, severity, resource, message, fix. */
+export function findingsDocument(findings: Finding[], diagnostics: InputDiagnostic[]): { findings: Finding[]; diagnostics: InputDiagnostic[] } {
+  return {
+    findings: findings.map((f) => ({
+      rule: f.rule,
+      severity: f.severity,
+      resource: f.resource,
+      message: f.message,
+      symptom: f.symptom,
+      related: f.related,
+      fix: f.fix,
+      ...(f.versionNote ? { versionNote: f.versionNote } : {}),
+      ...(f.source ? { source: f.source } : {}),
+    })),
+    diagnostics,
+  };
+}

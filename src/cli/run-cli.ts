@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import type { Readable, Writable } from 'node:stream';
+import { RULES } from '../rules/registry.js';
+import { ANALYZE_USAGE, analyzeCommand, UsageError } from './analyze-command.js';
+import type { CliIo } from './io.js';
+
+const USAGE = `meshmedic — finds the Istio configurations that make Envoy answer 503/504, and fixes them.
+
+Usage:
+  meshmedic analyze [PATH...|-] [options]   analyze manifests offline (see meshmedic analyze --help)
+  meshmedic rules                          list the rules
+  meshmedic --version
+`;
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    return pkg.version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export async function runCli(argv: string[], streams: { stdout: Writable & { isTTY?: boolean }; stderr: Writable; stdin?: Readable }): Promise<number> {
+  const io: CliIo = { ...streams, color: Boolean(streams.stdout.isTTY) && !process.env['NO_COLOR'] };
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'analyze':
+        return await analyzeCommand(rest, io);
+      case 'rules':
+        for (const r of RULES) io.stdout.write(`${r.id}  ${r.name.padEnd(34)} ${r.summary}\n`);
+        return 0;
+      case '--version':
+      case 'version':
+        io.stdout.write(`meshmedic ${version()}\n`);
+        return 0;
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        io.stdout.write(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        io.stderr.write(`meshmedic: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
+        return 2;
+    }
+  } catch (err) {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.stderr.write(`meshmedic: ${(err as Error).message}\n\n${ANALYZE_USAGE}`);
+      return 2;
+    }
+    io.stderr.write(`meshmedic: ${(err as Error).message}\n`);
+    return 2;
+  }
+}
