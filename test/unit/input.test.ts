@@ -1,0 +1,66 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadMesh } from '../../src/analysis/load-mesh.js';
+import { formatDiagnostic } from '../../src/model/diagnostics.js';
+
+async function write(files: Record<string, string>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'meshmedic-input-'));
+  for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
+  return dir;
+}
+
+const goodDr = `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: good, namespace: foo}
+spec: {host: good}
+`;
+
+describe('reading manifests', () => {
+  it('reports malformed YAML with its file and line, and still reads the other documents', async () => {
+    const dir = await write({ 'a.yaml': `${goodDr}---\napiVersion: v1\nkind: Service\nmetadata:\n  name: [oops\n---\n${goodDr.replace('good', 'other')}` });
+    const mesh = await loadMesh([dir]);
+    expect(mesh.index.ofKind('DestinationRule').map((o) => o.metadata.name).sort()).toEqual(['good', 'other']);
+    expect(mesh.diagnostics).toHaveLength(1);
+    expect(formatDiagnostic(mesh.diagnostics[0]!)).toMatch(/a\.yaml:(9|10): invalid YAML/);
+  });
+
+  it('names the object and field of a wrong type, and skips only that object', async () => {
+    const bad = `${goodDr.replace('name: good', 'name: bad')}  trafficPolicy: {tls: {mode: 42}}\n`.replace('spec: {host: good}\n', 'spec:\n  host: good\n');
+    const dir = await write({ 'b.yaml': `${goodDr}---\n${bad}` });
+    const mesh = await loadMesh([dir]);
+    expect(mesh.index.ofKind('DestinationRule').map((o) => o.metadata.name)).toEqual(['good']);
+    const text = formatDiagnostic(mesh.diagnostics[0]!);
+    expect(text).toContain('b.yaml:6');
+    expect(text).toContain('DestinationRule foo/bad');
+    expect(text).toContain('field spec.trafficPolicy.tls.mode');
+    expect(text).toContain('must be one of DISABLE, SIMPLE, MUTUAL, ISTIO_MUTUAL (got 42)');
+  });
+
+  it('reports an object without a name, an unknown Istio kind, and a wrong apiVersion', async () => {
+    const dir = await write({
+      'c.yaml': `apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {namespace: foo}\nspec: {host: x}\n---\napiVersion: networking.istio.io/v1\nkind: DestinatonRule\nmetadata: {name: typo}\n---\napiVersion: networking.istio.io/v9\nkind: VirtualService\nmetadata: {name: v}\n---\n${goodDr}`,
+    });
+    const mesh = await loadMesh([dir]);
+    const texts = mesh.diagnostics.map(formatDiagnostic);
+    expect(texts.some((t) => t.includes('field metadata.name: is required'))).toBe(true);
+    expect(texts.some((t) => t.includes('unknown kind DestinatonRule'))).toBe(true);
+    expect(texts.some((t) => t.includes('field apiVersion') && t.includes('networking.istio.io/v1beta1'))).toBe(true);
+    expect(mesh.index.size).toBe(1);
+  });
+
+  it('reads JSON, kind: List, nested directories, and defaults the namespace', async () => {
+    const dir = await write({ 'list.json': JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec: { ports: [{ port: 80 }] } }] }) });
+    const mesh = await loadMesh([dir]);
+    expect(mesh.index.get('Service/default/s')).toBeDefined();
+  });
+
+  it('takes the mesh config from ConfigMap istio in istio-system, and reports a bad one', async () => {
+    const cm = (mesh: string): string => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio, namespace: istio-system}\ndata:\n  mesh: |-\n    ${mesh}\n`;
+    expect((await loadMesh([await write({ 'm.yaml': cm('enableAutoMtls: false') })])).index.meshConfig.enableAutoMtls).toBe(false);
+    const bad = await loadMesh([await write({ 'm.yaml': cm('enableAutoMtls: "nope"') })]);
+    expect(bad.index.meshConfig.enableAutoMtls).toBe(true);
+    expect(bad.diagnostics[0]?.message).toContain('enableAutoMtls must be a boolean');
+  });
+});

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { check, fixAndRecheck, find } from '../helpers.js';
+
+const vs = (http: string, name = 'ext', host = 'external.service.com'): string => `
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: ${name}, namespace: xyz}
+spec:
+  hosts: [${host}]
+  http:
+${http}
+`;
+
+describe('MM104 external-host-passthrough (static form)', () => {
+  const route = vs(`  - route:
+    - destination: {host: external.service.com}`);
+
+  it('generates a MESH_EXTERNAL ServiceEntry with resolution DNS for a routed host nobody declares', () => {
+    const f = check('MM104', route);
+    expect(f).toHaveLength(1);
+    expect(f[0]?.message).toContain('503 NC');
+    expect(f[0]?.fix.create[0]?.spec).toEqual({
+      hosts: ['external.service.com'],
+      location: 'MESH_EXTERNAL',
+      ports: [{ number: 80, name: 'http-80', protocol: 'HTTP' }],
+      resolution: 'DNS',
+    });
+    expect(fixAndRecheck('MM104', route).after).toEqual([]);
+  });
+
+  it('does not flag a host a ServiceEntry declares, nor in-cluster hosts', () => {
+    const declared = `apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: ext, namespace: xyz}
+spec: {hosts: [external.service.com], location: MESH_EXTERNAL, ports: [{number: 80, name: http, protocol: HTTP}], resolution: DNS}
+${route}`;
+    expect(check('MM104', declared)).toEqual([]);
+    expect(check('MM104', vs(`  - route:
+    - destination: {host: reviews}`, 'r', 'reviews'))).toEqual([]);
+  });
+});
+
+describe('MM105 route-timeout-too-short (static form)', () => {
+  const short = vs(`  - name: slow-api
+    timeout: 500ms
+    retries: {attempts: 2, perTryTimeout: 200ms}
+    route:
+    - destination: {host: external.service.com}`);
+
+  it('flags a timeout and perTryTimeout below the minimum and raises both to it', () => {
+    const f = check('MM105', short);
+    expect(f).toHaveLength(1);
+    expect(f[0]?.message).toMatch(/504 UT.*route slow-api.*timeout 500ms and retries.perTryTimeout 200ms/);
+    const { objects, after } = fixAndRecheck('MM105', short);
+    expect(after).toEqual([]);
+    const http = (find(objects, 'VirtualService', 'ext').spec as { http: { timeout: string; retries: { perTryTimeout: string } }[] }).http[0];
+    expect(http?.timeout).toBe('1s');
+    expect(http?.retries.perTryTimeout).toBe('1s');
+  });
+
+  it('uses the policy minimum, and leaves disabled (0s) or long timeouts alone', () => {
+    const fifteen = vs(`  - timeout: 15s
+    route:
+    - destination: {host: external.service.com}`);
+    expect(check('MM105', fifteen)).toEqual([]);
+    expect(check('MM105', fifteen, { params: { minRouteTimeoutMs: 30_000 } })[0]?.message).toContain('below the minimum 30s');
+    expect(check('MM105', vs(`  - timeout: 0s
+    route:
+    - destination: {host: external.service.com}`))).toEqual([]);
+  });
+});

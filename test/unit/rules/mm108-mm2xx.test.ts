@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { check, find, fixAndRecheck } from '../helpers.js';
+
+const external = `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: ext, namespace: default}
+spec: {hosts: [www.bing.com, api.map.baidu.com], location: MESH_EXTERNAL, ports: [{number: 443, name: tls, protocol: TLS}], resolution: DNS}
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: default, namespace: istio-demo}
+spec:
+  egress:
+  - hosts: [./*]
+`;
+const route = `
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: map, namespace: istio-demo}
+spec:
+  hosts: [api.map.baidu.com]
+  tls:
+  - match: [{port: 443, sniHosts: [api.map.baidu.com]}]
+    route: [{destination: {host: api.map.baidu.com, port: {number: 443}}}]
+`;
+
+describe('MM108 sidecar-hides-serviceentry', () => {
+  it('flags an entry used in the namespace but hidden by egress ./*, and imports it', () => {
+    const f = check('MM108', external + route);
+    expect(f).toHaveLength(1);
+    expect(f[0]?.message).toContain('api.map.baidu.com');
+    expect(f[0]?.message).not.toContain('www.bing.com');
+    const { objects, after } = fixAndRecheck('MM108', external + route);
+    expect(after).toEqual([]);
+    expect((find(objects, 'Sidecar', 'default').spec as { egress: { hosts: string[] }[] }).egress[0]?.hosts).toEqual(['./*', 'default/api.map.baidu.com']);
+  });
+
+  it('does not flag unused hidden entries under ALLOW_ANY, errors on all of them under REGISTRY_ONLY', () => {
+    expect(check('MM108', external)).toEqual([]);
+    const f = check('MM108', external, { mesh: { outboundTrafficPolicy: 'REGISTRY_ONLY' } });
+    expect(f[0]?.severity).toBe('error');
+    expect(f[0]?.message).toContain('502 BlackHoleCluster');
+  });
+
+  it('does not flag entries the egress imports', () => {
+    expect(check('MM108', external.replace('[./*]', '[./*, default/*]') + route)).toEqual([]);
+  });
+});
+
+const reviews = `
+apiVersion: v1
+kind: Service
+metadata: {name: reviews, namespace: bookinfo}
+spec: {clusterIP: 10.96.0.5, ports: [{port: 9080}]}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews, namespace: bookinfo, creationTimestamp: "2024-01-01T00:00:00Z"}
+spec:
+  host: reviews
+  trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}
+  subsets: [{name: v1, labels: {version: v1}}]
+`;
+const vs = (dest: string, gateways = ''): string => `
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews, namespace: bookinfo}
+spec:
+  hosts: [reviews]
+  ${gateways}
+  http:
+  - route: [{destination: ${dest}}]
+`;
+
+describe('parity rules', () => {
+  it('MM201 flags a route to an unknown cluster-local host, not a known one', () => {
+    expect(check('MM201', reviews + vs('{host: review}'))[0]?.message).toContain('review.bookinfo.svc.cluster.local');
+    expect(check('MM201', reviews + vs('{host: reviews}'))).toEqual([]);
+  });
+
+  it('MM202 flags a subset no DestinationRule defines, not a defined one', () => {
+    expect(check('MM202', reviews + vs('{host: reviews, subset: v2}'))[0]?.message).toContain('subset v2');
+    expect(check('MM202', reviews + vs('{host: reviews, subset: v1}'))).toEqual([]);
+  });
+
+  it('MM203 flags the later of two DestinationRules whose trafficPolicy is dropped', () => {
+    const second = `
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews-pool, namespace: bookinfo, creationTimestamp: "2025-01-01T00:00:00Z"}
+spec:
+  host: reviews.bookinfo.svc.cluster.local
+  trafficPolicy: {connectionPool: {tcp: {maxConnections: 5}}}
+`;
+    const f = check('MM203', reviews + second);
+    expect(f).toHaveLength(1);
+    expect(f[0]?.resource.name).toBe('reviews-pool');
+    expect(check('MM203', reviews)).toEqual([]);
+  });
+
+  it('MM204 flags a missing Gateway, not mesh or an existing one', () => {
+    expect(check('MM204', reviews + vs('{host: reviews}', 'gateways: [istio-system/public]'))[0]?.message).toContain('istio-system/public');
+    expect(check('MM204', reviews + vs('{host: reviews}', 'gateways: [mesh]'))).toEqual([]);
+  });
+});
