@@ -1,0 +1,162 @@
+import { parseDurationMs } from '../model/durations.js';
+import type { KubeObject } from '../model/types.js';
+import { RULES, ruleById } from '../rules/registry.js';
+import type { IstioVersion, RuleParameters } from '../rules/types.js';
+
+export type Mode = 'Observe' | 'Propose' | 'Enforce';
+const MODE_RANK: Record<Mode, number> = { Observe: 0, Propose: 1, Enforce: 2 };
+
+interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }[];
+}
+
+interface PolicySpec {
+  mode?: Mode;
+  namespaces?: string[];
+  namespaceSelector?: LabelSelector;
+  rules?: { id: string; enabled?: boolean; mode?: Mode; parameters?: Record<string, unknown> }[];
+  exclusions?: { namespace?: string; kind?: string; name?: string }[];
+  enforce?: { maxWritesPerMinute?: number };
+  istioVersion?: string;
+}
+
+export interface PolicyProblem {
+  field: string;
+  message: string;
+}
+
+export interface Policy {
+  name: string;
+  generation: number;
+  creationTimestamp: string;
+  spec: PolicySpec;
+  problems: PolicyProblem[];
+  params: Partial<RuleParameters>;
+  istioVersion: IstioVersion | undefined;
+  maxWritesPerMinute: number;
+}
+
+export const DEFAULT_MAX_WRITES_PER_MINUTE = 30;
+
+/** Reads a MeshHealthPolicy and checks what its CRD schema cannot: rule ids, durations, selectors, version. */
+export function parsePolicy(obj: KubeObject): Policy {
+  const spec = (obj.spec ?? {}) as PolicySpec;
+  const problems: PolicyProblem[] = [];
+  const params: Partial<RuleParameters> = {};
+  (spec.rules ?? []).forEach((r, i) => {
+    if (!ruleById(r.id)) problems.push({ field: `spec.rules[${i}].id`, message: `unknown rule ${r.id}; known: ${RULES.map((x) => x.id).join(', ')}` });
+    for (const [k, target] of [
+      ['minRouteTimeout', 'minRouteTimeoutMs'],
+      ['defaultRouteTimeout', 'defaultRouteTimeoutMs'],
+      ['keepAliveIdleTimeout', 'keepAliveIdleTimeoutMs'],
+    ] as const) {
+      const v = r.parameters?.[k];
+      if (v === undefined) continue;
+      const ms = typeof v === 'string' ? parseDurationMs(v) : undefined;
+      if (ms === undefined || ms <= 0) problems.push({ field: `spec.rules[${i}].parameters.${k}`, message: `not a positive duration: ${JSON.stringify(v)}` });
+      else params[target] = ms;
+    }
+    const mep = r.parameters?.['maxEjectionPercent'];
+    if (mep !== undefined) {
+      if (typeof mep !== 'number' || mep < 1 || mep > 99) problems.push({ field: `spec.rules[${i}].parameters.maxEjectionPercent`, message: `must be between 1 and 99 (got ${JSON.stringify(mep)})` });
+      else params.maxEjectionPercent = mep;
+    }
+  });
+  let istioVersion: IstioVersion | undefined;
+  if (spec.istioVersion !== undefined) {
+    const m = /^v?(\d+)\.(\d+)/.exec(spec.istioVersion);
+    if (!m) problems.push({ field: 'spec.istioVersion', message: `expected X.Y (got ${JSON.stringify(spec.istioVersion)})` });
+    else istioVersion = { major: Number(m[1]), minor: Number(m[2]) };
+  }
+  (spec.namespaceSelector?.matchExpressions ?? []).forEach((e, i) => {
+    const needsValues = e.operator === 'In' || e.operator === 'NotIn';
+    if (needsValues && !(e.values && e.values.length > 0)) problems.push({ field: `spec.namespaceSelector.matchExpressions[${i}].values`, message: `operator ${e.operator} needs values` });
+  });
+  return {
+    name: obj.metadata.name,
+    generation: obj.metadata.generation ?? 0,
+    creationTimestamp: obj.metadata.creationTimestamp ?? '',
+    spec,
+    problems,
+    params,
+    istioVersion,
+    maxWritesPerMinute: spec.enforce?.maxWritesPerMinute ?? DEFAULT_MAX_WRITES_PER_MINUTE,
+  };
+}
+
+export function selectorMatches(sel: LabelSelector | undefined, labels: Record<string, string>): boolean {
+  if (!sel) return true;
+  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) if (labels[k] !== v) return false;
+  for (const e of sel.matchExpressions ?? []) {
+    const has = Object.hasOwn(labels, e.key);
+    const val = labels[e.key];
+    const inValues = val !== undefined && (e.values ?? []).includes(val);
+    if (e.operator === 'In' && !inValues) return false;
+    if (e.operator === 'NotIn' && inValues) return false;
+    if (e.operator === 'Exists' && !has) return false;
+    if (e.operator === 'DoesNotExist' && has) return false;
+  }
+  return true;
+}
+
+/** A policy covers a namespace when it lists it or its selector matches (neither set: every namespace). */
+export function policyCovers(p: Policy, namespace: string, labels: Record<string, string>): boolean {
+  if (p.problems.length > 0) return false;
+  const listed = p.spec.namespaces ?? [];
+  const sel = p.spec.namespaceSelector;
+  if (listed.length === 0 && !sel) return true;
+  return listed.includes(namespace) || (sel !== undefined && selectorMatches(sel, labels));
+}
+
+export interface EffectiveRule {
+  id: string;
+  mode: Mode;
+}
+
+export interface Effective {
+  rules: EffectiveRule[];
+  params: Partial<RuleParameters>;
+  istioVersion: IstioVersion | undefined;
+  maxWritesPerMinute: number;
+  policies: string[];
+}
+
+function olderFirst(a: Policy, b: Policy): number {
+  return a.creationTimestamp === b.creationTimestamp ? a.name.localeCompare(b.name) : a.creationTimestamp.localeCompare(b.creationTimestamp);
+}
+
+/**
+ * What applies to an object when several policies cover its namespace. The most cautious verdict wins:
+ * a rule runs only if no covering policy disables it, in the lowest mode any of them gives it
+ * (Observe < Propose < Enforce), with the smallest write rate; parameters come from the oldest policy
+ * that sets each. An object a policy excludes is left out of that policy only.
+ */
+export function effectiveFor(policies: Policy[], namespace: string, labels: Record<string, string>, object?: { kind: string; name: string }): Effective | undefined {
+  const covering = policies
+    .filter((p) => policyCovers(p, namespace, labels))
+    .filter((p) => !(p.spec.exclusions ?? []).some((x) => (!x.namespace || x.namespace === namespace) && (!x.kind || x.kind === object?.kind) && (!x.name || x.name === object?.name)))
+    .sort(olderFirst);
+  if (covering.length === 0) return undefined;
+  const rules: EffectiveRule[] = [];
+  for (const rule of RULES) {
+    let mode: Mode | undefined;
+    let disabled = false;
+    for (const p of covering) {
+      const r = p.spec.rules?.find((x) => x.id === rule.id);
+      if (r?.enabled === false) disabled = true;
+      const m = r?.mode ?? p.spec.mode ?? 'Propose';
+      if (mode === undefined || MODE_RANK[m] < MODE_RANK[mode]) mode = m;
+    }
+    if (!disabled && mode) rules.push({ id: rule.id, mode });
+  }
+  const params: Partial<RuleParameters> = {};
+  for (const p of [...covering].reverse()) Object.assign(params, p.params);
+  return {
+    rules,
+    params,
+    istioVersion: covering.find((p) => p.istioVersion)?.istioVersion,
+    maxWritesPerMinute: Math.min(...covering.map((p) => p.maxWritesPerMinute)),
+    policies: covering.map((p) => p.name),
+  };
+}

@@ -1,0 +1,150 @@
+import { createHash } from 'node:crypto';
+import fastJsonPatch from 'fast-json-patch';
+import { describeRef } from '../model/kinds.js';
+import type { KubeObject, ObjectRef } from '../model/types.js';
+import type { Finding, ResourcePatch, Severity } from '../rules/types.js';
+
+const { applyPatch, deepClone } = fastJsonPatch;
+
+export const REMEDIATION_API_VERSION = 'meshmedic.io/v1alpha1';
+export const APPROVE_ANNOTATION = 'meshmedic.io/approve';
+export const REJECT_ANNOTATION = 'meshmedic.io/reject';
+export const ROLLBACK_ANNOTATION = 'meshmedic.io/rollback';
+export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'meshmedic' };
+
+export type Phase = 'Proposed' | 'Approved' | 'Applied' | 'Rejected' | 'Superseded' | 'Failed' | 'RolledBack';
+
+/** All findings of one rule on one resource, merged: that is one remediation. */
+export interface FindingGroup {
+  rule: string;
+  resource: ObjectRef;
+  severity: Severity;
+  message: string;
+  findings: Finding[];
+  patches: ResourcePatch[];
+  create: KubeObject[];
+  proposeOnly: boolean;
+}
+
+const SEVERITY_RANK: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
+
+export function groupFindings(findings: Finding[]): FindingGroup[] {
+  const groups = new Map<string, FindingGroup>();
+  for (const f of findings) {
+    const key = `${f.rule}|${f.resource.kind}|${f.resource.namespace ?? ''}|${f.resource.name}`;
+    const g = groups.get(key);
+    if (!g) {
+      groups.set(key, {
+        rule: f.rule,
+        resource: f.resource,
+        severity: f.severity,
+        message: f.message,
+        findings: [f],
+        patches: f.fix.patches.map((p) => ({ target: p.target, patch: [...p.patch] })),
+        create: [...f.fix.create],
+        proposeOnly: f.fix.proposeOnly ?? false,
+      });
+      continue;
+    }
+    g.findings.push(f);
+    if (SEVERITY_RANK[f.severity] < SEVERITY_RANK[g.severity]) g.severity = f.severity;
+    g.message = `${g.message}\n${f.message}`;
+    for (const p of f.fix.patches) {
+      const same = g.patches.find((x) => describeRef(x.target) === describeRef(p.target));
+      if (same) same.patch.push(...p.patch);
+      else g.patches.push({ target: p.target, patch: [...p.patch] });
+    }
+    g.create.push(...f.fix.create);
+    g.proposeOnly ||= f.fix.proposeOnly ?? false;
+  }
+  return [...groups.values()];
+}
+
+/** The stable name of the one remediation for (rule, resource). */
+export function remediationName(rule: string, resource: ObjectRef): string {
+  const base = `${rule}-${resource.kind}-${resource.name}`.toLowerCase().replace(/[^a-z0-9-]+/g, '-');
+  if (base.length <= 63) return base;
+  const hash = createHash('sha256').update(base).digest('hex').slice(0, 8);
+  return `${base.slice(0, 54).replace(/-+$/, '')}-${hash}`;
+}
+
+/** A canonical fingerprint of what a fix does: equal fingerprints, equal changes. */
+export function fixFingerprint(patches: ResourcePatch[], create: KubeObject[]): string {
+  return createHash('sha256').update(canonical({ patches, create })).digest('hex').slice(0, 16);
+}
+
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v)
+      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+export function sameContent(a: unknown, b: unknown): boolean {
+  return canonical(a) === canonical(b);
+}
+
+/** The objects as they would be after the fix, for review (`kubectl get mmr -o yaml`). */
+export function objectsAfter(group: FindingGroup, live: (ref: ObjectRef) => KubeObject | undefined): KubeObject[] {
+  const out: KubeObject[] = [];
+  for (const p of group.patches) {
+    const obj = live(p.target);
+    if (!obj) continue;
+    const copy = deepClone(obj) as KubeObject;
+    try {
+      applyPatch(copy, p.patch, true, true);
+    } catch {
+      continue;
+    }
+    delete (copy.metadata as { managedFields?: unknown }).managedFields;
+    out.push(copy);
+  }
+  return [...out, ...group.create];
+}
+
+/** The desired MeshRemediation spec for a finding group (the controller compares before writing). */
+export function remediationObject(group: FindingGroup, subject: KubeObject, after: KubeObject[]): KubeObject {
+  return {
+    apiVersion: REMEDIATION_API_VERSION,
+    kind: 'MeshRemediation',
+    metadata: {
+      name: remediationName(group.rule, group.resource),
+      namespace: group.resource.namespace ?? 'default',
+      labels: {
+        ...MANAGED_BY,
+        'meshmedic.io/rule': group.rule,
+        'meshmedic.io/target-kind': group.resource.kind,
+      },
+      annotations: { 'meshmedic.io/fingerprint': fixFingerprint(group.patches, group.create) },
+    },
+    spec: {
+      rule: group.rule,
+      severity: group.severity,
+      targetRef: `${group.resource.kind}/${group.resource.name}`,
+      target: {
+        apiVersion: subject.apiVersion,
+        kind: subject.kind,
+        namespace: subject.metadata.namespace,
+        name: subject.metadata.name,
+        uid: subject.metadata.uid,
+        resourceVersion: subject.metadata.resourceVersion,
+      },
+      message: group.message.slice(0, 4000),
+      evidence: group.findings.flatMap((f) => [
+        `symptom: ${f.symptom}`,
+        ...f.related.map((r) => `involves ${describeRef(r)}`),
+        ...(f.versionNote ? [`version: ${f.versionNote}`] : []),
+        ...(f.fix.notes ?? []).map((n) => `note: ${n}`),
+      ]),
+      patches: group.patches,
+      create: group.create,
+      after,
+      proposeOnly: group.proposeOnly,
+    },
+  };
+}

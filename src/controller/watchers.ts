@@ -1,0 +1,91 @@
+import { makeInformer, type KubeConfig, type KubernetesObject, KubernetesObjectApi, type Informer } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { KubeObject } from '../model/types.js';
+import { apiVersionOf, collectionPath, type ResourceType } from '../kube/resources.js';
+
+export type WatchEvent = 'add' | 'update' | 'delete';
+
+/** client-node deserialises core kinds into classes with Date fields; the model works on plain JSON. */
+export function plain(o: KubernetesObject): KubeObject {
+  return JSON.parse(JSON.stringify(o)) as KubeObject;
+}
+
+/**
+ * One informer per resource (list + watch through client-node's ListWatch, which re-lists on 410 Gone),
+ * restarted with backoff when the watch fails (API server gone, network), so the cache heals by itself.
+ */
+export class ResourceWatcher {
+  private informer: Informer<KubernetesObject> | undefined;
+  private stopped = false;
+  private retryMs = 500;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private resolveSynced: () => void = () => undefined;
+  readonly synced: Promise<void>;
+
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly resource: ResourceType,
+    private readonly onEvent: (event: WatchEvent, obj: KubeObject) => void,
+    private readonly log: Logger,
+    private readonly namespace?: string,
+  ) {
+    this.synced = new Promise((r) => (this.resolveSynced = r));
+  }
+
+  start(): void {
+    const api = KubernetesObjectApi.makeApiClient(this.kc);
+    const apiVersion = apiVersionOf(this.resource);
+    const path = collectionPath(this.resource, this.namespace);
+    const informer = makeInformer(this.kc, path, async () => {
+      const list = await api.list(apiVersion, this.resource.kind, this.namespace);
+      for (const item of list.items) {
+        item.apiVersion ??= apiVersion;
+        item.kind ??= this.resource.kind;
+      }
+      return list;
+    });
+    const emit = (event: WatchEvent) => (o: KubernetesObject) => {
+      o.apiVersion ??= apiVersion;
+      o.kind ??= this.resource.kind;
+      this.onEvent(event, plain(o));
+    };
+    informer.on('add', emit('add'));
+    informer.on('update', emit('update'));
+    informer.on('delete', emit('delete'));
+    informer.on('connect', () => {
+      this.retryMs = 500;
+    });
+    informer.on('error', (err: unknown) => {
+      if (this.stopped) return;
+      this.log.warn({ resource: this.resource.plural, err: (err as Error)?.message ?? String(err), retryMs: this.retryMs }, 'watch failed; restarting');
+      this.retryTimer = setTimeout(() => void this.restart(), this.retryMs);
+      this.retryMs = Math.min(this.retryMs * 2, 30_000);
+    });
+    this.informer = informer;
+    informer.start().then(
+      () => this.resolveSynced(),
+      (err: unknown) => {
+        this.log.warn({ resource: this.resource.plural, err: (err as Error)?.message }, 'initial list failed; retrying');
+        this.retryTimer = setTimeout(() => void this.restart(), this.retryMs);
+      },
+    );
+  }
+
+  private async restart(): Promise<void> {
+    if (this.stopped || !this.informer) return;
+    try {
+      await this.informer.start();
+      this.resolveSynced();
+    } catch (err) {
+      this.log.warn({ resource: this.resource.plural, err: (err as Error)?.message }, 'restart failed; retrying');
+      this.retryTimer = setTimeout(() => void this.restart(), this.retryMs);
+      this.retryMs = Math.min(this.retryMs * 2, 30_000);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    await this.informer?.stop();
+  }
+}
