@@ -69,6 +69,8 @@ export class Operator {
   private readonly policies = new Map<string, Policy>();
   private readonly policyObjects = new Map<string, KubeObject>();
   private readonly remediations = new Map<string, KubeObject>();
+  /** subject key -> keys of the remediations that target it */
+  private readonly remediationsBySubject = new Map<string, Set<string>>();
   private readonly namespaceLabels = new Map<string, Record<string, string>>();
   private readonly subjects = new Map<string, SubjectState>();
   private readonly observed = new Set<string>();
@@ -168,10 +170,7 @@ export class Operator {
   resyncAll(): void {
     for (const k of SUBJECT_KINDS) for (const o of this.index.ofKind(k)) this.enqueue(`s|${objectKey(o)}`);
     for (const name of this.policies.keys()) this.enqueue(`p|${name}`);
-    for (const mmr of this.remediations.values()) {
-      const t = (mmr.spec as { target?: ObjectRef } | undefined)?.target;
-      if (t) this.enqueue(`s|${t.kind}/${t.namespace ?? ''}/${t.name}`);
-    }
+    for (const subject of this.remediationsBySubject.keys()) this.enqueue(`s|${subject}`);
   }
 
   private enqueue(key: string): void {
@@ -222,16 +221,16 @@ export class Operator {
   private onRemediationEvent(event: WatchEvent, obj: KubeObject): void {
     const key = `${obj.metadata.namespace}/${obj.metadata.name}`;
     if (event === 'delete') {
-      this.remediations.delete(key);
+      this.forget(key);
       if (this.ownDeletes.delete(key)) return;
       const target = (obj.spec as { target?: ObjectRef & { resourceVersion?: string } } | undefined)?.target;
       this.dismissed.set(key, target?.resourceVersion);
       this.log.info({ remediation: key }, 'remediation deleted by a user: not proposed again until its target changes');
       return;
     }
-    this.remediations.set(key, obj);
-    const target = (obj.spec as { target?: ObjectRef } | undefined)?.target;
-    if (target) this.enqueue(`s|${target.kind}/${target.namespace ?? ''}/${target.name}`);
+    this.remember(obj);
+    const subject = subjectKeyOf(obj);
+    if (subject) this.enqueue(`s|${subject}`);
   }
 
   // ---- reconcile ---------------------------------------------------------------------------------
@@ -254,12 +253,26 @@ export class Operator {
   }
 
   private remediationsOf(subjectKey: string): string[] {
-    const out: string[] = [];
-    for (const [k, mmr] of this.remediations) {
-      const t = (mmr.spec as { target?: ObjectRef } | undefined)?.target;
-      if (t && `${t.kind}/${t.namespace ?? ''}/${t.name}` === subjectKey) out.push(k);
-    }
-    return out;
+    return [...(this.remediationsBySubject.get(subjectKey) ?? [])];
+  }
+
+  private remember(mmr: KubeObject): void {
+    const key = `${mmr.metadata.namespace}/${mmr.metadata.name}`;
+    this.remediations.set(key, mmr);
+    const subject = subjectKeyOf(mmr);
+    if (!subject) return;
+    let set = this.remediationsBySubject.get(subject);
+    if (!set) this.remediationsBySubject.set(subject, (set = new Set()));
+    set.add(key);
+  }
+
+  private forget(key: string): void {
+    const mmr = this.remediations.get(key);
+    this.remediations.delete(key);
+    const subject = mmr ? subjectKeyOf(mmr) : undefined;
+    const set = subject ? this.remediationsBySubject.get(subject) : undefined;
+    set?.delete(key);
+    if (subject && set?.size === 0) this.remediationsBySubject.delete(subject);
   }
 
   private effective(ns: string, subject?: KubeObject): Effective | undefined {
@@ -326,10 +339,11 @@ export class Operator {
 
     // Findings that disappeared: their open proposals are superseded.
     const current = new Set(groups.map((g) => g.rule));
-    for (const [mmrKey, mmr] of this.remediations) {
-      const spec = mmr.spec as { rule?: string; target?: ObjectRef } | undefined;
-      if (!spec?.target || `${spec.target.kind}/${spec.target.namespace ?? ''}/${spec.target.name}` !== `${kind}/${ns}/${name}`) continue;
-      if (current.has(spec.rule ?? '')) continue;
+    for (const r of previous?.groups ?? []) if (!current.has(r.rule)) this.observed.delete(`${key}|${r.rule}`);
+    for (const mmrKey of this.remediationsOf(`${kind}/${ns}/${name}`)) {
+      const mmr = this.remediations.get(mmrKey);
+      const spec = mmr?.spec as { rule?: string } | undefined;
+      if (!mmr || current.has(spec?.rule ?? '')) continue;
       const phase = phaseOf(mmr);
       if (phase === 'Proposed' || phase === 'Failed' || phase === 'Approved') {
         await this.setPhase(mmr, 'Superseded', 'FindingResolved', 'the finding is no longer present');
@@ -352,11 +366,11 @@ export class Operator {
     const sameSpec = existing && sameContent(stripVolatile(existing.spec), stripVolatile(desired.spec)) && existing.metadata.annotations?.['meshmedic.io/fingerprint'] === desired.metadata.annotations?.['meshmedic.io/fingerprint'];
     if (existing && sameSpec && phase !== 'Superseded' && phase !== 'Rejected' && phase !== 'RolledBack') return;
     const applied = await this.client.apply(desired, { force: true });
-    this.remediations.set(`${applied.metadata.namespace}/${applied.metadata.name}`, applied);
+    this.remember(applied);
     // An approval is for the content that was reviewed: new content needs a new approval.
     if (existing && (existing.metadata.annotations?.[REJECT_ANNOTATION] || existing.metadata.annotations?.[APPROVE_ANNOTATION] || (existing.spec as { approved?: boolean }).approved)) {
       const reset = await this.client.mergePatch(refOfRemediation(applied), { metadata: { annotations: { [REJECT_ANNOTATION]: null, [APPROVE_ANNOTATION]: null } }, spec: { approved: false } });
-      this.remediations.set(`${reset.metadata.namespace}/${reset.metadata.name}`, reset);
+      this.remember(reset);
     }
     const msg = why ? `proposed for review: ${why}` : 'proposed for review: approve with kubectl annotate meshremediation ' + applied.metadata.name + ' meshmedic.io/approve=true';
     await this.setPhase(applied, 'Proposed', why ? 'ProposedInsteadOfApplied' : 'Proposed', msg);
@@ -374,7 +388,7 @@ export class Operator {
       const outcome = await applyFix(this.client, g, name);
       for (const o of [...outcome.patched, ...outcome.created]) this.reindex(o);
       const record = await this.client.apply(desired, { force: true });
-      this.remediations.set(`${record.metadata.namespace}/${record.metadata.name}`, record);
+      this.remember(record);
       const still = this.recheck(subject, g.rule);
       await this.setPhase(record, 'Applied', still ? 'AppliedFindingRemains' : 'Applied', still ? 'applied automatically (Enforce), but the finding is still present' : 'applied automatically (Enforce); roll back with kubectl annotate meshremediation ' + name + ' meshmedic.io/rollback=true', outcome.created);
       await this.client.event(subject, 'Normal', 'RemediationApplied', `${g.rule} fixed automatically: ${g.message}`.slice(0, 1000));
@@ -478,7 +492,7 @@ export class Operator {
     };
     this.log.debug({ remediation: mmr.metadata.name, phase, reason }, 'remediation phase');
     const updated = await this.client.patchStatus(refOfRemediation(mmr), status);
-    this.remediations.set(`${updated.metadata.namespace}/${updated.metadata.name}`, updated);
+    this.remember(updated);
     this.metrics.remediations.reset();
     const counts = new Map<string, number>();
     for (const r of this.remediations.values()) counts.set(phaseOf(r) ?? 'Proposed', (counts.get(phaseOf(r) ?? 'Proposed') ?? 0) + 1);
@@ -503,6 +517,11 @@ export class Operator {
       this.metrics.findings.set({ rule, severity }, n);
     }
   }
+}
+
+function subjectKeyOf(mmr: KubeObject): string | undefined {
+  const t = (mmr.spec as { target?: ObjectRef } | undefined)?.target;
+  return t ? `${t.kind}/${t.namespace ?? ''}/${t.name}` : undefined;
 }
 
 function phaseOf(mmr: KubeObject | undefined): Phase | undefined {
