@@ -62,6 +62,8 @@ export class MeshIndex {
   private readonly entriesByHost = new KeyedMultiMap<ServiceEntry>();
   private readonly wildcardEntries = new Map<string, ServiceEntry>();
   private readonly rulesByHost = new KeyedMultiMap<DestinationRule>();
+  /** DR hosts that are wildcards, with how many rules use each (few in real meshes). */
+  private readonly wildcardRuleHosts = new Map<string, number>();
   private readonly routesByDestination = new KeyedMultiMap<VirtualService>();
   private readonly byNamespace = new KeyedMultiMap<KubeObject>();
   private readonly portlessEntriesByPort = new KeyedMultiMap<ServiceEntry>();
@@ -183,10 +185,11 @@ export class MeshIndex {
   }
 
   destinationRulesMatching(host: string): DestinationRule[] {
-    const exact = this.rulesByHost.get(host);
-    const out = [...exact];
-    for (const h of this.rulesByHost.keys()) {
-      if (h !== host && (isWildcard(h) || isWildcard(host)) && hostsMatch(h, host)) out.push(...this.rulesByHost.get(h));
+    const out = this.rulesByHost.get(host);
+    // A wildcard host can match any rule host: only then scan them all; otherwise only wildcard rule hosts.
+    const candidates = isWildcard(host) ? this.rulesByHost.keys() : this.wildcardRuleHosts.keys();
+    for (const h of candidates) {
+      if (h !== host && hostsMatch(h, host)) out.push(...this.rulesByHost.get(h));
     }
     return out;
   }
@@ -219,7 +222,10 @@ export class MeshIndex {
       entry: (h) => this.entriesByHost.add(h, o as ServiceEntry),
       wildcardEntry: () => this.wildcardEntries.set(key, o as ServiceEntry),
       portless: (p) => this.portlessEntriesByPort.add(p, o as ServiceEntry),
-      rule: (h) => this.rulesByHost.add(h, o as DestinationRule),
+      rule: (h) => {
+        this.rulesByHost.add(h, o as DestinationRule);
+        if (isWildcard(h)) this.wildcardRuleHosts.set(h, (this.wildcardRuleHosts.get(h) ?? 0) + 1);
+      },
       route: (h) => this.routesByDestination.add(h, o as VirtualService),
       meshConfig: (c) => (this.configMapMeshConfig = c),
     });
@@ -236,7 +242,14 @@ export class MeshIndex {
       entry: (h) => this.entriesByHost.remove(h, o),
       wildcardEntry: () => this.wildcardEntries.delete(key),
       portless: (p) => this.portlessEntriesByPort.remove(p, o),
-      rule: (h) => this.rulesByHost.remove(h, o),
+      rule: (h) => {
+        this.rulesByHost.remove(h, o);
+        const n = this.wildcardRuleHosts.get(h);
+        if (n !== undefined) {
+          if (n <= 1) this.wildcardRuleHosts.delete(h);
+          else this.wildcardRuleHosts.set(h, n - 1);
+        }
+      },
       route: (h) => this.routesByDestination.remove(h, o),
       meshConfig: () => (this.configMapMeshConfig = undefined),
     });
