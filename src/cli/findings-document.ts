@@ -14,6 +14,7 @@ export function findingsDocument(findings: Finding[], diagnostics: InputDiagnost
       fix: f.fix,
       ...(f.versionNote ? { versionNote: f.versionNote } : {}),
       ...(f.source ? { source: f.source } : {}),
+      ...(f.evidence ? { evidence: f.evidence } : {}),
     })),
     diagnostics,
   };

@@ -2,12 +2,16 @@ import { readFileSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { RULES } from '../rules/registry.js';
 import { ANALYZE_USAGE, analyzeCommand, UsageError } from './analyze-command.js';
+import { explainCommand } from './explain-command.js';
 import type { CliIo } from './io.js';
+import { runCommand } from './run-command.js';
 
 const USAGE = `meshmedic — finds the Istio configurations that make Envoy answer 503/504, and fixes them.
 
 Usage:
   meshmedic analyze [PATH...|-] [options]   analyze manifests offline (see meshmedic analyze --help)
+  meshmedic run [--kubeconfig FILE]         run the controller (see meshmedic run --help)
+  meshmedic explain --logs FILE|- [PATH...] explain the 503/504s of Envoy access logs (see meshmedic explain --help)
   meshmedic rules                          list the rules
   meshmedic --version
 `;
@@ -28,6 +32,10 @@ export async function runCli(argv: string[], streams: { stdout: Writable & { isT
     switch (command) {
       case 'analyze':
         return await analyzeCommand(rest, io);
+      case 'run':
+        return await runCommand(rest, io);
+      case 'explain':
+        return await explainCommand(rest, io);
       case 'rules':
         for (const r of RULES) io.stdout.write(`${r.id}  ${r.name.padEnd(34)} ${r.summary}\n`);
         return 0;

@@ -7,7 +7,16 @@ import type { Finding, Rule, RuleContext } from './types.js';
 const DEFAULT_PORT: Record<RouteKind, number> = { http: 80, tls: 443, tcp: 0 };
 const PROTOCOL: Record<RouteKind, string> = { http: 'HTTP', tls: 'TLS', tcp: 'TCP' };
 
-function generatedEntry(host: string, namespace: string, ports: ServicePort[]): ServiceEntry {
+/** A ServiceEntry port named after its protocol and number ("http-80"). */
+export function servicePortFor(number: number, protocol: string): ServicePort {
+  return { number, name: `${protocol.toLowerCase()}-${number}`, protocol };
+}
+
+/**
+ * The fix of MM104 (static and access-log forms): a MESH_EXTERNAL ServiceEntry for `host` with the given
+ * ports and resolution DNS, so Envoy re-resolves the name instead of reusing stale connections/IPs.
+ */
+export function generatedEntry(host: string, namespace: string, ports: ServicePort[]): ServiceEntry {
   return {
     apiVersion: 'networking.istio.io/v1',
     kind: 'ServiceEntry',
@@ -39,7 +48,7 @@ export const mm104: Rule = {
       let ports = unknown.get(h);
       if (!ports) unknown.set(h, (ports = new Map()));
       const protocol = d.kind === 'http' && number === 443 ? 'HTTP' : PROTOCOL[d.kind];
-      ports.set(number, { number, name: `${protocol.toLowerCase()}-${number}`, protocol });
+      ports.set(number, servicePortFor(number, protocol));
     }
     return [...unknown].map(([host, ports]) => ({
       rule: 'MM104',

@@ -3,13 +3,56 @@ import { formatDurationMs, parseDurationMs } from '../model/durations.js';
 import { describeRef, refOf } from '../model/kinds.js';
 import type { DestinationRule, KubeObject, VirtualService } from '../model/types.js';
 import { routeDestinations } from './route-destinations.js';
-import { atLeast, type Finding, type PatchOperation, type Rule, type RuleContext } from './types.js';
+import type { MeshIndex } from '../model/mesh-index.js';
+import { atLeast, type Finding, type IstioVersion, type PatchOperation, type ResourcePatch, type Rule, type RuleContext } from './types.js';
 
 const RETRY_ON = 'reset,connect-failure,refused-stream,unavailable,cancelled';
 
 /** An idle timeout safely below the application's keep-alive. */
 export function idleTimeoutBelow(keepAliveMs: number): number {
   return keepAliveMs >= 2000 ? keepAliveMs - 1000 : Math.floor(keepAliveMs / 2);
+}
+
+/** RFC 6902 operations that set trafficPolicy.connectionPool.http.idleTimeout of a DestinationRule to `target`. */
+export function idleTimeoutPatch(dr: DestinationRule, target: string): PatchOperation[] {
+  const tp = dr.spec?.trafficPolicy;
+  const current = tp?.connectionPool?.http?.idleTimeout;
+  if (!tp) return [{ op: 'add', path: pointer('spec', 'trafficPolicy'), value: { connectionPool: { http: { idleTimeout: target } } } }];
+  if (!tp.connectionPool) return [{ op: 'add', path: pointer('spec', 'trafficPolicy', 'connectionPool'), value: { http: { idleTimeout: target } } }];
+  if (!tp.connectionPool.http) return [{ op: 'add', path: pointer('spec', 'trafficPolicy', 'connectionPool', 'http'), value: { idleTimeout: target } }];
+  if (current !== undefined) {
+    return [
+      { op: 'test', path: pointer('spec', 'trafficPolicy', 'connectionPool', 'http', 'idleTimeout'), value: current },
+      { op: 'replace', path: pointer('spec', 'trafficPolicy', 'connectionPool', 'http', 'idleTimeout'), value: target },
+    ];
+  }
+  return [{ op: 'add', path: pointer('spec', 'trafficPolicy', 'connectionPool', 'http', 'idleTimeout'), value: target }];
+}
+
+/**
+ * A retry on reset (`retries: {attempts: 2, retryOn: reset,...}`) added to the http routes to `host` that set
+ * no retries, in the VirtualServices of `namespace` (all namespaces when undefined).
+ */
+export function retryOnResetPatches(index: MeshIndex, host: string, namespace: string | undefined): ResourcePatch[] {
+  return index
+    .virtualServicesRoutingTo(host)
+    .filter((vs) => namespace === undefined || vs.metadata.namespace === namespace)
+    .map((vs: VirtualService) => ({
+      target: refOf(vs),
+      patch: routeDestinations(vs, index.domain)
+        .filter((d) => d.kind === 'http' && d.host === host && vs.spec?.http?.[d.routeIndex]?.retries === undefined)
+        .map((d) => d.routeIndex)
+        .filter((i, pos, all) => all.indexOf(i) === pos)
+        .map((i): PatchOperation => ({ op: 'add', path: pointer('spec', 'http', i, 'retries'), value: { attempts: 2, retryOn: RETRY_ON } })),
+    }))
+    .filter((p) => p.patch.length > 0);
+}
+
+/** Whether the Istio version already retries inbound resets (said in MM106 findings). */
+export function keepAliveVersionNote(v: IstioVersion): string {
+  return atLeast(v, 1, 24)
+    ? `Istio ${v.major}.${v.minor} already retries inbound reset-before-request; the idle timeout removes the race itself`
+    : `before Istio 1.24 inbound resets are not retried by default`;
 }
 
 /**
@@ -34,30 +77,8 @@ export const mm106: Rule = {
     const currentMs = current !== undefined ? parseDurationMs(current) : 3_600_000;
     if (currentMs !== undefined && currentMs < keepAlive) return [];
     const target = formatDurationMs(idleTimeoutBelow(keepAlive));
-    const patch: PatchOperation[] = !tp
-      ? [{ op: 'add', path: pointer('spec', 'trafficPolicy'), value: { connectionPool: { http: { idleTimeout: target } } } }]
-      : !tp.connectionPool
-        ? [{ op: 'add', path: pointer('spec', 'trafficPolicy', 'connectionPool'), value: { http: { idleTimeout: target } } }]
-        : !tp.connectionPool.http
-          ? [{ op: 'add', path: pointer('spec', 'trafficPolicy', 'connectionPool', 'http'), value: { idleTimeout: target } }]
-          : current !== undefined
-            ? [
-                { op: 'test', path: pointer('spec', 'trafficPolicy', 'connectionPool', 'http', 'idleTimeout'), value: current },
-                { op: 'replace', path: pointer('spec', 'trafficPolicy', 'connectionPool', 'http', 'idleTimeout'), value: target },
-              ]
-            : [{ op: 'add', path: pointer('spec', 'trafficPolicy', 'connectionPool', 'http', 'idleTimeout'), value: target }];
-    const retryPatches = ctx.index
-      .virtualServicesRoutingTo(host)
-      .filter((vs) => vs.metadata.namespace === dr.metadata.namespace)
-      .map((vs: VirtualService) => ({
-        target: refOf(vs),
-        patch: routeDestinations(vs, ctx.index.domain)
-          .filter((d) => d.kind === 'http' && d.host === host && vs.spec?.http?.[d.routeIndex]?.retries === undefined)
-          .map((d) => d.routeIndex)
-          .filter((i, pos, all) => all.indexOf(i) === pos)
-          .map((i): PatchOperation => ({ op: 'add', path: pointer('spec', 'http', i, 'retries'), value: { attempts: 2, retryOn: RETRY_ON } })),
-      }))
-      .filter((p) => p.patch.length > 0);
+    const patch = idleTimeoutPatch(dr, target);
+    const retryPatches = retryOnResetPatches(ctx.index, host, dr.metadata.namespace);
     return [
       {
         rule: 'MM106',
@@ -66,9 +87,7 @@ export const mm106: Rule = {
         related: retryPatches.map((p) => p.target),
         symptom: '503 UC',
         message: `503 UC (upstream_reset_before_response_started{connection_termination}) on inbound|…|${host}: ${describeRef(refOf(dr))} keeps idle connections for ${current ?? '1h (Envoy default)'}, not below the applications' keep-alive ${formatDurationMs(keepAlive)}, so Envoy reuses connections the app has already closed. Fix (propose only): connectionPool.http.idleTimeout ${target}${retryPatches.length ? ' and a retry on reset' : ''}.`,
-        versionNote: atLeast(ctx.istioVersion, 1, 24)
-          ? `Istio ${ctx.istioVersion.major}.${ctx.istioVersion.minor} already retries inbound reset-before-request; the idle timeout removes the race itself`
-          : `before Istio 1.24 inbound resets are not retried by default`,
+        versionNote: keepAliveVersionNote(ctx.istioVersion),
         fix: { patches: [{ target: refOf(dr), patch }, ...retryPatches], create: [], proposeOnly: true },
       },
     ];

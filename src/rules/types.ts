@@ -23,6 +23,24 @@ export interface Fix {
   notes?: string[];
 }
 
+/** What the proxies saw (access logs) behind a finding: set by `meshmedic explain`, absent for manifest-only findings. */
+export interface FindingEvidence {
+  source: 'access-log';
+  /** Requests logged with these symptoms. */
+  count: number;
+  /** e.g. ["503 UF"], ["504 UT"]. */
+  symptoms: string[];
+  firstSeen?: string;
+  lastSeen?: string;
+  /** One log line as written (a multi-line JSON record compacted to one line). */
+  sampleLine: string;
+  /** The upstream clusters / group targets the requests went to. */
+  targets: string[];
+  authorities?: string[];
+  /** Duration percentiles (ms) over these requests. */
+  durationMs?: { min: number; p50: number; p90: number; p99: number; max: number };
+}
+
 export interface Finding {
   rule: string;
   severity: Severity;
@@ -36,6 +54,8 @@ export interface Finding {
   /** Set when the verdict depends on the Istio version. */
   versionNote?: string;
   source?: SourceLocation;
+  /** Access-log evidence (meshmedic explain). */
+  evidence?: FindingEvidence;
 }
 
 export interface RuleParameters {

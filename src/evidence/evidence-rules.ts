@@ -1,0 +1,330 @@
+import { pointer } from '../fix/json-pointer.js';
+import { formatDurationMs, parseDurationMs } from '../model/durations.js';
+import { isClusterLocal, isIpAddress, nameFromHost } from '../model/hosts.js';
+import { describeRef, refOf } from '../model/kinds.js';
+import type { MeshIndex } from '../model/mesh-index.js';
+import type { DestinationRule, KubeObject, ObjectRef, ServicePort, TrafficPolicy, VirtualService } from '../model/types.js';
+import { generatedEntry, servicePortFor } from '../rules/mm104-external-host-passthrough.js';
+import { idleTimeoutBelow, idleTimeoutPatch, keepAliveVersionNote, retryOnResetPatches } from '../rules/mm106-inbound-keepalive-race.js';
+import { routeDestinations } from '../rules/route-destinations.js';
+import type { Finding, FindingEvidence, IstioVersion, PatchOperation, ResourcePatch, RuleParameters } from '../rules/types.js';
+import type { LogGroup } from './aggregate.js';
+import { splitHostPort } from './cluster-name.js';
+import { portOfAddress } from './hosts.js';
+
+/**
+ * The access-log forms of MM104, MM105 and MM106: findings built from what the proxies logged (groups of
+ * records about one host), with the same Finding type and fixes as the static rules, plus `evidence`.
+ * Pure: no I/O.
+ */
+export interface EvidenceContext {
+  index?: MeshIndex;
+  params: RuleParameters;
+  istioVersion: IstioVersion;
+  /** Namespace of generated objects when neither the manifests nor the log tell (--namespace). */
+  namespace: string;
+}
+
+/**
+ * The application keep-alive assumed by MM106's access-log form when the policy states none
+ * (keepAliveIdleTimeout): 5 s, Node.js' http.Server keepAliveTimeout default and on the short side of
+ * common servers (Tomcat 20-60 s, nginx 75 s; gunicorn 2 s is shorter: state it in the policy).
+ */
+export const ASSUMED_APP_KEEPALIVE_MS = 5000;
+
+const API = 'networking.istio.io/v1';
+
+function symptomOf(g: LogGroup): string {
+  return `${g.responseCode} ${g.responseFlags}`;
+}
+
+function timeKey(t: string | undefined): number {
+  const ms = t === undefined ? NaN : Date.parse(t);
+  return Number.isNaN(ms) ? NaN : ms;
+}
+
+/** The evidence of a finding: the groups merged (percentiles are those of the largest group with durations). */
+export function evidenceOf(groups: readonly LogGroup[]): FindingEvidence {
+  const sorted = [...groups].sort((a, b) => b.count - a.count);
+  const first = sorted[0];
+  let firstSeen: string | undefined;
+  let lastSeen: string | undefined;
+  for (const g of groups) {
+    if (g.firstSeen !== undefined && (firstSeen === undefined || timeKey(g.firstSeen) < timeKey(firstSeen))) firstSeen = g.firstSeen;
+    if (g.lastSeen !== undefined && (lastSeen === undefined || timeKey(g.lastSeen) > timeKey(lastSeen))) lastSeen = g.lastSeen;
+  }
+  const withDurations = sorted.find((g) => g.durationMs);
+  const d = withDurations?.durationMs;
+  const authorities = [...new Set(groups.flatMap((g) => g.authorities))].slice(0, 8);
+  return {
+    source: 'access-log',
+    count: groups.reduce((n, g) => n + g.count, 0),
+    symptoms: [...new Set(sorted.map(symptomOf))],
+    ...(firstSeen !== undefined ? { firstSeen } : {}),
+    ...(lastSeen !== undefined ? { lastSeen } : {}),
+    sampleLine: first?.sampleLine ?? '',
+    targets: [...new Set(sorted.map((g) => g.target))],
+    ...(authorities.length > 0 ? { authorities } : {}),
+    ...(d ? { durationMs: { min: d.min, p50: d.p50, p90: d.p90, p99: d.p99, max: d.max } } : {}),
+  };
+}
+
+function requests(n: number): string {
+  return `${n} request${n === 1 ? '' : 's'}`;
+}
+
+function were(n: number): string {
+  return n === 1 ? 'was' : 'were';
+}
+
+/** The port and protocol a group of passthrough records used: HTTP for HTTP requests, TLS with an SNI or on 443, else TCP. */
+function observedPort(g: LogGroup): ServicePort | undefined {
+  const authorityPort = g.authorities[0] ? splitHostPort(g.authorities[0]).port : undefined;
+  const port = portOfAddress(g.upstreamHosts[0]) ?? authorityPort ?? portOfAddress(g.downstreamLocalAddresses[0]) ?? (g.protocols.length > 0 ? 80 : undefined);
+  if (port === undefined) return undefined;
+  const protocol = g.protocols.length > 0 ? 'HTTP' : g.requestedServerNames.length > 0 || port === 443 ? 'TLS' : 'TCP';
+  return servicePortFor(port, protocol);
+}
+
+function vsRoutingTo(index: MeshIndex | undefined, host: string): VirtualService[] {
+  if (!index) return [];
+  const byKey = new Map<string, VirtualService>();
+  for (const vs of index.virtualServicesRoutingTo(host)) byKey.set(`${vs.metadata.namespace}/${vs.metadata.name}`, vs);
+  return [...byKey.values()];
+}
+
+/** Some ServiceEntry in the manifests declares the host (which namespaces see it is not known from a log). */
+function declared(index: MeshIndex | undefined, host: string): boolean {
+  return (index?.entriesForHost(host).length ?? 0) > 0;
+}
+
+function createRef(o: KubeObject): ObjectRef {
+  return refOf(o);
+}
+
+/**
+ * MM104 from the logs: traffic to an external host left through PassthroughCluster and failed (503 UF/UC):
+ * a MESH_EXTERNAL ServiceEntry with the observed ports and protocols, resolution DNS. Undefined when the
+ * host is an IP address or an entry already declares it (the diagnosis says why, in words).
+ */
+export function passthroughEntryFinding(host: string, groups: readonly LogGroup[], ctx: EvidenceContext): Finding | undefined {
+  if (host === '' || isIpAddress(host) || isClusterLocal(host, ctx.index?.domain) || declared(ctx.index, host)) return undefined;
+  const ports = new Map<number, ServicePort>();
+  for (const g of groups) {
+    const p = observedPort(g);
+    if (p && !ports.has(p.number)) ports.set(p.number, p);
+  }
+  if (ports.size === 0) ports.set(80, servicePortFor(80, 'HTTP'));
+  const routes = vsRoutingTo(ctx.index, host);
+  const namespace = routes[0]?.metadata.namespace ?? ctx.namespace;
+  const se = generatedEntry(host, namespace, [...ports.values()].sort((a, b) => a.number - b.number));
+  const evidence = evidenceOf(groups);
+  const upstream = [...new Set(groups.flatMap((g) => g.upstreamHosts))].slice(0, 3);
+  const portText = [...ports.values()].map((p) => `${p.number}/${p.protocol}`).join(', ');
+  return {
+    rule: 'MM104',
+    severity: 'error',
+    resource: createRef(se),
+    related: routes.map(refOf),
+    symptom: evidence.symptoms.join(', '),
+    message: `${evidence.symptoms.join(', ')} through PassthroughCluster: ${requests(evidence.count)} to ${host}${upstream.length ? ` (upstream ${upstream.join(', ')})` : ''} left the mesh through PassthroughCluster because no ServiceEntry declares ${host}; Envoy keeps reusing the connections and the IP the application resolved, which fail once DNS, an ELB or an egress firewall moves on. Fix: a MESH_EXTERNAL ServiceEntry for ${host} (${portText}) with resolution DNS, so Envoy resolves the name itself.`,
+    fix: { patches: [], create: [se] },
+    evidence,
+  };
+}
+
+function matches(durationMs: number, timeoutMs: number | undefined): boolean {
+  if (timeoutMs === undefined || timeoutMs <= 0) return false;
+  return durationMs >= timeoutMs - 50 && durationMs <= timeoutMs + Math.max(1000, timeoutMs * 0.1);
+}
+
+function roundTimeoutText(durationMs: number): string {
+  const s = Math.round(durationMs / 1000);
+  return Math.abs(durationMs - s * 1000) <= 100 && s > 0 ? `${s} s` : `${durationMs} ms`;
+}
+
+export interface TimeoutFindingResult {
+  finding?: Finding;
+  /** What the diagnosis says when no finding could be built. */
+  words?: string;
+}
+
+/**
+ * MM105 from the logs: 504 UT whose duration matches a timeout. Patches the matching route timeout (or
+ * perTryTimeout) of the VirtualServices for the host up to the policy's defaultRouteTimeout; for an external
+ * host without any VirtualService, generates one (and the ServiceEntry it needs, unless `entryComesWith`).
+ */
+export function timeoutFinding(host: string, groups: readonly LogGroup[], ctx: EvidenceContext, entryComesWith: boolean): TimeoutFindingResult {
+  const evidence = evidenceOf(groups);
+  const d = evidence.durationMs?.p50;
+  if (d === undefined) return { words: 'no durations were logged: cannot tell which timeout fired' };
+  const target = ctx.params.defaultRouteTimeoutMs;
+  const targetText = formatDurationMs(target);
+  const semantics = `route timeouts are disabled by default since Istio 1.0 (15 s was Envoy's default before), so a 504 UT means a timeout or perTryTimeout is set somewhere`;
+  const head = `504 UT: ${requests(evidence.count)} to ${host} ${were(evidence.count)} cut after ${d} ms (p50) ≈ ${roundTimeoutText(d)}`;
+  const routes = vsRoutingTo(ctx.index, host);
+  const patches: ResourcePatch[] = [];
+  const matched: string[] = [];
+  const alreadyLong: string[] = [];
+  for (const vs of routes) {
+    const ops: PatchOperation[] = [];
+    const indexes = [...new Set(routeDestinations(vs, ctx.index?.domain ?? 'cluster.local').filter((r) => r.kind === 'http' && r.host === host).map((r) => r.routeIndex))];
+    for (const i of indexes) {
+      const route = vs.spec?.http?.[i];
+      if (!route) continue;
+      const name = `${describeRef(refOf(vs))} ${route.name ? `route ${route.name}` : `http[${i}]`}`;
+      const t = route.timeout !== undefined ? parseDurationMs(route.timeout) : undefined;
+      const pt = route.retries?.perTryTimeout !== undefined ? parseDurationMs(route.retries.perTryTimeout) : undefined;
+      for (const [field, value, ms, path] of [
+        ['timeout', route.timeout, t, pointer('spec', 'http', i, 'timeout')],
+        ['retries.perTryTimeout', route.retries?.perTryTimeout, pt, pointer('spec', 'http', i, 'retries', 'perTryTimeout')],
+      ] as const) {
+        if (value === undefined || !matches(d, ms)) continue;
+        if ((ms ?? 0) >= target) {
+          alreadyLong.push(`${name} ${field} ${value}`);
+          continue;
+        }
+        matched.push(`${name} ${field} ${value}`);
+        ops.push({ op: 'test', path, value }, { op: 'replace', path, value: targetText });
+      }
+      // A perTryTimeout raised above the route timeout is cut by the route timeout: raise that too.
+      if (ops.some((o) => o.path.endsWith('perTryTimeout')) && t !== undefined && t > 0 && t < target && !ops.some((o) => o.path.endsWith('/timeout'))) {
+        ops.push({ op: 'test', path: pointer('spec', 'http', i, 'timeout'), value: route.timeout as string }, { op: 'replace', path: pointer('spec', 'http', i, 'timeout'), value: targetText });
+      }
+    }
+    if (ops.length > 0) patches.push({ target: refOf(vs), patch: ops });
+  }
+  if (patches.length > 0) {
+    const first = patches[0] as ResourcePatch;
+    return {
+      finding: {
+        rule: 'MM105',
+        severity: 'warning',
+        resource: first.target,
+        related: patches.slice(1).map((p) => p.target),
+        symptom: '504 UT',
+        message: `${head}, the ${matched.join(' and ')}; ${semantics}. Fix: ${targetText} (the policy's defaultRouteTimeout).`,
+        fix: { patches, create: [] },
+        evidence,
+      },
+    };
+  }
+  if (alreadyLong.length > 0) {
+    return { words: `${head}: ${alreadyLong.join(', ')} is already at least the policy's ${targetText}; the upstream is slower than that (raise defaultRouteTimeout only if such waits are acceptable)` };
+  }
+  if (routes.length > 0) {
+    return {
+      words: `${head}, but no route of ${routes.map((v) => describeRef(refOf(v))).join(', ')} sets a matching timeout; ${semantics}: look for a VirtualService not given here, an EnvoyFilter, or a client sending x-envoy-upstream-rq-timeout-ms`,
+    };
+  }
+  if (isIpAddress(host) || host === '' || !host.includes('.') || isClusterLocal(host, ctx.index?.domain)) {
+    return { words: `${head}; ${semantics}, but no VirtualService for ${host || 'this host'} is in the manifests given: look for one, an EnvoyFilter, or a client sending x-envoy-upstream-rq-timeout-ms` };
+  }
+  const namespace = ctx.namespace;
+  const vs: VirtualService = {
+    apiVersion: API,
+    kind: 'VirtualService',
+    metadata: { name: nameFromHost(host), namespace, annotations: { 'meshmedic.io/generated-by': 'MM105' } },
+    spec: { hosts: [host], http: [{ timeout: targetText, route: [{ destination: { host } }] }] },
+  };
+  const needsEntry = !entryComesWith && !declared(ctx.index, host);
+  const ports = new Map<number, ServicePort>();
+  for (const g of groups) {
+    const p = observedPort(g);
+    if (p && !ports.has(p.number)) ports.set(p.number, p);
+  }
+  if (ports.size === 0) ports.set(80, servicePortFor(80, 'HTTP'));
+  const entry = generatedEntry(host, namespace, [...ports.values()]);
+  entry.metadata.annotations = { 'meshmedic.io/generated-by': 'MM105' };
+  const create: KubeObject[] = needsEntry ? [entry, vs] : [vs];
+  const passthrough = groups.some((g) => g.cluster?.kind === 'passthrough');
+  return {
+    finding: {
+      rule: 'MM105',
+      severity: 'warning',
+      resource: refOf(vs),
+      related: [],
+      symptom: '504 UT',
+      message: `${head}${passthrough ? ' through PassthroughCluster' : ''}; ${semantics} (an old proxy default, an EnvoyFilter or the client's x-envoy-upstream-rq-timeout-ms). Fix: a VirtualService for ${host} with timeout ${targetText} (the policy's defaultRouteTimeout)${needsEntry ? ` and the MESH_EXTERNAL ServiceEntry it needs (resolution DNS)` : ''}.`,
+      fix: { patches: [], create, ...(entryComesWith ? { notes: [`the ServiceEntry for ${host} comes with the MM104 finding`] } : {}) },
+      evidence,
+    },
+  };
+}
+
+function copyPolicy(tp: TrafficPolicy | undefined): TrafficPolicy {
+  return tp ? (JSON.parse(JSON.stringify(tp)) as TrafficPolicy) : {};
+}
+
+/**
+ * MM106 from the logs: 503 UC on the inbound cluster of `host` (name.namespace.svc.domain): the app closed a
+ * keep-alive connection Envoy reused. connectionPool.http.idleTimeout below the app's keep-alive (the policy's
+ * keepAliveIdleTimeout, else ASSUMED_APP_KEEPALIVE_MS) in the DestinationRule that applies, created when none
+ * does, and a retry on reset on the routes to the host. Propose only.
+ */
+export function keepAliveFinding(host: string, groups: readonly LogGroup[], ctx: EvidenceContext): TimeoutFindingResult {
+  const m = /^([^.]+)\.([^.]+)\.svc\./.exec(host);
+  if (!m) return { words: `the inbound cluster does not name a Kubernetes service (${host || 'no host'}), so no DestinationRule can be proposed; lower the app's keep-alive handling instead` };
+  const [, svc, ns] = m as unknown as [string, string, string];
+  const assumed = ctx.params.keepAliveIdleTimeoutMs === undefined;
+  const keepAlive = ctx.params.keepAliveIdleTimeoutMs ?? ASSUMED_APP_KEEPALIVE_MS;
+  const target = formatDurationMs(idleTimeoutBelow(keepAlive));
+  const evidence = evidenceOf(groups);
+  const notes: string[] = [];
+  if (assumed) notes.push(`the applications' keep-alive is assumed to be ${formatDurationMs(keepAlive)} (no keepAliveIdleTimeout in the policy); state the real value in the MeshHealthPolicy (MM106 parameters.keepAliveIdleTimeout)`);
+  notes.push('servers that close a connection after N requests (Tomcat maxKeepAliveRequests) race the same way: let them keep connections (maxKeepAliveRequests -1) and time out idle ones only');
+  const dr = ctx.index?.destinationRulesFor(host, ns, ns)[0];
+  const patches: ResourcePatch[] = [];
+  const create: KubeObject[] = [];
+  let resource: ObjectRef;
+  let what: string;
+  if (dr && ctx.index?.drHost(dr) === host) {
+    const current = dr.spec?.trafficPolicy?.connectionPool?.http?.idleTimeout;
+    const currentMs = current !== undefined ? parseDurationMs(current) : 3_600_000;
+    if (currentMs !== undefined && currentMs < keepAlive) {
+      return {
+        words: `${describeRef(refOf(dr))} already keeps idle connections for ${current}, below the ${assumed ? 'assumed ' : ''}keep-alive ${formatDurationMs(keepAlive)}: the app closes connections earlier than that, or after a number of requests; state its keep-alive in the policy`,
+      };
+    }
+    patches.push({ target: refOf(dr), patch: idleTimeoutPatch(dr, target) });
+    resource = refOf(dr);
+    what = `${describeRef(refOf(dr))} keeps idle connections for ${current ?? '1h (Envoy default)'}`;
+  } else {
+    const trafficPolicy = copyPolicy(dr?.spec?.trafficPolicy);
+    delete trafficPolicy.portLevelSettings;
+    trafficPolicy.connectionPool = { ...trafficPolicy.connectionPool, http: { ...trafficPolicy.connectionPool?.http, idleTimeout: target } };
+    if (!dr && ctx.index && !ctx.index.meshConfig.enableAutoMtls) {
+      trafficPolicy.tls = { mode: 'ISTIO_MUTUAL' };
+      notes.push('auto mTLS is off in this mesh: the generated DestinationRule sets tls ISTIO_MUTUAL so it does not turn mTLS off (MM101)');
+    }
+    if (dr) {
+      notes.push(`the new DestinationRule copies the trafficPolicy of ${describeRef(refOf(dr))} (host ${dr.spec?.host}): DestinationRules of different levels do not merge`);
+      if (dr.spec?.trafficPolicy?.portLevelSettings) notes.push(`portLevelSettings of ${describeRef(refOf(dr))} were not copied: review them`);
+    }
+    const created: DestinationRule = {
+      apiVersion: API,
+      kind: 'DestinationRule',
+      metadata: { name: `${nameFromHost(svc)}-keepalive`, namespace: ns, annotations: { 'meshmedic.io/generated-by': 'MM106' } },
+      spec: { host, trafficPolicy },
+    };
+    create.push(created);
+    resource = refOf(created);
+    what = dr ? `${describeRef(refOf(dr))} (host ${dr.spec?.host}) applies and keeps idle connections for ${dr.spec?.trafficPolicy?.connectionPool?.http?.idleTimeout ?? '1h (Envoy default)'}` : `no DestinationRule sets an idle timeout for ${host}, so Envoy keeps idle connections for its default 1h`;
+  }
+  const retries = ctx.index ? retryOnResetPatches(ctx.index, host, undefined) : [];
+  patches.push(...retries);
+  if (retries.length === 0) notes.push(`no VirtualService routes to ${host} in the manifests given: add retries {attempts: 2, retryOn: reset,connect-failure,refused-stream,unavailable,cancelled} to the routes that do`);
+  return {
+    finding: {
+      rule: 'MM106',
+      severity: 'warning',
+      resource,
+      related: retries.map((p) => p.target),
+      symptom: '503 UC',
+      message: `503 UC on inbound cluster ${evidence.targets.join(', ')}: ${requests(evidence.count)} hit a connection the application had closed (keep-alive race: upstream_reset_before_response_started{connection_termination}); ${what}, not below the applications' ${assumed ? 'assumed ' : ''}keep-alive ${formatDurationMs(keepAlive)}, and the DestinationRule's pool also applies to the server's inbound cluster. Fix (propose only): connectionPool.http.idleTimeout ${target}${retries.length ? ' and a retry on reset' : ''}.`,
+      versionNote: keepAliveVersionNote(ctx.istioVersion),
+      fix: { patches, create, proposeOnly: true, notes },
+      evidence,
+    },
+  };
+}
