@@ -4,7 +4,6 @@ import { RULES } from '../rules/registry.js';
 import { ANALYZE_USAGE, analyzeCommand, UsageError } from './analyze-command.js';
 import { explainCommand } from './explain-command.js';
 import type { CliIo } from './io.js';
-import { runCommand } from './run-command.js';
 
 const USAGE = `meshmedic — finds the Istio configurations that make Envoy answer 503/504, and fixes them.
 
@@ -33,7 +32,8 @@ export async function runCli(argv: string[], streams: { stdout: Writable & { isT
       case 'analyze':
         return await analyzeCommand(rest, io);
       case 'run':
-        return await runCommand(rest, io);
+        // loaded on demand: the offline commands never load the Kubernetes client
+        return await (await import('./run-command.js')).runCommand(rest, io);
       case 'explain':
         return await explainCommand(rest, io);
       case 'rules':
