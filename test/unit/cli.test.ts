@@ -1,20 +1,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { cli } from './run-cli-in-process.js';
 import { load, loadAll } from 'js-yaml';
-import { runCli } from '../../src/cli/run-cli.js';
 
-async function cli(args: string[], stdin = ''): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await runCli(args, { stdout, stderr, stdin: Readable.from([stdin]) });
-  return { code, out, err };
-}
 
 interface Contract {
   findings: { rule: string; severity: string; resource: { apiVersion: string; kind: string; namespace: string; name: string }; message: string; fix: { patches: { target: object; patch: { op: string; path: string }[] }[]; create: object[] } }[];

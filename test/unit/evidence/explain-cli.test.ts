@@ -1,17 +1,6 @@
-import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../../src/cli/run-cli.js';
+import { cli } from '../run-cli-in-process.js';
 
-async function cli(args: string[], stdin = ''): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await runCli(args, { stdout, stderr, stdin: Readable.from([stdin]) });
-  return { code, out, err };
-}
 
 interface ExplainDoc {
   findings: { rule: string; severity: string; resource: { kind: string; namespace?: string; name: string }; evidence?: { count: number; sampleLine: string } }[];
