@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest';
 import { cli } from './run-cli-in-process.js';
 import { load, loadAll } from 'js-yaml';
 
-
 interface Contract {
   findings: { rule: string; severity: string; resource: { apiVersion: string; kind: string; namespace: string; name: string }; message: string; fix: { patches: { target: object; patch: { op: string; path: string }[] }[]; create: object[] } }[];
 }
