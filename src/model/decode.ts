@@ -45,6 +45,11 @@ export function decodeDocuments(
 }
 
 function decodeValue(value: unknown, source: SourceLocation, defaultNamespace: string, out: DecodeResult): void {
+  if (Array.isArray(value)) {
+    // a bare array of objects, read like a List
+    for (const item of value) decodeValue(item, source, defaultNamespace, out);
+    return;
+  }
   if (!isRecord(value)) {
     out.diagnostics.push({ ...source, severity: 'error', message: 'document is not a Kubernetes object (expected a mapping with apiVersion and kind)' });
     return;

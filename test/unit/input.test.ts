@@ -56,6 +56,15 @@ describe('reading manifests', () => {
     expect(mesh.index.get('Service/default/s')).toBeDefined();
   });
 
+  it('reads a bare JSON array of objects, and reports a JSON syntax error with its line', async () => {
+    const svc = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'a', namespace: 'x' }, spec: { ports: [{ port: 80 }] } };
+    const dir = await write({ 'array.json': JSON.stringify([svc, { ...svc, metadata: { name: 'b', namespace: 'x' } }]), 'broken.json': '{\n  "apiVersion": "v1",\n  "kind": "Service",,\n}\n' });
+    const mesh = await loadMesh([dir]);
+    expect(mesh.index.get('Service/x/a')).toBeDefined();
+    expect(mesh.index.get('Service/x/b')).toBeDefined();
+    expect(formatDiagnostic(mesh.diagnostics[0]!)).toMatch(/broken\.json:3: invalid YAML/);
+  });
+
   it('takes the mesh config from ConfigMap istio in istio-system, and reports a bad one', async () => {
     const cm = (mesh: string): string => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio, namespace: istio-system}\ndata:\n  mesh: |-\n    ${mesh}\n`;
     expect((await loadMesh([await write({ 'm.yaml': cm('enableAutoMtls: false') })])).index.meshConfig.enableAutoMtls).toBe(false);
