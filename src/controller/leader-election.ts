@@ -17,6 +17,8 @@ export interface LeaderElectionOptions {
 export class LeaderElector {
   private readonly api: CoordinationV1Api;
   private timer: NodeJS.Timeout | undefined;
+  /** The attempt under way (stop() waits for it, so it cannot take the lease after stop() returned). */
+  private inflight: Promise<void> = Promise.resolve();
   private leading = false;
   private stopped = false;
 
@@ -35,12 +37,14 @@ export class LeaderElector {
 
   start(): void {
     this.stopped = false;
-    void this.tick();
+    this.inflight = this.tick();
   }
 
   private schedule(): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => void this.tick(), this.options.renewIntervalMs);
+    this.timer = setTimeout(() => {
+      this.inflight = this.tick();
+    }, this.options.renewIntervalMs);
   }
 
   private async tick(): Promise<void> {
@@ -48,8 +52,13 @@ export class LeaderElector {
       const ok = await this.tryAcquireOrRenew();
       if (ok && !this.leading) {
         this.leading = true;
+        // stop() came while this attempt was under way: do not start leading; stop() gives the lease back.
+        if (this.stopped) return;
         this.log.info({ lease: this.options.name, identity: this.options.identity }, 'became leader');
-        await this.callbacks.onStartedLeading();
+        // Not awaited: starting to lead (listing every cache) must not hold up the lease renewals.
+        void Promise.resolve()
+          .then(() => this.callbacks.onStartedLeading())
+          .catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'starting to lead failed'));
       } else if (!ok && this.leading) {
         this.leading = false;
         this.log.warn({ lease: this.options.name }, 'lost leadership');
@@ -107,12 +116,20 @@ export class LeaderElector {
     }
   }
 
-  /** Stops campaigning; when leading, gives the lease up so another instance takes over at once. */
-  async stop(): Promise<void> {
+  /**
+   * Stops campaigning; when leading, gives the lease up so another instance takes over at once.
+   * `release: false` leaves the lease to expire, as a crashed instance would (client-go's ReleaseOnCancel).
+   */
+  async stop(options: { release?: boolean } = {}): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    await this.inflight;
     if (!this.leading) return;
     this.leading = false;
+    if (options.release === false) {
+      await this.callbacks.onStoppedLeading();
+      return;
+    }
     try {
       const lease = await this.api.readNamespacedLease({ name: this.options.name, namespace: this.options.namespace });
       if (lease.spec?.holderIdentity === this.options.identity) {

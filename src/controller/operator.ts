@@ -22,9 +22,9 @@ import { TokenBucket } from './rate-limiter.js';
 import {
   APPROVE_ANNOTATION,
   groupFindings,
+  groupRemediationName,
   objectsAfter,
   REJECT_ANNOTATION,
-  remediationName,
   remediationObject,
   ROLLBACK_ANNOTATION,
   sameContent,
@@ -32,6 +32,11 @@ import {
   type Phase,
 } from './remediation.js';
 import { ResourceWatcher, type WatchEvent } from './watchers.js';
+import type { LogGroup } from '../evidence/aggregate.js';
+import { isFailure } from '../evidence/diagnose.js';
+import type { AccessLogSettings } from './access-log-settings.js';
+import { AccessLogSource, type NamespaceLogs } from './access-log-source.js';
+import { EVIDENCE_KIND, evidenceKey, evidenceSubjects, isEvidenceKey, type EvidenceResult } from './evidence-subjects.js';
 import { WorkQueue } from './work-queue.js';
 
 export interface OperatorOptions {
@@ -80,9 +85,14 @@ export class Operator {
   private readonly queue: WorkQueue;
   private readonly elector: LeaderElector;
   private watchers: ResourceWatcher[] = [];
+  /** Access-log evidence (policy spec.evidence.accessLogs): the reader while leading, the groups per namespace. */
+  private accessLogs: AccessLogSource | undefined;
+  private readonly evidence = new Map<string, LogGroup[]>();
   private resyncTimer: NodeJS.Timeout | undefined;
   private running = false;
   private readyFlag = false;
+  /** Every watcher has listed: until then events only fill the caches. */
+  private cachesSynced = false;
 
   constructor(private readonly options: OperatorOptions) {
     this.log = options.log;
@@ -93,7 +103,7 @@ export class Operator {
       { concurrency: options.concurrency ?? 4, baseBackoffMs: 200, maxBackoffMs: 30_000 },
       (key, err, attempt) => {
         this.metrics.reconcileErrors.inc({ kind: key.slice(0, 1) });
-        this.log.warn({ key, attempt, err: (err as Error).message }, 'reconcile failed; retrying with backoff');
+        this.log.warn({ key, attempt, code: (err as { code?: unknown }).code, err: (err as Error).message }, 'reconcile failed; retrying with backoff');
       },
     );
     this.elector = new LeaderElector(
@@ -123,9 +133,12 @@ export class Operator {
     this.elector.start();
   }
 
-  /** Graceful stop: finish in-flight work, stop watching, release the lease. */
-  async stop(): Promise<void> {
-    await this.elector.stop();
+  /**
+   * Graceful stop: finish in-flight work, stop watching, release the lease. `releaseLease: false` leaves
+   * the lease to expire instead, as a crashed instance would.
+   */
+  async stop(options: { releaseLease?: boolean } = {}): Promise<void> {
+    await this.elector.stop({ release: options.releaseLease ?? true });
     await this.stopLeading();
   }
 
@@ -138,6 +151,11 @@ export class Operator {
     if (this.running) return;
     this.running = true;
     this.metrics.leader.set(1);
+    // This instance may have led before: a working queue again, and caches rebuilt from fresh lists (no
+    // watch told it what was deleted while it followed).
+    this.queue.reopen();
+    for (const o of this.index.all()) this.index.remove(objectKey(o.object));
+    for (const m of [this.policies, this.policyObjects, this.remediations, this.remediationsBySubject, this.namespaceLabels, this.subjects]) m.clear();
     const root = this.options.rootNamespace ?? 'istio-system';
     this.watchers = [
       ...WATCHED.map((k) => new ResourceWatcher(this.options.kubeConfig, RESOURCES[k], (e, o) => this.onMeshEvent(e, o), this.log)),
@@ -147,7 +165,11 @@ export class Operator {
     ];
     for (const w of this.watchers) w.start();
     await Promise.all(this.watchers.map((w) => w.synced));
+    if (!this.running) return; // stopped meanwhile
+    this.cachesSynced = true;
     this.readyFlag = true;
+    this.accessLogs = new AccessLogSource({ kubeConfig: this.options.kubeConfig, log: this.log, onLogs: (ns, logs) => this.onAccessLogs(ns, logs) });
+    this.syncAccessLogs();
     this.log.info({ objects: this.index.size, policies: this.policies.size }, 'caches synced');
     this.resyncAll();
     const resync = this.options.resyncIntervalMs ?? 300_000;
@@ -159,8 +181,12 @@ export class Operator {
     if (!this.running) return;
     this.running = false;
     this.readyFlag = false;
+    this.cachesSynced = false;
     this.metrics.leader.set(0);
     if (this.resyncTimer) clearInterval(this.resyncTimer);
+    await this.accessLogs?.stop();
+    this.accessLogs = undefined;
+    this.evidence.clear();
     await Promise.all(this.watchers.map((w) => w.stop()));
     this.watchers = [];
     await this.queue.shutdown();
@@ -171,9 +197,18 @@ export class Operator {
     for (const k of SUBJECT_KINDS) for (const o of this.index.ofKind(k)) this.enqueue(`s|${objectKey(o)}`);
     for (const name of this.policies.keys()) this.enqueue(`p|${name}`);
     for (const subject of this.remediationsBySubject.keys()) this.enqueue(`s|${subject}`);
+    for (const ns of this.evidence.keys()) this.enqueue(`e|${ns}`);
+  }
+
+  /** Reads the access logs of every namespace a policy enables them for, now (tests, benchmarks; then idle()). */
+  async collectAccessLogs(): Promise<void> {
+    await this.accessLogs?.readNow();
   }
 
   private enqueue(key: string): void {
+    // Before every cache has synced, a subject would be judged without its remediations or policies (a
+    // rejected proposal proposed again, even applied); the resync right after the sync covers every subject.
+    if (!this.cachesSynced) return;
     this.queue.add(key);
     this.metrics.queueDepth.set(this.queue.depth);
   }
@@ -184,7 +219,9 @@ export class Operator {
     if (raw.kind === 'Namespace') {
       if (event === 'delete') this.namespaceLabels.delete(raw.metadata.name);
       else this.namespaceLabels.set(raw.metadata.name, raw.metadata.labels ?? {});
+      this.syncAccessLogs();
     }
+    if (this.evidence.has(raw.metadata.namespace ?? '')) this.enqueue(`e|${raw.metadata.namespace}`);
     const key = objectKey(raw);
     const before = this.index.get(key)?.object;
     const touched = new Set<string>();
@@ -216,6 +253,8 @@ export class Operator {
       this.enqueue(`p|${obj.metadata.name}`);
     }
     for (const k of SUBJECT_KINDS) for (const o of this.index.ofKind(k)) this.enqueue(`s|${objectKey(o)}`);
+    this.syncAccessLogs();
+    for (const ns of this.evidence.keys()) this.enqueue(`e|${ns}`);
   }
 
   private onRemediationEvent(event: WatchEvent, obj: KubeObject): void {
@@ -246,6 +285,7 @@ export class Operator {
         for (const mmrKey of this.remediationsOf(key.slice(2))) await this.reconcileRemediation(mmrKey, reconcileId);
         await this.reconcileSubject(key.slice(2), reconcileId);
       } else if (kind === 'p') await this.reconcilePolicyStatus(key.slice(2));
+      else if (kind === 'e') this.enqueueEvidence(key.slice(2));
     } finally {
       end();
       this.metrics.queueDepth.set(this.queue.depth);
@@ -280,6 +320,11 @@ export class Operator {
   }
 
   private evaluate(subject: KubeObject, eff: Effective, only?: string): FindingGroup[] {
+    if (subject.kind === EVIDENCE_KIND) {
+      // Recomputed from the namespace's last logs and the live index, with the namespace's own policy view.
+      const g = this.evidenceFor(subject.metadata.namespace ?? '').subjects.get(subject.metadata.name)?.group;
+      return g && (only ? g.rule === only : eff.rules.some((r) => r.id === g.rule)) ? [g] : [];
+    }
     const rules = eff.rules
       .filter((r) => !only || r.id === only)
       .map((r) => ruleById(r.id))
@@ -292,7 +337,7 @@ export class Operator {
   private liveObject = (ref: ObjectRef): KubeObject | undefined => this.index.get(`${ref.kind}/${ref.namespace ?? ''}/${ref.name}`)?.object;
 
   private async reconcileSubject(key: string, reconcileId: string): Promise<void> {
-    const subject = this.index.get(key)?.object;
+    const subject = this.subjectObject(key);
     const [kind, ns = '', name = ''] = key.split('/');
     const eff = subject ? this.effective(ns, subject) : undefined;
     const groups = subject && eff ? this.evaluate(subject, eff) : [];
@@ -303,7 +348,7 @@ export class Operator {
 
     for (const g of groups) {
       const mode = eff?.rules.find((r) => r.id === g.rule)?.mode ?? 'Observe';
-      const mmrKey = `${g.resource.namespace}/${remediationName(g.rule, g.resource)}`;
+      const mmrKey = `${g.resource.namespace}/${groupRemediationName(g)}`;
       if (mode === 'Observe') {
         if (!this.observed.has(`${key}|${g.rule}`) && subject) {
           this.observed.add(`${key}|${g.rule}`);
@@ -350,6 +395,60 @@ export class Operator {
         log.info({ remediation: mmrKey }, 'finding resolved: remediation superseded');
       }
     }
+  }
+
+  // ---- access-log evidence (src/controller/evidence-subjects.ts) --------------------------------------
+
+  /** A subject by key: an object of the index, or the synthetic subject of an access-log finding. */
+  private subjectObject(key: string): KubeObject | undefined {
+    if (!isEvidenceKey(key)) return this.index.get(key)?.object;
+    const [, ns = '', name = ''] = key.split('/');
+    return this.evidenceFor(ns).subjects.get(name)?.subject;
+  }
+
+  private evidenceFor(ns: string): EvidenceResult {
+    const staticFindings = [...this.subjects].filter(([k]) => !isEvidenceKey(k)).flatMap(([, s]) => s.groups.flatMap((g) => g.findings));
+    const policies = [...this.policies.values()];
+    const labels = this.namespaceLabels.get(ns) ?? {};
+    return evidenceSubjects({
+      namespace: ns,
+      groups: this.evidence.get(ns) ?? [],
+      index: this.index,
+      effective: this.effective(ns),
+      staticFindings,
+      excluded: (ref) => effectiveFor(policies, ns, labels, { kind: ref.kind, name: ref.name }) === undefined,
+    });
+  }
+
+  /** Reconciles the evidence subjects of a namespace: those of its current logs and those that had findings or proposals. */
+  private enqueueEvidence(ns: string): void {
+    const result = this.evidenceFor(ns);
+    for (const f of result.elsewhere) this.log.debug({ namespace: ns, rule: f.rule, resource: describeRef(f.resource) }, 'access-log finding not proposed: its fix writes outside the namespace whose logs show it');
+    const keys = new Set([...result.subjects.keys()].map((name) => evidenceKey(ns, name)));
+    const prefix = evidenceKey(ns, '');
+    for (const [k, s] of this.subjects) if (k.startsWith(prefix) && s.groups.length > 0) keys.add(k);
+    for (const k of this.remediationsBySubject.keys()) if (k.startsWith(prefix)) keys.add(k);
+    for (const k of keys) this.enqueue(`s|${k}`);
+  }
+
+  private onAccessLogs(ns: string, logs: NamespaceLogs | undefined): void {
+    if (logs) {
+      // Only failures can make a finding: the groups of successful requests are not kept.
+      this.evidence.set(ns, logs.groups.filter(isFailure));
+      this.log.debug({ namespace: ns, pods: logs.pods.length, lines: logs.stats.lines, records: logs.stats.parsed, groups: logs.groups.length }, 'access logs aggregated');
+    } else this.evidence.delete(ns);
+    this.enqueue(`e|${ns}`);
+  }
+
+  /** Reads the access logs of the namespaces whose policies enable them (and only those). */
+  private syncAccessLogs(): void {
+    if (!this.accessLogs) return;
+    const wanted = new Map<string, AccessLogSettings>();
+    for (const ns of this.namespaceLabels.keys()) {
+      const settings = this.effective(ns)?.accessLogs;
+      if (settings) wanted.set(ns, settings);
+    }
+    this.accessLogs.configure(wanted);
   }
 
   private bucketFor(eff: Effective | undefined): TokenBucket {
@@ -433,7 +532,7 @@ export class Operator {
           await this.client.delete(c);
           this.index.remove(`${c.kind}/${c.namespace ?? ''}/${c.name}`);
         }
-        const rv = this.index.get(targetKey)?.object.metadata.resourceVersion;
+        const rv = this.subjectObject(targetKey)?.metadata.resourceVersion;
         await this.setPhase(mmr, 'RolledBack', 'RolledBack', 'the previous values were restored; not proposed again until the target changes', undefined, rv);
         log.info('fix rolled back');
       } catch (err) {
@@ -442,12 +541,12 @@ export class Operator {
       return;
     }
     if (ann[REJECT_ANNOTATION] === 'true' && (phase === 'Proposed' || phase === 'Failed')) {
-      const rv = this.index.get(targetKey)?.object.metadata.resourceVersion;
+      const rv = this.subjectObject(targetKey)?.metadata.resourceVersion;
       await this.setPhase(mmr, 'Rejected', 'Rejected', 'rejected by a user; not proposed again until the target changes', undefined, rv);
       return;
     }
     if ((ann[APPROVE_ANNOTATION] === 'true' || spec.approved === true) && phase === 'Proposed') {
-      const subject = this.index.get(targetKey)?.object;
+      const subject = this.subjectObject(targetKey);
       if (!subject) {
         await this.setPhase(mmr, 'Failed', 'TargetGone', `${targetKey} no longer exists`);
         return;
@@ -540,5 +639,7 @@ function stripVolatile(spec: unknown): unknown {
   delete target['resourceVersion'];
   s['target'] = target;
   delete s['after'];
+  // Evidence messages carry counts and durations that change with every read: rewritten only with the fix.
+  if (target['kind'] === EVIDENCE_KIND) delete s['message'];
   return s;
 }

@@ -2,6 +2,7 @@ import { parseDurationMs } from '../model/durations.js';
 import type { KubeObject } from '../model/types.js';
 import { RULES, ruleById } from '../rules/registry.js';
 import type { IstioVersion, RuleParameters } from '../rules/types.js';
+import { parseAccessLogSettings, type AccessLogSettings } from './access-log-settings.js';
 
 export type Mode = 'Observe' | 'Propose' | 'Enforce';
 const MODE_RANK: Record<Mode, number> = { Observe: 0, Propose: 1, Enforce: 2 };
@@ -19,6 +20,7 @@ interface PolicySpec {
   exclusions?: { namespace?: string; kind?: string; name?: string }[];
   enforce?: { maxWritesPerMinute?: number };
   istioVersion?: string;
+  evidence?: { accessLogs?: unknown };
 }
 
 export interface PolicyProblem {
@@ -35,6 +37,8 @@ export interface Policy {
   params: Partial<RuleParameters>;
   istioVersion: IstioVersion | undefined;
   maxWritesPerMinute: number;
+  /** spec.evidence.accessLogs when enabled (and valid). */
+  accessLogs: AccessLogSettings | undefined;
 }
 
 export const DEFAULT_MAX_WRITES_PER_MINUTE = 30;
@@ -73,6 +77,7 @@ export function parsePolicy(obj: KubeObject): Policy {
     const needsValues = e.operator === 'In' || e.operator === 'NotIn';
     if (needsValues && !(e.values && e.values.length > 0)) problems.push({ field: `spec.namespaceSelector.matchExpressions[${i}].values`, message: `operator ${e.operator} needs values` });
   });
+  const accessLogs = parseAccessLogSettings(spec.evidence?.accessLogs, problems);
   return {
     name: obj.metadata.name,
     generation: obj.metadata.generation ?? 0,
@@ -82,6 +87,7 @@ export function parsePolicy(obj: KubeObject): Policy {
     params,
     istioVersion,
     maxWritesPerMinute: spec.enforce?.maxWritesPerMinute ?? DEFAULT_MAX_WRITES_PER_MINUTE,
+    accessLogs,
   };
 }
 
@@ -120,6 +126,8 @@ export interface Effective {
   istioVersion: IstioVersion | undefined;
   maxWritesPerMinute: number;
   policies: string[];
+  /** Access-log evidence settings: those of the oldest covering policy that enables them. */
+  accessLogs?: AccessLogSettings;
 }
 
 function olderFirst(a: Policy, b: Policy): number {
@@ -158,5 +166,6 @@ export function effectiveFor(policies: Policy[], namespace: string, labels: Reco
     istioVersion: covering.find((p) => p.istioVersion)?.istioVersion,
     maxWritesPerMinute: Math.min(...covering.map((p) => p.maxWritesPerMinute)),
     policies: covering.map((p) => p.name),
+    accessLogs: covering.find((p) => p.accessLogs)?.accessLogs,
   };
 }

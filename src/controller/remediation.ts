@@ -24,6 +24,10 @@ export interface FindingGroup {
   patches: ResourcePatch[];
   create: KubeObject[];
   proposeOnly: boolean;
+  /** The remediation's name when it is not remediationName(rule, resource) (access-log evidence). */
+  name?: string;
+  /** Where the findings come from when not from the configuration: `access-logs` (src/controller/evidence-subjects.ts). */
+  source?: 'access-logs';
 }
 
 const SEVERITY_RANK: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
@@ -62,10 +66,18 @@ export function groupFindings(findings: Finding[]): FindingGroup[] {
 
 /** The stable name of the one remediation for (rule, resource). */
 export function remediationName(rule: string, resource: ObjectRef): string {
-  const base = `${rule}-${resource.kind}-${resource.name}`.toLowerCase().replace(/[^a-z0-9-]+/g, '-');
-  if (base.length <= 63) return base;
-  const hash = createHash('sha256').update(base).digest('hex').slice(0, 8);
+  const raw = `${rule}-${resource.kind}-${resource.name}`.toLowerCase();
+  const base = raw.replace(/[^a-z0-9-]+/g, '-');
+  // A name that had to be changed (reviews.v1 -> reviews-v1) or cut gets a hash of the original, so two
+  // targets never share one remediation.
+  if (base === raw && base.length <= 63) return base;
+  const hash = createHash('sha256').update(raw).digest('hex').slice(0, 8);
   return `${base.slice(0, 54).replace(/-+$/, '')}-${hash}`;
+}
+
+/** The name of the remediation of a finding group. */
+export function groupRemediationName(group: FindingGroup): string {
+  return group.name ?? remediationName(group.rule, group.resource);
 }
 
 /** A canonical fingerprint of what a fix does: equal fingerprints, equal changes. */
@@ -113,12 +125,13 @@ export function remediationObject(group: FindingGroup, subject: KubeObject, afte
     apiVersion: REMEDIATION_API_VERSION,
     kind: 'MeshRemediation',
     metadata: {
-      name: remediationName(group.rule, group.resource),
+      name: groupRemediationName(group),
       namespace: group.resource.namespace ?? 'default',
       labels: {
         ...MANAGED_BY,
         'meshmedic.io/rule': group.rule,
         'meshmedic.io/target-kind': group.resource.kind,
+        ...(group.source ? { 'meshmedic.io/source': group.source } : {}),
       },
       annotations: { 'meshmedic.io/fingerprint': fixFingerprint(group.patches, group.create) },
     },

@@ -18,6 +18,8 @@ export class ResourceWatcher {
   private informer: Informer<KubernetesObject> | undefined;
   private stopped = false;
   private retryMs = 500;
+  /** Errors reported by the informer so far: none during a (re)start means it lists and watches again. */
+  private errors = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private resolveSynced: () => void = () => undefined;
   readonly synced: Promise<void>;
@@ -52,18 +54,21 @@ export class ResourceWatcher {
     informer.on('add', emit('add'));
     informer.on('update', emit('update'));
     informer.on('delete', emit('delete'));
-    informer.on('connect', () => {
-      this.retryMs = 500;
-    });
+    // Not reset on 'connect': ListWatch emits it before it lists or watches, so it would defeat the backoff.
     informer.on('error', (err: unknown) => {
+      this.errors++;
       if (this.stopped) return;
       this.log.warn({ resource: this.resource.plural, err: (err as Error)?.message ?? String(err), retryMs: this.retryMs }, 'watch failed; restarting');
       this.retryTimer = setTimeout(() => void this.restart(), this.retryMs);
       this.retryMs = Math.min(this.retryMs * 2, 30_000);
     });
     this.informer = informer;
+    const errorsBefore = this.errors;
     informer.start().then(
-      () => this.resolveSynced(),
+      // A failed first list reports an error and start() still resolves: synced waits for a list that worked.
+      () => {
+        if (this.errors === errorsBefore) this.resolveSynced();
+      },
       (err: unknown) => {
         this.log.warn({ resource: this.resource.plural, err: (err as Error)?.message }, 'initial list failed; retrying');
         this.retryTimer = setTimeout(() => void this.restart(), this.retryMs);
@@ -74,8 +79,14 @@ export class ResourceWatcher {
   private async restart(): Promise<void> {
     if (this.stopped || !this.informer) return;
     try {
+      const errorsBefore = this.errors;
+      // A failed list or watch reports its error before start() resolves.
       await this.informer.start();
-      this.resolveSynced();
+      if (this.errors === errorsBefore) {
+        this.retryMs = 500;
+        this.log.info({ resource: this.resource.plural }, 'watch restarted');
+        this.resolveSynced();
+      }
     } catch (err) {
       this.log.warn({ resource: this.resource.plural, err: (err as Error)?.message }, 'restart failed; retrying');
       this.retryTimer = setTimeout(() => void this.restart(), this.retryMs);

@@ -81,6 +81,12 @@ export class WorkQueue {
     }
   }
 
+  /** Takes work again after shutdown() (a new leadership term), with no retry history. */
+  reopen(): void {
+    this.stopped = false;
+    this.failures.clear();
+  }
+
   /** Stops taking work and waits for the keys being processed to finish. */
   async shutdown(): Promise<void> {
     this.stopped = true;

@@ -19,6 +19,25 @@ export interface ReadLogOptions {
  */
 export async function readAccessLog(input: Readable, options: ReadLogOptions = {}): Promise<LogAggregator> {
   const agg = new LogAggregator(options.limits);
+  await feedAccessLog(input, agg, options);
+  return agg;
+}
+
+export interface FeedResult {
+  /** Lines of this input read. */
+  lines: number;
+  /** True when maxLines stopped the reading before the end of the input. */
+  truncated: boolean;
+}
+
+/**
+ * Like readAccessLog, into an existing aggregator (several logs, e.g. one per pod, into one aggregate), and
+ * reading at most `maxLines` lines of this input (the caller closes the input when it was cut short).
+ */
+export async function feedAccessLog(input: Readable, agg: LogAggregator, options: Omit<ReadLogOptions, 'limits'> & { maxLines?: number } = {}): Promise<FeedResult> {
+  const maxLines = options.maxLines ?? Infinity;
+  let lines = 0;
+  let truncated = false;
   const assembler = new RecordAssembler(options.recordLimits);
   const rl = createInterface({ input, crlfDelay: Infinity, terminal: false });
   const handle = (records: ReturnType<RecordAssembler['push']>): void => {
@@ -44,6 +63,11 @@ export async function readAccessLog(input: Readable, options: ReadLogOptions = {
   };
   try {
     for await (const line of rl) {
+      if (lines >= maxLines) {
+        truncated = true;
+        break;
+      }
+      lines++;
       agg.stats.lines++;
       handle(assembler.push(line));
     }
@@ -51,5 +75,5 @@ export async function readAccessLog(input: Readable, options: ReadLogOptions = {
     rl.close();
   }
   handle(assembler.flush());
-  return agg;
+  return { lines, truncated };
 }

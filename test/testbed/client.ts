@@ -41,7 +41,11 @@ export interface Clients {
 }
 
 export function clients(): Clients {
-  const kc = kubeConfig();
+  return clientsFor(kubeConfig());
+}
+
+/** Clients for any cluster (a dedicated control plane started by a test file, for example). */
+export function clientsFor(kc: KubeConfig): Clients {
   return {
     kc,
     objects: KubernetesObjectApi.makeApiClient(kc),

@@ -21,6 +21,16 @@ export interface ControlPlane {
   server: string;
   dir: string;
   stop(): Promise<void>;
+  /**
+   * Stops only kube-apiserver (SIGTERM, then SIGKILL after graceMs; graceMs 0 kills it at once, like a
+   * crash). etcd keeps running with its data.
+   */
+  stopApiserver(graceMs?: number): Promise<void>;
+  /**
+   * Starts kube-apiserver again on the same port with the same certificates and etcd, so the kubeconfig
+   * stays valid; resolves when /readyz answers 200.
+   */
+  startApiserver(): Promise<void>;
 }
 
 const ATTEMPTS = 3;
@@ -65,12 +75,12 @@ async function startEtcd(bins: TestbedBinaries, dir: string): Promise<{ proc: Ma
 }
 
 async function startApiserver(
-  bins: TestbedBinaries, dir: string, pki: Pki, etcdUrl: string,
-): Promise<{ proc: ManagedProcess; server: string; kubeconfigPath: string }> {
-  const port = await freePort();
+  bins: TestbedBinaries, dir: string, pki: Pki, etcdUrl: string, reusePort?: number,
+): Promise<{ proc: ManagedProcess; server: string; kubeconfigPath: string; port: number }> {
+  const port = reusePort ?? await freePort();
   const server = `https://127.0.0.1:${port}`;
   const certDir = join(dir, 'apiserver-certs');
-  await mkdir(certDir);
+  await mkdir(certDir, { recursive: true });
   const proc = startProcess('kube-apiserver', bins.kubeApiserver, [
     `--etcd-servers=${etcdUrl}`,
     `--cert-dir=${certDir}`,
@@ -95,25 +105,34 @@ async function startApiserver(
   kc.loadFromFile(kubeconfigPath);
   await waitFor('kube-apiserver /readyz', async () => (await kubeRequest(kc, 'GET', '/readyz')).status === 200,
     120_000, proc);
-  return { proc, server, kubeconfigPath };
+  return { proc, server, kubeconfigPath, port };
 }
 
 async function attempt(bins: TestbedBinaries): Promise<ControlPlane> {
   const dir = await mkdtemp(join(tmpdir(), 'meshmedic-testbed-'));
   registerTempDir(dir);
-  const started: ManagedProcess[] = [];
+  let etcdProc: ManagedProcess | undefined;
+  let apiProc: ManagedProcess | undefined;
   const stop = async (): Promise<void> => {
     // apiserver first, then its storage
-    for (const p of [...started].reverse()) await p.stop();
+    for (const p of [apiProc, etcdProc]) await p?.stop();
     removeTempDir(dir);
   };
   try {
     const pki = await createPki(dir);
     const etcd = await startEtcd(bins, dir);
-    started.push(etcd.proc);
+    etcdProc = etcd.proc;
     const api = await startApiserver(bins, dir, pki, etcd.url);
-    started.push(api.proc);
-    return { kubeconfigPath: api.kubeconfigPath, server: api.server, dir, stop };
+    apiProc = api.proc;
+    const stopApiserver = async (graceMs = 15_000): Promise<void> => {
+      await apiProc?.stop(graceMs);
+      apiProc = undefined;
+    };
+    const restart = async (): Promise<void> => {
+      if (apiProc && !apiProc.hasExited()) throw new Error('kube-apiserver is running: stopApiserver() first');
+      apiProc = (await startApiserver(bins, dir, pki, etcd.url, api.port)).proc;
+    };
+    return { kubeconfigPath: api.kubeconfigPath, server: api.server, dir, stop, stopApiserver, startApiserver: restart };
   } catch (err) {
     await stop();
     throw err;

@@ -1,8 +1,10 @@
 // Installs CustomResourceDefinitions from YAML files and waits until they are usable: the CRD is
 // Established and discovery lists its resource under every served group/version.
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { loadAll } from 'js-yaml';
+import { repoRoot } from './binaries.js';
 import { kubeGetJson, kubeRequest } from './http.js';
 import { waitFor } from './processes.js';
 
@@ -29,6 +31,18 @@ function isCrd(doc: unknown): doc is CrdManifest {
   if (typeof doc !== 'object' || doc === null) return false;
   const d = doc as Partial<CrdManifest>;
   return d.kind === 'CustomResourceDefinition' && typeof d.metadata?.name === 'string' && Array.isArray(d.spec?.versions);
+}
+
+/** meshmedic's own CRD manifests: crds/*.yaml, sorted. */
+export async function meshmedicCrdFiles(): Promise<string[]> {
+  const dir = join(repoRoot, 'crds');
+  return (await readdir(dir)).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(dir, f));
+}
+
+/** The test bed's CRDs: the Istio CRDs (with the given policy) and meshmedic's own (applied). */
+export async function installTestbedCrds(kc: KubeConfig, istioCrds: string, istioPolicy: CrdPolicy): Promise<string[]> {
+  const own = (await meshmedicCrdFiles()).map((file) => ({ file, policy: 'apply' as const }));
+  return installCrds(kc, [{ file: istioCrds, policy: istioPolicy }, ...own]);
 }
 
 export async function readCrds(file: string): Promise<CrdManifest[]> {

@@ -4,24 +4,19 @@
 //   otherwise: start etcd + kube-apiserver built by scripts/testbed/build.sh (built here if missing).
 // Under CI=true a test bed that cannot start fails the run; locally the tests are skipped, loudly.
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { TestProject } from 'vitest/node';
-import { ensureBinaries, repoRoot } from './binaries.js';
+import { ensureBinaries } from './binaries.js';
 import { startControlPlane } from './controlplane.js';
-import { installCrds, type CrdPolicy } from './crds.js';
+import { installTestbedCrds, type CrdPolicy } from './crds.js';
 import { registerTempDir, removeTempDir } from './processes.js';
 import type { TestbedInfo } from './provided.js';
 
 const isCI = (): boolean => ['true', '1'].includes((process.env.CI ?? '').toLowerCase());
 const seconds = (since: number): string => ((performance.now() - since) / 1000).toFixed(1);
-
-async function ownCrdFiles(): Promise<string[]> {
-  const dir = join(repoRoot, 'crds');
-  return (await readdir(dir)).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(dir, f));
-}
 
 /** The external cluster's kubeconfig as one file (a KUBECONFIG list is merged into a temp file). */
 async function externalKubeconfig(value: string, cleanups: (() => Promise<void>)[]): Promise<string> {
@@ -71,8 +66,7 @@ async function bringUp(cleanups: (() => Promise<void>)[]): Promise<TestbedInfo> 
   const kc = new KubeConfig();
   kc.loadFromFile(info.kubeconfig ?? '');
   const tCrds = performance.now();
-  const own = (await ownCrdFiles()).map((file) => ({ file, policy: 'apply' as const }));
-  info.crds = await installCrds(kc, [{ file: istioCrds, policy: istioPolicy }, ...own]);
+  info.crds = await installTestbedCrds(kc, istioCrds, istioPolicy);
   console.info(`[testbed] ${info.crds.length} CRDs established and discoverable in ${seconds(tCrds)}s; ` +
     `test bed ready ${seconds(t0)}s after setup started`);
   return info;

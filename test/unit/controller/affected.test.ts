@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { affectedSubjects } from '../../../src/controller/affected.js';
+import type { KubeObject } from '../../../src/model/types.js';
+import { indexFrom } from '../helpers.js';
+
+const mesh = `
+apiVersion: v1
+kind: Service
+metadata: {name: reviews, namespace: shop}
+spec: {ports: [{name: http, port: 9080}]}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews, namespace: shop}
+spec: {host: reviews, trafficPolicy: {tls: {mode: DISABLE}}}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: other-team-rule, namespace: shop}
+spec: {host: api.example.com}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews-from-web, namespace: web}
+spec: {host: reviews.shop.svc.cluster.local}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: web, namespace: web}
+spec: {host: web}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews, namespace: shop}
+spec: {hosts: [reviews], http: [{route: [{destination: {host: reviews}}]}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: mysql, namespace: db}
+spec: {clusterIP: 10.0.0.14, ports: [{name: tcp, port: 3306}]}
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: mysql-by-host, namespace: db}
+spec: {hosts: [mysql.db], ports: [{number: 3306, name: tcp, protocol: TCP}], resolution: DNS}
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: mysql-by-endpoint, namespace: db}
+spec: {hosts: [db.internal], ports: [{number: 3307, name: tcp, protocol: TCP}], resolution: DNS, endpoints: [{address: mysql.db}]}
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: mysql-with-addresses, namespace: db}
+spec: {hosts: [mysql.db], addresses: [10.0.0.14], ports: [{number: 3308, name: tcp, protocol: TCP}], resolution: DNS}
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: unrelated, namespace: db}
+spec: {hosts: [api.example.com], ports: [{number: 443, name: https, protocol: HTTPS}], resolution: DNS}
+`;
+
+function obj(kind: string, namespace: string, name: string, spec: Record<string, unknown> = {}): KubeObject {
+  const apiVersion = kind === 'Service' ? 'v1' : kind === 'PeerAuthentication' ? 'security.istio.io/v1' : 'networking.istio.io/v1';
+  return { apiVersion, kind, metadata: { name, namespace }, spec };
+}
+
+describe('affectedSubjects: what is re-evaluated when an object changes', () => {
+  it("a PeerAuthentication change in a namespace re-evaluates that namespace's DestinationRules and those for its services elsewhere", () => {
+    const index = indexFrom(mesh);
+    const got = affectedSubjects(obj('PeerAuthentication', 'shop', 'default', { mtls: { mode: 'STRICT' } }), index);
+    expect([...got].sort()).toEqual(['DestinationRule/shop/other-team-rule', 'DestinationRule/shop/reviews', 'DestinationRule/web/reviews-from-web']);
+  });
+
+  it('a mesh-wide PeerAuthentication (root namespace) re-evaluates every DestinationRule', () => {
+    const index = indexFrom(mesh);
+    const got = affectedSubjects(obj('PeerAuthentication', 'istio-system', 'default', { mtls: { mode: 'STRICT' } }), index);
+    expect([...got].filter((k) => k.startsWith('DestinationRule/')).sort()).toEqual([
+      'DestinationRule/shop/other-team-rule',
+      'DestinationRule/shop/reviews',
+      'DestinationRule/web/reviews-from-web',
+      'DestinationRule/web/web',
+    ]);
+  });
+
+  it('a Service change re-evaluates the ServiceEntries without addresses that name it, by host or endpoint', () => {
+    const index = indexFrom(mesh);
+    const got = affectedSubjects(obj('Service', 'db', 'mysql', { clusterIP: '10.0.0.15', ports: [{ name: 'tcp', port: 3306 }] }), index);
+    expect(got.has('ServiceEntry/db/mysql-by-host')).toBe(true);
+    expect(got.has('ServiceEntry/db/mysql-by-endpoint')).toBe(true);
+    expect(got.has('ServiceEntry/db/unrelated')).toBe(false);
+  });
+
+  it('a Service change re-evaluates the DestinationRules and routes for its host, not others', () => {
+    const index = indexFrom(mesh);
+    const got = affectedSubjects(obj('Service', 'shop', 'reviews', { ports: [{ name: 'http', port: 9080 }] }), index);
+    expect(got.has('DestinationRule/shop/reviews')).toBe(true);
+    expect(got.has('DestinationRule/web/reviews-from-web')).toBe(true);
+    expect(got.has('VirtualService/shop/reviews')).toBe(true);
+    expect(got.has('DestinationRule/shop/other-team-rule')).toBe(false);
+    expect(got.has('DestinationRule/web/web')).toBe(false);
+  });
+
+  it('a subject itself is always re-evaluated; a Service is not a subject', () => {
+    const index = indexFrom(mesh);
+    expect(affectedSubjects(obj('DestinationRule', 'web', 'web', { host: 'web' }), index).has('DestinationRule/web/web')).toBe(true);
+    expect([...affectedSubjects(obj('Service', 'nowhere', 'lonely'), index)]).toEqual([]);
+  });
+});
