@@ -43,6 +43,8 @@ export async function clusterBench(opts: { trials: number; steadySeconds: number
 
     // A background mesh (clean objects and the generator's faults), watched by an Observe policy.
     const mesh = generateMesh({ size: opts.background, seed: 11, servicesPerNamespace: 10, hostsPerEntry: 10 });
+    // The test bed's Service range is a /24: background Services are headless (no ClusterIP to allocate).
+    for (const o of mesh.objects) if (o.kind === 'Service') (o.spec as { clusterIP?: string }).clusterIP = 'None';
     const nsObjects = mesh.objects.filter((o) => o.kind === 'Namespace');
     await createAll(nsObjects as KubernetesObject[], objects);
     await createAll(mesh.objects.filter((o) => o.kind !== 'Namespace') as KubernetesObject[], objects);
@@ -54,7 +56,7 @@ export async function clusterBench(opts: { trials: number; steadySeconds: number
     await objects.create({ apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'default', namespace: ns }, spec: { mtls: { mode: 'STRICT' } } } as KubernetesObject);
     await custom.createClusterCustomObject({ group: 'meshmedic.io', version: 'v1alpha1', plural: 'meshhealthpolicies', body: { apiVersion: 'meshmedic.io/v1alpha1', kind: 'MeshHealthPolicy', metadata: { name: 'bench' }, spec: { mode: 'Propose', namespaces: [ns] } } });
     for (let i = 0; i < opts.trials; i++) {
-      await objects.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: `svc-${i}`, namespace: ns }, spec: { selector: { app: `svc-${i}` }, ports: [{ port: 8080 }] } } as KubernetesObject);
+      await objects.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: `svc-${i}`, namespace: ns }, spec: { clusterIP: 'None', selector: { app: `svc-${i}` }, ports: [{ port: 8080 }] } } as KubernetesObject);
     }
 
     const steadyResync = 30_000;
