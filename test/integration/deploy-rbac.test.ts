@@ -2,30 +2,23 @@
 // operator (run with a token of the ServiceAccount, never the admin's) and is not more than it needs.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import {
-  ApiextensionsV1Api,
   AuthorizationV1Api,
   CoordinationV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
   KubeConfig,
-  KubernetesObjectApi,
   PatchStrategy,
-  VersionApi,
-  Watch,
   type KubernetesObject,
   type V1ResourceAttributes,
 } from '@kubernetes/client-node';
 import { loadAll } from 'js-yaml';
-import { pino, type Logger } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Operator } from '../../src/controller/operator.js';
 import type { KubeObject } from '../../src/model/types.js';
-import { skipReason, tempNamespace, type Clients } from '../testbed/client.js';
+import { clientsFor, skipReason, tempNamespace, type Clients } from '../testbed/client.js';
 import { kubeRequest } from '../testbed/http.js';
 import {
   annotate,
+  capturingLog,
   clients,
   create,
   deletePolicy,
@@ -94,29 +87,6 @@ function tokenKubeConfig(admin: KubeConfig, token: string): KubeConfig {
   return kc;
 }
 
-function clientsOf(kc: KubeConfig): Clients {
-  return {
-    kc,
-    objects: KubernetesObjectApi.makeApiClient(kc),
-    custom: kc.makeApiClient(CustomObjectsApi),
-    core: kc.makeApiClient(CoreV1Api),
-    apiextensions: kc.makeApiClient(ApiextensionsV1Api),
-    version: kc.makeApiClient(VersionApi),
-    watch: new Watch(kc),
-  };
-}
-
-/** A logger whose records the test reads: any Forbidden the operator met fails the test. */
-function capturingLog(): { log: Logger; records: Record<string, unknown>[] } {
-  const records: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) records.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { log: pino({ level: 'info' }, sink), records };
-}
 
 function forbidden(reports: string[]): string[] {
   return reports.filter((s) => /forbidden|\b403\b|cannot (get|list|watch|create|patch|update|delete)/i.test(s));
@@ -163,7 +133,7 @@ describe.skipIf(skipReason() !== undefined)('deploy/ RBAC: enough for the operat
   let op: Operator | undefined;
   let install: Installed;
   let applied: KubeObject[] = [];
-  const captured = capturingLog();
+  const captured = capturingLog('info');
   const cleanups: (() => Promise<void>)[] = [];
   const scenarios: string[] = [];
 
@@ -228,7 +198,7 @@ describe.skipIf(skipReason() !== undefined)('deploy/ RBAC: enough for the operat
     });
     const bearer = token.status?.token;
     if (!bearer) throw new Error('TokenRequest returned no token');
-    sa = clientsOf(tokenKubeConfig(admin.kc, bearer));
+    sa = clientsFor(tokenKubeConfig(admin.kc, bearer));
     // The operator exactly as `meshmedic run` builds it in the pod: its namespace is the ServiceAccount's.
     op = await startOperator(sa, namespace, { log: captured.log });
   });
@@ -422,7 +392,7 @@ describe.skipIf(skipReason() !== undefined)('deploy/ RBAC: enough for the operat
     // The RBAC allows only the meshmedic-leader Lease: the first instance steps down and gives it back.
     await op?.stop();
     op = undefined;
-    const second = new Operator({ kubeConfig: sa.kc, log: capturingLog().log, namespace: install.namespace, leaseDurationSeconds: 4, renewIntervalMs: 500, resyncIntervalMs: 3_600_000 });
+    const second = new Operator({ kubeConfig: sa.kc, log: capturingLog('info').log, namespace: install.namespace, leaseDurationSeconds: 4, renewIntervalMs: 500, resyncIntervalMs: 3_600_000 });
     try {
       second.start();
       await waitFor('the second instance to lead', () => second.isLeader);

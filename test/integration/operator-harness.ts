@@ -1,9 +1,22 @@
 // Runs the real meshmedic Operator in-process against the test bed's API server.
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { pino } from 'pino';
+import { Writable } from 'node:stream';
+import { pino, type Logger } from 'pino';
 import { Operator, type OperatorOptions } from '../../src/controller/operator.js';
 import type { KubeObject } from '../../src/model/types.js';
 import { clients, tempNamespace, type Clients } from '../testbed/client.js';
+
+/** A pino logger whose records a test reads (what the operator said, not only what it did). */
+export function capturingLog(level = 'debug'): { log: Logger; records: Record<string, unknown>[] } {
+  const records: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) records.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { log: pino({ level }, sink), records };
+}
 
 export const log = pino({ level: process.env['MESHMEDIC_TEST_LOG'] ?? 'silent' });
 

@@ -1,9 +1,7 @@
 // The operator's resilience on a real API server (never a fake one): kube-apiserver restarted under a
 // running operator, real 409 Conflicts on the operator's writes and on its leader lease, and two operator
 // instances electing one leader and failing over (graceful stop and crash).
-import { Writable } from 'node:stream';
 import { CoordinationV1Api, KubernetesObjectApi, V1MicroTime, type KubernetesObject, type V1Lease } from '@kubernetes/client-node';
-import { pino, type Logger } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LeaderElector } from '../../src/controller/leader-election.js';
 import { Operator } from '../../src/controller/operator.js';
@@ -12,6 +10,7 @@ import { clientsFor, skipReason, type Clients } from '../testbed/client.js';
 import { dedicatedBinaries, dedicatedSkipReason, startDedicatedControlPlane, type DedicatedControlPlane } from '../testbed/dedicated.js';
 import {
   annotate,
+  capturingLog,
   clients,
   create,
   deletePolicy,
@@ -34,17 +33,6 @@ const bins = noCluster ? undefined : await dedicatedBinaries();
 
 type LogRecord = Record<string, unknown>;
 
-/** A pino logger whose records the test reads (what the operator said, not only what it did). */
-function capturingLog(): { log: Logger; records: LogRecord[] } {
-  const records: LogRecord[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) records.push(JSON.parse(line) as LogRecord);
-      done();
-    },
-  });
-  return { log: pino({ level: 'debug' }, sink), records };
-}
 
 /** rule|kind/namespace/name of a MeshRemediation's target. */
 function ruleAndTarget(mmr: KubeObject): string {
