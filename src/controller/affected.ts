@@ -1,5 +1,6 @@
 import { hostsMatch, resolveHost, serviceFqdn } from '../model/hosts.js';
 import { objectKey } from '../model/kinds.js';
+import { routeDestinations } from '../model/route-destinations.js';
 import type { MeshIndex } from '../model/mesh-index.js';
 import type { DestinationRule, KubeObject, ServiceEntry, VirtualService } from '../model/types.js';
 
@@ -14,11 +15,8 @@ function hostsOf(o: KubeObject, index: MeshIndex): string[] {
       return ((o as ServiceEntry).spec?.hosts ?? []).map((h) => resolveHost(h, ns, index.domain));
     case 'DestinationRule':
       return [index.drHost(o as DestinationRule)];
-    case 'VirtualService': {
-      const vs = o as VirtualService;
-      const dests = [...(vs.spec?.http ?? []), ...(vs.spec?.tcp ?? []), ...(vs.spec?.tls ?? [])].flatMap((r) => (r.route ?? []).map((d) => resolveHost(d.destination.host, ns, index.domain)));
-      return [...new Set(dests)];
-    }
+    case 'VirtualService':
+      return [...new Set(routeDestinations(o as VirtualService, index.domain).map((d) => d.host))];
     default:
       return [];
   }

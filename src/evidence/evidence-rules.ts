@@ -6,7 +6,7 @@ import type { MeshIndex } from '../model/mesh-index.js';
 import type { DestinationRule, KubeObject, ObjectRef, ServicePort, TrafficPolicy, VirtualService } from '../model/types.js';
 import { generatedEntry, servicePortFor } from '../rules/mm104-external-host-passthrough.js';
 import { idleTimeoutBelow, idleTimeoutPatch, keepAliveVersionNote, retryOnResetPatches } from '../rules/mm106-inbound-keepalive-race.js';
-import { routeDestinations } from '../rules/route-destinations.js';
+import { routeDestinations } from '../model/route-destinations.js';
 import type { Finding, FindingEvidence, IstioVersion, PatchOperation, ResourcePatch, RuleParameters } from '../rules/types.js';
 import type { LogGroup } from './aggregate.js';
 import { splitHostPort } from './cluster-name.js';

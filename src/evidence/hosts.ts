@@ -2,7 +2,7 @@ import { hostsMatch, isClusterLocal, isIpAddress, resolveHost, serviceFqdn } fro
 import { objectKey } from '../model/kinds.js';
 import type { MeshIndex } from '../model/mesh-index.js';
 import type { KubeObject, ObjectRef, Service, ServiceEntry, VirtualService } from '../model/types.js';
-import { routeDestinations } from '../rules/route-destinations.js';
+import { routeDestinations } from '../model/route-destinations.js';
 import type { Finding } from '../rules/types.js';
 import { parseIstioSni, splitHostPort } from './cluster-name.js';
 import type { LogGroup } from './aggregate.js';

@@ -1,6 +1,7 @@
 import type { LoadedObject } from './decode.js';
 import { hostsMatch, isVisibleFrom, isWildcard, resolveHost, serviceFqdn } from './hosts.js';
 import { objectKey } from './kinds.js';
+import { routeDestinations } from './route-destinations.js';
 import { meshConfigFrom, parseMeshConfig } from './mesh-config.js';
 import type {
   DestinationRule,
@@ -286,12 +287,7 @@ export class MeshIndex {
         on.rule(this.drHost(o as DestinationRule));
         break;
       case 'VirtualService': {
-        const vs = o as VirtualService;
-        const hosts = new Set<string>();
-        for (const r of [...(vs.spec?.http ?? []), ...(vs.spec?.tcp ?? []), ...(vs.spec?.tls ?? [])]) {
-          for (const d of r.route ?? []) hosts.add(resolveHost(d.destination.host, ns, this.domain));
-        }
-        for (const h of hosts) on.route(h);
+        for (const h of new Set(routeDestinations(o as VirtualService, this.domain).map((d) => d.host))) on.route(h);
         break;
       }
       case 'ConfigMap':

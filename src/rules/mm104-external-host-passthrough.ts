@@ -1,7 +1,7 @@
 import { isClusterLocal, isIpAddress, isWildcard, nameFromHost } from '../model/hosts.js';
 import { describeRef, refOf } from '../model/kinds.js';
 import type { KubeObject, ServiceEntry, ServicePort, VirtualService } from '../model/types.js';
-import { routeDestinations, type RouteKind } from './route-destinations.js';
+import { routeDestinations, type RouteKind } from '../model/route-destinations.js';
 import type { Finding, Rule, RuleContext } from './types.js';
 
 const DEFAULT_PORT: Record<RouteKind, number> = { http: 80, tls: 443, tcp: 0 };

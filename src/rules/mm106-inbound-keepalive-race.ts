@@ -2,7 +2,7 @@ import { pointer } from '../fix/json-pointer.js';
 import { formatDurationMs, parseDurationMs } from '../model/durations.js';
 import { describeRef, refOf } from '../model/kinds.js';
 import type { DestinationRule, KubeObject, VirtualService } from '../model/types.js';
-import { routeDestinations } from './route-destinations.js';
+import { routeDestinations } from '../model/route-destinations.js';
 import type { MeshIndex } from '../model/mesh-index.js';
 import { atLeast, type Finding, type IstioVersion, type PatchOperation, type ResourcePatch, type Rule, type RuleContext } from './types.js';
 

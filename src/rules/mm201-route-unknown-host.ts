@@ -1,7 +1,7 @@
 import { isClusterLocal } from '../model/hosts.js';
 import { describeRef, refOf } from '../model/kinds.js';
 import type { KubeObject, VirtualService } from '../model/types.js';
-import { routeDestinations } from './route-destinations.js';
+import { routeDestinations } from '../model/route-destinations.js';
 import type { Finding, Rule, RuleContext } from './types.js';
 
 /** Parity with istioctl IST0101 / Kiali KIA1101: a route to an in-cluster host no Service or entry declares. */

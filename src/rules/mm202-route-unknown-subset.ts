@@ -1,6 +1,6 @@
 import { describeRef, refOf } from '../model/kinds.js';
 import type { KubeObject, VirtualService } from '../model/types.js';
-import { routeDestinations } from './route-destinations.js';
+import { routeDestinations } from '../model/route-destinations.js';
 import type { Finding, Rule, RuleContext } from './types.js';
 
 /** Parity with istioctl IST0101 (subset) / Kiali KIA1107: a route to a subset no DestinationRule defines. */

@@ -1,5 +1,5 @@
-import { resolveHost } from '../model/hosts.js';
-import type { RouteDestination, VirtualService } from '../model/types.js';
+import { resolveHost } from './hosts.js';
+import type { RouteDestination, VirtualService } from './types.js';
 
 export type RouteKind = 'http' | 'tcp' | 'tls';
 
