@@ -13,6 +13,16 @@ export default defineConfig({
       },
       {
         test: {
+          // Every verdict checked against Istio's own config generator (the oracle, built by
+          // `npm run testbed:build`): rule cases, examples, a generated mesh.
+          name: 'differential',
+          include: ['test/differential/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+        },
+      },
+      {
+        test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           // Starts etcd + kube-apiserver (or uses KUBECONFIG) and installs the CRDs: test/testbed/.

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { clusterBench, type ClusterResult } from './cluster.js';
 import { generateMesh } from './generate-mesh.js';
-import { ms } from './stats.js';
+import { dump } from 'js-yaml';
+import { median, ms } from './stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -18,6 +19,7 @@ const { values } = parseArgs({
     'steady-seconds': { type: 'string', default: '300' },
     background: { type: 'string', default: '1000' },
     'skip-cluster': { type: 'boolean', default: false },
+    'cli-runs': { type: 'string', default: '3' },
     out: { type: 'string', default: 'bench/RESULTS.md' },
   },
 });
@@ -33,6 +35,26 @@ interface OfflineResult {
   incrementalP99Ms: number | null;
   cliMs?: number;
   cliRssMb?: number;
+  /** Paired on one YAML file: `meshmedic analyze F -o json` and `istioctl analyze --use-kube=false -A F`, medians. */
+  yamlCliMs?: number;
+  istioctlMs?: number;
+}
+
+/** istioctl as the test bed builds it (from the oracle's istio.io/istio pin), if it is built. */
+function istioctlPath(): string | undefined {
+  const r = spawnSync('bash', ['scripts/testbed/build.sh', '--paths', 'istioctl'], { encoding: 'utf8' });
+  return r.status === 0 ? /^ISTIOCTL=(.*)$/m.exec(r.stdout)?.[1] : undefined;
+}
+
+function wallMs(cmd: string, args: string[], runs: number): number {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 28 });
+    times.push(performance.now() - t0);
+    if (r.error) throw r.error;
+  }
+  return median(times);
 }
 
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
@@ -40,9 +62,14 @@ const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem()
 const sizes = values.sizes.split(',').map(Number);
 const dir = mkdtempSync(join(tmpdir(), 'meshmedic-bench-'));
 const offline: OfflineResult[] = [];
+const istioctl = istioctlPath();
+const cliRuns = Number(values['cli-runs']);
 for (const size of sizes) {
   const file = join(dir, `mesh-${size}.json`);
-  writeFileSync(file, JSON.stringify(generateMesh({ size }).objects));
+  const objects = generateMesh({ size }).objects;
+  writeFileSync(file, JSON.stringify(objects));
+  const yamlFile = join(dir, `mesh-${size}.yaml`);
+  writeFileSync(yamlFile, objects.map((o) => dump(o, { noRefs: true, lineWidth: -1 })).join('---\n'));
   const largest = size === Math.max(...sizes);
   log(`offline ${size} objects…`);
   const out = execFileSync(process.execPath, [...process.execArgv, 'bench/offline.ts', file, values.runs, largest ? values.incremental : '0'], { encoding: 'utf8', maxBuffer: 1 << 20 });
@@ -53,6 +80,10 @@ for (const size of sizes) {
   result.cliMs = performance.now() - t0;
   result.cliRssMb = Number(/MESHMEDIC_BENCH_MAXRSS_KB (\d+)/.exec(cli.stderr)?.[1] ?? NaN) / 1024;
   if (cli.status !== 0 && cli.status !== 1) throw new Error(`meshmedic analyze failed: ${cli.stderr}`);
+  // The same YAML file through both tools, as users run them.
+  log(`  ${size} objects as YAML: meshmedic and ${istioctl ? 'istioctl' : '(istioctl not built)'}…`);
+  result.yamlCliMs = wallMs(process.execPath, ['dist/cli/main.js', 'analyze', yamlFile, '-o', 'json'], cliRuns);
+  if (istioctl) result.istioctlMs = wallMs(istioctl, ['analyze', '--use-kube=false', '-A', yamlFile], cliRuns);
   offline.push(result);
 }
 
@@ -78,7 +109,10 @@ if (cluster) {
   lines.push(`- faulty DestinationRule created → its MeshRemediation seen by a watch: median ${ms(cluster.eventToProposalMedianMs)}, p99 ${ms(cluster.eventToProposalP99Ms)} over ${cluster.trials} trials`);
   lines.push(`- API writes during ${cluster.steadySeconds} s of steady state (${cluster.resyncsDuringSteadyState} full resyncs): ${cluster.steadyWrites}`);
 } else lines.push('Controller benchmark skipped (--skip-cluster).');
-lines.push('', 'istioctl: not measured — it is not built by the test bed (istio.io/istio has no semver tags and the module proxy reachable here refuses commit queries, so the 1.28.0 pseudo-version cannot be resolved).', '');
+lines.push('', `Paired with istioctl on the same YAML file (median of ${cliRuns} runs each, wall time of the whole command): \`meshmedic analyze F -o json\` against \`istioctl analyze --use-kube=false -A F\` (istioctl built by the test bed from the oracle's istio.io/istio pin).`, '');
+lines.push('| objects | meshmedic (YAML) | istioctl analyze | istioctl / meshmedic |', '|---:|---:|---:|---:|');
+for (const r of offline) lines.push(`| ${r.objects} | ${ms(r.yamlCliMs ?? NaN)} | ${r.istioctlMs !== undefined ? ms(r.istioctlMs) : 'not built'} | ${r.istioctlMs !== undefined && r.yamlCliMs ? `${(r.istioctlMs / r.yamlCliMs).toFixed(2)}×` : '–'} |`);
+lines.push('');
 lines.push('Targets (issue 6): 50k objects ≤ 2 s and ≤ 400 MB RSS; full analysis ≤ 3× the floor; incremental ≤ 5 ms p99; event → proposal ≤ 1 s p99; zero steady-state writes; linear growth.');
 const text = lines.join('\n') + '\n';
 process.stdout.write(text);

@@ -3,13 +3,16 @@
 #   kube-apiserver  from k8s.io/kubernetes       (wrapper module: scripts/testbed/kube-apiserver)
 #   etcd            from go.etcd.io/etcd/server/v3 (wrapper module: scripts/testbed/etcd)
 #   istio-crds      from istio.io/api            (pin: scripts/testbed/istio-api)
+#   istioctl        from istio.io/istio          (pin: oracle/go.mod, the same module as the oracle)
+#   oracle          meshmedic's oracle (oracle/): Istio's config generator and traffic simulation,
+#                   a Go test binary built with `go test -c` from istio.io/istio
 # Versions live in those go.mod files (verified against their go.sum). Results are cached in
 #   ${MESHMEDIC_TESTBED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/meshmedic/testbed}/<component>-<version>/
 # and reused while their .complete marker matches the pinning files.
 #
 # Usage: build.sh [COMPONENT...]          build what is missing, then print KEY=VALUE lines
 #        build.sh --paths [COMPONENT...]  print those lines only if the components are built; else exit 3
-# COMPONENT: kube-apiserver, etcd, istio-crds (default: all three)
+# COMPONENT: kube-apiserver, etcd, istio-crds, istioctl, oracle (default: the first three, the test bed)
 # Env:   MESHMEDIC_TESTBED_CACHE, MESHMEDIC_TESTBED_JOBS (go build -p, default: nproc)
 set -euo pipefail
 
@@ -21,8 +24,8 @@ COMPONENTS=("$@")
 [ ${#COMPONENTS[@]} -gt 0 ] || COMPONENTS=(kube-apiserver etcd istio-crds)
 for c in "${COMPONENTS[@]}"; do
   case "$c" in
-    kube-apiserver|etcd|istio-crds) ;;
-    *) echo "usage: $0 [--paths] [kube-apiserver|etcd|istio-crds]..." >&2; exit 2 ;;
+    kube-apiserver|etcd|istio-crds|istioctl|oracle) ;;
+    *) echo "usage: $0 [--paths] [kube-apiserver|etcd|istio-crds|istioctl|oracle]..." >&2; exit 2 ;;
   esac
 done
 wanted() { [[ " ${COMPONENTS[*]} " == *" $1 "* ]]; }
@@ -37,9 +40,14 @@ stamp() { cat "$@" | sha256sum | cut -c1-16; }
 K8S_VERSION=$(modversion "$HERE/kube-apiserver" k8s.io/kubernetes)
 ETCD_VERSION=$(modversion "$HERE/etcd" go.etcd.io/etcd/server/v3)
 ISTIO_API_VERSION=$(modversion "$HERE/istio-api" istio.io/api)
+ORACLE_SRC=$(cd "$HERE/../../oracle" && pwd)
+ISTIO_VERSION=$(modversion "$ORACLE_SRC" istio.io/istio)
+ISTIO_REV=${ISTIO_VERSION##*-}
 KAS_DIR="$CACHE/kube-apiserver-$K8S_VERSION"
 ETCD_DIR="$CACHE/etcd-$ETCD_VERSION"
 CRDS_DIR="$CACHE/istio-crds-$ISTIO_API_VERSION"
+ISTIOCTL_DIR="$CACHE/istioctl-$ISTIO_VERSION"
+ORACLE_DIR="$CACHE/oracle-$ISTIO_VERSION"
 
 # /version must report the real release, as upstream's build sets it.
 minor=${K8S_VERSION#v1.}; minor=${minor%%.*}
@@ -51,6 +59,13 @@ ETCD_LDFLAGS="-s -w"
 KAS_STAMP=$(echo "$KAS_LDFLAGS" | stamp "$HERE/kube-apiserver/go.mod" "$HERE/kube-apiserver/go.sum" -)
 ETCD_STAMP=$(echo "$ETCD_LDFLAGS" | stamp "$HERE/etcd/go.mod" "$HERE/etcd/go.sum" -)
 CRDS_STAMP=$(stamp "$HERE/istio-api/go.mod" "$HERE/istio-api/go.sum")
+# istioctl as Istio's report_build_info.sh stamps it; the oracle with -tags=vtprotobuf only
+# (disable_pgv breaks pilot/test/xdstest). Both -trimpath, so they share one build cache.
+ISTIOCTL_TAGS=vtprotobuf,disable_pgv
+ISTIOCTL_LDFLAGS="-s -w -X istio.io/istio/pkg/version.buildVersion=1.31-dev -X istio.io/istio/pkg/version.buildGitRevision=$ISTIO_REV"
+ORACLE_TAGS=vtprotobuf
+ISTIOCTL_STAMP=$(echo "$ISTIOCTL_TAGS $ISTIOCTL_LDFLAGS" | stamp "$ORACLE_SRC/go.mod" "$ORACLE_SRC/go.sum" -)
+ORACLE_STAMP=$(echo "$ORACLE_TAGS" | stamp "$ORACLE_SRC/go.mod" "$ORACLE_SRC/go.sum" "$ORACLE_SRC"/*.go -)
 
 fresh() { [ -f "$1/.complete" ] && [ "$(head -n1 "$1/.complete")" = "$2" ]; }
 
@@ -63,13 +78,18 @@ ISTIO_API_VERSION=$ISTIO_API_VERSION
 KUBE_APISERVER=$KAS_DIR/bin/kube-apiserver
 ETCD=$ETCD_DIR/bin/etcd
 ISTIO_CRDS=$CRDS_DIR/istio-crds.yaml
+ISTIO_VERSION=$ISTIO_VERSION
+ISTIOCTL=$ISTIOCTL_DIR/bin/istioctl
+ORACLE=$ORACLE_DIR/bin/oracle.test
 EOF
 }
 
 if [ "$MODE" = paths ]; then
   if { ! wanted kube-apiserver || fresh "$KAS_DIR" "$KAS_STAMP"; } &&
      { ! wanted etcd || fresh "$ETCD_DIR" "$ETCD_STAMP"; } &&
-     { ! wanted istio-crds || fresh "$CRDS_DIR" "$CRDS_STAMP"; }; then
+     { ! wanted istio-crds || fresh "$CRDS_DIR" "$CRDS_STAMP"; } &&
+     { ! wanted istioctl || fresh "$ISTIOCTL_DIR" "$ISTIOCTL_STAMP"; } &&
+     { ! wanted oracle || fresh "$ORACLE_DIR" "$ORACLE_STAMP"; }; then
     print_paths
     exit 0
   fi
@@ -89,15 +109,21 @@ mkdir -p "$CACHE"
 exec 9>"$CACHE/.lock"
 if command -v flock >/dev/null 2>&1; then flock 9; fi
 
-# build_go NAME DIR STAMP WRAPPER PACKAGE LDFLAGS: go build PACKAGE from WRAPPER into DIR/bin/NAME
+# build_go NAME DIR STAMP WRAPPER PACKAGE LDFLAGS [go build flags...]: go build PACKAGE from WRAPPER into DIR/bin/NAME
+# (GO_VERB=test builds a test binary with `go test -c` instead)
 build_go() {
   local name=$1 dir=$2 stampv=$3 wrapper=$4 pkg=$5 ldflags=$6 start secs
+  shift 6
   if fresh "$dir" "$stampv"; then log "$name: cached in $dir"; return; fi
   log "$name: building $pkg (go $(go env GOVERSION), -p $JOBS); a cold build takes minutes"
   start=$(date +%s)
   rm -rf "$dir.tmp" "$dir"
   mkdir -p "$dir.tmp/bin"
-  (cd "$wrapper" && go build -trimpath -p "$JOBS" -ldflags "$ldflags" -o "$dir.tmp/bin/$name" "$pkg")
+  if [ "${GO_VERB:-build}" = test ]; then
+    (cd "$wrapper" && go test -c -trimpath -p "$JOBS" "$@" -ldflags "$ldflags" -o "$dir.tmp/bin/$name" "$pkg")
+  else
+    (cd "$wrapper" && go build -trimpath -p "$JOBS" "$@" -ldflags "$ldflags" -o "$dir.tmp/bin/$name" "$pkg")
+  fi
   secs=$(( $(date +%s) - start ))
   printf '%s\nbuilt %s in %ss with %s\n' "$stampv" "$(date -u +%FT%TZ)" "$secs" "$(go env GOVERSION)" > "$dir.tmp/.complete"
   mv "$dir.tmp" "$dir"
@@ -124,6 +150,13 @@ else
   cp "$src/kubernetes/customresourcedefinitions.gen.yaml" "$CRDS_DIR.tmp/istio-crds.yaml"
   printf '%s\nfrom istio.io/api@%s kubernetes/customresourcedefinitions.gen.yaml\n' "$CRDS_STAMP" "$ISTIO_API_VERSION" > "$CRDS_DIR.tmp/.complete"
   mv "$CRDS_DIR.tmp" "$CRDS_DIR"
+fi
+
+if wanted istioctl; then
+  build_go istioctl "$ISTIOCTL_DIR" "$ISTIOCTL_STAMP" "$ORACLE_SRC" istio.io/istio/istioctl/cmd/istioctl "$ISTIOCTL_LDFLAGS" -tags="$ISTIOCTL_TAGS"
+fi
+if wanted oracle; then
+  GO_VERB=test build_go oracle.test "$ORACLE_DIR" "$ORACLE_STAMP" "$ORACLE_SRC" . "-s -w" -tags="$ORACLE_TAGS"
 fi
 
 log "ready in $(( $(date +%s) - t0 ))s (cache: $CACHE)"

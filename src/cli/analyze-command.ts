@@ -29,7 +29,7 @@ Options:
 Exit code: 0 no error findings, 1 error findings or unreadable input objects, 2 nothing usable could be read.
 `;
 
-function parseVersion(v: string): IstioVersion {
+export function parseVersion(v: string): IstioVersion {
   const m = /^v?(\d+)\.(\d+)/.exec(v);
   if (!m) throw new Error(`--istio-version: expected X.Y (got ${JSON.stringify(v)})`);
   return { major: Number(m[1]), minor: Number(m[2]) };

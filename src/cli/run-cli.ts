@@ -11,6 +11,7 @@ Usage:
   meshmedic analyze [PATH...|-] [options]   analyze manifests offline (see meshmedic analyze --help)
   meshmedic run [--kubeconfig FILE]         run the controller (see meshmedic run --help)
   meshmedic explain --logs FILE|- [PATH...] explain the 503/504s of Envoy access logs (see meshmedic explain --help)
+  meshmedic verify [PATH...|-] [options]    put each finding and fix to Istio's own config generator (see meshmedic verify --help)
   meshmedic rules                          list the rules
   meshmedic --version
 `;
@@ -36,6 +37,8 @@ export async function runCli(argv: string[], streams: { stdout: Writable & { isT
         return await (await import('./run-command.js')).runCommand(rest, io);
       case 'explain':
         return await explainCommand(rest, io);
+      case 'verify':
+        return await (await import('./verify-command.js')).verifyCommand(rest, io);
       case 'rules':
         for (const r of RULES) io.stdout.write(`${r.id}  ${r.name.padEnd(34)} ${r.summary}\n`);
         return 0;

@@ -4,6 +4,7 @@ import { describeRef, refOf } from '../model/kinds.js';
 import { effectiveMtls } from '../model/peer-authentication.js';
 import type { DestinationRule, KubeObject, ObjectRef, Service } from '../model/types.js';
 import { tlsLevels, type TlsLevel } from './tls-levels.js';
+import { outboundCluster, type FindingClaim } from './claims.js';
 import type { Finding, PatchOperation, Rule, RuleContext } from './types.js';
 
 /** Fields Istio's validation refuses next to ISTIO_MUTUAL (istio certificates are used instead). */
@@ -71,6 +72,31 @@ export function istioMutualPatch(dr: DestinationRule, level: TlsLevel): PatchOpe
   return ops;
 }
 
+/** HTTP ports (by name or appProtocol, as Istio infers them) are judged as HTTP, the rest as TCP. */
+function portProtocol(name: string | undefined, appProtocol: string | undefined): 'http' | 'tcp' {
+  const p = (appProtocol ?? name ?? '').toLowerCase();
+  return /^(http|http2|grpc|grpc-web)(-|$)/.test(p) ? 'http' : 'tcp';
+}
+
+/** The claim: a sidecar in the DestinationRule's namespace sends non-mTLS, and the server's sidecar refuses it. */
+function claimFor(dr: DestinationRule, level: TlsLevel, svc: Service, port: number | undefined, ctx: RuleContext): FindingClaim {
+  const svcPort = (svc.spec?.ports ?? []).find((p) => port === undefined || p.port === port);
+  const selector = svc.spec?.selector;
+  if (!svcPort || !selector || Object.keys(selector).length === 0) {
+    return { kind: 'inexpressible', reason: 'the Service has no port or no selector: there is no server pod to simulate' };
+  }
+  const drNs = dr.metadata.namespace ?? 'default';
+  const svcNs = svc.metadata.namespace ?? 'default';
+  const client = drNs === ctx.index.meshConfig.rootNamespace ? svcNs : drNs;
+  const target = typeof svcPort.targetPort === 'number' ? svcPort.targetPort : svcPort.port;
+  return {
+    kind: 'server-rejects',
+    client: { type: 'sidecar', namespace: client },
+    cluster: outboundCluster(`${svc.metadata.name}.${svcNs}.svc.${ctx.index.domain}`, svcPort.port, level.subset),
+    server: { namespace: svcNs, labels: selector, port: target, protocol: portProtocol(svcPort.name, svcPort.appProtocol) },
+  };
+}
+
 export const mm101: Rule = {
   id: 'MM101',
   name: 'dr-tls-disables-mtls',
@@ -120,6 +146,7 @@ export const mm101: Rule = {
         symptom: '503 UC',
         message: `503 UC (upstream_reset_before_response_started{connection_termination}): ${describeRef(refOf(dr))} ${parts.join('; ')}. The server sidecar only accepts Istio mTLS. Fix: tls.mode ISTIO_MUTUAL at ${offending.map((o) => o.level.label).join(', ')}.`,
         fix: { patches: [{ target: refOf(dr), patch: offending.flatMap((o) => istioMutualPatch(dr, o.level)) }], create: [] },
+        ...(offending[0] ? { claim: claimFor(dr, offending[0].level, offending[0].svc, offending[0].port, ctx) } : {}),
       },
     ];
   },

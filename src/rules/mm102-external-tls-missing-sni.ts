@@ -3,23 +3,14 @@ import { nameFromHost, resolveHost } from '../model/hosts.js';
 import { describeRef, refOf } from '../model/kinds.js';
 import type { ClientTlsSettings, DestinationRule, KubeObject, ServiceEntry, VirtualService } from '../model/types.js';
 import { entryPort, externalEntryFor, isTlsProtocol } from './external-tls.js';
+import { outboundCluster } from './claims.js';
+import { routeProxy } from './route-call.js';
 import { atLeast, type Finding, type PatchOperation, type Rule, type RuleContext } from './types.js';
 
 interface Problem {
   kind: 'no-dr' | 'plaintext' | 'istio-mtls' | 'wrong-sni' | 'sni-from-original-host';
   symptom: string;
   text: string;
-}
-
-/** The namespace whose DestinationRules apply to the proxy running this route (gateway or sidecar). */
-function clientNamespace(vs: VirtualService, ctx: RuleContext): string {
-  const vsNs = vs.metadata.namespace ?? '';
-  for (const g of vs.spec?.gateways ?? []) {
-    if (g === 'mesh') continue;
-    const [ns, name] = g.includes('/') ? (g.split('/', 2) as [string, string]) : [vsNs, g];
-    if (ctx.index.gateway(ns, name)) return ns;
-  }
-  return vsNs;
 }
 
 function judge(tls: ClientTlsSettings | undefined, dr: DestinationRule | undefined, host: string, otherHosts: string[], ctx: RuleContext): Problem | undefined {
@@ -96,7 +87,8 @@ export const mm102: Rule = {
   check(subject: KubeObject, ctx: RuleContext): Finding[] {
     const vs = subject as VirtualService;
     const vsNs = vs.metadata.namespace ?? '';
-    const client = clientNamespace(vs, ctx);
+    const proxy = routeProxy(vs, ctx);
+    const client = proxy.namespace;
     const vsHosts = (vs.spec?.hosts ?? []).map((h) => resolveHost(h, vsNs, ctx.index.domain));
     const seen = new Set<string>();
     const findings: Finding[] = [];
@@ -128,6 +120,7 @@ export const mm102: Rule = {
           ...(problem.kind === 'sni-from-original-host'
             ? { versionNote: `Istio >= 1.21 sets auto_sni from the original Host header; judged for Istio ${ctx.istioVersion.major}.${ctx.istioVersion.minor}` }
             : {}),
+          claim: { kind: 'upstream-tls-sni', client: proxy, cluster: outboundCluster(host, port.number, rd.destination.subset), wantSni: host },
           fix: dr
             ? { patches: [{ target: refOf(dr), patch: patchRule(dr, host, port.number, se) }], create: [] }
             : { patches: [], create: [createRule(se, host, port.number)] },

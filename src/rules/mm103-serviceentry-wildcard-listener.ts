@@ -5,10 +5,14 @@ import { dnsAutoAllocationOn, dnsCaptureOn } from '../model/mesh-config.js';
 import { clusterIpOf, serviceNamedBy } from '../model/service-lookup.js';
 import type { KubeObject, ObjectRef, ServiceEntry, ServicePort } from '../model/types.js';
 import { isTlsProtocol } from './external-tls.js';
+import { outboundCluster } from './claims.js';
 import { atLeast, type Finding, type Fix, type Rule, type RuleContext } from './types.js';
 
 /** Protocols whose listener has no Host/SNI to match on: a 0.0.0.0:port catch-all. */
 const CATCH_ALL_PROTOCOLS = new Set(['', 'TCP', 'MONGO', 'MYSQL', 'REDIS']);
+
+/** A namespace with no objects of its own: a client that only sees what is exported to every namespace. */
+const PROBE_NAMESPACE = 'meshmedic-probe';
 
 function isCatchAll(p: ServicePort): boolean {
   return CATCH_ALL_PROTOCOLS.has((p.protocol ?? '').toUpperCase());
@@ -100,6 +104,13 @@ export const mm103: Rule = {
         symptom: '503 UF / connection reset',
         message: `503 UF / connection reset: ${describeRef(refOf(se))} (${hosts}) has no spec.addresses, so sidecars get a catch-all listener ${portText} that sends every connection to that port, whatever its destination IP, to ${hosts}; it is ${exportScope(se)}.${shared} Fix: ${derived ? `spec.addresses ${derived.addresses.join(', ')}` : 'restrict exportTo and set spec.addresses'}.`,
         fix,
+        claim: {
+          kind: 'catch-all',
+          // A client in another namespace when the entry is exported there: the catch-all reaches it too.
+          client: { type: 'sidecar', namespace: ownOnly ? ns : PROBE_NAMESPACE, dnsCapture: dnsCaptureOn(ctx.index.meshConfig) },
+          port: catchAll[0]?.number ?? 0,
+          cluster: outboundCluster(se.spec?.hosts[0] ?? '', catchAll[0]?.number ?? 0),
+        },
       });
     } else {
       const old = !atLeast(ctx.istioVersion, 1, 12);
@@ -112,6 +123,7 @@ export const mm103: Rule = {
         message: `TLS handshake to the wrong server: ${describeRef(refOf(se))} is a MESH_INTERNAL, resolution DNS alias (${hosts}) with TLS port ${tlsAlias.map((p) => p.number).join(', ')} and no spec.addresses; it is ${exportScope(se)}. On Istio 1.11 this produced "0.0.0.0 ${tlsAlias[0]?.number ?? ''} ALL" and sent every HTTPS connection to it; current Istio matches on SNI, but the entry still has no address of its own. Fix: ${derived ? `spec.addresses ${derived.addresses.join(', ')}` : 'set spec.addresses'}.`,
         versionNote: `judged for Istio ${ctx.istioVersion.major}.${ctx.istioVersion.minor}: an error before 1.12, a warning after`,
         fix,
+        claim: { kind: 'inexpressible', reason: 'the catch-all of a TLS port is an Istio 1.11 behaviour; the generator judged here matches TLS ports on SNI' },
       });
     }
     if (fix.notes?.length === 0) delete fix.notes;

@@ -2,6 +2,8 @@ import { isClusterLocal, isIpAddress, isWildcard, nameFromHost } from '../model/
 import { describeRef, refOf } from '../model/kinds.js';
 import type { KubeObject, ServiceEntry, ServicePort, VirtualService } from '../model/types.js';
 import { routeDestinations, type RouteKind } from '../model/route-destinations.js';
+import { outboundCluster, type FindingClaim } from './claims.js';
+import { httpRouteCall } from './route-call.js';
 import type { Finding, Rule, RuleContext } from './types.js';
 
 const DEFAULT_PORT: Record<RouteKind, number> = { http: 80, tls: 443, tcp: 0 };
@@ -25,6 +27,13 @@ export function generatedEntry(host: string, namespace: string, ports: ServicePo
   };
 }
 
+/** The claim of a route to a host Envoy has no cluster for: the call that takes the route finds none. */
+export function routeClaim(vs: VirtualService, kind: RouteKind, routeIndex: number, cluster: string, ctx: RuleContext): FindingClaim {
+  const rc = kind === 'http' ? httpRouteCall(vs, routeIndex, ctx) : undefined;
+  if (!rc) return { kind: 'inexpressible', reason: `no call can be picked that takes ${kind}[${routeIndex}] without guessing (wildcard host, regex match, TLS gateway server or a non-HTTP route)` };
+  return { kind: 'no-cluster', client: rc.client, call: rc.call, cluster };
+}
+
 /**
  * Static form of MM104: a VirtualService routes to an external host that no ServiceEntry or Service
  * declares. Envoy has no cluster for it (503 NC), and without an entry the traffic that does get out
@@ -39,6 +48,7 @@ export const mm104: Rule = {
     const vs = subject as VirtualService;
     const ns = vs.metadata.namespace ?? 'default';
     const unknown = new Map<string, Map<number, ServicePort>>();
+    const claims = new Map<string, FindingClaim>();
     for (const d of routeDestinations(vs, ctx.index.domain)) {
       const h = d.host;
       if (isWildcard(h) || isIpAddress(h) || !h.includes('.') || isClusterLocal(h, ctx.index.domain)) continue;
@@ -49,6 +59,7 @@ export const mm104: Rule = {
       if (!ports) unknown.set(h, (ports = new Map()));
       const protocol = d.kind === 'http' && number === 443 ? 'HTTP' : PROTOCOL[d.kind];
       ports.set(number, servicePortFor(number, protocol));
+      if (!claims.has(h)) claims.set(h, routeClaim(vs, d.kind, d.routeIndex, outboundCluster(h, number), ctx));
     }
     return [...unknown].map(([host, ports]) => ({
       rule: 'MM104',
@@ -58,6 +69,7 @@ export const mm104: Rule = {
       symptom: '503 NC',
       message: `503 NC: ${describeRef(refOf(vs))} routes to ${host}, which no ServiceEntry or Service declares: Envoy has no cluster outbound|${[...ports.keys()][0]}||${host}, and connections that leave through PassthroughCluster keep stale IPs (503 UF/UC). Fix: a MESH_EXTERNAL ServiceEntry for ${host} with resolution DNS.`,
       fix: { patches: [], create: [generatedEntry(host, ns, [...ports.values()])] },
+      ...(claims.get(host) ? { claim: claims.get(host) as FindingClaim } : {}),
     }));
   },
 };

@@ -2,7 +2,15 @@ import { pointer } from '../fix/json-pointer.js';
 import { formatDurationMs, parseDurationMs } from '../model/durations.js';
 import { describeRef, refOf } from '../model/kinds.js';
 import type { KubeObject, VirtualService } from '../model/types.js';
+import type { FindingClaim } from './claims.js';
+import { httpRouteCall } from './route-call.js';
 import type { Finding, PatchOperation, Rule, RuleContext } from './types.js';
+
+function timeoutClaim(vs: VirtualService, i: number, timeoutMs: number | undefined, perTryTimeoutMs: number | undefined, ctx: RuleContext): FindingClaim {
+  const rc = httpRouteCall(vs, i, ctx);
+  if (!rc) return { kind: 'inexpressible', reason: `no call can be picked that takes http[${i}] without guessing (wildcard host, regex match or a TLS gateway server)` };
+  return { kind: 'route-timeout', client: rc.client, call: rc.call, ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(perTryTimeoutMs !== undefined ? { perTryTimeoutMs } : {}) };
+}
 
 /** Static form of MM105: an http route timeout (or perTryTimeout) below the policy minimum answers 504 UT. */
 export const mm105: Rule = {
@@ -38,6 +46,7 @@ export const mm105: Rule = {
         symptom: '504 UT',
         message: `504 UT: ${describeRef(refOf(vs))} ${name} sets ${short.map((s) => `${s.field} ${s.value}`).join(' and ')}, below the minimum ${minText}: responses slower than that are cut with 504 UT (duration = the timeout). Fix: ${minText}.`,
         fix: { patches: [{ target: refOf(vs), patch }], create: [] },
+        claim: timeoutClaim(vs, i, t !== undefined && t > 0 && t < min ? t : undefined, pt !== undefined && pt > 0 && pt < min ? pt : undefined, ctx),
       });
     });
     return findings;

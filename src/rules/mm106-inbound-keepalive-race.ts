@@ -89,6 +89,7 @@ export const mm106: Rule = {
         message: `503 UC (upstream_reset_before_response_started{connection_termination}) on inbound|…|${host}: ${describeRef(refOf(dr))} keeps idle connections for ${current ?? '1h (Envoy default)'}, not below the applications' keep-alive ${formatDurationMs(keepAlive)}, so Envoy reuses connections the app has already closed. Fix (propose only): connectionPool.http.idleTimeout ${target}${retryPatches.length ? ' and a retry on reset' : ''}.`,
         versionNote: keepAliveVersionNote(ctx.istioVersion),
         fix: { patches: [{ target: refOf(dr), patch }, ...retryPatches], create: [], proposeOnly: true },
+        claim: { kind: 'inexpressible', reason: "the race depends on the application's keep-alive timeout and on timing, which Envoy's configuration does not contain" },
       },
     ];
   },

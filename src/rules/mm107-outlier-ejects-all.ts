@@ -1,27 +1,53 @@
 import { pointer } from '../fix/json-pointer.js';
+import { isWildcard } from '../model/hosts.js';
 import { describeRef, refOf } from '../model/kinds.js';
 import type { DestinationRule, KubeObject, OutlierDetection, TrafficPolicy } from '../model/types.js';
+import { outboundCluster, type FindingClaim, type OutlierExpectation } from './claims.js';
 import type { Finding, PatchOperation, Rule, RuleContext } from './types.js';
 
 interface OutlierLevel {
   path: (string | number)[];
   label: string;
   od: OutlierDetection;
+  subset?: string;
+  /** The port of a portLevelSettings entry; undefined for a whole trafficPolicy. */
+  port?: number;
+  excludedPorts: number[];
 }
 
 function outlierLevels(dr: DestinationRule): OutlierLevel[] {
   const out: OutlierLevel[] = [];
-  const visit = (tp: TrafficPolicy | undefined, base: (string | number)[], prefix: string): void => {
-    if (tp?.outlierDetection) out.push({ path: [...base, 'outlierDetection'], label: `${prefix}trafficPolicy.outlierDetection`, od: tp.outlierDetection });
+  const visit = (tp: TrafficPolicy | undefined, base: (string | number)[], prefix: string, subset: string | undefined): void => {
+    // A matching portLevelSettings entry replaces outlierDetection as a block: those ports are not the top level's.
+    const excludedPorts = (tp?.portLevelSettings ?? []).map((p) => p.port?.number).filter((n): n is number => n !== undefined);
+    const sub = subset !== undefined ? { subset } : {};
+    if (tp?.outlierDetection) out.push({ path: [...base, 'outlierDetection'], label: `${prefix}trafficPolicy.outlierDetection`, od: tp.outlierDetection, excludedPorts, ...sub });
     (tp?.portLevelSettings ?? []).forEach((p, i) => {
       if (p.outlierDetection) {
-        out.push({ path: [...base, 'portLevelSettings', i, 'outlierDetection'], label: `${prefix}portLevelSettings[port ${p.port?.number ?? '?'}].outlierDetection`, od: p.outlierDetection });
+        out.push({
+          path: [...base, 'portLevelSettings', i, 'outlierDetection'],
+          label: `${prefix}portLevelSettings[port ${p.port?.number ?? '?'}].outlierDetection`,
+          od: p.outlierDetection,
+          excludedPorts: [],
+          ...(p.port?.number !== undefined ? { port: p.port.number } : {}),
+          ...sub,
+        });
       }
     });
   };
-  visit(dr.spec?.trafficPolicy, ['spec', 'trafficPolicy'], '');
-  (dr.spec?.subsets ?? []).forEach((s, j) => visit(s.trafficPolicy, ['spec', 'subsets', j, 'trafficPolicy'], `subset ${s.name} `));
+  visit(dr.spec?.trafficPolicy, ['spec', 'trafficPolicy'], '', undefined);
+  (dr.spec?.subsets ?? []).forEach((s, j) => visit(s.trafficPolicy, ['spec', 'subsets', j, 'trafficPolicy'], `subset ${s.name} `, s.name));
   return out;
+}
+
+/** The cluster the level configures, from a sidecar in the DestinationRule's namespace. */
+function outlierClaim(dr: DestinationRule, level: OutlierLevel, expect: OutlierExpectation, ctx: RuleContext): FindingClaim {
+  const host = ctx.index.drHost(dr);
+  if (isWildcard(host)) return { kind: 'inexpressible', reason: `the DestinationRule's host ${host} is a wildcard: no one cluster stands for it` };
+  const ports = ctx.index.serviceForHost(host)?.spec?.ports?.map((p) => p.port) ?? ctx.index.entriesForHost(host)[0]?.spec?.ports?.map((p) => p.number) ?? [];
+  const port = level.port ?? ports.find((p) => !level.excludedPorts.includes(p));
+  if (port === undefined) return { kind: 'inexpressible', reason: `no Service or ServiceEntry declares ${host}: Envoy has no cluster for it` };
+  return { kind: 'outlier', client: { type: 'sidecar', namespace: dr.metadata.namespace ?? 'default' }, cluster: outboundCluster(host, port, level.subset), expect };
 }
 
 export const mm107: Rule = {
@@ -65,6 +91,7 @@ export const mm107: Rule = {
         message: `${ejectsAllNow ? '503 UH' : '503 UH (latent)'}: ${describeRef(refOf(dr))} ${level.label}: ${parts.join('; ')}. Fix: ${[deprecated ? 'rename to consecutive5xxErrors' : '', ejectsAllNow || ejectsAllIfRenamed ? `maxEjectionPercent ${ctx.params.maxEjectionPercent}` : ''].filter(Boolean).join(', ')}.`,
         ...(deprecated ? { versionNote: 'consecutiveErrors is ignored since Istio 1.7' } : {}),
         fix: { patches: [{ target: refOf(dr), patch }], create: [] },
+        claim: outlierClaim(dr, level, ejectsAllNow ? { ejectsAll: true } : { ignoredConsecutiveErrors: od.consecutiveErrors as number }, ctx),
       });
     }
     return findings;

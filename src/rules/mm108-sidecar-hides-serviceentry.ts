@@ -1,7 +1,9 @@
 import { pointer } from '../fix/json-pointer.js';
-import { hostCovers, isVisibleFrom, resolveHost } from '../model/hosts.js';
+import { hostCovers, isVisibleFrom, isWildcard, resolveHost } from '../model/hosts.js';
 import { describeRef, refOf } from '../model/kinds.js';
 import type { DestinationRule, KubeObject, ServiceEntry, Sidecar, VirtualService } from '../model/types.js';
+import { dnsCaptureOn } from '../model/mesh-config.js';
+import { outboundCluster, type FindingClaim } from './claims.js';
 import type { Finding, Rule, RuleContext } from './types.js';
 
 /** Whether an egress hosts entry ("ns/host") imports `host` of an entry in namespace `entryNs`. */
@@ -11,6 +13,24 @@ function imports(egressHost: string, sidecarNs: string, entryNs: string, host: s
   const hostPart = slash < 0 ? egressHost : egressHost.slice(slash + 1);
   const nsOk = nsPart === '*' || (nsPart === '.' && entryNs === sidecarNs) || nsPart === entryNs;
   return nsOk && nsPart !== '~' && hostCovers(hostPart, host);
+}
+
+/** A sidecar the Sidecar applies to calls the hidden host on the entry's first port. */
+function hiddenClaim(sc: Sidecar, hidden: { se: ServiceEntry; host: string } | undefined, ctx: RuleContext): FindingClaim {
+  const port = hidden?.se.spec?.ports?.[0];
+  if (!hidden || !port || isWildcard(hidden.host)) return { kind: 'inexpressible', reason: 'the hidden entry has no port or a wildcard host: no one call stands for it' };
+  const protocol = (port.protocol ?? '').toUpperCase();
+  const call = protocol === 'HTTP' || protocol === 'HTTP2' || protocol === 'GRPC'
+    ? { host: hidden.host, port: port.number, protocol: 'http' as const }
+    : protocol === 'TCP' ? { port: port.number, protocol: 'tcp' as const, address: hidden.se.spec?.addresses?.[0]?.split('/')[0] ?? '203.0.113.7' } : undefined;
+  if (!call) return { kind: 'inexpressible', reason: `a ${protocol || 'sniffed'} port needs a TLS or protocol-specific call the simulation cannot pick without guessing` };
+  const labels = sc.spec?.workloadSelector?.labels;
+  return {
+    kind: 'passthrough',
+    client: { type: 'sidecar', namespace: sc.metadata.namespace ?? 'default', ...(labels ? { labels } : {}), dnsCapture: dnsCaptureOn(ctx.index.meshConfig) },
+    call,
+    cluster: outboundCluster(hidden.host, port.number),
+  };
 }
 
 export const mm108: Rule = {
@@ -58,6 +78,7 @@ export const mm108: Rule = {
           patches: [{ target: refOf(sc), patch: additions.map((value) => ({ op: 'add' as const, path: pointer('spec', 'egress', listenerIndex, 'hosts', '-'), value })) }],
           create: [],
         },
+        claim: hiddenClaim(sc, hidden[0], ctx),
       },
     ];
   },

@@ -1,7 +1,13 @@
 import { describeRef, refOf } from '../model/kinds.js';
 import type { KubeObject, VirtualService } from '../model/types.js';
 import { routeDestinations } from '../model/route-destinations.js';
+import { outboundCluster } from './claims.js';
+import { routeClaim } from './mm104-external-host-passthrough.js';
 import type { Finding, Rule, RuleContext } from './types.js';
+
+function portOf(host: string, ctx: RuleContext): number {
+  return ctx.index.serviceForHost(host)?.spec?.ports?.[0]?.port ?? ctx.index.entriesForHost(host)[0]?.spec?.ports?.[0]?.number ?? 80;
+}
 
 /** Parity with istioctl IST0101 (subset) / Kiali KIA1107: a route to a subset no DestinationRule defines. */
 export const mm202: Rule = {
@@ -29,6 +35,7 @@ export const mm202: Rule = {
         symptom: '503 NC',
         message: `503 NC (cluster_not_found): ${describeRef(refOf(vs))} routes to subset ${subset} of ${d.host}, but ${drs.length ? `the DestinationRule that applies (${drs.map((r) => describeRef(refOf(r))).join(', ')}) does not define it` : 'no DestinationRule defines subsets for it'}: there is no cluster outbound|…|${subset}|${d.host}.`,
         fix: { patches: [], create: [], notes: ['no automatic fix: the subset labels are unknown; define the subset in the DestinationRule or fix the name'] },
+        claim: routeClaim(vs, d.kind, d.routeIndex, outboundCluster(d.host, d.destination.port?.number ?? portOf(d.host, ctx), subset), ctx),
       });
     }
     return findings;

@@ -38,6 +38,7 @@ export const mm203: Rule = {
         symptom: 'policy silently ignored',
         message: `policy silently ignored: ${describeRef(refOf(dr))} and ${describeRef(refOf(winner))} both configure ${host} in ${dr.metadata.namespace}; Istio merges them and keeps only the first top-level trafficPolicy (${describeRef(refOf(winner))}), so this rule's tls/connectionPool/outlierDetection do nothing. Merge them into one DestinationRule.`,
         fix: { patches: [], create: [], notes: ['no automatic fix: merging two rules needs a decision on which policy wins'] },
+        claim: { kind: 'inexpressible', reason: 'which DestinationRule the author meant to win is not in the configuration' },
       });
     }
     const mine = new Set((dr.spec?.subsets ?? []).map((s) => s.name));
@@ -53,6 +54,7 @@ export const mm203: Rule = {
           symptom: 'duplicate subset',
           message: `duplicate subset: ${describeRef(refOf(dr))} defines subset ${dup.join(', ')} for ${host}, already defined by ${describeRef(refOf(p))}; only one definition is used.`,
           fix: { patches: [], create: [], notes: ['no automatic fix'] },
+          claim: { kind: 'inexpressible', reason: 'a duplicate subset name is a question of intent, not of generated configuration' },
         });
       }
     }

@@ -26,6 +26,7 @@ export const mm204: Rule = {
         symptom: '404 NR',
         message: `404 NR: ${describeRef(refOf(vs))} is bound to gateway ${missing.join(', ')}, which does not exist (a name without "namespace/" resolves in ${ns}): requests for ${(vs.spec?.hosts ?? []).join(', ')} find no route.`,
         fix: { patches: [], create: [], notes: ['no automatic fix: name the Gateway as namespace/name'] },
+        claim: { kind: 'inexpressible', reason: 'the Gateway does not exist, so no gateway proxy selects it: there is no proxy to simulate' },
       },
     ];
   },

@@ -1,6 +1,7 @@
 import type { Operation } from 'fast-json-patch';
 import type { MeshIndex } from '../model/mesh-index.js';
 import type { KubeObject, ObjectRef, SourceLocation } from '../model/types.js';
+import type { FindingClaim } from './claims.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -56,6 +57,8 @@ export interface Finding {
   source?: SourceLocation;
   /** Access-log evidence (meshmedic explain). */
   evidence?: FindingEvidence;
+  /** What the finding claims Envoy receives, for `meshmedic verify` (absent: no Envoy-level claim). */
+  claim?: FindingClaim;
 }
 
 export interface RuleParameters {

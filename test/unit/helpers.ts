@@ -1,3 +1,5 @@
+import { appendFileSync } from 'node:fs';
+import { expect } from 'vitest';
 import { analyze, type AnalyzeOptions } from '../../src/analysis/analyze.js';
 import { applyFixes } from '../../src/fix/apply-fixes.js';
 import { parseDocuments } from '../../src/input/parse-documents.js';
@@ -21,11 +23,35 @@ export function indexFrom(yaml: string, meshConfig?: Partial<MeshConfig>): MeshI
   return new MeshIndex(objects, meshConfig ? { meshConfig: { ...DEFAULT_MESH_CONFIG, ...meshConfig } } : {});
 }
 
+/** One rule case as the differential suite replays it through Istio's own generator (test/differential). */
+export interface RecordedCase {
+  test: string;
+  rule: string;
+  yaml: string;
+  opts: AnalyzeOptions & { mesh?: Partial<MeshConfig> };
+  findings: number;
+}
+
+/** With MESHMEDIC_RECORD_CASES=FILE, every rule case the unit tests run is appended to FILE (JSON lines). */
+function record(rule: string, yaml: string, opts: RecordedCase['opts'], findings: Finding[]): void {
+  const file = process.env['MESHMEDIC_RECORD_CASES'];
+  if (!file) return;
+  const kept: RecordedCase['opts'] = {
+    ...(opts.mesh ? { mesh: opts.mesh } : {}),
+    ...(opts.params ? { params: opts.params } : {}),
+    ...(opts.istioVersion ? { istioVersion: opts.istioVersion } : {}),
+  };
+  const c: RecordedCase = { test: expect.getState().currentTestName ?? '', rule, yaml, opts: kept, findings: findings.length };
+  appendFileSync(file, JSON.stringify(c) + '\n');
+}
+
 /** Runs one rule on a mesh given as YAML. */
 export function check(ruleId: string, yaml: string, opts: AnalyzeOptions & { mesh?: Partial<MeshConfig> } = {}): Finding[] {
   const rule = ruleById(ruleId);
   if (!rule) throw new Error(`no rule ${ruleId}`);
-  return analyze(indexFrom(yaml, opts.mesh), { ...opts, rules: [rule] }).findings;
+  const findings = analyze(indexFrom(yaml, opts.mesh), { ...opts, rules: [rule] }).findings;
+  record(ruleId, yaml, opts, findings);
+  return findings;
 }
 
 /** The objects after applying the findings' fixes, and what the rule says about them then. */

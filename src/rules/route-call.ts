@@ -1,0 +1,75 @@
+import { hostCovers, isWildcard, resolveHost } from '../model/hosts.js';
+import type { VirtualService } from '../model/types.js';
+import type { ClaimCall, ClaimProxy } from './claims.js';
+import type { RuleContext } from './types.js';
+
+/** A call that takes one route of a VirtualService, from the proxy that runs it. */
+export interface RouteCall {
+  client: ClaimProxy;
+  call: ClaimCall;
+}
+
+/** The proxy running this route: the first Gateway it is bound to (its namespace and selector), else a sidecar. */
+export function routeProxy(vs: VirtualService, ctx: RuleContext): ClaimProxy {
+  const vsNs = vs.metadata.namespace ?? 'default';
+  const gateways = vs.spec?.gateways ?? [];
+  if (gateways.length === 0 || gateways.includes('mesh')) return { type: 'sidecar', namespace: vsNs };
+  for (const g of gateways) {
+    const [ns, name] = g.includes('/') ? (g.split('/', 2) as [string, string]) : [vsNs, g];
+    const gw = ctx.index.gateway(ns, name);
+    if (gw) return { type: 'router', namespace: ns, labels: gw.spec?.selector ?? {} };
+  }
+  return { type: 'sidecar', namespace: vsNs };
+}
+
+/** The first path an http route's match accepts (exact or prefix), "/" when it matches everything. */
+function pathOf(route: unknown): string | undefined {
+  const match = (route as { match?: { uri?: { exact?: string; prefix?: string; regex?: string } }[] }).match;
+  if (!match || match.length === 0) return '/';
+  const uri = match[0]?.uri;
+  if (!uri) return '/';
+  if (uri.exact !== undefined) return uri.exact;
+  if (uri.prefix !== undefined) return uri.prefix;
+  return undefined; // a regex: no path can be picked without guessing
+}
+
+/**
+ * A call that the simulation sends so that it takes http[routeIndex] of the VirtualService, or
+ * undefined when no such call can be made without guessing (a wildcard host, a regex path, a
+ * gateway without a plain HTTP server for the host, a route after others that match first).
+ */
+export function httpRouteCall(vs: VirtualService, routeIndex: number, ctx: RuleContext): RouteCall | undefined {
+  const vsNs = vs.metadata.namespace ?? 'default';
+  const routes = vs.spec?.http ?? [];
+  const route = routes[routeIndex];
+  if (!route) return undefined;
+  // Earlier routes that match every request would take the call first.
+  if (routes.slice(0, routeIndex).some((r) => pathOf(r) === '/' && !(r as { match?: unknown[] }).match?.length)) return undefined;
+  const path = pathOf(route);
+  if (path === undefined) return undefined;
+  const host = (vs.spec?.hosts ?? []).map((h) => resolveHost(h, vsNs, ctx.index.domain)).find((h) => !isWildcard(h));
+  if (!host) return undefined;
+  const client = routeProxy(vs, ctx);
+  if (client.type === 'router') {
+    const port = gatewayHttpPort(vs, host, ctx);
+    return port === undefined ? undefined : { client, call: { host, port, path, protocol: 'http' } };
+  }
+  const svcPort = ctx.index.serviceForHost(host)?.spec?.ports?.[0]?.port ?? ctx.index.entriesForHost(host)[0]?.spec?.ports?.[0]?.number;
+  const destPort = route.route?.[0]?.destination.port?.number;
+  return { client, call: { host, port: svcPort ?? destPort ?? 80, path, protocol: 'http' } };
+}
+
+/** The port of a plain HTTP server of the route's Gateway that accepts the host. */
+function gatewayHttpPort(vs: VirtualService, host: string, ctx: RuleContext): number | undefined {
+  const vsNs = vs.metadata.namespace ?? 'default';
+  for (const g of vs.spec?.gateways ?? []) {
+    const [ns, name] = g.includes('/') ? (g.split('/', 2) as [string, string]) : [vsNs, g];
+    for (const server of ctx.index.gateway(ns, name)?.spec?.servers ?? []) {
+      const protocol = (server.port?.protocol ?? '').toUpperCase();
+      if (protocol !== 'HTTP' || server.tls) continue;
+      const accepts = (server.hosts ?? []).some((h) => hostCovers(h.includes('/') ? h.slice(h.indexOf('/') + 1) : h, host));
+      if (accepts && server.port?.number) return server.port.number;
+    }
+  }
+  return undefined;
+}

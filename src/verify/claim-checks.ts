@@ -1,0 +1,161 @@
+/**
+ * Each kind of Envoy claim as oracle queries, and the reading of their results: the claimed effect is
+ * there (confirmed), or the generated configuration shows otherwise (refuted). Pure functions.
+ */
+import type { ClaimCall, ClaimProxy, EnvoyClaim, ProxyWithDns } from '../rules/claims.js';
+import { transportToMeshEndpoint, type CallResult, type ClusterInfo, type OracleCall, type OracleProxy, type OracleQuery, type QueryResult, type Transport } from './oracle-protocol.js';
+
+export interface Judgement {
+  /** The claimed effect is in Istio's generated configuration. */
+  effect: boolean;
+  /** What the generated configuration shows, in Envoy's terms. */
+  evidence: string;
+}
+
+/** An unrelated destination outside every declared range (TEST-NET-3). */
+export const FOREIGN_IP = '203.0.113.7';
+
+export function oracleProxy(p: ClaimProxy | ProxyWithDns): OracleProxy {
+  return {
+    type: p.type,
+    namespace: p.namespace,
+    ...(p.labels && Object.keys(p.labels).length > 0 ? { labels: p.labels } : {}),
+    ...('dnsCapture' in p && p.dnsCapture ? { dnsCapture: true } : {}),
+  };
+}
+
+export function oracleCall(c: ClaimCall, mode?: OracleCall['mode']): OracleCall {
+  return {
+    port: c.port,
+    ...(c.host !== undefined ? { host: c.host } : {}),
+    ...(c.address !== undefined ? { address: c.address } : {}),
+    ...(c.path !== undefined ? { path: c.path } : {}),
+    protocol: c.protocol ?? 'http',
+    ...(mode ? { mode } : {}),
+  };
+}
+
+/** The queries that check a claim; ids start with `prefix`. */
+export function claimQueries(claim: EnvoyClaim, prefix: string): OracleQuery[] {
+  const proxy = oracleProxy(claim.client);
+  switch (claim.kind) {
+    case 'server-rejects': {
+      const server: OracleProxy = { type: 'sidecar', namespace: claim.server.namespace, labels: claim.server.labels, pod: true };
+      const inbound = (tls: 'plaintext' | 'tls' | 'mtls'): OracleQuery => ({
+        id: `${prefix}/inbound-${tls}`,
+        proxy: server,
+        call: { port: claim.server.port, protocol: claim.server.protocol, tls, mode: 'inbound' },
+      });
+      return [{ id: `${prefix}/client`, proxy, clusters: [claim.cluster] }, inbound('plaintext'), inbound('tls'), inbound('mtls')];
+    }
+    case 'upstream-tls-sni':
+    case 'outlier':
+      return [{ id: `${prefix}/client`, proxy, clusters: [claim.cluster] }];
+    case 'catch-all':
+      return [{ id: `${prefix}/client`, proxy, call: { address: FOREIGN_IP, port: claim.port, protocol: 'tcp' } }];
+    case 'no-cluster':
+    case 'passthrough':
+    case 'route-timeout':
+      return [{ id: `${prefix}/client`, proxy, call: oracleCall(claim.call, claim.client.type === 'router' ? 'gateway' : undefined) }];
+  }
+}
+
+export function describeTransport(t: Transport | undefined): string {
+  if (!t) return 'no transport socket for mesh endpoints';
+  if (t.kind === 'plaintext') return 'plaintext (raw_buffer)';
+  if (t.kind === 'istio-mtls') return 'Istio mTLS (SDS default, ROOTCA)';
+  return `TLS${t.sni ? ` sni ${t.sni}` : ' without sni'}${t.credential ? ` (client cert ${t.credential})` : ''}`;
+}
+
+export function describeCall(c: CallResult | undefined): string {
+  if (!c) return 'no answer';
+  const parts = [c.listener && `listener ${c.listener}`, c.filterChain && `filter chain ${c.filterChain}`, c.route && `route ${c.route}`, c.cluster && `cluster ${c.cluster}`].filter(Boolean);
+  return `${parts.join(', ') || 'nothing matched'}${c.error ? `: ${c.error}` : ''}`;
+}
+
+const LEAVES_MESH = new Set(['PassthroughCluster', 'BlackHoleCluster', 'InboundPassthroughCluster']);
+
+/** Reads the results of a claim's queries. */
+export function judgeClaim(claim: EnvoyClaim, results: ReadonlyMap<string, QueryResult>, prefix: string): Judgement {
+  const client = results.get(`${prefix}/client`);
+  if (!client) return { effect: false, evidence: 'the oracle gave no answer for this query' };
+  if (client.error) return { effect: false, evidence: `the oracle could not build the proxy: ${client.error}` };
+  switch (claim.kind) {
+    case 'server-rejects':
+      return judgeServerRejects(claim, client, results, prefix);
+    case 'upstream-tls-sni':
+      return judgeSni(claim.cluster, claim.wantSni, client.clusters?.[claim.cluster]);
+    case 'outlier':
+      return judgeOutlier(claim, client.clusters?.[claim.cluster]);
+    case 'catch-all': {
+      const c = client.call;
+      const effect = c?.cluster === claim.cluster;
+      return { effect, evidence: `a TCP connection to ${FOREIGN_IP}:${claim.port} from a sidecar in ${claim.client.namespace}${claim.client.dnsCapture ? ' (DNS capture on)' : ''} takes ${describeCall(c)}` };
+    }
+    case 'no-cluster': {
+      const c = client.call;
+      const missing = c?.cluster !== undefined && c.clusterInfo?.exists === false;
+      const effect = missing || !c?.cluster || LEAVES_MESH.has(c.cluster) || c.error !== undefined;
+      return { effect, evidence: `${callText(claim.call)} from ${proxyText(claim.client)} takes ${describeCall(c)}${missing ? ` — cluster ${c?.cluster} is not in CDS (503 NC)` : ''}` };
+    }
+    case 'passthrough': {
+      const c = client.call;
+      const effect = !c?.cluster || LEAVES_MESH.has(c.cluster) || c.clusterInfo?.exists === false;
+      return { effect, evidence: `${callText(claim.call)} from ${proxyText(claim.client)} takes ${describeCall(c)}` };
+    }
+    case 'route-timeout': {
+      const ra = client.call?.routeAction;
+      const timeoutOk = claim.timeoutMs === undefined || ra?.timeoutMs === claim.timeoutMs;
+      const perTryOk = claim.perTryTimeoutMs === undefined || ra?.perTryTimeoutMs === claim.perTryTimeoutMs;
+      const shown = ra ? `timeout ${ra.timeoutMs ?? 'unset (15s)'} ms, per-try ${ra.perTryTimeoutMs ?? 'unset'} ms, ${ra.retries ?? 0} retries` : 'no route action';
+      return { effect: timeoutOk && perTryOk && ra !== undefined, evidence: `${callText(claim.call)} from ${proxyText(claim.client)} takes ${describeCall(client.call)}; ${shown}` };
+    }
+  }
+}
+
+function judgeServerRejects(claim: Extract<EnvoyClaim, { kind: 'server-rejects' }>, client: QueryResult, results: ReadonlyMap<string, QueryResult>, prefix: string): Judgement {
+  const info = client.clusters?.[claim.cluster];
+  if (!info?.exists) return { effect: false, evidence: `the client has no cluster ${claim.cluster}` };
+  const sent = transportToMeshEndpoint(info);
+  const tls = !sent || sent.kind === 'plaintext' ? 'plaintext' : sent.kind === 'istio-mtls' ? 'mtls' : 'tls';
+  const inbound = results.get(`${prefix}/inbound-${tls}`)?.call;
+  const rejected = inbound?.error !== undefined;
+  return {
+    effect: tls !== 'mtls' && rejected,
+    evidence: `cluster ${claim.cluster} sends ${describeTransport(sent)} to sidecar endpoints; the server's inbound listener on port ${claim.server.port} answers a ${tls} ${claim.server.protocol} call with ${describeCall(inbound)}`,
+  };
+}
+
+function judgeSni(cluster: string, want: string, info: ClusterInfo | undefined): Judgement {
+  if (!info?.exists) return { effect: true, evidence: `the proxy has no cluster ${cluster} (503 NC)` };
+  const t = info.transport ?? transportToMeshEndpoint(info);
+  const base = `cluster ${cluster} (${info.type ?? '?'}) sends ${describeTransport(t)}`;
+  if (!t || t.kind === 'plaintext') return { effect: true, evidence: `${base}: plaintext to a TLS port` };
+  if (t.kind === 'istio-mtls') return { effect: true, evidence: `${base}: Istio mTLS to an external server` };
+  if (t.sni && t.sni !== want) return { effect: true, evidence: `${base}: the server expects ${want}` };
+  if (!t.sni && info.autoSni) return { effect: true, evidence: `${base}, auto_sni on: the SNI is the request's Host, not ${want}` };
+  if (!t.sni) return { effect: true, evidence: `${base}: no SNI at all` };
+  return { effect: false, evidence: `${base}${info.autoSni ? ' (auto_sni on, the static sni wins for this cluster)' : ''}` };
+}
+
+function judgeOutlier(claim: Extract<EnvoyClaim, { kind: 'outlier' }>, info: ClusterInfo | undefined): Judgement {
+  if (!info?.exists) return { effect: false, evidence: `the proxy has no cluster ${claim.cluster}` };
+  const od = info.outlier;
+  const shown = od
+    ? `outlier_detection consecutive_5xx ${od.consecutive5xx ?? 'unset (Envoy default 5)'}, consecutive_gateway_failure ${od.consecutiveGatewayFailure ?? 'unset'}, max_ejection_percent ${od.maxEjectionPercent ?? 'unset (10)'}`
+    : 'no outlier_detection';
+  if ('ejectsAll' in claim.expect) {
+    const threshold = Math.min(od?.consecutive5xx ?? 5, od?.consecutiveGatewayFailure ?? Number.POSITIVE_INFINITY);
+    return { effect: (od?.maxEjectionPercent ?? 10) >= 100 && threshold <= 1, evidence: `cluster ${claim.cluster}: ${shown}` };
+  }
+  const given = od?.consecutive5xx === claim.expect.ignoredConsecutiveErrors;
+  return { effect: !given, evidence: `cluster ${claim.cluster}: ${shown} (consecutiveErrors ${claim.expect.ignoredConsecutiveErrors} ${given ? 'reached Envoy' : 'did not reach Envoy'})` };
+}
+
+function callText(c: ClaimCall): string {
+  return `${(c.protocol ?? 'http').toUpperCase()} ${c.host ?? c.address ?? ''}:${c.port}${c.path && c.path !== '/' ? c.path : ''}`;
+}
+
+function proxyText(p: ClaimProxy): string {
+  return p.type === 'router' ? `the gateway in ${p.namespace}` : `a sidecar in ${p.namespace}`;
+}
