@@ -133,15 +133,14 @@ func describeRoute(r *route.Route) *RouteAction {
 	return out
 }
 
-// findRoute finds the route the simulation reported by its route config, virtual host and name.
-func findRoute(routes []*route.RouteConfiguration, inline *route.RouteConfiguration, rcName, vhName, rName string) *route.Route {
-	rc := inline
-	if rc == nil {
-		for _, r := range routes {
-			if r.GetName() == rcName {
-				rc = r
-				break
-			}
+// findRoute finds the route the simulation reported: by route config, virtual host and name, and (route
+// names are often empty) the first such route that sends to the matched cluster and accepts the path.
+func findRoute(routes []*route.RouteConfiguration, rcName, vhName, rName, clusterName, path string) *route.Route {
+	var rc *route.RouteConfiguration
+	for _, r := range routes {
+		if r.GetName() == rcName {
+			rc = r
+			break
 		}
 	}
 	for _, vh := range rc.GetVirtualHosts() {
@@ -149,12 +148,44 @@ func findRoute(routes []*route.RouteConfiguration, inline *route.RouteConfigurat
 			continue
 		}
 		for _, r := range vh.GetRoutes() {
-			if r.GetName() == rName {
+			if r.GetName() == rName && sendsTo(r, clusterName) && acceptsPath(r, path) {
 				return r
 			}
 		}
 	}
 	return nil
+}
+
+func sendsTo(r *route.Route, clusterName string) bool {
+	ra := r.GetRoute()
+	if ra == nil {
+		return clusterName == ""
+	}
+	if ra.GetCluster() == clusterName {
+		return true
+	}
+	for _, w := range ra.GetWeightedClusters().GetClusters() {
+		if w.GetName() == clusterName {
+			return true
+		}
+	}
+	return false
+}
+
+func acceptsPath(r *route.Route, path string) bool {
+	if path == "" {
+		path = "/"
+	}
+	switch m := r.GetMatch().GetPathSpecifier().(type) {
+	case *route.RouteMatch_Prefix:
+		return strings.HasPrefix(path, m.Prefix)
+	case *route.RouteMatch_Path:
+		return path == m.Path
+	case *route.RouteMatch_PathSeparatedPrefix:
+		return path == m.PathSeparatedPrefix || strings.HasPrefix(path, m.PathSeparatedPrefix+"/")
+	default:
+		return true
+	}
 }
 
 // describeListener lists a listener's filter chains: their match and where they send.

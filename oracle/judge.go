@@ -1,10 +1,11 @@
 package oracle
 
 import (
+	"encoding/json"
 	"fmt"
 	"testing"
 
-	meshconfig "istio.io/api/mesh/v1alpha1"
+	cluster "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	"istio.io/istio/pilot/pkg/model"
 	"istio.io/istio/pilot/pkg/simulation"
 	"istio.io/istio/pilot/test/xds"
@@ -37,8 +38,21 @@ func judgeCase(t *testing.T, c Case) (res CaseResult) {
 		}
 	}
 	s := xds.NewFakeDiscoveryServer(t, xds.FakeOptions{Configs: in.configs, KubernetesObjects: kube, MeshConfig: m})
+	// One simulation per distinct proxy: building a proxy's listeners, clusters and routes is the cost.
+	sims := map[string]*probe{}
 	for i, q := range c.Queries {
-		res.Queries = append(res.Queries, runQuery(t, s, m, withDefaults(q.Proxy, i), q))
+		p := withDefaults(q.Proxy, i)
+		if !p.Pod {
+			p.IP = "10.244.255.1" // proxies without a pod of their own are interchangeable
+		}
+		key, _ := json.Marshal(p)
+		pr, ok := sims[string(key)]
+		if !ok {
+			sim := simulation.NewSimulation(t, s, s.SetupProxy(modelProxy(p)))
+			pr = &probe{sim: sim, clusters: xdstest.ExtractClusters(sim.Clusters)}
+			sims[string(key)] = pr
+		}
+		res.Queries = append(res.Queries, runQuery(pr, q))
 	}
 	return res
 }
@@ -54,11 +68,15 @@ func withDefaults(p Proxy, i int) Proxy {
 	return p
 }
 
-func runQuery(t *testing.T, s *xds.FakeDiscoveryServer, _ *meshconfig.MeshConfig, p Proxy, q Query) QueryResult {
+// probe is one proxy's generated configuration, with its clusters by name.
+type probe struct {
+	sim      *simulation.Simulation
+	clusters map[string]*cluster.Cluster
+}
+
+func runQuery(pr *probe, q Query) QueryResult {
 	out := QueryResult{ID: q.ID}
-	proxy := s.SetupProxy(modelProxy(p))
-	sim := simulation.NewSimulation(t, s, proxy)
-	byName := xdstest.ExtractClusters(sim.Clusters)
+	sim, byName := pr.sim, pr.clusters
 	if q.Call != nil {
 		r := sim.Run(simCall(*q.Call))
 		cr := &CallResult{
@@ -68,8 +86,8 @@ func runQuery(t *testing.T, s *xds.FakeDiscoveryServer, _ *meshconfig.MeshConfig
 		if r.Error != nil {
 			cr.Error = r.Error.Error()
 		}
-		if r.RouteMatched != "" {
-			cr.RouteAction = describeRoute(findRoute(sim.Routes, nil, r.RouteConfigMatched, r.VirtualHostMatched, r.RouteMatched))
+		if r.VirtualHostMatched != "" {
+			cr.RouteAction = describeRoute(findRoute(sim.Routes, r.RouteConfigMatched, r.VirtualHostMatched, r.RouteMatched, r.ClusterMatched, q.Call.Path))
 		}
 		if r.ClusterMatched != "" {
 			ci := describeCluster(byName[r.ClusterMatched])

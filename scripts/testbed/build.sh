@@ -120,7 +120,7 @@ build_go() {
   rm -rf "$dir.tmp" "$dir"
   mkdir -p "$dir.tmp/bin"
   if [ "${GO_VERB:-build}" = test ]; then
-    (cd "$wrapper" && go test -c -trimpath -p "$JOBS" "$@" -ldflags "$ldflags" -o "$dir.tmp/bin/$name" "$pkg")
+    (cd "$wrapper" && go test -c -vet=off -trimpath -p "$JOBS" "$@" -ldflags "$ldflags" -o "$dir.tmp/bin/$name" "$pkg")
   else
     (cd "$wrapper" && go build -trimpath -p "$JOBS" "$@" -ldflags "$ldflags" -o "$dir.tmp/bin/$name" "$pkg")
   fi

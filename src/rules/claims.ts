@@ -18,6 +18,8 @@ export interface ClaimCall {
   address?: string;
   path?: string;
   protocol?: 'http' | 'http2' | 'tcp';
+  /** A TLS connection (HTTPS or TLS port) with this SNI. */
+  tls?: { sni: string };
 }
 
 /** The server side of a call: the pods a Service selects, on their target port. */
@@ -33,8 +35,11 @@ export type EnvoyClaim =
   | { kind: 'server-rejects'; client: ClaimProxy; cluster: string; server: ClaimServer }
   /** MM102: the cluster does not originate TLS with sni = wantSni (plaintext, Istio mTLS, another sni, or auto_sni). */
   | { kind: 'upstream-tls-sni'; client: ClaimProxy; cluster: string; wantSni: string }
-  /** MM103: a TCP connection to an unrelated IP on this port lands in the entry's cluster. */
-  | { kind: 'catch-all'; client: ProxyWithDns; port: number; cluster: string }
+  /**
+   * MM103: a TCP connection to an unrelated IP on this port lands in the entry's cluster, or in one of
+   * the `alternatives` (other entries without addresses on that port: one of them keeps the listener).
+   */
+  | { kind: 'catch-all'; client: ProxyWithDns; port: number; cluster: string; alternatives?: string[] }
   /** MM104 (static), MM201, MM202: the route's cluster does not exist or the call leaves through PassthroughCluster. */
   | { kind: 'no-cluster'; client: ClaimProxy; call: ClaimCall; cluster: string }
   /** MM108: the call to a declared host leaves through PassthroughCluster (or is blackholed) from this namespace. */

@@ -5,6 +5,7 @@ import type { ClientTlsSettings, DestinationRule, KubeObject, ServiceEntry, Virt
 import { entryPort, externalEntryFor, isTlsProtocol } from './external-tls.js';
 import { outboundCluster } from './claims.js';
 import { routeProxy } from './route-call.js';
+import { effectiveTls } from './tls-levels.js';
 import { atLeast, type Finding, type PatchOperation, type Rule, type RuleContext } from './types.js';
 
 interface Problem {
@@ -50,7 +51,35 @@ function createRule(se: ServiceEntry, host: string, port: number): DestinationRu
   };
 }
 
-function patchRule(dr: DestinationRule, host: string, port: number, se: ServiceEntry): PatchOperation[] {
+/**
+ * The fix for a route to a subset: TLS goes on that subset only (its own trafficPolicy, port-level when the
+ * entry has other plain ports), so that other subsets — a tls-passthrough one, say — keep what they send.
+ */
+function patchSubset(dr: DestinationRule, j: number, host: string, port: number, se: ServiceEntry): PatchOperation[] {
+  const stp = dr.spec?.subsets?.[j]?.trafficPolicy;
+  const base = ['spec', 'subsets', j, 'trafficPolicy'];
+  const otherPlainPorts = (se.spec?.ports ?? []).some((p) => p.number !== port && !isTlsProtocol(p.protocol));
+  const plsIndex = (stp?.portLevelSettings ?? []).findIndex((p) => p.port?.number === port);
+  if (plsIndex >= 0) {
+    const current = stp?.portLevelSettings?.[plsIndex]?.tls;
+    return [{ op: current ? 'replace' : 'add', path: pointer(...base, 'portLevelSettings', plsIndex, 'tls'), value: tlsSettingsFor(host, current) }];
+  }
+  if (!stp) {
+    const value = otherPlainPorts ? { portLevelSettings: [{ port: { number: port }, tls: tlsSettingsFor(host) }] } : { tls: tlsSettingsFor(host) };
+    return [{ op: 'add', path: pointer(...base), value }];
+  }
+  if (otherPlainPorts) {
+    const entry = { port: { number: port }, tls: tlsSettingsFor(host) };
+    return stp.portLevelSettings ? [{ op: 'add', path: pointer(...base, 'portLevelSettings', '-'), value: entry }] : [{ op: 'add', path: pointer(...base, 'portLevelSettings'), value: [entry] }];
+  }
+  return [{ op: stp.tls ? 'replace' : 'add', path: pointer(...base, 'tls'), value: tlsSettingsFor(host, stp.tls) }];
+}
+
+function patchRule(dr: DestinationRule, host: string, port: number, se: ServiceEntry, subset?: string): PatchOperation[] {
+  if (subset !== undefined) {
+    const j = (dr.spec?.subsets ?? []).findIndex((s) => s.name === subset);
+    if (j >= 0) return patchSubset(dr, j, host, port, se);
+  }
   const tp = dr.spec?.trafficPolicy;
   const plsIndex = (tp?.portLevelSettings ?? []).findIndex((p) => p.port?.number === port);
   const base = plsIndex >= 0 ? ['spec', 'trafficPolicy', 'portLevelSettings', plsIndex] : ['spec', 'trafficPolicy'];
@@ -99,17 +128,19 @@ export const mm102: Rule = {
         if (!se) continue;
         const port = entryPort(se, rd.destination.port?.number);
         if (!port || !isTlsProtocol(port.protocol)) continue;
-        const key = `${host}:${port.number}`;
+        const subset = rd.destination.subset;
+        const key = `${host}:${port.number}:${subset ?? ''}`;
         if (seen.has(key)) continue;
         seen.add(key);
         const dr = ctx.index.destinationRulesFor(host, client, se.metadata.namespace)[0];
-        const pls = dr?.spec?.trafficPolicy?.portLevelSettings?.find((p) => p.port?.number === port.number);
-        const tls = pls ? pls.tls : dr?.spec?.trafficPolicy?.tls;
+        // A route to a subset the rule does not define is MM202's (503 NC), not a TLS question.
+        if (subset !== undefined && !dr?.spec?.subsets?.some((s) => s.name === subset)) continue;
+        const tls = dr ? effectiveTls(dr, port.number, subset).tls : undefined;
         const otherHosts = vsHosts.filter((h) => h !== host && h !== '*');
         const problem = judge(tls, dr, host, otherHosts, ctx);
         if (!problem) continue;
         const related = [refOf(se), ...(dr ? [refOf(dr)] : [])];
-        const where = `${describeRef(refOf(vs))} routes HTTP to ${host}:${port.number} (${port.protocol}, MESH_EXTERNAL in ${describeRef(refOf(se))})`;
+        const where = `${describeRef(refOf(vs))} routes HTTP to ${host}:${port.number}${subset !== undefined ? ` subset ${subset}` : ''} (${port.protocol}, MESH_EXTERNAL in ${describeRef(refOf(se))})`;
         findings.push({
           rule: 'MM102',
           severity: 'error',
@@ -122,7 +153,7 @@ export const mm102: Rule = {
             : {}),
           claim: { kind: 'upstream-tls-sni', client: proxy, cluster: outboundCluster(host, port.number, rd.destination.subset), wantSni: host },
           fix: dr
-            ? { patches: [{ target: refOf(dr), patch: patchRule(dr, host, port.number, se) }], create: [] }
+            ? { patches: [{ target: refOf(dr), patch: patchRule(dr, host, port.number, se, subset) }], create: [] }
             : { patches: [], create: [createRule(se, host, port.number)] },
         });
       }

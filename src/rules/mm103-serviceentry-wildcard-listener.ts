@@ -1,7 +1,7 @@
 import { pointer } from '../fix/json-pointer.js';
 import { isIpAddress, isVisibleFrom, isWildcard } from '../model/hosts.js';
 import { describeRef, refOf } from '../model/kinds.js';
-import { dnsAutoAllocationOn, dnsCaptureOn } from '../model/mesh-config.js';
+import { dnsCaptureOn } from '../model/mesh-config.js';
 import { clusterIpOf, serviceNamedBy } from '../model/service-lookup.js';
 import type { KubeObject, ObjectRef, ServiceEntry, ServicePort } from '../model/types.js';
 import { isTlsProtocol } from './external-tls.js';
@@ -11,6 +11,8 @@ import { atLeast, type Finding, type Fix, type Rule, type RuleContext } from './
 /** Protocols whose listener has no Host/SNI to match on: a 0.0.0.0:port catch-all. */
 const CATCH_ALL_PROTOCOLS = new Set(['', 'TCP', 'MONGO', 'MYSQL', 'REDIS']);
 
+const AUTOALLOCATE_LABEL = 'networking.istio.io/enable-autoallocate-ip';
+
 /** A namespace with no objects of its own: a client that only sees what is exported to every namespace. */
 const PROBE_NAMESPACE = 'meshmedic-probe';
 
@@ -18,11 +20,21 @@ function isCatchAll(p: ServicePort): boolean {
   return CATCH_ALL_PROTOCOLS.has((p.protocol ?? '').toUpperCase());
 }
 
+/**
+ * Whether sidecars get an address of the entry's own instead of 0.0.0.0 (pilot/pkg/model/service.go
+ * nodeUsesAutoallocatedIPs): only with DNS capture, and only for entries that get an address — resolution
+ * not NONE, a non-wildcard host, no opt-out label. The address comes from istiod's IP auto-allocation
+ * controller (PILOT_ENABLE_IP_AUTOALLOCATE, on by default since 1.25, written to status.addresses) or
+ * from the older in-memory allocation the proxy asks for with ISTIO_META_DNS_AUTO_ALLOCATE.
+ */
 function autoAllocated(se: ServiceEntry, ctx: RuleContext): boolean {
   const cfg = ctx.index.meshConfig;
-  if (se.spec?.resolution === 'NONE' || (se.spec?.hosts ?? []).some(isWildcard)) return false;
-  if ((se.status?.addresses ?? []).length > 0 && dnsCaptureOn(cfg)) return true;
-  return dnsAutoAllocationOn(cfg);
+  if (!dnsCaptureOn(cfg)) return false;
+  if (se.spec?.resolution === 'NONE' || (se.spec?.hosts ?? []).every(isWildcard)) return false;
+  if ((se.status?.addresses ?? []).length > 0) return true;
+  const optOut = (se.metadata.labels?.[AUTOALLOCATE_LABEL] ?? '').toLowerCase() === 'false';
+  if (!optOut && atLeast(ctx.istioVersion, 1, 25)) return true;
+  return cfg.proxyMetadata['ISTIO_META_DNS_AUTO_ALLOCATE'] === 'true';
 }
 
 /** Addresses the entry really points at: IP endpoints as /32, Services named by endpoints or hosts as their ClusterIP. */
@@ -50,6 +62,13 @@ function exportScope(se: ServiceEntry): string {
   if (!e || e.length === 0 || e.includes('*')) return 'exported to every namespace';
   if (e.length === 1 && e[0] === '.') return 'visible in its own namespace only';
   return `exported to ${e.join(', ')}`;
+}
+
+/** VirtualServices and DestinationRules outside the entry's namespace that name one of its hosts. */
+function consumersElsewhere(se: ServiceEntry, ctx: RuleContext): KubeObject[] {
+  const ns = se.metadata.namespace ?? '';
+  return (se.spec?.hosts ?? []).flatMap((h) => [...ctx.index.virtualServicesRoutingTo(h), ...ctx.index.destinationRulesForExactHost(h)])
+    .filter((o) => (o.metadata.namespace ?? '') !== ns);
 }
 
 export const mm103: Rule = {
@@ -80,11 +99,18 @@ export const mm103: Rule = {
     if (derived) {
       fix.patches.push({ target: refOf(se), patch: [{ op: 'add', path: pointer('spec', 'addresses'), value: derived.addresses }] });
     } else if (!ownOnly) {
-      fix.patches.push({
-        target: refOf(se),
-        patch: [{ op: se.spec?.exportTo ? 'replace' : 'add', path: pointer('spec', 'exportTo'), value: ['.'] }],
-      });
-      fix.notes?.push(`no address could be derived for ${se.spec?.hosts.join(', ')}: exportTo is restricted to "." so only namespace ${ns} keeps the catch-all; set spec.addresses to the IPs or CIDR the entry serves`);
+      const consumers = consumersElsewhere(se, ctx);
+      if (consumers.length > 0 || sharing.size > 0) {
+        // Restricting visibility would break these consumers, or hand the port's listener to another entry.
+        fix.notes?.push(`no address could be derived for ${se.spec?.hosts.join(', ')}; exportTo is not restricted because ${consumers.length > 0 ? `${consumers.map((c) => describeRef(refOf(c))).join(', ')} in other namespaces use${consumers.length === 1 ? 's' : ''} it` : 'another entry without addresses would then keep the listener in those namespaces'}: set spec.addresses to the IPs or CIDR the entry serves`);
+      } else {
+        fix.patches.push({
+          target: refOf(se),
+          patch: [{ op: se.spec?.exportTo ? 'replace' : 'add', path: pointer('spec', 'exportTo'), value: ['.'] }],
+        });
+        fix.proposeOnly = true;
+        fix.notes?.push(`no address could be derived for ${se.spec?.hosts.join(', ')}: exportTo is restricted to "." so only namespace ${ns} keeps the catch-all (no VirtualService or DestinationRule in another namespace names it; proposed, never applied automatically); set spec.addresses to the IPs or CIDR the entry serves`);
+      }
     } else {
       fix.notes?.push(`no address could be derived for ${se.spec?.hosts.join(', ')}: set spec.addresses to the IPs or CIDR the entry serves`);
     }
@@ -92,25 +118,42 @@ export const mm103: Rule = {
     const hosts = (se.spec?.hosts ?? []).join(', ');
     const findings: Finding[] = [];
     if (catchAll.length > 0) {
-      const portText = catchAll.map((p) => `0.0.0.0:${p.number} (${p.protocol ?? 'protocol unset'})`).join(', ');
+      const originalDst = se.spec?.resolution === 'NONE';
+      // resolution NONE: the listener's cluster is ORIGINAL_DST, connections keep their destination; only
+      // the shadowing of another entry on the same port remains.
+      if (originalDst && sharing.size === 0) return [];
+      const sniffedOnly = catchAll.every((p) => !p.protocol);
+      const portText = catchAll.map((p) => `0.0.0.0:${p.number} (${p.protocol ?? 'protocol unset, sniffed'})`).join(', ');
       const shared = sharing.size > 0
         ? ` ${sharing.size} other entr${sharing.size === 1 ? 'y' : 'ies'} without addresses (${[...sharing.values()].map((s) => describeRef(refOf(s))).join(', ')}) declare the same port: only one listener survives and the other is silently dropped.`
         : '';
+      const captured = originalDst
+        ? `its resolution is NONE, so connections keep their destination (ORIGINAL_DST), but it shares that listener with other entries.`
+        : sniffedOnly
+          ? `HTTP is still routed by Host, but every non-HTTP connection to that port, whatever its destination IP, goes to ${hosts}${sharing.size > 0 ? ' or to the entry that keeps the listener' : ''}.`
+          : `every connection to that port, whatever its destination IP, goes to ${hosts}${sharing.size > 0 ? ' or to the entry that keeps the listener' : ''}.`;
+      const dns = dnsCaptureOn(ctx.index.meshConfig) ? '' : ' (Without DNS capture, sidecars do not use the addresses istiod auto-allocates.)';
+      const severity = originalDst || sniffedOnly || (ownOnly && sharing.size === 0) ? 'warning' : 'error';
       findings.push({
         rule: 'MM103',
-        severity: ownOnly && sharing.size === 0 ? 'warning' : 'error',
+        severity,
         resource: refOf(se),
         related,
         symptom: '503 UF / connection reset',
-        message: `503 UF / connection reset: ${describeRef(refOf(se))} (${hosts}) has no spec.addresses, so sidecars get a catch-all listener ${portText} that sends every connection to that port, whatever its destination IP, to ${hosts}; it is ${exportScope(se)}.${shared} Fix: ${derived ? `spec.addresses ${derived.addresses.join(', ')}` : 'restrict exportTo and set spec.addresses'}.`,
+        message: `503 UF / connection reset: ${describeRef(refOf(se))} (${hosts}) has no spec.addresses, so sidecars get a catch-all listener ${portText}: ${captured} It is ${exportScope(se)}.${shared}${dns} Fix: ${derived ? `spec.addresses ${derived.addresses.join(', ')}` : 'restrict exportTo and set spec.addresses'}.`,
         fix,
-        claim: {
-          kind: 'catch-all',
-          // A client in another namespace when the entry is exported there: the catch-all reaches it too.
-          client: { type: 'sidecar', namespace: ownOnly ? ns : PROBE_NAMESPACE, dnsCapture: dnsCaptureOn(ctx.index.meshConfig) },
-          port: catchAll[0]?.number ?? 0,
-          cluster: outboundCluster(se.spec?.hosts[0] ?? '', catchAll[0]?.number ?? 0),
-        },
+        claim: originalDst || [...sharing.values()].some((o) => o.spec?.resolution === 'NONE')
+          ? { kind: 'inexpressible', reason: 'an entry with resolution NONE shares the port: whether connections keep their destination depends on which entry keeps the listener, an ordering detail of the generator' }
+          : {
+              kind: 'catch-all',
+              // A client in another namespace when the entry is exported there: the catch-all reaches it too.
+              client: { type: 'sidecar', namespace: ownOnly ? ns : PROBE_NAMESPACE, dnsCapture: dnsCaptureOn(ctx.index.meshConfig) },
+              port: catchAll[0]?.number ?? 0,
+              cluster: outboundCluster(se.spec?.hosts[0] ?? '', catchAll[0]?.number ?? 0),
+              ...(sharing.size > 0
+                ? { alternatives: [...sharing.values()].flatMap((o) => (o.spec?.hosts ?? []).map((h) => outboundCluster(h, catchAll[0]?.number ?? 0))) }
+                : {}),
+            },
       });
     } else {
       const old = !atLeast(ctx.istioVersion, 1, 12);

@@ -1,5 +1,6 @@
 import { pointer } from '../fix/json-pointer.js';
 import { formatDurationMs, parseDurationMs } from '../model/durations.js';
+import { resolveHost } from '../model/hosts.js';
 import { describeRef, refOf } from '../model/kinds.js';
 import type { KubeObject, VirtualService } from '../model/types.js';
 import type { FindingClaim } from './claims.js';
@@ -24,6 +25,9 @@ export const mm105: Rule = {
     const minText = formatDurationMs(min);
     const findings: Finding[] = [];
     (vs.spec?.http ?? []).forEach((route, i) => {
+      // A route whose every destination no Service or entry declares answers 503 NC (MM104, MM201), never 504.
+      const hosts = (route.route ?? []).map((rd) => resolveHost(rd.destination.host, vs.metadata.namespace, ctx.index.domain));
+      if (hosts.length > 0 && hosts.every((h) => !ctx.index.serviceForHost(h) && ctx.index.entriesForHost(h).length === 0)) return;
       const short: { field: string; value: string; path: string }[] = [];
       const t = route.timeout !== undefined ? parseDurationMs(route.timeout) : undefined;
       // "0s" disables the timeout: not too short.

@@ -20,9 +20,14 @@ function hiddenClaim(sc: Sidecar, hidden: { se: ServiceEntry; host: string } | u
   const port = hidden?.se.spec?.ports?.[0];
   if (!hidden || !port || isWildcard(hidden.host)) return { kind: 'inexpressible', reason: 'the hidden entry has no port or a wildcard host: no one call stands for it' };
   const protocol = (port.protocol ?? '').toUpperCase();
+  const address = hidden.se.spec?.addresses?.[0]?.split('/')[0] ?? '203.0.113.7';
   const call = protocol === 'HTTP' || protocol === 'HTTP2' || protocol === 'GRPC'
     ? { host: hidden.host, port: port.number, protocol: 'http' as const }
-    : protocol === 'TCP' ? { port: port.number, protocol: 'tcp' as const, address: hidden.se.spec?.addresses?.[0]?.split('/')[0] ?? '203.0.113.7' } : undefined;
+    : protocol === 'TCP'
+      ? { port: port.number, protocol: 'tcp' as const, address }
+      : protocol === 'HTTPS' || protocol === 'TLS'
+        ? { port: port.number, protocol: 'http' as const, host: hidden.host, address, tls: { sni: hidden.host } }
+        : undefined;
   if (!call) return { kind: 'inexpressible', reason: `a ${protocol || 'sniffed'} port needs a TLS or protocol-specific call the simulation cannot pick without guessing` };
   const labels = sc.spec?.workloadSelector?.labels;
   return {

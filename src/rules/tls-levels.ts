@@ -70,3 +70,31 @@ export function tlsLevels(dr: DestinationRule): TlsLevel[] {
   });
   return levels;
 }
+
+/** Where the client TLS of one (port, subset) cluster is decided, as util.MergeSubsetTrafficPolicy merges it. */
+export interface EffectiveTls {
+  tls: ClientTlsSettings | undefined;
+  /** JSON pointer segments of the trafficPolicy (or portLevelSettings entry) holding that tls. */
+  path: (string | number)[] | undefined;
+}
+
+/**
+ * The client TLS Istio gives the cluster of `port` and `subset`: a matching top-level portLevelSettings
+ * entry replaces tls as a block; a subset's matching port-level entry replaces it again (also when it
+ * has no tls); otherwise a subset's tls overrides only when set.
+ */
+export function effectiveTls(dr: DestinationRule, port: number, subset?: string): EffectiveTls {
+  const tp = dr.spec?.trafficPolicy;
+  const topIndex = (tp?.portLevelSettings ?? []).findIndex((p) => p.port?.number === port);
+  let out: EffectiveTls = topIndex >= 0
+    ? { tls: tp?.portLevelSettings?.[topIndex]?.tls, path: ['spec', 'trafficPolicy', 'portLevelSettings', topIndex] }
+    : { tls: tp?.tls, path: tp?.tls ? ['spec', 'trafficPolicy'] : undefined };
+  if (subset === undefined) return out;
+  const j = (dr.spec?.subsets ?? []).findIndex((s) => s.name === subset);
+  const stp = dr.spec?.subsets?.[j]?.trafficPolicy;
+  if (!stp) return out;
+  const subIndex = (stp.portLevelSettings ?? []).findIndex((p) => p.port?.number === port);
+  if (subIndex >= 0) return { tls: stp.portLevelSettings?.[subIndex]?.tls, path: ['spec', 'subsets', j, 'trafficPolicy', 'portLevelSettings', subIndex] };
+  if (stp.tls) out = { tls: stp.tls, path: ['spec', 'subsets', j, 'trafficPolicy'] };
+  return out;
+}

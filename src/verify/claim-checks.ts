@@ -31,6 +31,7 @@ export function oracleCall(c: ClaimCall, mode?: OracleCall['mode']): OracleCall 
     ...(c.address !== undefined ? { address: c.address } : {}),
     ...(c.path !== undefined ? { path: c.path } : {}),
     protocol: c.protocol ?? 'http',
+    ...(c.tls ? { tls: 'tls' as const, sni: c.tls.sni } : {}),
     ...(mode ? { mode } : {}),
   };
 }
@@ -89,7 +90,9 @@ export function judgeClaim(claim: EnvoyClaim, results: ReadonlyMap<string, Query
       return judgeOutlier(claim, client.clusters?.[claim.cluster]);
     case 'catch-all': {
       const c = client.call;
-      const effect = c?.cluster === claim.cluster;
+      // An ORIGINAL_DST cluster (resolution NONE) keeps each connection's destination: nothing is captured.
+      const captured = c?.cluster !== undefined && [claim.cluster, ...(claim.alternatives ?? [])].includes(c.cluster);
+      const effect = captured && c?.clusterInfo?.type !== 'ORIGINAL_DST';
       return { effect, evidence: `a TCP connection to ${FOREIGN_IP}:${claim.port} from a sidecar in ${claim.client.namespace}${claim.client.dnsCapture ? ' (DNS capture on)' : ''} takes ${describeCall(c)}` };
     }
     case 'no-cluster': {

@@ -106,12 +106,23 @@ function claimCluster(claim: EnvoyClaim): string {
   return 'cluster' in claim ? claim.cluster : '';
 }
 
-/** The first probe whose outcome the fix changed, other than calls to the claimed cluster. */
+/** The host and subset of an Envoy cluster name (outbound|port|subset|host): what a fix is meant to change. */
+function fixScope(cluster: string | undefined): string {
+  const parts = (cluster ?? '').split('|');
+  return parts.length === 4 ? `${parts[2] ?? ''}|${parts[3] ?? ''}` : '';
+}
+
+/**
+ * The first probe whose outcome the fix changed, other than calls to the host and subset the claim is
+ * about (a fix to a DestinationRule's top level changes every port of that host, which is its purpose;
+ * a change to another subset of the host, or to another host, is a break).
+ */
 function brokenProbe(probes: OracleQuery[], base: Map<string, QueryResult>, fixed: Map<string, QueryResult>, cluster: string): string | undefined {
+  const scope = fixScope(cluster);
   for (const p of probes) {
     const before = base.get(p.id)?.call;
     const after = fixed.get(p.id)?.call;
-    if (cluster && (before?.cluster === cluster || after?.cluster === cluster)) continue;
+    if (scope && (fixScope(before?.cluster) === scope || fixScope(after?.cluster) === scope)) continue;
     const b = probeOutcome(before);
     const a = probeOutcome(after);
     if (a !== b) return `${p.id.replace(/^probe\//, '')}: before the fix "${b}", after "${a}"`;
@@ -125,7 +136,9 @@ function judgeFix(f: Finding, i: number, response: OracleResponse, probes: Oracl
   if (fixed.error) return { fix: 'fix-breaks', fixEvidence: `Istio's generator could not take the fixed input: ${fixed.error}` };
   const claim = isEnvoyClaim(f);
   if (claim && baseEffect) {
-    const after: Judgement = judgeClaim(claim, fixed.map, `f${i}`);
+    // After the fix, the finding's own effect: a port another entry still captures is that entry's finding.
+    const own: EnvoyClaim = claim.kind === 'catch-all' ? { ...claim, alternatives: [] } : claim;
+    const after: Judgement = judgeClaim(own, fixed.map, `f${i}`);
     if (after.effect) return { fix: 'fix-breaks', fixEvidence: `the claimed effect remains after the fix: ${after.evidence}` };
   }
   const broken = brokenProbe(probes, base, fixed.map, claim ? claimCluster(claim) : '');

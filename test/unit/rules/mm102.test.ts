@@ -112,3 +112,58 @@ describe('MM102 external-tls-missing-sni', () => {
     expect(f[0]?.symptom).toBe('503 UF');
   });
 });
+
+describe('MM102 and TLS originated in a subset (the egress-gateway pattern)', () => {
+  const mesh = (subsets: string, subset: string): string => `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: cnn, namespace: default}
+spec:
+  hosts: [edition.cnn.com]
+  location: MESH_EXTERNAL
+  ports: [{name: http, number: 80, protocol: HTTP}, {name: https, number: 443, protocol: HTTPS}]
+  resolution: DNS
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: cnn, namespace: default}
+spec:
+  host: edition.cnn.com
+  subsets:
+${subsets}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: cnn, namespace: default}
+spec:
+  hosts: [edition.cnn.com]
+  http:
+  - route:
+    - destination: {host: edition.cnn.com, subset: ${subset}, port: {number: 443}}
+`;
+  const originating = `  - name: tls-origination
+    trafficPolicy:
+      portLevelSettings:
+      - port: {number: 443}
+        tls: {mode: SIMPLE, sni: edition.cnn.com}
+  - name: tls-passthrough`;
+
+  it('accepts a route to a subset that originates TLS with the right sni', () => {
+    expect(check('MM102', mesh(originating, 'tls-origination'))).toEqual([]);
+  });
+
+  it('flags a route to a subset without TLS and fixes that subset only, never the one that passes TLS through', () => {
+    const yaml = mesh(`${originating}\n  - name: plain`, 'plain');
+    const f = check('MM102', yaml);
+    expect(f).toHaveLength(1);
+    expect(f[0]?.message).toContain('subset plain');
+    const { objects, after } = fixAndRecheck('MM102', yaml);
+    expect(after).toEqual([]);
+    const spec = find(objects, 'DestinationRule', 'cnn').spec as { trafficPolicy?: unknown; subsets: { name: string; trafficPolicy?: unknown }[] };
+    expect(spec.trafficPolicy).toBeUndefined();
+    expect(spec.subsets.find((s) => s.name === 'tls-passthrough')?.trafficPolicy).toBeUndefined();
+    expect(spec.subsets.find((s) => s.name === 'plain')?.trafficPolicy).toEqual({
+      portLevelSettings: [{ port: { number: 443 }, tls: { mode: 'SIMPLE', sni: 'edition.cnn.com', subjectAltNames: ['edition.cnn.com'] } }],
+    });
+  });
+});

@@ -106,3 +106,70 @@ ${se(`  hosts: [traefik.cutom-name]
     expect(check('MM103', tcpNoAddr, { mesh: { proxyMetadata: { ISTIO_META_DNS_AUTO_ALLOCATE: 'true' } } })).toHaveLength(1);
   });
 });
+
+describe('MM103 and what Istio really gives sidecars (checked against the generator)', () => {
+  const entry = (extra = '', labels = ''): string => se(`  hosts: [mysql.demo]
+  location: MESH_INTERNAL
+  ports: [{name: tcp, number: 3306, protocol: TCP}]
+  resolution: ${extra || 'DNS'}`).replace('metadata: {name: mysql, namespace: demo}', `metadata: {name: mysql, namespace: demo${labels}}`);
+  const dnsCapture = { proxyMetadata: { ISTIO_META_DNS_CAPTURE: 'true' } };
+
+  it('with DNS capture on Istio >= 1.25 the entry gets an auto-allocated VIP: no catch-all', () => {
+    expect(check('MM103', entry(), { mesh: dnsCapture, istioVersion: { major: 1, minor: 28 } })).toEqual([]);
+  });
+
+  it('with DNS capture before 1.25 (no IP auto-allocation by default) the catch-all is real', () => {
+    expect(check('MM103', entry(), { mesh: dnsCapture, istioVersion: { major: 1, minor: 24 } })[0]?.severity).toBe('error');
+  });
+
+  it('the opt-out label brings the catch-all back, and without DNS capture it is there whatever the version', () => {
+    const optOut = entry('', ', labels: {networking.istio.io/enable-autoallocate-ip: "false"}');
+    expect(check('MM103', optOut, { mesh: dnsCapture, istioVersion: { major: 1, minor: 28 } })).toHaveLength(1);
+    const f = check('MM103', entry(), { istioVersion: { major: 1, minor: 28 } });
+    expect(f).toHaveLength(1);
+    expect(f[0]?.message).toContain('Without DNS capture');
+  });
+
+  it('resolution NONE keeps each connection\'s destination (ORIGINAL_DST): no finding alone, a warning when it shares the port', () => {
+    expect(check('MM103', entry('NONE'))).toEqual([]);
+    const other = se(`  hosts: [other.demo]
+  ports: [{name: tcp, number: 3306, protocol: TCP}]
+  resolution: DNS`, 'other');
+    const shared = check('MM103', entry('NONE') + other).filter((f) => f.resource.name === 'mysql');
+    expect(shared.map((f) => f.severity)).toEqual(['warning']);
+    expect(shared[0]?.message).toContain('ORIGINAL_DST');
+  });
+
+  it('an unset protocol is sniffed: HTTP still routed by Host, so a warning, not an error', () => {
+    const f = check('MM103', se(`  hosts: [api.example.com]
+  ports: [{name: p, number: 8080}]
+  resolution: DNS`));
+    expect(f.map((x) => x.severity)).toEqual(['warning']);
+    expect(f[0]?.message).toContain('non-HTTP');
+  });
+});
+
+describe('MM103 exportTo fallback', () => {
+  const noAddress = se(`  hosts: [cache.corp]
+  ports: [{name: tcp, number: 6379, protocol: TCP}]
+  resolution: DNS`, 'cache', 'ops');
+  const consumer = `
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: cache, namespace: shop}
+spec: {host: cache.corp, trafficPolicy: {connectionPool: {tcp: {maxConnections: 10}}}}
+`;
+
+  it('proposes exportTo "." only (never applied automatically) when no other namespace names the entry', () => {
+    const f = check('MM103', noAddress);
+    expect(f[0]?.fix.proposeOnly).toBe(true);
+    expect(f[0]?.fix.patches[0]?.patch).toEqual([{ op: 'add', path: '/spec/exportTo', value: ['.'] }]);
+  });
+
+  it('does not restrict exportTo when a consumer in another namespace would lose the entry, and names it', () => {
+    const f = check('MM103', noAddress + consumer);
+    expect(f[0]?.fix.patches).toEqual([]);
+    expect(f[0]?.fix.notes?.join(' ')).toContain('DestinationRule shop/cache');
+  });
+});

@@ -42,7 +42,12 @@ ${route}`;
 });
 
 describe('MM105 route-timeout-too-short (static form)', () => {
-  const short = vs(`  - name: slow-api
+  const entry = `apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: ext, namespace: xyz}
+spec: {hosts: [external.service.com], location: MESH_EXTERNAL, ports: [{number: 80, name: http, protocol: HTTP}], resolution: DNS}
+`;
+  const short = entry + vs(`  - name: slow-api
     timeout: 500ms
     retries: {attempts: 2, perTryTimeout: 200ms}
     route:
@@ -60,12 +65,18 @@ describe('MM105 route-timeout-too-short (static form)', () => {
   });
 
   it('uses the policy minimum, and leaves disabled (0s) or long timeouts alone', () => {
-    const fifteen = vs(`  - timeout: 15s
+    const fifteen = entry + vs(`  - timeout: 15s
     route:
     - destination: {host: external.service.com}`);
     expect(check('MM105', fifteen)).toEqual([]);
     expect(check('MM105', fifteen, { params: { minRouteTimeoutMs: 30_000 } })[0]?.message).toContain('below the minimum 30s');
-    expect(check('MM105', vs(`  - timeout: 0s
+    expect(check('MM105', entry + vs(`  - timeout: 0s
+    route:
+    - destination: {host: external.service.com}`))).toEqual([]);
+  });
+
+  it('leaves a route to a host nobody declares to MM104: it answers 503 NC, never 504 (Istio programs no route for it)', () => {
+    expect(check('MM105', vs(`  - timeout: 500ms
     route:
     - destination: {host: external.service.com}`))).toEqual([]);
   });
