@@ -1,3 +1,4 @@
+import { resolveGatewayName } from '../model/gateway-names.js';
 import { hostCovers, isWildcard, resolveHost } from '../model/hosts.js';
 import type { VirtualService } from '../model/types.js';
 import type { ClaimCall, ClaimProxy } from './claims.js';
@@ -15,9 +16,9 @@ export function routeProxy(vs: VirtualService, ctx: RuleContext): ClaimProxy {
   const gateways = vs.spec?.gateways ?? [];
   if (gateways.length === 0 || gateways.includes('mesh')) return { type: 'sidecar', namespace: vsNs };
   for (const g of gateways) {
-    const [ns, name] = g.includes('/') ? (g.split('/', 2) as [string, string]) : [vsNs, g];
-    const gw = ctx.index.gateway(ns, name);
-    if (gw) return { type: 'router', namespace: ns, labels: gw.spec?.selector ?? {} };
+    const r = resolveGatewayName(g, vsNs);
+    const gw = r.kind === 'gateway' ? ctx.index.gateway(r.namespace, r.name) : undefined;
+    if (gw && r.kind === 'gateway') return { type: 'router', namespace: r.namespace, labels: gw.spec?.selector ?? {} };
   }
   return { type: 'sidecar', namespace: vsNs };
 }
@@ -63,8 +64,9 @@ export function httpRouteCall(vs: VirtualService, routeIndex: number, ctx: RuleC
 function gatewayHttpPort(vs: VirtualService, host: string, ctx: RuleContext): number | undefined {
   const vsNs = vs.metadata.namespace ?? 'default';
   for (const g of vs.spec?.gateways ?? []) {
-    const [ns, name] = g.includes('/') ? (g.split('/', 2) as [string, string]) : [vsNs, g];
-    for (const server of ctx.index.gateway(ns, name)?.spec?.servers ?? []) {
+    const r = resolveGatewayName(g, vsNs);
+    if (r.kind !== 'gateway') continue;
+    for (const server of ctx.index.gateway(r.namespace, r.name)?.spec?.servers ?? []) {
       const protocol = (server.port?.protocol ?? '').toUpperCase();
       if (protocol !== 'HTTP' || server.tls) continue;
       const accepts = (server.hosts ?? []).some((h) => hostCovers(h.includes('/') ? h.slice(h.indexOf('/') + 1) : h, host));

@@ -3,6 +3,7 @@
  * called from a sidecar in every namespace of the input, and every route host called at its Gateway.
  * Bounded, deterministic, pure.
  */
+import { resolveGatewayName } from '../model/gateway-names.js';
 import { isWildcard, serviceFqdn } from '../model/hosts.js';
 import type { MeshIndex } from '../model/mesh-index.js';
 import { clusterIpOf } from '../model/service-lookup.js';
@@ -52,7 +53,10 @@ function gatewayProbes(index: MeshIndex): { proxy: OracleProxy; targets: Target[
     const ns = gw.metadata.namespace ?? 'default';
     const targets: Target[] = [];
     for (const vs of index.ofKind<VirtualService>('VirtualService')) {
-      const bound = (vs.spec?.gateways ?? []).some((g) => g === `${ns}/${gw.metadata.name}` || (g === gw.metadata.name && (vs.metadata.namespace ?? 'default') === ns));
+      const bound = (vs.spec?.gateways ?? []).some((g) => {
+        const r = resolveGatewayName(g, vs.metadata.namespace ?? 'default');
+        return r.kind === 'gateway' && r.namespace === ns && r.name === gw.metadata.name;
+      });
       if (!bound) continue;
       for (const server of gw.spec?.servers ?? []) {
         if ((server.port?.protocol ?? '').toUpperCase() !== 'HTTP' || server.tls || !server.port?.number) continue;

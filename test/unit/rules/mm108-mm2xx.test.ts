@@ -106,4 +106,21 @@ spec:
     expect(check('MM204', reviews + vs('{host: reviews}', 'gateways: [istio-system/public]'))[0]?.message).toContain('istio-system/public');
     expect(check('MM204', reviews + vs('{host: reviews}', 'gateways: [mesh]'))).toEqual([]);
   });
+
+  it('MM204 reads gateway names as Istio does: legacy name.ns and FQDN forms are served, ./name is invalid', () => {
+    const gw = `
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: public, namespace: istio-system}
+spec: {selector: {istio: ingressgateway}, servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ['*']}]}
+`;
+    for (const form of ['istio-system/public', 'public.istio-system', 'public.istio-system.svc.cluster.local']) {
+      expect(check('MM204', reviews + gw + vs('{host: reviews}', `gateways: [${form}]`))).toEqual([]);
+    }
+    const invalid = check('MM204', reviews + gw + vs('{host: reviews}', 'gateways: [./public]'));
+    expect(invalid).toHaveLength(1);
+    expect(invalid[0]?.message).toContain('rejects');
+    expect(invalid[0]?.message).not.toContain('does not exist');
+  });
 });
