@@ -18,6 +18,12 @@ import (
 // only this case, which is then reported with its error.
 func judgeCase(t *testing.T, c Case) (res CaseResult) {
 	res = CaseResult{ID: c.ID, Queries: []QueryResult{}}
+	// A panic inside Istio's code ends this case only: the others are still judged.
+	defer func() {
+		if r := recover(); r != nil {
+			res = CaseResult{ID: c.ID, Error: fmt.Sprintf("Istio's config generator panicked: %v", r), Queries: []QueryResult{}}
+		}
+	}()
 	in, err := load(c.YAML)
 	if err != nil {
 		res.Error = err.Error()

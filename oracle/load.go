@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	kubeyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -66,8 +67,44 @@ func load(manifests string) (*loaded, error) {
 			return nil, err
 		}
 	}
+	out.dropDuplicates()
 	out.allocateServiceEntryAddresses()
 	return out, nil
+}
+
+// dropDuplicates keeps the last of several objects with one kind, namespace and name, as kubectl apply
+// of the same stream would, and says so.
+func (l *loaded) dropDuplicates() {
+	seen := map[string]bool{}
+	keepConfigs := make([]config.Config, 0, len(l.configs))
+	for i := len(l.configs) - 1; i >= 0; i-- {
+		c := l.configs[i]
+		key := c.GroupVersionKind.Kind + "/" + c.Namespace + "/" + c.Name
+		if seen[key] {
+			l.warnings = append(l.warnings, ObjectNote{Kind: c.GroupVersionKind.Kind, Namespace: c.Namespace, Name: c.Name, Message: "duplicate: a later object with this kind, namespace and name replaces it"})
+			continue
+		}
+		seen[key] = true
+		keepConfigs = append([]config.Config{c}, keepConfigs...)
+	}
+	l.configs = keepConfigs
+	keepKube := make([]runtime.Object, 0, len(l.kube))
+	for i := len(l.kube) - 1; i >= 0; i-- {
+		o := l.kube[i]
+		m, err := meta.Accessor(o)
+		if err != nil {
+			continue
+		}
+		kind := reflect.TypeOf(o).Elem().Name() // decoded objects may carry no TypeMeta
+		key := "kube/" + kind + "/" + m.GetNamespace() + "/" + m.GetName()
+		if seen[key] {
+			l.warnings = append(l.warnings, ObjectNote{Kind: kind, Namespace: m.GetNamespace(), Name: m.GetName(), Message: "duplicate: a later object with this kind, namespace and name replaces it"})
+			continue
+		}
+		seen[key] = true
+		keepKube = append([]runtime.Object{o}, keepKube...)
+	}
+	l.kube = keepKube
 }
 
 func (l *loaded) add(doc []byte) error {

@@ -8,6 +8,8 @@ import { transportToMeshEndpoint, type CallResult, type ClusterInfo, type Oracle
 export interface Judgement {
   /** The claimed effect is in Istio's generated configuration. */
   effect: boolean;
+  /** The simulated call never reached what the claim is about (no listener, no route): neither confirmed nor refuted. */
+  inconclusive?: boolean;
   /** What the generated configuration shows, in Envoy's terms. */
   evidence: string;
 }
@@ -98,8 +100,9 @@ export function judgeClaim(claim: EnvoyClaim, results: ReadonlyMap<string, Query
     case 'no-cluster': {
       const c = client.call;
       const missing = c?.cluster !== undefined && c.clusterInfo?.exists === false;
-      const effect = missing || !c?.cluster || LEAVES_MESH.has(c.cluster) || c.error !== undefined;
-      return { effect, evidence: `${callText(claim.call)} from ${proxyText(claim.client)} takes ${describeCall(c)}${missing ? ` — cluster ${c?.cluster} is not in CDS (503 NC)` : ''}` };
+      const effect = missing || (c?.cluster !== undefined && LEAVES_MESH.has(c.cluster));
+      const evidence = `${callText(claim.call)} from ${proxyText(claim.client)} takes ${describeCall(c)}${missing ? ` — cluster ${c?.cluster} is not in CDS (503 NC)` : ''}`;
+      return { effect, evidence, ...(!c?.cluster ? { inconclusive: true } : {}) };
     }
     case 'passthrough': {
       const c = client.call;
@@ -111,7 +114,8 @@ export function judgeClaim(claim: EnvoyClaim, results: ReadonlyMap<string, Query
       const timeoutOk = claim.timeoutMs === undefined || ra?.timeoutMs === claim.timeoutMs;
       const perTryOk = claim.perTryTimeoutMs === undefined || ra?.perTryTimeoutMs === claim.perTryTimeoutMs;
       const shown = ra ? `timeout ${ra.timeoutMs ?? 'unset (15s)'} ms, per-try ${ra.perTryTimeoutMs ?? 'unset'} ms, ${ra.retries ?? 0} retries` : 'no route action';
-      return { effect: timeoutOk && perTryOk && ra !== undefined, evidence: `${callText(claim.call)} from ${proxyText(claim.client)} takes ${describeCall(client.call)}; ${shown}` };
+      const evidence = `${callText(claim.call)} from ${proxyText(claim.client)} takes ${describeCall(client.call)}; ${shown}`;
+      return { effect: timeoutOk && perTryOk && ra !== undefined, evidence, ...(!client.call?.route && !client.call?.virtualHost ? { inconclusive: true } : {}) };
     }
   }
 }

@@ -155,6 +155,9 @@ export function readVerdicts(input: VerifyInput, probes: OracleQuery[], response
     if (!claim) return { ...head, verdict: 'inexpressible', evidence: 'the finding makes no claim about Envoy configuration', ...judgeFix(f, i, response, probes, base.map, false) };
     if (claim.kind === 'inexpressible') return { ...head, verdict: 'inexpressible', evidence: claim.reason, ...judgeFix(f, i, response, probes, base.map, false) };
     const j = judgeClaim(claim, base.map, `f${i}`);
+    if (j.inconclusive) {
+      return { ...head, verdict: 'inexpressible', evidence: `the simulated call did not reach the route the claim is about: ${j.evidence}`, ...judgeFix(f, i, response, probes, base.map, false) };
+    }
     return { ...head, verdict: j.effect ? 'confirmed' : 'refuted', evidence: j.evidence, ...judgeFix(f, i, response, probes, base.map, j.effect) };
   });
 }
