@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global console, process */
 // Judges meshmedic's findings on the public corpus in ../shared/realworld with `meshmedic verify`
 // (Istio's own config generator). Reads the corpus in place; nothing of it is copied into the project.
 // Usage, from the project root after npm install and npm run oracle:build:
