@@ -12,6 +12,8 @@ export interface LoadedMesh {
   /** Everything read, in input order: analyzed objects and pass-through kinds (for --fix output). */
   inputs: LoadedObject[];
   policy: KubeObject | undefined;
+  /** Every named object as written, also those meshmedic could not read (for Istio's own judgement). */
+  asWritten: KubeObject[];
   diagnostics: InputDiagnostic[];
   filesRead: number;
 }
@@ -37,11 +39,14 @@ export async function loadMesh(paths: string[], options: LoadOptions = {}): Prom
     policy = d.objects.find((o) => o.object.kind === 'MeshHealthPolicy')?.object;
     if (!policy && d.diagnostics.length === 0) diagnostics.push({ severity: 'error', file: options.policyFile, message: 'no MeshHealthPolicy in this file' });
   }
-  const index = new MeshIndex(objects, meshConfig ? { meshConfig } : {});
+  const gatewayApiGateways = decoded.passthrough
+    .filter((o) => o.object.kind === 'Gateway' && o.object.apiVersion.startsWith('gateway.networking.k8s.io/'))
+    .map((o) => `${o.object.metadata.namespace ?? 'default'}/${o.object.metadata.name}`);
+  const index = new MeshIndex(objects, { ...(meshConfig ? { meshConfig } : {}), gatewayApiGateways });
   if (index.meshConfigError) diagnostics.push({ severity: 'error', file: 'ConfigMap istio', message: `${index.meshConfigError}; Istio defaults used` });
   const inputOrder = new Map(read.documents.map((d, i) => [`${d.file}:${d.line}`, i]));
   const inputs = [...decoded.objects, ...decoded.passthrough].sort(
     (a, b) => (inputOrder.get(`${a.source.file}:${a.source.line}`) ?? 0) - (inputOrder.get(`${b.source.file}:${b.source.line}`) ?? 0),
   );
-  return { index, inputs, policy, diagnostics, filesRead: read.filesRead };
+  return { index, inputs, policy, asWritten: decoded.asWritten, diagnostics, filesRead: read.filesRead };
 }

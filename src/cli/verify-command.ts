@@ -86,7 +86,8 @@ export async function verifyCommand(args: string[], io: CliIo): Promise<number> 
   const policy = policySettings(mesh.policy);
   const rules = selectRules(values.rules?.split(',').map((s) => s.trim()).filter(Boolean)).filter((r) => !policy.disabledRules.includes(r.id));
   const { findings } = analyze(mesh.index, { rules, params: policy.params, istioVersion });
-  const objects = mesh.inputs.map((i) => i.object);
+  // Istio judges the input as written: also the objects meshmedic's reader skipped.
+  const objects = mesh.asWritten.filter((o) => o.kind !== 'MeshHealthPolicy');
   const meshConfig = await meshConfigText(values['mesh-config'], objects);
   const report = await verify(
     { index: mesh.index, objects, findings, istioVersion, ...(meshConfig !== undefined ? { meshConfig } : {}) },

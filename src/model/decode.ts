@@ -14,6 +14,12 @@ export interface DecodeResult {
   diagnostics: InputDiagnostic[];
   /** Objects of kinds meshmedic does not analyze (Deployments, Secrets, ...): kept for --fix output. */
   passthrough: LoadedObject[];
+  /**
+   * Every named object, including those meshmedic skipped (a field it reads has an unexpected type):
+   * what a cluster would be given, so that Istio, not meshmedic's reader, judges them. The same objects
+   * as `objects` where both hold one (only a defaulted namespace and dropped null maps differ from the input).
+   */
+  asWritten: KubeObject[];
 }
 
 const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
@@ -39,7 +45,7 @@ export function decodeDocuments(
   docs: { value: unknown; file: string; line: number }[],
   defaultNamespace = 'default',
 ): DecodeResult {
-  const result: DecodeResult = { objects: [], diagnostics: [], passthrough: [] };
+  const result: DecodeResult = { objects: [], diagnostics: [], passthrough: [], asWritten: [] };
   for (const doc of docs) decodeValue(doc.value, { file: doc.file, line: doc.line }, defaultNamespace, result);
   return result;
 }
@@ -76,7 +82,15 @@ function decodeValue(value: unknown, source: SourceLocation, defaultNamespace: s
   }
   const meta = isRecord(value['metadata']) ? value['metadata'] : undefined;
   const name = meta?.['name'];
+  if (typeof name === 'string' && name !== '') out.asWritten.push(value as KubeObject);
   const label = { kind, name: typeof name === 'string' && name !== '' ? name : '<unnamed>', ...(typeof meta?.['namespace'] === 'string' ? { namespace: meta['namespace'] } : {}) };
+  // The Kubernetes Gateway API (Gateway, HTTPRoute, GRPCRoute, TCPRoute, TLSRoute, ReferenceGrant, ...):
+  // valid input, read and carried through; Istio programs it, meshmedic does not judge it yet.
+  if (GATEWAY_API_GROUPS.has(groupOf(apiVersion))) {
+    if (typeof name === 'string') out.passthrough.push({ object: value as KubeObject, source });
+    else out.diagnostics.push({ ...source, severity: 'error', object: label, field: 'metadata.name', message: 'missing: the object is not read' });
+    return;
+  }
   if (!isKnownKind(kind)) {
     if (ISTIO_GROUPS.has(groupOf(apiVersion))) {
       out.diagnostics.push({ ...source, severity: 'warning', object: label, field: 'kind', message: `unknown kind ${kind} in ${apiVersion}: not analyzed` });
@@ -105,9 +119,12 @@ function decodeValue(value: unknown, source: SourceLocation, defaultNamespace: s
     return;
   }
   const object = value as KubeObject;
+  for (const k of ['labels', 'annotations'] as const) if (object.metadata[k] === null) delete object.metadata[k];
   if (known.namespaced && !object.metadata.namespace) object.metadata.namespace = defaultNamespace;
   out.objects.push({ object, source });
 }
+
+const GATEWAY_API_GROUPS = new Set(['gateway.networking.k8s.io', 'gateway.networking.x-k8s.io']);
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -44,6 +44,8 @@ export interface IndexOptions {
   /** Overrides the mesh config from ConfigMap istio (e.g. --mesh-config). */
   meshConfig?: MeshConfig;
   domain?: string;
+  /** Kubernetes Gateway API Gateways ("namespace/name"), which VirtualServices can bind to too. */
+  gatewayApiGateways?: Iterable<string>;
 }
 
 /**
@@ -68,10 +70,12 @@ export class MeshIndex {
   private readonly routesByDestination = new KeyedMultiMap<VirtualService>();
   private readonly byNamespace = new KeyedMultiMap<KubeObject>();
   private readonly portlessEntriesByPort = new KeyedMultiMap<ServiceEntry>();
+  private readonly gatewayApiGateways: Set<string>;
 
   constructor(objects: LoadedObject[] = [], options: IndexOptions = {}) {
     this.domain = options.domain ?? 'cluster.local';
     this.explicitMeshConfig = options.meshConfig;
+    this.gatewayApiGateways = new Set(options.gatewayApiGateways ?? []);
     for (const o of objects) this.upsert(o);
   }
 
@@ -201,6 +205,11 @@ export class MeshIndex {
 
   gateway(namespace: string, name: string): Gateway | undefined {
     return this.byKind.get('Gateway')?.get(`Gateway/${namespace}/${name}`) as Gateway | undefined;
+  }
+
+  /** Whether a gateway.networking.k8s.io Gateway of this namespace and name was read. */
+  hasGatewayApiGateway(namespace: string, name: string): boolean {
+    return this.gatewayApiGateways.has(`${namespace}/${name}`);
   }
 
   peerAuthentications(namespace: string): PeerAuthentication[] {

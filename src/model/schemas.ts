@@ -142,8 +142,9 @@ const metadata = obj(
   {
     name: { type: 'string', minLength: 1 },
     namespace: str,
-    labels,
-    annotations: labels,
+    // `annotations:` with no value (as in Istio's samples/addons) is a null map: the API server takes it as empty.
+    labels: { ...labels, type: ['object', 'null'] },
+    annotations: { ...labels, type: ['object', 'null'] },
   },
   ['name'],
 );

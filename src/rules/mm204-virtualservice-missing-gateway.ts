@@ -16,7 +16,7 @@ export const mm204: Rule = {
     const missing = (vs.spec?.gateways ?? []).filter((g) => {
       const r = resolveGatewayName(g, ns);
       if (r.kind === 'invalid') invalid.push(`${g} (${r.reason})`);
-      return r.kind === 'gateway' && !ctx.index.gateway(r.namespace, r.name);
+      return r.kind === 'gateway' && !ctx.index.gateway(r.namespace, r.name) && !ctx.index.hasGatewayApiGateway(r.namespace, r.name);
     });
     if (missing.length === 0 && invalid.length === 0) return [];
     const problems = [

@@ -17,7 +17,7 @@ describe('examples judged by Istio', () => {
       const mesh = await loadMesh([join(EXAMPLES, dir)]);
       const istioVersion = { major: 1, minor: 28 };
       const { findings } = analyze(mesh.index, { istioVersion });
-      const objects = mesh.inputs.map((i) => i.object);
+      const objects = mesh.asWritten;
       const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'istio' && o.metadata.namespace === 'istio-system');
       const meshConfig = (cm?.['data'] as Record<string, string> | undefined)?.['mesh'];
       const bin = await oracleBinary();

@@ -73,3 +73,60 @@ describe('reading manifests', () => {
     expect(bad.diagnostics[0]?.message).toContain('enableAutoMtls must be a boolean');
   });
 });
+
+describe('valid input that used to be refused', () => {
+  const gatewayApi = `apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: public, namespace: edge}
+spec:
+  gatewayClassName: istio
+  listeners: [{name: http, port: 80, protocol: HTTP}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: web, namespace: edge}
+spec:
+  parentRefs: [{name: public}]
+  rules: [{backendRefs: [{name: web, port: 80}]}]
+---
+apiVersion: gateway.networking.k8s.io/v1beta1
+kind: ReferenceGrant
+metadata: {name: allow, namespace: edge}
+spec: {from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: edge}], to: [{group: '', kind: Service}]}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: legacy, namespace: edge}
+spec:
+  hosts: [web.example.com]
+  gateways: [edge/public]
+  http: [{route: [{destination: {host: web.edge.svc.cluster.local}}]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: edge}
+spec: {ports: [{port: 80}]}
+`;
+
+  it('reads the Kubernetes Gateway API as valid input, carried through, and a VirtualService bound to its Gateway is not missing one', async () => {
+    const mesh = await loadMesh([await write({ 'gw.yaml': gatewayApi })]);
+    expect(mesh.diagnostics).toEqual([]);
+    expect(mesh.inputs.map((i) => i.object.kind)).toEqual(['Gateway', 'HTTPRoute', 'ReferenceGrant', 'VirtualService', 'Service']);
+    const { analyze } = await import('../../src/analysis/analyze.js');
+    expect(analyze(mesh.index).findings.filter((f) => f.rule === 'MM204')).toEqual([]);
+  });
+
+  it('reads a null map (annotations: with no value, as in Istio\'s samples/addons) as empty', async () => {
+    const svc = `apiVersion: v1
+kind: Service
+metadata:
+  name: kiali
+  namespace: istio-system
+  annotations:
+spec: {ports: [{port: 20001}]}
+`;
+    const mesh = await loadMesh([await write({ 'kiali.yaml': svc })]);
+    expect(mesh.diagnostics).toEqual([]);
+    expect(mesh.index.ofKind('Service').map((s) => s.metadata.name)).toEqual(['kiali']);
+  });
+});
