@@ -81,3 +81,11 @@ spec: {hosts: [external.service.com], location: MESH_EXTERNAL, ports: [{number: 
     - destination: {host: external.service.com}`))).toEqual([]);
   });
 });
+
+describe('MM104 and hosts declared where meshmedic cannot see', () => {
+  it('is a warning, not an error, for a federation\'s imported *.local domain', () => {
+    const f = check('MM104', vs(`  - route:
+    - destination: {host: ratings.bookinfo.svc.west-imports.local}`));
+    expect(f.map((x) => x.severity)).toEqual(['warning']);
+  });
+});
