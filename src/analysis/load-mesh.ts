@@ -4,6 +4,7 @@ import { readInputs } from '../input/read-inputs.js';
 import { decodeDocuments, type LoadedObject } from '../model/decode.js';
 import type { InputDiagnostic } from '../model/diagnostics.js';
 import { parseMeshConfig } from '../model/mesh-config.js';
+import { objectKey } from '../model/kinds.js';
 import { MeshIndex } from '../model/mesh-index.js';
 import type { KubeObject } from '../model/types.js';
 
@@ -24,6 +25,27 @@ export interface LoadOptions {
   stdin?: Readable;
 }
 
+/**
+ * Two objects with one kind, namespace and name: as with `kubectl apply`, the later one is what the
+ * cluster gets, and the earlier one is said to be replaced (never silently merged).
+ */
+function duplicates(objects: LoadedObject[]): InputDiagnostic[] {
+  const last = new Map<string, LoadedObject>();
+  for (const o of objects) last.set(objectKey(o.object), o);
+  return objects
+    .filter((o) => last.get(objectKey(o.object)) !== o)
+    .map((o) => {
+      const later = last.get(objectKey(o.object))?.source;
+      return {
+        severity: 'warning' as const,
+        file: o.source.file,
+        line: o.source.line,
+        object: { kind: o.object.kind, name: o.object.metadata.name, ...(o.object.metadata.namespace ? { namespace: o.object.metadata.namespace } : {}) },
+        message: `duplicate: ${later ? `${later.file}:${later.line}` : 'a later object'} has the same kind, namespace and name and replaces this one (as kubectl apply would)`,
+      };
+    });
+}
+
 /** Reads manifests (I/O) and builds the indexed snapshot. */
 export async function loadMesh(paths: string[], options: LoadOptions = {}): Promise<LoadedMesh> {
   const read = await readInputs(paths, options.stdin);
@@ -31,6 +53,7 @@ export async function loadMesh(paths: string[], options: LoadOptions = {}): Prom
   const diagnostics = [...read.diagnostics, ...decoded.diagnostics];
   const meshConfig = options.meshConfigFile ? parseMeshConfig(await readFile(options.meshConfigFile, 'utf8'), options.meshConfigFile) : undefined;
   const objects = decoded.objects.filter((o) => o.object.kind !== 'MeshHealthPolicy');
+  diagnostics.push(...duplicates(objects));
   let policy = decoded.objects.find((o) => o.object.kind === 'MeshHealthPolicy')?.object;
   if (options.policyFile) {
     const p = await readInputs([options.policyFile]);

@@ -64,6 +64,8 @@ export const mm107: Rule = {
       const active = [od.consecutive5xxErrors, od.consecutiveGatewayErrors].filter((n): n is number => typeof n === 'number' && n > 0);
       const threshold = active.length > 0 ? Math.min(...active) : undefined;
       const all = (od.maxEjectionPercent ?? 0) >= 100;
+      // A bound that would not lower maxEjectionPercent changes nothing: it is never proposed.
+      const lowers = ctx.params.maxEjectionPercent < (od.maxEjectionPercent ?? 0);
       const ejectsAllNow = all && threshold !== undefined && threshold <= 1;
       const ejectsAllIfRenamed = all && deprecated && (od.consecutiveErrors as number) <= 1;
       if (!deprecated && !ejectsAllNow) continue;
@@ -73,7 +75,7 @@ export const mm107: Rule = {
         if (od.consecutive5xxErrors === undefined) patch.push({ op: 'move', from: `${base}/consecutiveErrors`, path: `${base}/consecutive5xxErrors` });
         else patch.push({ op: 'remove', path: `${base}/consecutiveErrors` });
       }
-      if (ejectsAllNow || ejectsAllIfRenamed) {
+      if ((ejectsAllNow || ejectsAllIfRenamed) && lowers) {
         patch.push({ op: 'test', path: `${base}/maxEjectionPercent`, value: od.maxEjectionPercent });
         patch.push({ op: 'replace', path: `${base}/maxEjectionPercent`, value: ctx.params.maxEjectionPercent });
       }
@@ -88,9 +90,9 @@ export const mm107: Rule = {
         resource: refOf(dr),
         related: [],
         symptom: ejectsAllNow ? '503 UH' : '503 UH (latent)',
-        message: `${ejectsAllNow ? '503 UH' : '503 UH (latent)'}: ${describeRef(refOf(dr))} ${level.label}: ${parts.join('; ')}. Fix: ${[deprecated ? 'rename to consecutive5xxErrors' : '', ejectsAllNow || ejectsAllIfRenamed ? `maxEjectionPercent ${ctx.params.maxEjectionPercent}` : ''].filter(Boolean).join(', ')}.`,
+        message: `${ejectsAllNow ? '503 UH' : '503 UH (latent)'}: ${describeRef(refOf(dr))} ${level.label}: ${parts.join('; ')}. Fix: ${[deprecated ? 'rename to consecutive5xxErrors' : '', (ejectsAllNow || ejectsAllIfRenamed) && lowers ? `maxEjectionPercent ${ctx.params.maxEjectionPercent}` : ''].filter(Boolean).join(', ') || `none proposed (the policy's maxEjectionPercent ${ctx.params.maxEjectionPercent} would not lower it)`}.`,
         ...(deprecated ? { versionNote: 'consecutiveErrors is ignored since Istio 1.7' } : {}),
-        fix: { patches: [{ target: refOf(dr), patch }], create: [] },
+        fix: { patches: patch.length > 0 ? [{ target: refOf(dr), patch }] : [], create: [] },
         claim: outlierClaim(dr, level, ejectsAllNow ? { ejectsAll: true } : { ignoredConsecutiveErrors: od.consecutiveErrors as number }, ctx),
       });
     }

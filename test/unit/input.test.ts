@@ -130,3 +130,12 @@ spec: {ports: [{port: 20001}]}
     expect(mesh.index.ofKind('Service').map((s) => s.metadata.name)).toEqual(['kiali']);
   });
 });
+
+describe('duplicates', () => {
+  it('says when a later object with the same kind, namespace and name replaces an earlier one', async () => {
+    const dir = await write({ 'a.yaml': `${goodDr}---\n${goodDr.replace('spec: {host: good}', 'spec: {host: other}')}` });
+    const mesh = await loadMesh([dir]);
+    expect(mesh.diagnostics.map((d) => formatDiagnostic(d))).toEqual([expect.stringMatching(/a\.yaml:1: DestinationRule foo\/good.*duplicate: .*a\.yaml:6 .*replaces this one/)]);
+    expect((mesh.index.ofKind('DestinationRule')[0]?.spec as { host: string }).host).toBe('other');
+  });
+});

@@ -89,3 +89,21 @@ describe('MM107 outlier-ejects-all', () => {
     expect(check('MM107', svc + dr('    outlierDetection: {consecutive5xxErrors: 5, maxEjectionPercent: 100}'))).toEqual([]);
   });
 });
+
+describe('MM107 never proposes a fix that changes nothing', () => {
+  it('keeps the finding but proposes no patch when the policy bound would not lower maxEjectionPercent', () => {
+    const yaml = `
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: httpbin, namespace: foo}
+spec:
+  host: httpbin
+  trafficPolicy:
+    outlierDetection: {consecutive5xxErrors: 1, maxEjectionPercent: 100}
+`;
+    const f = check('MM107', yaml, { params: { maxEjectionPercent: 100 } });
+    expect(f.map((x) => x.severity)).toEqual(['error']);
+    expect(f[0]?.fix.patches).toEqual([]);
+    expect(f[0]?.message).toContain('none proposed');
+  });
+});
