@@ -173,3 +173,21 @@ spec: {host: cache.corp, trafficPolicy: {connectionPool: {tcp: {maxConnections: 
     expect(f[0]?.fix.notes?.join(' ')).toContain('DestinationRule shop/cache');
   });
 });
+
+describe('MM103 and a sniffed port that HTTP services share', () => {
+  it('does not flag an unset protocol on a port where a Service declares HTTP: non-HTTP bytes go to PassthroughCluster there', () => {
+    const web = `
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec: {clusterIP: 10.96.0.9, ports: [{name: http, port: 80}]}
+`;
+    const entry = se(`  hosts: [v2.example.com]
+  location: MESH_EXTERNAL
+  ports: [{name: http, number: 80}]
+  resolution: STATIC
+  endpoints: [{address: 1.2.3.4}]`, 'external-service-http', 'default');
+    expect(check('MM103', entry)).toHaveLength(1);
+    expect(check('MM103', web + entry)).toEqual([]);
+  });
+});
