@@ -6,7 +6,7 @@ import type { InputDiagnostic } from '../model/diagnostics.js';
 import { parseMeshConfig } from '../model/mesh-config.js';
 import { objectKey } from '../model/kinds.js';
 import { MeshIndex } from '../model/mesh-index.js';
-import type { KubeObject } from '../model/types.js';
+import type { KubeObject, MeshConfig } from '../model/types.js';
 
 export interface LoadedMesh {
   index: MeshIndex;
@@ -15,6 +15,10 @@ export interface LoadedMesh {
   policy: KubeObject | undefined;
   /** Every named object as written, also those meshmedic could not read (for Istio's own judgement). */
   asWritten: KubeObject[];
+  /** The --mesh-config file's settings, when given (they win over ConfigMap istio). */
+  meshConfigOverride: MeshConfig | undefined;
+  /** Gateway API Gateways read ("namespace/name"). */
+  gatewayApiGateways: string[];
   diagnostics: InputDiagnostic[];
   filesRead: number;
 }
@@ -71,5 +75,5 @@ export async function loadMesh(paths: string[], options: LoadOptions = {}): Prom
   const inputs = [...decoded.objects, ...decoded.passthrough].sort(
     (a, b) => (inputOrder.get(`${a.source.file}:${a.source.line}`) ?? 0) - (inputOrder.get(`${b.source.file}:${b.source.line}`) ?? 0),
   );
-  return { index, inputs, policy, asWritten: decoded.asWritten, diagnostics, filesRead: read.filesRead };
+  return { index, inputs, policy, asWritten: decoded.asWritten, meshConfigOverride: meshConfig, gatewayApiGateways, diagnostics, filesRead: read.filesRead };
 }

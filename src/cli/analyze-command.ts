@@ -3,7 +3,10 @@ import { dump } from 'js-yaml';
 import { analyze } from '../analysis/analyze.js';
 import { loadMesh } from '../analysis/load-mesh.js';
 import { policySettings } from '../analysis/policy-parameters.js';
-import { applyFixes } from '../fix/apply-fixes.js';
+import { fixToFixedPoint } from '../fix/fixed-point.js';
+import { isKnownKind, objectKey } from '../model/kinds.js';
+import { MeshIndex } from '../model/mesh-index.js';
+import type { KubeObject } from '../model/types.js';
 import { formatDiagnostic } from '../model/diagnostics.js';
 import { selectRules } from '../rules/registry.js';
 import { SEVERITY_ORDER, type Finding, type IstioVersion, type Severity } from '../rules/types.js';
@@ -79,8 +82,17 @@ export async function analyzeCommand(args: string[], io: CliIo): Promise<number>
   const failed = result.findings.some((f) => f.severity === 'error') || diagnostics.some((d) => d.severity === 'error');
 
   if (values.fix) {
-    const fixed = applyFixes(mesh.inputs.map((i) => i.object), result.findings);
+    // Fix, re-analyze (generated objects included), repeat: one --fix reaches the fixed point.
+    const sources = new Map(mesh.inputs.map((i) => [objectKey(i.object), i.source]));
+    const reanalyze = (objects: KubeObject[]): Finding[] => {
+      const loaded = objects.filter((o) => isKnownKind(o.kind) && o.kind !== 'MeshHealthPolicy').map((object) => ({ object, source: sources.get(objectKey(object)) ?? { file: '<generated>', line: 0 } }));
+      const index = new MeshIndex(loaded, { ...(mesh.meshConfigOverride ? { meshConfig: mesh.meshConfigOverride } : {}), gatewayApiGateways: mesh.gatewayApiGateways });
+      return analyze(index, { rules: selected, params: policy.params, istioVersion }).findings;
+    };
+    const fixed = fixToFixedPoint(mesh.inputs.map((i) => i.object), reanalyze);
     for (const fl of fixed.failures) io.stderr.write(`meshmedic: fix of ${fl.finding.rule} not applied to ${fl.target.kind} ${fl.target.namespace ?? ''}/${fl.target.name}: ${fl.error}\n`);
+    for (const c of fixed.conflicts) io.stderr.write(`meshmedic: conflict: ${c}\n`);
+    if (!fixed.converged && fixed.conflicts.length === 0) io.stderr.write(`meshmedic: the fixes had not settled after ${fixed.passes} passes; run --fix again and report it\n`);
     for (const d of diagnostics) io.stderr.write(`${d.severity}: ${formatDiagnostic(d)}\n`);
     const all = [...fixed.objects, ...fixed.created];
     if (output === 'json') io.stdout.write(JSON.stringify({ apiVersion: 'v1', kind: 'List', items: all }, null, 2) + '\n');

@@ -1,5 +1,5 @@
 import { pointer } from '../fix/json-pointer.js';
-import { nameFromHost, resolveHost } from '../model/hosts.js';
+import { isWildcard, nameFromHost, resolveHost } from '../model/hosts.js';
 import { describeRef, refOf } from '../model/kinds.js';
 import type { ClientTlsSettings, DestinationRule, KubeObject, ServiceEntry, VirtualService } from '../model/types.js';
 import { entryPort, externalEntryFor, isTlsProtocol } from './external-tls.js';
@@ -124,6 +124,8 @@ export const mm102: Rule = {
     (vs.spec?.http ?? []).forEach((route) => {
       for (const rd of route.route ?? []) {
         const host = resolveHost(rd.destination.host, vsNs, ctx.index.domain);
+        // Never a DestinationRule for "*" or an sni "*": it would change TLS for every host of the namespace.
+        if (isWildcard(host)) continue;
         const se = externalEntryFor(ctx.index, host, vsNs);
         if (!se) continue;
         const port = entryPort(se, rd.destination.port?.number);

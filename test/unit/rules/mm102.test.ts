@@ -167,3 +167,22 @@ spec:
     });
   });
 });
+
+describe('MM102 and wildcard destinations', () => {
+  it('never generates a DestinationRule for host "*" (it would change TLS for the whole namespace)', () => {
+    const yaml = `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: any, namespace: default}
+spec: {hosts: ['*'], location: MESH_EXTERNAL, ports: [{name: https, number: 443, protocol: HTTPS}], resolution: DNS}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: any, namespace: default}
+spec:
+  hosts: ['*']
+  http: [{route: [{destination: {host: '*', port: {number: 443}}}]}]
+`;
+    expect(check('MM102', yaml)).toEqual([]);
+  });
+});
