@@ -2,6 +2,7 @@ import { pointer } from '../fix/json-pointer.js';
 import { formatDurationMs, parseDurationMs } from '../model/durations.js';
 import { isClusterLocal, isIpAddress, nameFromHost } from '../model/hosts.js';
 import { describeRef, refOf } from '../model/kinds.js';
+import { autoMtlsOn } from '../model/mesh-config.js';
 import type { MeshIndex } from '../model/mesh-index.js';
 import type { DestinationRule, KubeObject, ObjectRef, ServicePort, TrafficPolicy, VirtualService } from '../model/types.js';
 import { generatedEntry, servicePortFor } from '../rules/mm104-external-host-passthrough.js';
@@ -293,7 +294,7 @@ export function keepAliveFinding(host: string, groups: readonly LogGroup[], ctx:
     const trafficPolicy = copyPolicy(dr?.spec?.trafficPolicy);
     delete trafficPolicy.portLevelSettings;
     trafficPolicy.connectionPool = { ...trafficPolicy.connectionPool, http: { ...trafficPolicy.connectionPool?.http, idleTimeout: target } };
-    if (!dr && ctx.index && !ctx.index.meshConfig.enableAutoMtls) {
+    if (!dr && ctx.index && !autoMtlsOn(ctx.index.meshConfig, ctx.istioVersion)) {
       trafficPolicy.tls = { mode: 'ISTIO_MUTUAL' };
       notes.push('auto mTLS is off in this mesh: the generated DestinationRule sets tls ISTIO_MUTUAL so it does not turn mTLS off (MM101)');
     }

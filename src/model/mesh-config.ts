@@ -18,6 +18,7 @@ export function meshConfigFrom(raw: Record<string, unknown>, origin: string): Me
   if (auto !== undefined) {
     if (typeof auto !== 'boolean') throw new Error(`${origin}: field enableAutoMtls must be a boolean (got ${JSON.stringify(auto)})`);
     cfg.enableAutoMtls = auto;
+    cfg.enableAutoMtlsSet = true;
   }
   const root = raw['rootNamespace'];
   if (root !== undefined) {
@@ -40,6 +41,12 @@ export function meshConfigFrom(raw: Record<string, unknown>, origin: string): Me
     for (const [k, v] of Object.entries(pm)) cfg.proxyMetadata[k] = String(v);
   }
   return cfg;
+}
+
+/** Auto mTLS as the Istio version judged has it: on by default since 1.5, off before unless set. */
+export function autoMtlsOn(cfg: MeshConfig, version: { major: number; minor: number }): boolean {
+  const before15 = version.major < 1 || (version.major === 1 && version.minor < 5);
+  return before15 && !cfg.enableAutoMtlsSet ? false : cfg.enableAutoMtls;
 }
 
 /** Sidecars resolve ServiceEntry hosts to auto-allocated addresses only with DNS capture on. */

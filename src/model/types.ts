@@ -244,6 +244,8 @@ export type Pod = KubeObject<{ containers?: { name: string; ports?: { containerP
 /** The mesh config fields meshmedic reads (istio ConfigMap key `mesh`, or --mesh-config). */
 export interface MeshConfig {
   enableAutoMtls: boolean;
+  /** enableAutoMtls was given (not Istio's default, which was off before 1.5). */
+  enableAutoMtlsSet?: boolean;
   rootNamespace: string;
   trustDomain: string;
   outboundTrafficPolicy: 'ALLOW_ANY' | 'REGISTRY_ONLY';

@@ -1,6 +1,7 @@
 import { pointer } from '../fix/json-pointer.js';
 import { hostsMatch, isWildcard } from '../model/hosts.js';
 import { describeRef, refOf } from '../model/kinds.js';
+import { autoMtlsOn } from '../model/mesh-config.js';
 import { effectiveMtls } from '../model/peer-authentication.js';
 import type { DestinationRule, KubeObject, ObjectRef, Service } from '../model/types.js';
 import { tlsLevels, type TlsLevel } from './tls-levels.js';
@@ -106,7 +107,8 @@ export const mm101: Rule = {
     const dr = subject as DestinationRule;
     const services = servicesFor(dr, ctx);
     if (services.length === 0) return [];
-    const autoMtls = ctx.index.meshConfig.enableAutoMtls;
+    const autoMtls = autoMtlsOn(ctx.index.meshConfig, ctx.istioVersion);
+    const byVersion = !autoMtls && ctx.index.meshConfig.enableAutoMtls;
     const offending: { level: TlsLevel; sends: ClientSends; svc: Service; port: number | undefined; pa: ObjectRef | undefined }[] = [];
     for (const level of tlsLevels(dr)) {
       if (level.inherits) continue;
@@ -145,6 +147,7 @@ export const mm101: Rule = {
         related: [...related.values()],
         symptom: '503 UC',
         message: `503 UC (upstream_reset_before_response_started{connection_termination}): ${describeRef(refOf(dr))} ${parts.join('; ')}. The server sidecar only accepts Istio mTLS. Fix: tls.mode ISTIO_MUTUAL at ${offending.map((o) => o.level.label).join(', ')}.`,
+        ...(byVersion ? { versionNote: `judged for Istio ${ctx.istioVersion.major}.${ctx.istioVersion.minor}: auto mTLS is on by default only since 1.5` } : {}),
         fix: { patches: [{ target: refOf(dr), patch: offending.flatMap((o) => istioMutualPatch(dr, o.level)) }], create: [] },
         ...(offending[0] ? { claim: claimFor(dr, offending[0].level, offending[0].svc, offending[0].port, ctx) } : {}),
       },

@@ -152,3 +152,18 @@ ${httpbinService}${dr(`  host: httpbin
     expect((find(once.objects, 'DestinationRule', 'httpbin').spec as { trafficPolicy: object }).trafficPolicy).toEqual({ tls: { mode: 'ISTIO_MUTUAL' } });
   });
 });
+
+describe('MM101 and the Istio version judged', () => {
+  const yaml = `${strictMeshWide}\n---\n${httpbinService}\n---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: httpbin, namespace: foo}
+spec: {host: httpbin, trafficPolicy: {connectionPool: {tcp: {maxConnections: 1}}}}
+`;
+  it('before 1.5 auto mTLS is off unless the mesh config sets it: a DestinationRule without tls sends plaintext (seed 001, 2018)', () => {
+    const f = check('MM101', yaml, { istioVersion: { major: 1, minor: 4 } });
+    expect(f.map((x) => x.severity)).toEqual(['error']);
+    expect(f[0]?.versionNote).toContain('1.5');
+    expect(check('MM101', yaml, { istioVersion: { major: 1, minor: 28 } })).toEqual([]);
+  });
+});
