@@ -87,14 +87,8 @@ func describeTransport(ts *envoycore.TransportSocket) Transport {
 	for _, san := range validation.GetDefaultValidationContext().GetMatchSubjectAltNames() {
 		t.SANs = append(t.SANs, san.GetExact()+san.GetPrefix()+san.GetSuffix()+san.GetContains())
 	}
-	for _, p := range common.GetAlpnProtocols() {
-		if p == "istio" || strings.HasPrefix(p, "istio-") {
-			if t.Credential == "default" && rootName == "ROOTCA" {
-				t.Kind = "istio-mtls"
-			}
-		}
-	}
-	if t.Kind == "tls" && t.Credential == "default" && rootName == "ROOTCA" {
+	// Istio mTLS: the workload certificate by SDS "default", validated against ROOTCA.
+	if t.Credential == "default" && rootName == "ROOTCA" {
 		t.Kind = "istio-mtls"
 	}
 	return t

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/netip"
 	"reflect"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -265,12 +264,4 @@ func podFor(p Proxy, name string) *corev1.Pod {
 	pod.Status.Phase = corev1.PodRunning
 	pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}
 	return pod
-}
-
-func trimMessage(s string) string {
-	s = strings.TrimSpace(s)
-	if len(s) > 600 {
-		return s[:600] + "..."
-	}
-	return s
 }

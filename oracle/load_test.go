@@ -92,4 +92,3 @@ func TestLoadAllocatesLikeIstiodAndRejectsLikeTheWebhook(t *testing.T) {
 		t.Fatalf("want ServiceEntry bad rejected, got %+v", l.rejected)
 	}
 }
-

@@ -75,7 +75,7 @@ type CaseResult struct {
 	// Ignored lists objects the generator does not read (Deployments, CRDs, ...).
 	Ignored []ObjectNote `json:"ignored,omitempty"`
 	// AutoAllocated lists the addresses the emulated IP auto-allocation controller gave ServiceEntries.
-	AutoAllocated []AutoAddress   `json:"autoAllocated,omitempty"`
+	AutoAllocated []AutoAddress `json:"autoAllocated,omitempty"`
 	Queries       []QueryResult `json:"queries"`
 }
 

@@ -5,8 +5,8 @@ import { decodeDocuments, type LoadedObject } from '../model/decode.js';
 import type { InputDiagnostic } from '../model/diagnostics.js';
 import { parseMeshConfig } from '../model/mesh-config.js';
 import { objectKey } from '../model/kinds.js';
-import { MeshIndex } from '../model/mesh-index.js';
-import type { KubeObject, MeshConfig } from '../model/types.js';
+import { MeshIndex, type IndexOptions } from '../model/mesh-index.js';
+import type { KubeObject } from '../model/types.js';
 
 export interface LoadedMesh {
   index: MeshIndex;
@@ -15,10 +15,8 @@ export interface LoadedMesh {
   policy: KubeObject | undefined;
   /** Every named object as written, also those meshmedic could not read (for Istio's own judgement). */
   asWritten: KubeObject[];
-  /** The --mesh-config file's settings, when given (they win over ConfigMap istio). */
-  meshConfigOverride: MeshConfig | undefined;
-  /** Gateway API Gateways read ("namespace/name"). */
-  gatewayApiGateways: string[];
+  /** What `index` was built with (the --mesh-config settings, the Gateway API Gateways read): to index fixed objects alike. */
+  indexOptions: IndexOptions;
   diagnostics: InputDiagnostic[];
   filesRead: number;
 }
@@ -69,11 +67,12 @@ export async function loadMesh(paths: string[], options: LoadOptions = {}): Prom
   const gatewayApiGateways = decoded.passthrough
     .filter((o) => o.object.kind === 'Gateway' && o.object.apiVersion.startsWith('gateway.networking.k8s.io/'))
     .map((o) => `${o.object.metadata.namespace ?? 'default'}/${o.object.metadata.name}`);
-  const index = new MeshIndex(objects, { ...(meshConfig ? { meshConfig } : {}), gatewayApiGateways });
+  const indexOptions: IndexOptions = { ...(meshConfig ? { meshConfig } : {}), gatewayApiGateways };
+  const index = new MeshIndex(objects, indexOptions);
   if (index.meshConfigError) diagnostics.push({ severity: 'error', file: 'ConfigMap istio', message: `${index.meshConfigError}; Istio defaults used` });
   const inputOrder = new Map(read.documents.map((d, i) => [`${d.file}:${d.line}`, i]));
   const inputs = [...decoded.objects, ...decoded.passthrough].sort(
     (a, b) => (inputOrder.get(`${a.source.file}:${a.source.line}`) ?? 0) - (inputOrder.get(`${b.source.file}:${b.source.line}`) ?? 0),
   );
-  return { index, inputs, policy, asWritten: decoded.asWritten, meshConfigOverride: meshConfig, gatewayApiGateways, diagnostics, filesRead: read.filesRead };
+  return { index, inputs, policy, asWritten: decoded.asWritten, indexOptions, diagnostics, filesRead: read.filesRead };
 }

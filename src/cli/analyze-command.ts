@@ -86,7 +86,7 @@ export async function analyzeCommand(args: string[], io: CliIo): Promise<number>
     const sources = new Map(mesh.inputs.map((i) => [objectKey(i.object), i.source]));
     const reanalyze = (objects: KubeObject[]): Finding[] => {
       const loaded = objects.filter((o) => isKnownKind(o.kind) && o.kind !== 'MeshHealthPolicy').map((object) => ({ object, source: sources.get(objectKey(object)) ?? { file: '<generated>', line: 0 } }));
-      const index = new MeshIndex(loaded, { ...(mesh.meshConfigOverride ? { meshConfig: mesh.meshConfigOverride } : {}), gatewayApiGateways: mesh.gatewayApiGateways });
+      const index = new MeshIndex(loaded, mesh.indexOptions);
       return analyze(index, { rules: selected, params: policy.params, istioVersion }).findings;
     };
     const fixed = fixToFixedPoint(mesh.inputs.map((i) => i.object), reanalyze);

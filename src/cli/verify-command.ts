@@ -30,7 +30,7 @@ The oracle is built by \`npm run oracle:build\` (Go 1.26), or named by MESHMEDIC
 `;
 
 /** The mesh config as YAML: the --mesh-config file, else the `mesh` key of ConfigMap istio-system/istio. */
-async function meshConfigText(file: string | undefined, objects: KubeObject[]): Promise<string | undefined> {
+export async function meshConfigText(file: string | undefined, objects: KubeObject[]): Promise<string | undefined> {
   if (file) return readFile(file, 'utf8');
   const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'istio' && o.metadata.namespace === 'istio-system');
   const mesh = (cm?.['data'] as Record<string, unknown> | undefined)?.['mesh'];

@@ -20,6 +20,11 @@ function refKey(r: ObjectRef): string {
   return `${r.kind}/${r.namespace ?? ''}/${r.name}`;
 }
 
+/** Whether a fix would change anything: a patch with more than `test` operations, or an object to create. */
+export function fixChangesSomething(f: Finding): boolean {
+  return f.fix.patches.some((p) => p.patch.some((op) => op.op !== 'test')) || f.fix.create.length > 0;
+}
+
 /** Applies the findings' fixes to copies of the objects. Each patch is all-or-nothing. */
 export function applyFixes(objects: KubeObject[], findings: Finding[]): FixResult {
   const copies = objects.map((o) => deepClone(o) as KubeObject);

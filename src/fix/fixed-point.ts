@@ -1,7 +1,7 @@
 import { objectKey } from '../model/kinds.js';
 import type { KubeObject } from '../model/types.js';
 import type { Finding } from '../rules/types.js';
-import { applyFixes, type FixResult } from './apply-fixes.js';
+import { applyFixes, fixChangesSomething, type FixResult } from './apply-fixes.js';
 
 export const MAX_FIX_PASSES = 5;
 
@@ -12,10 +12,6 @@ export interface FixedPointResult extends FixResult {
   converged: boolean;
   /** Rules whose fixes undo each other's (a field two rules want with different values): said, never looped. */
   conflicts: string[];
-}
-
-function hasEffect(f: Finding): boolean {
-  return f.fix.patches.some((p) => p.patch.some((op) => op.op !== 'test')) || f.fix.create.length > 0;
 }
 
 /**
@@ -34,7 +30,7 @@ export function fixToFixedPoint(objects: KubeObject[], analyzeObjects: (objects:
   let converged = false;
   const rulesByPass: string[][] = [];
   while (passes < maxPasses) {
-    const fixable = analyzeObjects(state).filter(hasEffect);
+    const fixable = analyzeObjects(state).filter(fixChangesSomething);
     if (fixable.length === 0) {
       converged = true;
       break;

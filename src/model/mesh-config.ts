@@ -49,11 +49,6 @@ export function autoMtlsOn(cfg: MeshConfig, version: { major: number; minor: num
   return before15 && !cfg.enableAutoMtlsSet ? false : cfg.enableAutoMtls;
 }
 
-/** Sidecars resolve ServiceEntry hosts to auto-allocated addresses only with DNS capture on. */
-export function dnsAutoAllocationOn(cfg: MeshConfig): boolean {
-  return cfg.proxyMetadata['ISTIO_META_DNS_CAPTURE'] === 'true' && cfg.proxyMetadata['ISTIO_META_DNS_AUTO_ALLOCATE'] === 'true';
-}
-
 export function dnsCaptureOn(cfg: MeshConfig): boolean {
   return cfg.proxyMetadata['ISTIO_META_DNS_CAPTURE'] === 'true';
 }

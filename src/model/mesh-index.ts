@@ -1,6 +1,7 @@
 import type { LoadedObject } from './decode.js';
 import { hostsMatch, isVisibleFrom, isWildcard, resolveHost, serviceFqdn } from './hosts.js';
 import { objectKey } from './kinds.js';
+import { isHttpPortName } from './protocols.js';
 import { routeDestinations } from './route-destinations.js';
 import { meshConfigFrom, parseMeshConfig } from './mesh-config.js';
 import type {
@@ -70,6 +71,7 @@ export class MeshIndex {
   private readonly routesByDestination = new KeyedMultiMap<VirtualService>();
   private readonly byNamespace = new KeyedMultiMap<KubeObject>();
   private readonly portlessEntriesByPort = new KeyedMultiMap<ServiceEntry>();
+  private readonly httpByPort = new KeyedMultiMap<KubeObject>();
   private readonly gatewayApiGateways: Set<string>;
 
   constructor(objects: LoadedObject[] = [], options: IndexOptions = {}) {
@@ -147,6 +149,11 @@ export class MeshIndex {
   /** Entries without addresses that declare `port`: each of them makes a 0.0.0.0:port listener. */
   portlessEntriesOnPort(port: number): ServiceEntry[] {
     return this.portlessEntriesByPort.get(String(port));
+  }
+
+  /** Services and entries that declare HTTP on `port` (HTTP listeners bind 0.0.0.0:port, shared by all of them). */
+  httpDeclaredOnPort(port: number): KubeObject[] {
+    return this.httpByPort.get(String(port));
   }
 
   /** DestinationRules whose (resolved) host is exactly `host`. */
@@ -232,6 +239,7 @@ export class MeshIndex {
       entry: (h) => this.entriesByHost.add(h, o as ServiceEntry),
       wildcardEntry: () => this.wildcardEntries.set(key, o as ServiceEntry),
       portless: (p) => this.portlessEntriesByPort.add(p, o as ServiceEntry),
+      httpPort: (p) => this.httpByPort.add(p, o),
       rule: (h) => {
         this.rulesByHost.add(h, o as DestinationRule);
         if (isWildcard(h)) this.wildcardRuleHosts.set(h, (this.wildcardRuleHosts.get(h) ?? 0) + 1);
@@ -252,6 +260,7 @@ export class MeshIndex {
       entry: (h) => this.entriesByHost.remove(h, o),
       wildcardEntry: () => this.wildcardEntries.delete(key),
       portless: (p) => this.portlessEntriesByPort.remove(p, o),
+      httpPort: (p) => this.httpByPort.remove(p, o),
       rule: (h) => {
         this.rulesByHost.remove(h, o);
         const n = this.wildcardRuleHosts.get(h);
@@ -272,6 +281,7 @@ export class MeshIndex {
       entry: (h: string) => void;
       wildcardEntry: () => void;
       portless: (port: string) => void;
+      httpPort: (port: string) => void;
       rule: (h: string) => void;
       route: (h: string) => void;
       meshConfig: (c: MeshConfig | undefined) => void;
@@ -281,6 +291,7 @@ export class MeshIndex {
     switch (o.kind) {
       case 'Service':
         on.service(serviceFqdn(o.metadata.name, ns, this.domain));
+        for (const p of (o as Service).spec?.ports ?? []) if (isHttpPortName(p.appProtocol ?? p.name)) on.httpPort(String(p.port));
         break;
       case 'ServiceEntry': {
         const se = o as ServiceEntry;
@@ -290,6 +301,7 @@ export class MeshIndex {
           else on.entry(r);
         }
         if (!se.spec?.addresses?.length) for (const p of se.spec?.ports ?? []) on.portless(String(p.number));
+        for (const p of se.spec?.ports ?? []) if (isHttpPortName(p.protocol)) on.httpPort(String(p.number));
         break;
       }
       case 'DestinationRule':

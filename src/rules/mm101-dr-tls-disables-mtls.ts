@@ -1,8 +1,9 @@
 import { pointer } from '../fix/json-pointer.js';
-import { hostsMatch, isWildcard } from '../model/hosts.js';
+import { hostsMatch, isWildcard, serviceFqdn } from '../model/hosts.js';
 import { describeRef, refOf } from '../model/kinds.js';
 import { autoMtlsOn } from '../model/mesh-config.js';
 import { effectiveMtls } from '../model/peer-authentication.js';
+import { isHttpPortName } from '../model/protocols.js';
 import type { DestinationRule, KubeObject, ObjectRef, Service } from '../model/types.js';
 import { tlsLevels, type TlsLevel } from './tls-levels.js';
 import { outboundCluster, type FindingClaim } from './claims.js';
@@ -73,12 +74,6 @@ export function istioMutualPatch(dr: DestinationRule, level: TlsLevel): PatchOpe
   return ops;
 }
 
-/** HTTP ports (by name or appProtocol, as Istio infers them) are judged as HTTP, the rest as TCP. */
-function portProtocol(name: string | undefined, appProtocol: string | undefined): 'http' | 'tcp' {
-  const p = (appProtocol ?? name ?? '').toLowerCase();
-  return /^(http|http2|grpc|grpc-web)(-|$)/.test(p) ? 'http' : 'tcp';
-}
-
 /** The claim: a sidecar in the DestinationRule's namespace sends non-mTLS, and the server's sidecar refuses it. */
 function claimFor(dr: DestinationRule, level: TlsLevel, svc: Service, port: number | undefined, ctx: RuleContext): FindingClaim {
   const svcPort = (svc.spec?.ports ?? []).find((p) => port === undefined || p.port === port);
@@ -93,8 +88,8 @@ function claimFor(dr: DestinationRule, level: TlsLevel, svc: Service, port: numb
   return {
     kind: 'server-rejects',
     client: { type: 'sidecar', namespace: client },
-    cluster: outboundCluster(`${svc.metadata.name}.${svcNs}.svc.${ctx.index.domain}`, svcPort.port, level.subset),
-    server: { namespace: svcNs, labels: selector, port: target, protocol: portProtocol(svcPort.name, svcPort.appProtocol) },
+    cluster: outboundCluster(serviceFqdn(svc.metadata.name, svcNs, ctx.index.domain), svcPort.port, level.subset),
+    server: { namespace: svcNs, labels: selector, port: target, protocol: isHttpPortName(svcPort.appProtocol ?? svcPort.name) ? 'http' : 'tcp' },
   };
 }
 

@@ -153,7 +153,7 @@ export const mm102: Rule = {
           ...(problem.kind === 'sni-from-original-host'
             ? { versionNote: `Istio >= 1.21 sets auto_sni from the original Host header; judged for Istio ${ctx.istioVersion.major}.${ctx.istioVersion.minor}` }
             : {}),
-          claim: { kind: 'upstream-tls-sni', client: proxy, cluster: outboundCluster(host, port.number, rd.destination.subset), wantSni: host },
+          claim: { kind: 'upstream-tls-sni', client: proxy, cluster: outboundCluster(host, port.number, subset), wantSni: host },
           fix: dr
             ? { patches: [{ target: refOf(dr), patch: patchRule(dr, host, port.number, se, subset) }], create: [] }
             : { patches: [], create: [createRule(se, host, port.number)] },

@@ -1,9 +1,9 @@
 import { pointer } from '../fix/json-pointer.js';
 import { isIpAddress, isVisibleFrom, isWildcard } from '../model/hosts.js';
-import { describeRef, refOf } from '../model/kinds.js';
+import { describeRef, objectKey, refOf } from '../model/kinds.js';
 import { dnsCaptureOn } from '../model/mesh-config.js';
 import { clusterIpOf, serviceNamedBy } from '../model/service-lookup.js';
-import type { KubeObject, ObjectRef, Service, ServiceEntry, ServicePort } from '../model/types.js';
+import type { KubeObject, ObjectRef, ServiceEntry, ServicePort } from '../model/types.js';
 import { isTlsProtocol } from './external-tls.js';
 import { outboundCluster } from './claims.js';
 import { atLeast, type Finding, type Fix, type Rule, type RuleContext } from './types.js';
@@ -64,15 +64,6 @@ function exportScope(se: ServiceEntry): string {
   return `exported to ${e.join(', ')}`;
 }
 
-/** Whether another Service or entry declares HTTP on this port. */
-function httpElsewhereOnPort(port: number, self: ServiceEntry, ctx: RuleContext): boolean {
-  const http = (s: string | undefined): boolean => /^(http|http2|grpc|grpc-web)(-|$)/i.test(s ?? '');
-  return (
-    ctx.index.ofKind<Service>('Service').some((svc) => (svc.spec?.ports ?? []).some((p) => p.port === port && http(p.appProtocol ?? p.name))) ||
-    ctx.index.ofKind<ServiceEntry>('ServiceEntry').some((o) => o !== self && (o.spec?.ports ?? []).some((p) => p.number === port && http(p.protocol)))
-  );
-}
-
 /** VirtualServices and DestinationRules outside the entry's namespace that name one of its hosts. */
 function consumersElsewhere(se: ServiceEntry, ctx: RuleContext): KubeObject[] {
   const ns = se.metadata.namespace ?? '';
@@ -92,7 +83,7 @@ export const mm103: Rule = {
     const ports = se.spec?.ports ?? [];
     // A sniffed port shares 0.0.0.0:PORT with the HTTP services of that port (HTTP listeners are
     // wildcard): the generator then sends non-HTTP bytes to PassthroughCluster, not to this entry.
-    const catchAll = ports.filter((p) => isCatchAll(p) && (p.protocol || !httpElsewhereOnPort(p.number, se, ctx)));
+    const catchAll = ports.filter((p) => isCatchAll(p) && (p.protocol || !ctx.index.httpDeclaredOnPort(p.number).some((o) => objectKey(o) !== objectKey(se))));
     const tlsAlias =
       se.spec?.location === 'MESH_INTERNAL' && se.spec.resolution === 'DNS' ? ports.filter((p) => isTlsProtocol(p.protocol)) : [];
     if (catchAll.length === 0 && tlsAlias.length === 0) return [];

@@ -3,6 +3,7 @@ import { hostCovers, isVisibleFrom, isWildcard, resolveHost } from '../model/hos
 import { describeRef, refOf } from '../model/kinds.js';
 import type { DestinationRule, KubeObject, ServiceEntry, Sidecar, VirtualService } from '../model/types.js';
 import { dnsCaptureOn } from '../model/mesh-config.js';
+import { isHttpProtocol } from '../model/protocols.js';
 import { outboundCluster, type FindingClaim } from './claims.js';
 import type { Finding, Rule, RuleContext } from './types.js';
 
@@ -21,7 +22,7 @@ function hiddenClaim(sc: Sidecar, hidden: { se: ServiceEntry; host: string } | u
   if (!hidden || !port || isWildcard(hidden.host)) return { kind: 'inexpressible', reason: 'the hidden entry has no port or a wildcard host: no one call stands for it' };
   const protocol = (port.protocol ?? '').toUpperCase();
   const address = hidden.se.spec?.addresses?.[0]?.split('/')[0] ?? '203.0.113.7';
-  const call = protocol === 'HTTP' || protocol === 'HTTP2' || protocol === 'GRPC'
+  const call = isHttpProtocol(protocol)
     ? { host: hidden.host, port: port.number, protocol: 'http' as const }
     : protocol === 'TCP'
       ? { port: port.number, protocol: 'tcp' as const, address }

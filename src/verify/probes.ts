@@ -9,6 +9,7 @@ import type { MeshIndex } from '../model/mesh-index.js';
 import { clusterIpOf } from '../model/service-lookup.js';
 import type { Gateway, Service, ServiceEntry, VirtualService } from '../model/types.js';
 import { dnsCaptureOn } from '../model/mesh-config.js';
+import { isHttpPortName, isHttpProtocol } from '../model/protocols.js';
 import { FOREIGN_IP } from './claim-checks.js';
 import type { CallResult, OracleCall, OracleProxy, OracleQuery } from './oracle-protocol.js';
 
@@ -20,16 +21,11 @@ interface Target {
   call: OracleCall;
 }
 
-function isHttpName(name: string | undefined, protocol?: string): boolean {
-  const p = (protocol ?? name ?? '').toLowerCase();
-  return /^(http|http2|grpc|grpc-web)(-|$)/.test(p);
-}
-
 function serviceTargets(svc: Service, domain: string): Target[] {
   const host = serviceFqdn(svc.metadata.name, svc.metadata.namespace ?? 'default', domain);
   const ip = clusterIpOf(svc);
   return (svc.spec?.ports ?? []).flatMap((p): Target[] => {
-    if (isHttpName(p.name, p.appProtocol)) return [{ label: `http ${host}:${p.port}`, call: { host, port: p.port, protocol: 'http' } }];
+    if (isHttpPortName(p.appProtocol ?? p.name)) return [{ label: `http ${host}:${p.port}`, call: { host, port: p.port, protocol: 'http' } }];
     return ip ? [{ label: `tcp ${ip}:${p.port}`, call: { address: ip, port: p.port, protocol: 'tcp' } }] : [];
   });
 }
@@ -38,7 +34,7 @@ function entryTargets(se: ServiceEntry): Target[] {
   const hosts = (se.spec?.hosts ?? []).filter((h) => !isWildcard(h));
   return (se.spec?.ports ?? []).flatMap((p): Target[] => {
     const protocol = (p.protocol ?? '').toUpperCase();
-    if (protocol === 'HTTP' || protocol === 'HTTP2' || protocol === 'GRPC') {
+    if (isHttpProtocol(protocol)) {
       return hosts.map((host) => ({ label: `http ${host}:${p.number}`, call: { host, port: p.number, protocol: 'http' } }));
     }
     const address = se.spec?.addresses?.[0]?.split('/')[0];

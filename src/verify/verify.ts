@@ -4,7 +4,7 @@
  * The oracle is passed in (runOracle in production), so the logic here is testable without it.
  */
 import { dump } from 'js-yaml';
-import { applyFixes } from '../fix/apply-fixes.js';
+import { applyFixes, fixChangesSomething } from '../fix/apply-fixes.js';
 import type { MeshIndex } from '../model/mesh-index.js';
 import type { KubeObject, ObjectRef } from '../model/types.js';
 import type { EnvoyClaim } from '../rules/claims.js';
@@ -75,10 +75,6 @@ function isEnvoyClaim(f: Finding): EnvoyClaim | undefined {
   return f.claim && f.claim.kind !== 'inexpressible' ? f.claim : undefined;
 }
 
-function hasFix(f: Finding): boolean {
-  return f.fix.patches.some((p) => p.patch.some((op) => op.op !== 'test')) || f.fix.create.length > 0;
-}
-
 /** The request: the input as it is, and the input with each finding's fix applied alone. */
 export function buildRequest(input: VerifyInput): { request: OracleRequest; probes: OracleQuery[] } {
   const probes = probeQueries(input.index);
@@ -90,7 +86,7 @@ export function buildRequest(input: VerifyInput): { request: OracleRequest; prob
   const withMesh = (c: OracleCase): OracleCase => (meshConfig ? { ...c, meshConfig } : c);
   const cases: OracleCase[] = [withMesh({ id: 'base', yaml: toYaml(input.objects), queries: [...input.findings.flatMap(claimQs), ...probes] })];
   input.findings.forEach((f, i) => {
-    if (!hasFix(f)) return;
+    if (!fixChangesSomething(f)) return;
     const fixed = applyFixes(input.objects, [f]);
     cases.push(withMesh({ id: `fix${i}`, yaml: toYaml([...fixed.objects, ...fixed.created]), queries: [...claimQs(f, i), ...probes] }));
   });
@@ -131,7 +127,7 @@ function brokenProbe(probes: OracleQuery[], base: Map<string, QueryResult>, fixe
 }
 
 function judgeFix(f: Finding, i: number, response: OracleResponse, probes: OracleQuery[], base: Map<string, QueryResult>, baseEffect: boolean): Pick<Verdict, 'fix' | 'fixEvidence'> {
-  if (!hasFix(f)) return { fix: 'none' };
+  if (!fixChangesSomething(f)) return { fix: 'none' };
   const fixed = resultsOf(response, `fix${i}`);
   if (fixed.error) return { fix: 'fix-breaks', fixEvidence: `Istio's generator could not take the fixed input: ${fixed.error}` };
   const claim = isEnvoyClaim(f);

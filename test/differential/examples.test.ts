@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../../src/analysis/analyze.js';
 import { loadMesh } from '../../src/analysis/load-mesh.js';
+import { meshConfigText } from '../../src/cli/verify-command.js';
 import { runOracle } from '../../src/verify/oracle-client.js';
 import { verify } from '../../src/verify/verify.js';
 import { disagreements, oracleBinary } from './oracle.js';
@@ -18,8 +19,7 @@ describe('examples judged by Istio', () => {
       const istioVersion = { major: 1, minor: 28 };
       const { findings } = analyze(mesh.index, { istioVersion });
       const objects = mesh.asWritten;
-      const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'istio' && o.metadata.namespace === 'istio-system');
-      const meshConfig = (cm?.['data'] as Record<string, string> | undefined)?.['mesh'];
+      const meshConfig = await meshConfigText(undefined, objects);
       const bin = await oracleBinary();
       const report = await verify({ index: mesh.index, objects, findings, istioVersion, ...(meshConfig ? { meshConfig } : {}) }, (r, f) => runOracle(bin, r, f));
       expect(disagreements(report)).toEqual([]);
