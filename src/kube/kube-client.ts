@@ -7,6 +7,7 @@ import {
   setHeaderOptions,
   type KubernetesObject,
 } from '@kubernetes/client-node';
+import { createHash } from 'node:crypto';
 import type { KubeObject, ObjectRef } from '../model/types.js';
 import type { PatchOperation } from '../rules/types.js';
 import { resourceForKind, type ResourceType } from './resources.js';
@@ -41,6 +42,11 @@ function safeJson(s: string): unknown {
   }
 }
 
+/** A write refused before it was sent, because this instance may no longer write (it is not the leader). */
+export class FencedError extends Error {
+  override readonly name = 'FencedError';
+}
+
 export type WriteVerb = 'create' | 'patch' | 'apply' | 'delete' | 'status' | 'event';
 
 /**
@@ -52,15 +58,22 @@ export class KubeClient {
   readonly custom: CustomObjectsApi;
   readonly core: CoreV1Api;
   private readonly onWrite: (verb: WriteVerb, kind: string, dryRun: boolean) => void;
+  private readonly fence: () => void;
 
+  /**
+   * `fence` is called before every write (dry runs too, as they also reach the API server) and throws
+   * (FencedError) when this instance must not write; a fenced write is neither sent nor counted.
+   */
   constructor(
     readonly kc: KubeConfig,
     onWrite: (verb: WriteVerb, kind: string, dryRun: boolean) => void = () => undefined,
+    fence: () => void = () => undefined,
   ) {
     this.objects = KubernetesObjectApi.makeApiClient(kc);
     this.custom = kc.makeApiClient(CustomObjectsApi);
     this.core = kc.makeApiClient(CoreV1Api);
     this.onWrite = onWrite;
+    this.fence = fence;
   }
 
   private async call<T>(fn: () => Promise<T>): Promise<T> {
@@ -82,6 +95,7 @@ export class KubeClient {
 
   /** RFC 6902 patch, attributed to the meshmedic field manager. */
   async jsonPatch(ref: ObjectRef, ops: PatchOperation[], dryRun = false): Promise<KubeObject> {
+    this.fence();
     const r = this.resource(ref.kind);
     this.onWrite('patch', ref.kind, dryRun);
     const params = { name: ref.name, body: ops, fieldManager: FIELD_MANAGER, ...(dryRun ? { dryRun: 'All' } : {}) };
@@ -99,6 +113,7 @@ export class KubeClient {
 
   /** JSON merge patch of the status subresource of one of our own objects. */
   async patchStatus(ref: ObjectRef, status: Record<string, unknown>): Promise<KubeObject> {
+    this.fence();
     const r = this.resource(ref.kind);
     this.onWrite('status', ref.kind, false);
     const opts = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -112,14 +127,17 @@ export class KubeClient {
 
   /** JSON merge patch (metadata or spec) of one of our own objects. */
   async mergePatch(ref: ObjectRef, body: Record<string, unknown>): Promise<KubeObject> {
+    this.fence();
     this.onWrite('patch', ref.kind, false);
-    return (await this.call(() =>
-      this.objects.patch({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) }, ...body } as KubernetesObject, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch),
-    )) as unknown as KubeObject;
+    // The body's own metadata (annotations, labels) is merged into the name and namespace, never in place of them.
+    const { metadata, ...rest } = body as { metadata?: Record<string, unknown> };
+    const target = { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { ...metadata, name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) }, ...rest };
+    return (await this.call(() => this.objects.patch(target as KubernetesObject, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch))) as unknown as KubeObject;
   }
 
   /** Server-side apply (create or update) with the meshmedic field manager. */
   async apply(obj: KubeObject, options: { dryRun?: boolean; force?: boolean } = {}): Promise<KubeObject> {
+    this.fence();
     this.onWrite('apply', obj.kind, options.dryRun ?? false);
     const { status: _status, ...body } = obj;
     return (await this.call(() =>
@@ -128,6 +146,7 @@ export class KubeClient {
   }
 
   async delete(ref: ObjectRef): Promise<void> {
+    this.fence();
     this.onWrite('delete', ref.kind, false);
     try {
       await this.call(() => this.objects.delete({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) } }));
@@ -136,15 +155,31 @@ export class KubeClient {
     }
   }
 
-  async event(involved: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+  /**
+   * Records an Event on an object. With `once`, the Event's name is derived from it, so the same
+   * occurrence is recorded once whoever leads and however often it is retried: false when it already was.
+   */
+  async event(involved: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, once?: string): Promise<boolean> {
+    this.fence();
     const ns = involved.metadata.namespace ?? 'default';
     this.onWrite('event', 'Event', false);
     const now = new Date();
+    const name = once ? { name: `${involved.metadata.name.slice(0, 200)}.mm-${createHash('sha256').update(`${involved.metadata.uid ?? ''}|${once}`).digest('hex').slice(0, 16)}` } : { generateName: `${involved.metadata.name}.` };
+    try {
+      await this.createEvent(ns, name, involved, type, reason, message, now);
+      return true;
+    } catch (err) {
+      if (once && err instanceof ApiError && err.code === 409) return false;
+      throw err;
+    }
+  }
+
+  private async createEvent(ns: string, name: { name: string } | { generateName: string }, involved: KubeObject, type: string, reason: string, message: string, now: Date): Promise<void> {
     await this.call(() =>
       this.core.createNamespacedEvent({
         namespace: ns,
         body: {
-          metadata: { generateName: `${involved.metadata.name}.`, namespace: ns },
+          metadata: { ...name, namespace: ns },
           involvedObject: { apiVersion: involved.apiVersion, kind: involved.kind, name: involved.metadata.name, namespace: ns, ...(involved.metadata.uid ? { uid: involved.metadata.uid } : {}) },
           type,
           reason,

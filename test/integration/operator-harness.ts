@@ -26,7 +26,8 @@ export async function startOperator(c: Clients, leaseNamespace: string, extra: P
     log,
     namespace: leaseNamespace,
     leaseDurationSeconds: 4,
-    renewIntervalMs: 500,
+    renewDeadlineMs: 3000,
+    retryPeriodMs: 500,
     resyncIntervalMs: 3_600_000,
     ...extra,
   });
@@ -65,6 +66,13 @@ export async function read(c: Clients, apiVersion: string, kind: string, namespa
 export async function remediations(c: Clients, namespace: string): Promise<KubeObject[]> {
   const list = (await c.custom.listNamespacedCustomObject({ group: 'meshmedic.io', version: 'v1alpha1', namespace, plural: 'meshremediations' })) as { items: KubeObject[] };
   return list.items;
+}
+
+/** The fingerprint of the content a proposal shows: what an approval names. */
+export function fingerprintOf(mmr: KubeObject): string {
+  const fp = (mmr.status as { fingerprint?: string } | undefined)?.fingerprint;
+  if (!fp) throw new Error(`${mmr.metadata.name} has no status.fingerprint`);
+  return fp;
 }
 
 export function phase(o: KubeObject | undefined): string | undefined {
