@@ -106,9 +106,11 @@ export function selectorMatches(sel: LabelSelector | undefined, labels: Record<s
   return true;
 }
 
-/** A policy covers a namespace when it lists it or its selector matches (neither set: every namespace). */
+/**
+ * A policy covers a namespace when it lists it or its selector matches (neither set: every namespace).
+ * An invalid policy covers what it names too: it fails closed there (see effectiveFor), never open.
+ */
 export function policyCovers(p: Policy, namespace: string, labels: Record<string, string>): boolean {
-  if (p.problems.length > 0) return false;
   const listed = p.spec.namespaces ?? [];
   const sel = p.spec.namespaceSelector;
   if (listed.length === 0 && !sel) return true;
@@ -128,6 +130,8 @@ export interface Effective {
   policies: string[];
   /** Access-log evidence settings: those of the oldest covering policy that enables them. */
   accessLogs?: AccessLogSettings;
+  /** Invalid policies over the namespace: every rule is Observe there (fail closed). */
+  failedClosedBy?: string[];
 }
 
 function olderFirst(a: Policy, b: Policy): number {
@@ -145,27 +149,47 @@ export function effectiveFor(policies: Policy[], namespace: string, labels: Reco
     .filter((p) => policyCovers(p, namespace, labels))
     .filter((p) => !(p.spec.exclusions ?? []).some((x) => (!x.namespace || x.namespace === namespace) && (!x.kind || x.kind === object?.kind) && (!x.name || x.name === object?.name)))
     .sort(olderFirst);
-  if (covering.length === 0) return undefined;
+  const invalid = covering.filter((p) => p.problems.length > 0).map((p) => p.name);
+  const valid = covering.filter((p) => p.problems.length === 0);
+  if (valid.length === 0) return undefined;
   const rules: EffectiveRule[] = [];
   for (const rule of RULES) {
     let mode: Mode | undefined;
     let disabled = false;
-    for (const p of covering) {
+    for (const p of valid) {
       const r = p.spec.rules?.find((x) => x.id === rule.id);
       if (r?.enabled === false) disabled = true;
       const m = r?.mode ?? p.spec.mode ?? 'Propose';
       if (mode === undefined || MODE_RANK[m] < MODE_RANK[mode]) mode = m;
     }
-    if (!disabled && mode) rules.push({ id: rule.id, mode });
+    // An invalid policy over the namespace fails closed: findings are still observed, nothing is written.
+    if (!disabled && mode) rules.push({ id: rule.id, mode: invalid.length > 0 ? 'Observe' : mode });
   }
   const params: Partial<RuleParameters> = {};
-  for (const p of [...covering].reverse()) Object.assign(params, p.params);
+  for (const p of [...valid].reverse()) Object.assign(params, p.params);
   return {
     rules,
     params,
-    istioVersion: covering.find((p) => p.istioVersion)?.istioVersion,
-    maxWritesPerMinute: Math.min(...covering.map((p) => p.maxWritesPerMinute)),
-    policies: covering.map((p) => p.name),
-    accessLogs: covering.find((p) => p.accessLogs)?.accessLogs,
+    istioVersion: valid.find((p) => p.istioVersion)?.istioVersion,
+    maxWritesPerMinute: Math.min(...valid.map((p) => p.maxWritesPerMinute)),
+    policies: valid.map((p) => p.name),
+    accessLogs: valid.find((p) => p.accessLogs)?.accessLogs,
+    ...(invalid.length > 0 ? { failedClosedBy: invalid } : {}),
   };
+}
+
+/** The highest mode a policy's rules get where it applies, after the other covering policies (its mode in effect). */
+export function modeInEffect(policy: Policy, all: Policy[], namespaces: { name: string; labels: Record<string, string> }[]): { mode: Mode | 'None'; downgradedBy: string[] } {
+  const declared = policy.spec.mode ?? 'Propose';
+  let best: Mode | 'None' = 'None';
+  const downgradedBy = new Set<string>();
+  for (const ns of namespaces) {
+    if (!policyCovers(policy, ns.name, ns.labels)) continue;
+    const eff = effectiveFor(all, ns.name, ns.labels);
+    if (!eff) continue;
+    const top = eff.rules.reduce<Mode>((m, r) => (MODE_RANK[r.mode] > MODE_RANK[m] ? r.mode : m), 'Observe');
+    if (best === 'None' || MODE_RANK[top] > MODE_RANK[best]) best = top;
+    if (MODE_RANK[top] < MODE_RANK[declared]) for (const p of [...(eff.failedClosedBy ?? []), ...eff.policies]) if (p !== policy.name) downgradedBy.add(p);
+  }
+  return { mode: best, downgradedBy: [...downgradedBy].sort() };
 }
