@@ -5,6 +5,13 @@ import { apiVersionOf, collectionPath, type ResourceType } from '../kube/resourc
 
 export type WatchEvent = 'add' | 'update' | 'delete';
 
+/**
+ * The longest wait before a failed watch is restarted. Short: after an API server restart the first
+ * lists fail with 429 "storage is (re)initializing" for a few seconds, and the operator's own resources
+ * (MeshRemediations, policies) must come back as fast as the mesh objects.
+ */
+const MAX_RETRY_MS = 4_000;
+
 /** client-node deserialises core kinds into classes with Date fields; the model works on plain JSON. */
 export function plain(o: KubernetesObject): KubeObject {
   return JSON.parse(JSON.stringify(o)) as KubeObject;
@@ -60,7 +67,7 @@ export class ResourceWatcher {
       if (this.stopped) return;
       this.log.warn({ resource: this.resource.plural, err: (err as Error)?.message ?? String(err), retryMs: this.retryMs }, 'watch failed; restarting');
       this.retryTimer = setTimeout(() => void this.restart(), this.retryMs);
-      this.retryMs = Math.min(this.retryMs * 2, 30_000);
+      this.retryMs = Math.min(this.retryMs * 2, MAX_RETRY_MS);
     });
     this.informer = informer;
     const errorsBefore = this.errors;
@@ -90,7 +97,7 @@ export class ResourceWatcher {
     } catch (err) {
       this.log.warn({ resource: this.resource.plural, err: (err as Error)?.message }, 'restart failed; retrying');
       this.retryTimer = setTimeout(() => void this.restart(), this.retryMs);
-      this.retryMs = Math.min(this.retryMs * 2, 30_000);
+      this.retryMs = Math.min(this.retryMs * 2, MAX_RETRY_MS);
     }
   }
 

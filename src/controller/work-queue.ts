@@ -62,6 +62,14 @@ export class WorkQueue {
     }
   }
 
+  /**
+   * Adds the key after a delay (client-go's AddAfter): a key already waiting for a delayed add keeps the
+   * earlier one. drained() waits for delayed keys too.
+   */
+  addAfter(key: string, delayMs: number): void {
+    this.retryLater(key, delayMs);
+  }
+
   private retryLater(key: string, delayMs: number): void {
     if (this.stopped || this.timers.has(key)) return;
     const t = setTimeout(() => {
