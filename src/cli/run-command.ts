@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { startHealthServer } from '../controller/health-server.js';
 import { OperatorMetrics } from '../controller/metrics.js';
 import { Operator } from '../controller/operator.js';
+import { preflight } from '../controller/preflight.js';
 import type { CliIo } from './io.js';
 
 export const RUN_USAGE = `Usage: meshmedic run [options]
@@ -49,11 +50,17 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   if (values.kubeconfig) kc.loadFromFile(values.kubeconfig);
   else if (process.env['KUBERNETES_SERVICE_HOST'] && !process.env['KUBECONFIG']) kc.loadFromCluster();
   else kc.loadFromDefault();
+  const namespace = values.namespace ?? podNamespace() ?? 'meshmedic-system';
+  const problems = await preflight(kc, namespace);
+  if (problems.length > 0) {
+    for (const p of problems) io.stderr.write(`meshmedic run: ${p}\n`);
+    return 2;
+  }
   const metrics = new OperatorMetrics(true);
   const operator = new Operator({
     kubeConfig: kc,
     log,
-    namespace: values.namespace ?? podNamespace() ?? 'meshmedic-system',
+    namespace,
     resyncIntervalMs: Number(values.resync) * 1000,
     metrics,
   });
