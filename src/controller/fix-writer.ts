@@ -28,6 +28,55 @@ export function rolledBackAnnotation(rule: string): string {
 
 export class GuardError extends Error {}
 
+/** The resourceVersion of each object (by describeRef) a fix was computed from. */
+export type ResourceVersions = ReadonlyMap<string, string>;
+
+/** A fix target changed between the computation of the fix (and its review) and the write. */
+export class TargetChangedError extends Error {
+  constructor(target: string, expected: string, actual: string | undefined) {
+    super(`${target} changed since the fix was computed (resourceVersion ${expected}, now ${actual ?? 'gone'}): nothing written; the fix is computed again`);
+  }
+}
+
+function existingRecord(live: KubeObject, rule: string): FixRecord | undefined {
+  const raw = live.metadata.annotations?.[fixAnnotation(rule)];
+  if (!raw) return undefined;
+  try {
+    return JSON.parse(raw) as FixRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A second application of a rule's fix (after a revert by hand) keeps the first record's "before" for the
+ * paths it already holds: the record always leads back to the state before meshmedic first wrote.
+ */
+function keepFirstBefore(previous: FixRecord | undefined, changes: FixRecord['changes']): FixRecord['changes'] {
+  if (!previous) return changes;
+  return changes.map((c) => {
+    const first = previous.changes.find((p) => p.path === c.path);
+    if (!first) return c;
+    const { before: _b, existed: _e, ...rest } = c;
+    return { ...rest, existed: first.existed, ...(first.existed ? { before: first.before } : {}) };
+  });
+}
+
+/**
+ * How a fix recorded on an object was undone since, or undefined when it holds: the record removed, or a
+ * field no longer what the fix wrote. Read from the cache; writes nothing.
+ */
+export function fixUndone(live: KubeObject, rule: string, remediation: string): string | undefined {
+  const record = existingRecord(live, rule);
+  if (!record) return `${describeRef(refOf(live))} no longer carries the ${fixAnnotation(rule)} record`;
+  if (record.remediation !== undefined && record.remediation !== remediation) return `${describeRef(refOf(live))} carries the record of ${record.remediation}, not of this proposal`;
+  for (const c of record.changes) {
+    const now = valueAt(live, c.path);
+    if (JSON.stringify(now.value) !== JSON.stringify(c.after)) return `${describeRef(refOf(live))} field ${c.path} is ${now.existed ? JSON.stringify(now.value) : 'unset'}, the fix wrote ${JSON.stringify(c.after)}`;
+  }
+  return undefined;
+}
+
 function valueAt(obj: unknown, path: string): { existed: boolean; value?: unknown } {
   try {
     const v = getValueByPointer(obj, path) as unknown;
@@ -74,7 +123,7 @@ export interface ApplyOutcome {
  * then JSON patches with `test` guards, attributed to field manager meshmedic, with a record of the
  * previous values on the target; created objects are server-side applied.
  */
-export async function applyFix(client: KubeClient, group: FindingGroup, remediation: string | undefined): Promise<ApplyOutcome> {
+export async function applyFix(client: KubeClient, group: FindingGroup, remediation: string | undefined, computedFrom?: ResourceVersions): Promise<ApplyOutcome> {
   const time = new Date().toISOString();
   const plan: { target: KubeObject; ops: PatchOperation[] }[] = [];
   for (const p of group.patches) {
@@ -82,20 +131,28 @@ export async function applyFix(client: KubeClient, group: FindingGroup, remediat
     if (!live) throw new Error(`${describeRef(p.target)} no longer exists`);
     const guard = writeGuard(live);
     if (guard) throw new GuardError(`${describeRef(p.target)} is ${guard}`);
+    const expected = computedFrom?.get(describeRef(p.target));
+    if (expected !== undefined && live.metadata.resourceVersion !== expected) throw new TargetChangedError(describeRef(p.target), expected, live.metadata.resourceVersion);
     const after = deepClone(live) as KubeObject;
     applyPatch(after, p.patch, true, true);
     const record: FixRecord = {
       rule: group.rule,
       time,
       ...(remediation ? { remediation } : {}),
-      changes: touchedPaths(p.patch).map((path) => {
-        const b = valueAt(live, path);
-        const a = valueAt(after, path);
-        return { path, existed: b.existed, ...(b.existed ? { before: b.value } : {}), ...(a.existed ? { after: a.value } : {}) };
-      }),
+      changes: keepFirstBefore(
+        existingRecord(live, group.rule),
+        touchedPaths(p.patch).map((path) => {
+          const b = valueAt(live, path);
+          const a = valueAt(after, path);
+          return { path, existed: b.existed, ...(b.existed ? { before: b.value } : {}), ...(a.existed ? { after: a.value } : {}) };
+        }),
+      ),
       created: describeRef(p.target) === describeRef(group.resource) ? group.create.map(refOf) : [],
     };
-    const ops = [...p.patch, ...annotationOps(live, { [fixAnnotation(group.rule)]: JSON.stringify(record), [rolledBackAnnotation(group.rule)]: null })];
+    // The write is conditioned on the version the fix was computed from: a target changed since (after
+    // the review) makes the API server answer 409 Conflict instead of taking unreviewed content.
+    const precondition: PatchOperation[] = expected !== undefined ? [{ op: 'replace', path: '/metadata/resourceVersion', value: expected }] : [];
+    const ops = [...precondition, ...p.patch, ...annotationOps(live, { [fixAnnotation(group.rule)]: JSON.stringify(record), [rolledBackAnnotation(group.rule)]: null })];
     plan.push({ target: live, ops });
   }
   const toCreate = group.create.map((c) => ({
@@ -114,12 +171,13 @@ export async function applyFix(client: KubeClient, group: FindingGroup, remediat
  * Puts back what a fix changed, if nothing else changed those fields since (otherwise it refuses, naming
  * the field), deletes the objects it created, and marks the target as rolled back for that rule.
  */
-export async function rollbackFix(client: KubeClient, target: ObjectRef, rule: string): Promise<KubeObject> {
+export async function rollbackFix(client: KubeClient, target: ObjectRef, rule: string, remediation: string): Promise<KubeObject> {
   const live = await client.read(target);
   if (!live) throw new Error(`${describeRef(target)} no longer exists`);
-  const raw = live.metadata.annotations?.[fixAnnotation(rule)];
-  if (!raw) throw new Error(`${describeRef(target)} carries no ${fixAnnotation(rule)} record: nothing to roll back`);
-  const record = JSON.parse(raw) as FixRecord;
+  const record = existingRecord(live, rule);
+  if (!record) throw new Error(`${describeRef(target)} carries no ${fixAnnotation(rule)} record: nothing to roll back`);
+  // Only the operator's own record of this very proposal is undone: never another proposal's fix.
+  if (record.remediation !== remediation) throw new Error(`${describeRef(target)} carries the ${fixAnnotation(rule)} record of ${record.remediation ?? 'an unnamed fix'}, not of ${remediation}: not rolled back`);
   const ops: PatchOperation[] = [];
   for (const c of record.changes) {
     const now = valueAt(live, c.path);

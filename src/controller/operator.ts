@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { analyze } from '../analysis/analyze.js';
+import { analyze, type AnalyzeOptions } from '../analysis/analyze.js';
 import { decodeDocuments } from '../model/decode.js';
 import { formatDiagnostic } from '../model/diagnostics.js';
 import { describeRef, objectKey } from '../model/kinds.js';
@@ -9,23 +9,23 @@ import { MeshIndex } from '../model/mesh-index.js';
 import type { KubeObject, ObjectRef } from '../model/types.js';
 import { ruleById } from '../rules/registry.js';
 import type { Rule } from '../rules/types.js';
-import { KubeClient } from '../kube/kube-client.js';
+import { ApiError, FencedError, KubeClient } from '../kube/kube-client.js';
 import { RESOURCES } from '../kube/resources.js';
 import { affectedSubjects, SUBJECT_KINDS } from './affected.js';
-import { applyFix, GuardError, rollbackFix } from './fix-writer.js';
+import { enforceRefusal, unsafeFix } from './enforce-safety.js';
+import { applyFix, fixUndone, GuardError, rollbackFix, TargetChangedError } from './fix-writer.js';
 import { writeGuard } from './guards.js';
 import { LeaderElector } from './leader-election.js';
 import { OperatorMetrics } from './metrics.js';
-import { effectiveFor, parsePolicy, type Effective, type Policy } from './policies.js';
+import { effectiveFor, modeInEffect, parsePolicy, type Effective, type Policy } from './policies.js';
 import { policyStatus } from './policy-status.js';
 import { TokenBucket } from './rate-limiter.js';
 import {
-  APPROVE_ANNOTATION,
   groupFindings,
   groupRemediationName,
   objectsAfter,
-  REJECT_ANNOTATION,
   remediationObject,
+  REJECT_ANNOTATION,
   ROLLBACK_ANNOTATION,
   sameContent,
   type FindingGroup,
@@ -37,6 +37,8 @@ import { isFailure } from '../evidence/diagnose.js';
 import type { AccessLogSettings } from './access-log-settings.js';
 import { AccessLogSource, type NamespaceLogs } from './access-log-source.js';
 import { EVIDENCE_KIND, evidenceKey, evidenceSubjects, isEvidenceKey, type EvidenceResult } from './evidence-subjects.js';
+import { approveCommand, approverOf, checkIdentity, forReview, identityOfGroup, type RemediationIdentity } from './remediation-identity.js';
+import { decideRemediation, phaseOf, type RemediationView } from './remediation-lifecycle.js';
 import { WorkQueue } from './work-queue.js';
 
 export interface OperatorOptions {
@@ -47,11 +49,20 @@ export interface OperatorOptions {
   identity?: string;
   leaseName?: string;
   leaseDurationSeconds?: number;
+  /** How long a leader keeps trying to renew before it stops leading (and writing). */
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
+  /** Former name of retryPeriodMs. */
   renewIntervalMs?: number;
   resyncIntervalMs?: number;
   rootNamespace?: string;
   metrics?: OperatorMetrics;
   concurrency?: number;
+  /**
+   * Quiet time after the last mesh change before a fix that creates objects (judged on absence) is
+   * proposed or applied: one `kubectl apply` arrives as a burst of events. Default 3 s.
+   */
+  settleMs?: number;
 }
 
 const WATCHED = ['DestinationRule', 'VirtualService', 'ServiceEntry', 'Gateway', 'Sidecar', 'PeerAuthentication', 'Service', 'Namespace'] as const;
@@ -81,6 +92,9 @@ export class Operator {
   private readonly observed = new Set<string>();
   private readonly dismissed = new Map<string, string | undefined>();
   private readonly ownDeletes = new Set<string>();
+  /** When the last mesh object event arrived (performance.now()): absence is judged once changes settle. */
+  private lastMeshEventAt = -Infinity;
+  private readonly settleMs: number;
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly queue: WorkQueue;
   private readonly elector: LeaderElector;
@@ -96,8 +110,13 @@ export class Operator {
 
   constructor(private readonly options: OperatorOptions) {
     this.log = options.log;
+    this.settleMs = options.settleMs ?? 3000;
     this.metrics = options.metrics ?? new OperatorMetrics();
-    this.client = new KubeClient(options.kubeConfig, (verb, kind, dryRun) => this.metrics.apiWrites.inc({ verb, kind, dry_run: String(dryRun) }));
+    // Read lazily: the elector is made below, and a write can only come once it leads.
+    const fence = (): void => {
+      if (!this.elector.holdsLease()) throw new FencedError('not the leader: lease not renewed within the renew deadline; writing nothing');
+    };
+    this.client = new KubeClient(options.kubeConfig, (verb, kind, dryRun) => this.metrics.apiWrites.inc({ verb, kind, dry_run: String(dryRun) }), fence);
     this.queue = new WorkQueue(
       (key) => this.reconcile(key),
       { concurrency: options.concurrency ?? 4, baseBackoffMs: 200, maxBackoffMs: 30_000 },
@@ -113,7 +132,9 @@ export class Operator {
         name: options.leaseName ?? 'meshmedic-leader',
         identity: options.identity ?? `${process.env['HOSTNAME'] ?? 'meshmedic'}-${randomUUID().slice(0, 8)}`,
         leaseDurationSeconds: options.leaseDurationSeconds ?? 15,
-        renewIntervalMs: options.renewIntervalMs ?? 5000,
+        // Unset: two thirds of the lease duration (10 s of the default 15 s), so a shorter lease stays valid.
+        renewDeadlineMs: options.renewDeadlineMs,
+        retryPeriodMs: options.retryPeriodMs ?? options.renewIntervalMs ?? 2000,
       },
       this.log,
       { onStartedLeading: () => this.startLeading(), onStoppedLeading: () => this.stopLeading() },
@@ -216,6 +237,7 @@ export class Operator {
   // ---- events ----------------------------------------------------------------------------------
 
   private onMeshEvent(event: WatchEvent, raw: KubeObject): void {
+    this.lastMeshEventAt = performance.now();
     if (raw.kind === 'Namespace') {
       if (event === 'delete') this.namespaceLabels.delete(raw.metadata.name);
       else this.namespaceLabels.set(raw.metadata.name, raw.metadata.labels ?? {});
@@ -336,11 +358,32 @@ export class Operator {
 
   private liveObject = (ref: ObjectRef): KubeObject | undefined => this.index.get(`${ref.kind}/${ref.namespace ?? ''}/${ref.name}`)?.object;
 
+  /** The resourceVersions, in the cache, of the objects a fix patches: its write is conditioned on them. */
+  private computedFrom(g: FindingGroup): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const p of g.patches) {
+      const rv = this.liveObject(p.target)?.metadata.resourceVersion;
+      if (rv) out.set(describeRef(p.target), rv);
+    }
+    return out;
+  }
+
+  private analyzeOptions(eff: Effective): AnalyzeOptions {
+    return { params: eff.params, ...(eff.istioVersion ? { istioVersion: eff.istioVersion } : {}) };
+  }
+
+  /** Milliseconds left before a burst of mesh changes has settled (0 when it has). */
+  private unsettledMs(): number {
+    return Math.max(0, this.lastMeshEventAt + this.settleMs - performance.now());
+  }
+
   private async reconcileSubject(key: string, reconcileId: string): Promise<void> {
     const subject = this.subjectObject(key);
     const [kind, ns = '', name = ''] = key.split('/');
     const eff = subject ? this.effective(ns, subject) : undefined;
     const groups = subject && eff ? this.evaluate(subject, eff) : [];
+    // Read with the groups, before any await: each fix's write is conditioned on the versions it came from.
+    const versions = new Map(groups.map((g) => [g, this.computedFrom(g)]));
     const previous = this.subjects.get(key);
     this.subjects.set(key, { groups, policies: eff?.policies ?? [] });
     for (const p of new Set([...(previous?.policies ?? []), ...(eff?.policies ?? [])])) this.enqueue(`p|${p}`);
@@ -352,11 +395,20 @@ export class Operator {
       if (mode === 'Observe') {
         if (!this.observed.has(`${key}|${g.rule}`) && subject) {
           this.observed.add(`${key}|${g.rule}`);
-          await this.client.event(subject, g.severity === 'error' ? 'Warning' : 'Normal', 'FindingDetected', `${g.rule}: ${g.message}`);
+          // Named after the finding: a new leader, or a retry, records it once.
+          await this.client.event(subject, g.severity === 'info' ? 'Normal' : 'Warning', 'FindingDetected', `${g.rule}: ${g.message}`, `FindingDetected|${g.rule}|${sha(g.message)}`);
         }
         continue;
       }
-      if (!subject) continue;
+      if (!subject || !eff) continue;
+      // A fix that creates objects is judged on absence: it waits until a burst of changes (one
+      // `kubectl apply` of a VirtualService and its ServiceEntry) has settled.
+      const wait = g.create.length > 0 ? this.unsettledMs() : 0;
+      if (wait > 0) {
+        log.debug({ rule: g.rule, waitMs: Math.ceil(wait) }, 'changes still arriving: judging absence later');
+        this.requeueAfter(key, wait);
+        continue;
+      }
       const rv = subject.metadata.resourceVersion;
       if (this.dismissed.has(mmrKey) && this.dismissed.get(mmrKey) === rv) continue;
       this.dismissed.delete(mmrKey);
@@ -365,36 +417,47 @@ export class Operator {
       const status = (existing?.status ?? {}) as { targetResourceVersion?: string };
       // Rejected, rolled back or refused (edited) proposals stay as they are until the target changes.
       if ((phase === 'Rejected' || phase === 'RolledBack' || phase === 'Failed') && status.targetResourceVersion !== undefined && status.targetResourceVersion === rv) continue;
+      // An applied or reverted fix is never applied again without a person.
+      if (phase === 'Applied' || phase === 'Reverted' || phase === 'Approved') continue;
       const guard = g.patches.map((p) => this.liveObject(p.target)).map((o) => (o ? writeGuard(o) : undefined)).find((x) => x);
-      const desired = remediationObject(g, subject, objectsAfter(g, this.liveObject));
-      if (mode === 'Enforce' && !g.proposeOnly && !guard && phase !== 'Applied') {
-        const bucket = this.bucketFor(eff);
-        const wait = bucket.take();
-        if (wait > 0) {
-          log.info({ rule: g.rule, waitMs: wait }, 'write rate limit reached; enforcing later');
-          setTimeout(() => this.enqueue(`s|${key}`), wait).unref();
+      const desired = remediationObject(g, subject, objectsAfter(g, this.liveObject).map(forReview));
+      const refusal = mode === 'Enforce' ? (g.proposeOnly ? `${g.rule} fixes are proposed only, never applied automatically` : guard ? `not applied automatically: target is ${guard}` : enforceRefusal(g) ?? unsafeFix(g, ns, this.index, this.analyzeOptions(eff))?.message) : undefined;
+      if (mode === 'Enforce' && !refusal) {
+        const bucketWait = this.bucketFor(eff).take();
+        if (bucketWait > 0) {
+          log.info({ rule: g.rule, waitMs: bucketWait }, 'write rate limit reached; enforcing later');
+          this.requeueAfter(key, bucketWait);
           continue;
         }
-        await this.enforce(g, desired, subject, log);
+        await this.enforce(g, desired, subject, versions.get(g) ?? new Map(), log);
         continue;
       }
-      const why = mode === 'Enforce' ? (g.proposeOnly ? `${g.rule} fixes are proposed only, never applied automatically` : guard ? `not applied automatically: target is ${guard}` : undefined) : undefined;
-      await this.ensureProposal(desired, existing, why, log);
+      await this.ensureProposal(desired, existing, identityOfGroup(g, subject), refusal, log);
     }
 
-    // Findings that disappeared: their open proposals are superseded.
+    // Findings that disappeared: their open proposals are superseded; with no policy covering the target
+    // any more, the finding was not judged at all, and the proposal says so instead.
     const current = new Set(groups.map((g) => g.rule));
     for (const r of previous?.groups ?? []) if (!current.has(r.rule)) this.observed.delete(`${key}|${r.rule}`);
     for (const mmrKey of this.remediationsOf(`${kind}/${ns}/${name}`)) {
       const mmr = this.remediations.get(mmrKey);
       const spec = mmr?.spec as { rule?: string } | undefined;
-      if (!mmr || current.has(spec?.rule ?? '')) continue;
+      if (!mmr || current.has(spec?.rule ?? '') || !checkIdentity(mmr).ok || !(mmr.status as { identity?: unknown } | undefined)?.identity) continue;
       const phase = phaseOf(mmr);
-      if (phase === 'Proposed' || phase === 'Failed' || phase === 'Approved') {
-        await this.setPhase(mmr, 'Superseded', 'FindingResolved', 'the finding is no longer present');
-        log.info({ remediation: mmrKey }, 'finding resolved: remediation superseded');
+      if (phase !== 'Proposed' && phase !== 'Failed' && phase !== 'Approved') continue;
+      const ruleCovered = eff?.rules.some((r) => r.id === spec?.rule && r.mode !== 'Observe') ?? false;
+      if (subject && !ruleCovered) {
+        await this.setPhase(mmr, 'Proposed', 'NotCovered', `no MeshHealthPolicy in Propose or Enforce covers this target for ${spec?.rule ?? 'its rule'} any more: the finding is no longer evaluated and nothing can be applied`);
+        continue;
       }
+      await this.setPhase(mmr, 'Superseded', 'FindingResolved', 'the finding is no longer present');
+      log.info({ remediation: mmrKey }, 'finding resolved: remediation superseded');
     }
+  }
+
+  private requeueAfter(subjectKey: string, ms: number): void {
+    if (!this.cachesSynced) return;
+    this.queue.addAfter(`s|${subjectKey}`, Math.ceil(ms) + 10);
   }
 
   // ---- access-log evidence (src/controller/evidence-subjects.ts) --------------------------------------
@@ -459,45 +522,172 @@ export class Operator {
     return b;
   }
 
-  /** Creates or updates the proposal only when its content differs: an unchanged mesh writes nothing. */
-  private async ensureProposal(desired: KubeObject, existing: KubeObject | undefined, why: string | undefined, log: Logger): Promise<void> {
+  /**
+   * Creates or updates the proposal only when its content differs: an unchanged mesh writes nothing. Its
+   * status names the identity and the fingerprint the operator computed (the status is the operator's:
+   * users who may edit the spec cannot write it).
+   */
+  private async ensureProposal(desired: KubeObject, existing: KubeObject | undefined, identity: RemediationIdentity, why: string | undefined, log: Logger): Promise<void> {
     const phase = phaseOf(existing);
-    const sameSpec = existing && sameContent(stripVolatile(existing.spec), stripVolatile(desired.spec)) && existing.metadata.annotations?.['meshmedic.io/fingerprint'] === desired.metadata.annotations?.['meshmedic.io/fingerprint'];
-    if (existing && sameSpec && phase !== 'Superseded' && phase !== 'Rejected' && phase !== 'RolledBack') return;
-    const applied = await this.client.apply(desired, { force: true });
+    const fingerprint = desired.metadata.annotations?.['meshmedic.io/fingerprint'] ?? '';
+    const ours = (existing?.status as { identity?: unknown } | undefined)?.identity !== undefined;
+    const sameSpec = existing && ours && sameContent(stripVolatile(existing.spec), stripVolatile(desired.spec)) && existing.metadata.annotations?.['meshmedic.io/fingerprint'] === fingerprint;
+    if (existing && sameSpec && phase !== 'Superseded' && phase !== 'Rejected' && phase !== 'RolledBack' && phase !== 'Ignored') return;
+    let applied = await this.client.apply(desired, { force: true });
     this.remember(applied);
-    // An approval is for the content that was reviewed: new content needs a new approval.
-    if (existing && (existing.metadata.annotations?.[REJECT_ANNOTATION] || existing.metadata.annotations?.[APPROVE_ANNOTATION] || (existing.spec as { approved?: boolean }).approved)) {
-      const reset = await this.client.mergePatch(refOfRemediation(applied), { metadata: { annotations: { [REJECT_ANNOTATION]: null, [APPROVE_ANNOTATION]: null } }, spec: { approved: false } });
-      this.remember(reset);
+    // A rejection or a rollback request was about the old content: new content is decided again.
+    const stale = [REJECT_ANNOTATION, ROLLBACK_ANNOTATION].filter((a) => existing?.metadata.annotations?.[a] !== undefined);
+    if (stale.length > 0) {
+      applied = await this.client.mergePatch(refOfRemediation(applied), { metadata: { annotations: Object.fromEntries(stale.map((a) => [a, null])) } });
+      this.remember(applied);
     }
-    const msg = why ? `proposed for review: ${why}` : 'proposed for review: approve with kubectl annotate meshremediation ' + applied.metadata.name + ' meshmedic.io/approve=true';
-    await this.setPhase(applied, 'Proposed', why ? 'ProposedInsteadOfApplied' : 'Proposed', msg);
-    if (!existing) {
-      const subjectRef = (desired.spec as { target: ObjectRef }).target;
-      const subject = this.liveObject(subjectRef);
-      if (subject) await this.client.event(subject, 'Normal', 'RemediationProposed', `${applied.metadata.name}: ${msg}`);
-    }
+    const ns = applied.metadata.namespace ?? 'default';
+    const msg = why ? `proposed for review: ${why}; approve with ${approveCommand(ns, applied.metadata.name, fingerprint)}` : `proposed for review: approve with ${approveCommand(ns, applied.metadata.name, fingerprint)}`;
+    await this.setPhase(applied, 'Proposed', why ? 'ProposedInsteadOfApplied' : 'Proposed', msg, { identity: { ...identity, fingerprint }, fingerprint });
+    const subject = this.liveObject(identity.target);
+    if (subject) await this.client.event(subject, 'Normal', 'RemediationProposed', `${applied.metadata.name}: ${msg}`, `RemediationProposed|${applied.metadata.name}|${fingerprint}`);
     log.info({ remediation: applied.metadata.name, why }, existing ? 'proposal updated' : 'proposal created');
   }
 
-  private async enforce(g: FindingGroup, desired: KubeObject, subject: KubeObject, log: Logger): Promise<void> {
+  private async enforce(g: FindingGroup, desired: KubeObject, subject: KubeObject, computedFrom: ReadonlyMap<string, string>, log: Logger): Promise<void> {
     const name = desired.metadata.name;
+    const fingerprint = desired.metadata.annotations?.['meshmedic.io/fingerprint'] ?? '';
+    const identity = identityOfGroup(g, subject);
     try {
-      const outcome = await applyFix(this.client, g, name);
-      for (const o of [...outcome.patched, ...outcome.created]) this.reindex(o);
+      const outcome = await applyFix(this.client, g, name, computedFrom);
       const record = await this.client.apply(desired, { force: true });
       this.remember(record);
-      const still = this.recheck(subject, g.rule);
-      await this.setPhase(record, 'Applied', still ? 'AppliedFindingRemains' : 'Applied', still ? 'applied automatically (Enforce), but the finding is still present' : 'applied automatically (Enforce); roll back with kubectl annotate meshremediation ' + name + ' meshmedic.io/rollback=true', outcome.created);
-      await this.client.event(subject, 'Normal', 'RemediationApplied', `${g.rule} fixed automatically: ${g.message}`.slice(0, 1000));
+      const ns = record.metadata.namespace ?? 'default';
+      await this.setPhase(record, 'Applied', 'Applied', `applied automatically (Enforce); roll back with kubectl -n ${ns} annotate meshremediation ${name} ${ROLLBACK_ANNOTATION}=true`, {
+        created: outcome.created,
+        identity: { ...identity, fingerprint },
+        fingerprint,
+        approvedBy: 'meshmedic (Enforce)',
+        approvedFingerprint: fingerprint,
+      });
+      await this.client.event(subject, 'Normal', 'RemediationApplied', `${g.rule} fixed automatically: ${g.message}`.slice(0, 1000), `RemediationApplied|${name}|${fingerprint}`);
       log.info({ rule: g.rule, remediation: name }, 'fix applied (Enforce)');
     } catch (err) {
       if (err instanceof GuardError) {
-        await this.ensureProposal(desired, this.remediations.get(`${desired.metadata.namespace}/${name}`), `not applied automatically: ${err.message}`, log);
+        await this.ensureProposal(desired, this.remediations.get(`${desired.metadata.namespace}/${name}`), identity, `not applied automatically: ${err.message}`, log);
         return;
       }
       throw err;
+    }
+  }
+
+  /** What the operator's cache says about a proposal: the input of decideRemediation. */
+  private remediationView(mmr: KubeObject): RemediationView {
+    const verdict = checkIdentity(mmr);
+    if (!verdict.ok) return { mmr, targetUid: undefined, covered: false, current: undefined };
+    const { rule, target } = verdict.identity;
+    const targetKey = `${target.kind}/${target.namespace}/${target.name}`;
+    const subject = this.subjectObject(targetKey);
+    const targetUid = subject ? (subject.metadata.uid ?? '') : isEvidenceKey(targetKey) ? '' : undefined;
+    // The policy in force is computed from the live policies, never defaulted: none covering, nothing applied.
+    const eff = subject ? this.effective(target.namespace, subject) : undefined;
+    const covered = eff?.rules.some((r) => r.id === rule && r.mode !== 'Observe') ?? false;
+    const current = subject && eff && covered ? this.evaluate(subject, { ...eff, rules: [{ id: rule, mode: 'Propose' }] }, rule)[0] : undefined;
+    const unsafe = current && eff ? unsafeFix(current, target.namespace, this.index, this.analyzeOptions(eff)) : undefined;
+    const phase = phaseOf(mmr);
+    const reverted = phase === 'Applied' && current ? this.undone(current, mmr.metadata.name) : undefined;
+    // Read with `current`, before any await: the write is conditioned on the very versions the fix came from.
+    const computedFrom = current ? this.computedFrom(current) : undefined;
+    return { mmr, targetUid, covered, current, ...(computedFrom ? { computedFrom } : {}), ...(unsafe ? { unsafe } : {}), ...(reverted ? { reverted } : {}) };
+  }
+
+  /** How an applied fix whose finding is back was undone on its targets, if it was. */
+  private undone(g: FindingGroup, remediation: string): string | undefined {
+    for (const p of g.patches) {
+      const live = this.liveObject(p.target);
+      const how = live ? fixUndone(live, g.rule, remediation) : `${describeRef(p.target)} no longer exists`;
+      if (how) return how;
+    }
+    return undefined;
+  }
+
+  private async reconcileRemediation(key: string, reconcileId: string): Promise<void> {
+    const mmr = this.remediations.get(key);
+    if (!mmr) return;
+    const log = this.log.child({ reconcileId, remediation: key });
+    const decision = decideRemediation(this.remediationView(mmr));
+    switch (decision.action) {
+      case 'none':
+        return;
+      case 'status':
+        log.info({ phase: decision.phase, reason: decision.reason }, decision.message);
+        await this.setPhase(mmr, decision.phase, decision.reason, decision.message, { targetResourceVersion: this.targetResourceVersion(mmr) });
+        return;
+      case 'delete':
+        this.ownDeletes.add(key);
+        await this.client.delete(refOfRemediation(mmr));
+        this.forget(key);
+        log.info({ why: decision.why }, 'proposal deleted: its target is gone');
+        return;
+      case 'rollback':
+        await this.rollback(mmr, decision.identity, log);
+        return;
+      case 'apply':
+        await this.applyApproved(mmr, decision.group, decision.fingerprint, decision.computedFrom, log);
+    }
+  }
+
+  private targetResourceVersion(mmr: KubeObject): string | undefined {
+    const t = (mmr.spec as { target?: ObjectRef } | undefined)?.target;
+    return t ? this.subjectObject(`${t.kind}/${t.namespace ?? ''}/${t.name}`)?.metadata.resourceVersion : undefined;
+  }
+
+  private async applyApproved(mmr: KubeObject, g: FindingGroup, fingerprint: string, computedFrom: ReadonlyMap<string, string>, log: Logger): Promise<void> {
+    const key = `${mmr.metadata.namespace}/${mmr.metadata.name}`;
+    const ns = mmr.metadata.namespace ?? 'default';
+    const approvedBy = approverOf(mmr) ?? 'unknown';
+    try {
+      // A retry after a conflict says "approved, not applied yet" already: not rewritten on every attempt.
+      const retrying = ['Conflict', 'TargetChanged'].includes((mmr.status as { reason?: string } | undefined)?.reason ?? '');
+      if (!retrying) await this.setPhase(mmr, 'Approved', 'Approved', `approved (${fingerprint}) by ${approvedBy}; applying`, { approvedBy, approvedFingerprint: fingerprint });
+      const outcome = await applyFix(this.client, g, mmr.metadata.name, computedFrom);
+      for (const o of [...outcome.patched, ...outcome.created]) this.reindex(o);
+      const still = this.recheck(g.rule, mmr);
+      await this.setPhase(this.remediations.get(key) ?? mmr, 'Applied', still ? 'AppliedFindingRemains' : 'Applied', `${still ? 'applied, but the finding is still present' : 'applied'}; roll back with kubectl -n ${ns} annotate meshremediation ${mmr.metadata.name} ${ROLLBACK_ANNOTATION}=true`, {
+        created: outcome.created,
+        approvedBy,
+        approvedFingerprint: fingerprint,
+      });
+      const subject = this.liveObject((mmr.spec as { target: ObjectRef }).target);
+      if (subject) await this.client.event(subject, 'Normal', 'RemediationApplied', `${g.rule} fix ${fingerprint} approved by ${approvedBy} and applied (${mmr.metadata.name})`, `RemediationApplied|${mmr.metadata.name}|${fingerprint}`);
+      log.info({ fingerprint, approvedBy }, 'approved fix applied');
+    } catch (err) {
+      const latest = this.remediations.get(key) ?? mmr;
+      if (err instanceof TargetChangedError || (err instanceof ApiError && err.code === 409)) {
+        // Retried with backoff: the fix is computed again from the next view, and the approval holds only
+        // for the same content. (A write that went through before the conflict is undone by no one: the
+        // dry runs before the first write make that rare; the fix record on each target says what was done.)
+        await this.setPhase(latest, 'Proposed', err instanceof TargetChangedError ? 'TargetChanged' : 'Conflict', `approved, not applied yet: ${err.message}; retrying`);
+        throw err;
+      }
+      if (err instanceof FencedError) throw err;
+      await this.setPhase(latest, 'Failed', err instanceof GuardError ? 'WriteGuard' : 'ApplyFailed', (err as Error).message);
+    }
+  }
+
+  private async rollback(mmr: KubeObject, identity: RemediationIdentity, log: Logger): Promise<void> {
+    const spec = mmr.spec as { patches?: FindingGroup['patches'] };
+    const ns = mmr.metadata.namespace ?? '';
+    try {
+      // Only objects in the proposal's own namespace that carry this very proposal's record are touched.
+      for (const p of (spec.patches ?? []).filter((x) => x.target.namespace === ns)) {
+        const restored = await rollbackFix(this.client, p.target, identity.rule, mmr.metadata.name);
+        this.reindex(restored);
+      }
+      for (const c of ((mmr.status as { created?: ObjectRef[] } | undefined)?.created ?? [])) {
+        await this.client.delete(c);
+        this.index.remove(`${c.kind}/${c.namespace ?? ''}/${c.name}`);
+      }
+      await this.setPhase(mmr, 'RolledBack', 'RolledBack', 'the previous values were restored; not proposed again until the target changes', { targetResourceVersion: this.targetResourceVersion(mmr) });
+      log.info('fix rolled back');
+    } catch (err) {
+      if (err instanceof FencedError) throw err;
+      await this.setPhase(mmr, 'Failed', 'RollbackFailed', (err as Error).message);
     }
   }
 
@@ -507,87 +697,29 @@ export class Operator {
     if (obj) this.index.upsert(obj);
   }
 
-  private recheck(subject: KubeObject, rule: string): boolean {
-    const fresh = this.index.get(objectKey(subject))?.object ?? subject;
-    const eff = this.effective(fresh.metadata.namespace ?? '', fresh);
-    return eff ? this.evaluate(fresh, eff, rule).length > 0 : false;
+  /** Whether the rule still finds something on the proposal's target right after its fix was written. */
+  private recheck(rule: string, mmr: KubeObject): boolean {
+    const t = (mmr.spec as { target: ObjectRef }).target;
+    const fresh = this.subjectObject(`${t.kind}/${t.namespace ?? ''}/${t.name}`);
+    const eff = fresh ? this.effective(fresh.metadata.namespace ?? '', fresh) : undefined;
+    return fresh && eff ? this.evaluate(fresh, eff, rule).length > 0 : false;
   }
 
-  private async reconcileRemediation(key: string, reconcileId: string): Promise<void> {
-    const mmr = this.remediations.get(key);
-    if (!mmr) return;
-    const log = this.log.child({ reconcileId, remediation: key });
-    const ann = mmr.metadata.annotations ?? {};
-    const spec = mmr.spec as { rule: string; target: ObjectRef; patches: FindingGroup['patches']; create: KubeObject[]; approved?: boolean };
-    const phase = phaseOf(mmr);
-    const targetKey = `${spec.target.kind}/${spec.target.namespace ?? ''}/${spec.target.name}`;
-
-    if (ann[ROLLBACK_ANNOTATION] === 'true' && phase === 'Applied') {
-      try {
-        for (const p of spec.patches) {
-          const restored = await rollbackFix(this.client, p.target, spec.rule);
-          this.reindex(restored);
-        }
-        for (const c of ((mmr.status as { created?: ObjectRef[] } | undefined)?.created ?? [])) {
-          await this.client.delete(c);
-          this.index.remove(`${c.kind}/${c.namespace ?? ''}/${c.name}`);
-        }
-        const rv = this.subjectObject(targetKey)?.metadata.resourceVersion;
-        await this.setPhase(mmr, 'RolledBack', 'RolledBack', 'the previous values were restored; not proposed again until the target changes', undefined, rv);
-        log.info('fix rolled back');
-      } catch (err) {
-        await this.setPhase(mmr, 'Failed', 'RollbackFailed', (err as Error).message);
-      }
-      return;
-    }
-    if (ann[REJECT_ANNOTATION] === 'true' && (phase === 'Proposed' || phase === 'Failed')) {
-      const rv = this.subjectObject(targetKey)?.metadata.resourceVersion;
-      await this.setPhase(mmr, 'Rejected', 'Rejected', 'rejected by a user; not proposed again until the target changes', undefined, rv);
-      return;
-    }
-    if ((ann[APPROVE_ANNOTATION] === 'true' || spec.approved === true) && phase === 'Proposed') {
-      const subject = this.subjectObject(targetKey);
-      if (!subject) {
-        await this.setPhase(mmr, 'Failed', 'TargetGone', `${targetKey} no longer exists`);
-        return;
-      }
-      const eff = this.effective(subject.metadata.namespace ?? '', subject) ?? { rules: [{ id: spec.rule, mode: 'Propose' as const }], params: {}, istioVersion: undefined, maxWritesPerMinute: 30, policies: [] };
-      const g = this.evaluate(subject, { ...eff, rules: [{ id: spec.rule, mode: 'Propose' }] }, spec.rule)[0];
-      if (!g) {
-        await this.setPhase(mmr, 'Superseded', 'FindingResolved', 'approved, but the finding is no longer present: nothing to apply');
-        return;
-      }
-      if (!sameContent({ patches: g.patches, create: g.create }, { patches: spec.patches ?? [], create: spec.create ?? [] })) {
-        await this.setPhase(mmr, 'Failed', 'ProposalMismatch', 'not applied: the patch in this proposal differs from the fix meshmedic computes from the live objects (edited by hand, or the target changed); meshmedic never applies a patch it did not compute', undefined, subject.metadata.resourceVersion);
-        log.warn('approved proposal differs from the recomputed fix: not applied');
-        return;
-      }
-      try {
-        await this.setPhase(mmr, 'Approved', 'Approved', 'approved; applying');
-        const outcome = await applyFix(this.client, g, mmr.metadata.name);
-        for (const o of [...outcome.patched, ...outcome.created]) this.reindex(o);
-        const still = this.recheck(subject, spec.rule);
-        await this.setPhase(this.remediations.get(key) ?? mmr, 'Applied', still ? 'AppliedFindingRemains' : 'Applied', still ? 'applied, but the finding is still present' : 'applied; roll back with kubectl annotate meshremediation ' + mmr.metadata.name + ' meshmedic.io/rollback=true', outcome.created);
-        await this.client.event(subject, 'Normal', 'RemediationApplied', `${spec.rule} fix approved and applied (${mmr.metadata.name})`);
-        log.info('approved fix applied');
-      } catch (err) {
-        await this.setPhase(this.remediations.get(key) ?? mmr, 'Failed', err instanceof GuardError ? 'WriteGuard' : 'ApplyFailed', (err as Error).message);
-      }
-    }
-  }
-
-  private async setPhase(mmr: KubeObject, phase: Phase, reason: string, message: string, created?: KubeObject[], targetResourceVersion?: string): Promise<void> {
-    const current = (mmr.status ?? {}) as { phase?: string; message?: string };
-    if (current.phase === phase && current.message === message && created === undefined && targetResourceVersion === undefined) return;
+  private async setPhase(mmr: KubeObject, phase: Phase, reason: string, message: string, extra: PhaseExtra = {}): Promise<void> {
+    const current = (mmr.status ?? {}) as { phase?: string; message?: string; reason?: string };
+    const { created, targetResourceVersion, ...fields } = extra;
+    if (current.phase === phase && current.message === message && current.reason === reason && created === undefined && targetResourceVersion === undefined && Object.keys(fields).length === 0) return;
     const now = new Date().toISOString();
     const status: Record<string, unknown> = {
       phase,
+      reason,
       message,
       observedGeneration: mmr.metadata.generation ?? 0,
       conditions: [{ type: 'Applied', status: phase === 'Applied' ? 'True' : 'False', reason, message: message.slice(0, 1000), lastTransitionTime: now }],
       ...(phase === 'Applied' ? { appliedAt: now } : {}),
       ...(created ? { created: created.map((c) => ({ apiVersion: c.apiVersion, kind: c.kind, namespace: c.metadata.namespace, name: c.metadata.name })) } : {}),
       ...(targetResourceVersion !== undefined ? { targetResourceVersion } : {}),
+      ...fields,
     };
     this.log.debug({ remediation: mmr.metadata.name, phase, reason }, 'remediation phase');
     const updated = await this.client.patchStatus(refOfRemediation(mmr), status);
@@ -603,7 +735,8 @@ export class Operator {
     const obj = this.policyObjects.get(name);
     if (!policy || !obj) return;
     const groups = [...this.subjects.values()].filter((s) => s.policies.includes(name)).flatMap((s) => s.groups);
-    const status = policyStatus(policy, obj, groups);
+    const namespaces = [...this.namespaceLabels].map(([n, labels]) => ({ name: n, labels }));
+    const status = policyStatus(policy, obj, groups, modeInEffect(policy, [...this.policies.values()], namespaces));
     if (!status) return;
     const updated = await this.client.patchStatus({ apiVersion: obj.apiVersion, kind: 'MeshHealthPolicy', name }, status);
     this.policyObjects.set(name, updated);
@@ -623,9 +756,6 @@ function subjectKeyOf(mmr: KubeObject): string | undefined {
   return t ? `${t.kind}/${t.namespace ?? ''}/${t.name}` : undefined;
 }
 
-function phaseOf(mmr: KubeObject | undefined): Phase | undefined {
-  return (mmr?.status as { phase?: Phase } | undefined)?.phase;
-}
 
 function refOfRemediation(mmr: KubeObject): ObjectRef {
   return { apiVersion: mmr.apiVersion, kind: 'MeshRemediation', namespace: mmr.metadata.namespace ?? 'default', name: mmr.metadata.name };
@@ -642,4 +772,17 @@ function stripVolatile(spec: unknown): unknown {
   // Evidence messages carry counts and durations that change with every read: rewritten only with the fix.
   if (target['kind'] === EVIDENCE_KIND) delete s['message'];
   return s;
+}
+
+interface PhaseExtra {
+  created?: KubeObject[];
+  targetResourceVersion?: string | undefined;
+  identity?: RemediationIdentity & { fingerprint: string };
+  fingerprint?: string;
+  approvedBy?: string;
+  approvedFingerprint?: string;
+}
+
+function sha(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }

@@ -12,7 +12,7 @@ export const REJECT_ANNOTATION = 'meshmedic.io/reject';
 export const ROLLBACK_ANNOTATION = 'meshmedic.io/rollback';
 export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'meshmedic' };
 
-export type Phase = 'Proposed' | 'Approved' | 'Applied' | 'Rejected' | 'Superseded' | 'Failed' | 'RolledBack';
+export type Phase = 'Proposed' | 'Approved' | 'Applied' | 'Rejected' | 'Superseded' | 'Failed' | 'RolledBack' | 'Reverted' | 'Ignored';
 
 /** All findings of one rule on one resource, merged: that is one remediation. */
 export interface FindingGroup {

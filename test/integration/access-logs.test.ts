@@ -9,7 +9,7 @@ import type { Operator } from '../../src/controller/operator.js';
 import type { KubeObject } from '../../src/model/types.js';
 import { skipReason, type Clients } from '../testbed/client.js';
 import { registerStubNode, startKubeletStub, type KubeletStub } from './kubelet-stub.js';
-import { annotate, clients, create, deletePolicy, namespace, phase, policy, read, remediations, startOperator, waitFor } from './operator-harness.js';
+import { annotate, clients, create, deletePolicy, fingerprintOf, namespace, phase, policy, read, remediations, startOperator, waitFor } from './operator-harness.js';
 
 const MMR = 'meshmedic.io/v1alpha1';
 const NET = 'networking.istio.io/v1';
@@ -173,7 +173,7 @@ describe.skipIf(skipReason() !== undefined)('access-log evidence on a real API s
 
     // Approving the MM104 proposal creates the ServiceEntry; the log still shows the old 503 UF, but the host is
     // declared now: the next read proposes nothing new and writes nothing.
-    await annotate(c, { apiVersion: MMR, kind: 'MeshRemediation', namespace: ns, name: mm104.metadata.name }, { 'meshmedic.io/approve': 'true' });
+    await annotate(c, { apiVersion: MMR, kind: 'MeshRemediation', namespace: ns, name: mm104.metadata.name }, { 'meshmedic.io/approve': fingerprintOf(mm104) });
     const se = await waitFor('the ServiceEntry created', () => read(c, NET, 'ServiceEntry', ns, 'external-service-com'));
     expect((se.spec as { hosts: string[] }).hosts).toEqual(['external.service.com']);
     await waitFor('MM104 Applied', async () => phase(await read(c, MMR, 'MeshRemediation', ns, mm104.metadata.name)) === 'Applied');
@@ -190,29 +190,29 @@ describe.skipIf(skipReason() !== undefined)('access-log evidence on a real API s
     ]);
   });
 
-  it('Enforce applies the evidence fixes, except MM106 (propose only)', async () => {
+  it('Enforce proposes the evidence fixes: each creates an object because something is absent, never applied automatically', async () => {
     // seed 002's log as the namespace's own proxies write it (the inbound 503 UC is srv-a of this namespace),
     // with external hosts of its own (external.service.<tag>.test, ...): the ones of the seed are declared by now.
     const tag = Math.random().toString(36).slice(2, 6);
     const ns = await scenario('logs-enforce', (n) => seedLog.replaceAll('.xyz', `.${n}`).replaceAll('.com', `.${tag}.test`), {}, true, 'Enforce');
-    await waitFor('the ServiceEntry and VirtualServices created', async () =>
-      (await read(c, NET, 'ServiceEntry', ns, `external-service-${tag}-test`)) &&
-      (await read(c, NET, 'VirtualService', ns, `testservice-prod-${tag}-test`)) &&
-      (await read(c, NET, 'VirtualService', ns, `apisvc-prod-${tag}-test`)),
-    );
-    const mm106 = await waitFor('the MM106 proposal', () => read(c, MMR, 'MeshRemediation', ns, 'mm106-logs-destinationrule-srv-a-keepalive'));
+    const names = [
+      `mm104-logs-serviceentry-external-service-${tag}-test`,
+      `mm105-logs-virtualservice-apisvc-prod-${tag}-test`,
+      `mm105-logs-virtualservice-testservice-prod-${tag}-test`,
+      'mm106-logs-destinationrule-srv-a-keepalive',
+    ];
+    await waitFor('four proposals', async () => (await remediations(c, ns)).filter((r) => phase(r) === 'Proposed').length === 4);
     await op.idle();
-    expect((await remediations(c, ns)).map((r) => `${r.metadata.name}:${phase(r)}`).sort()).toEqual([
-      `mm104-logs-serviceentry-external-service-${tag}-test:Applied`,
-      `mm105-logs-virtualservice-apisvc-prod-${tag}-test:Applied`,
-      `mm105-logs-virtualservice-testservice-prod-${tag}-test:Applied`,
-      'mm106-logs-destinationrule-srv-a-keepalive:Proposed',
-    ]);
+    expect((await remediations(c, ns)).map((r) => `${r.metadata.name}:${phase(r)}`).sort()).toEqual(names.map((n) => `${n}:Proposed`));
+    const mm106 = await read(c, MMR, 'MeshRemediation', ns, 'mm106-logs-destinationrule-srv-a-keepalive');
+    if (!mm106) throw new Error('no MM106 proposal');
     expect(specOf(mm106).proposeOnly).toBe(true);
     expect((mm106.status as { message: string }).message).toContain('proposed only');
+    const mm104 = await read(c, MMR, 'MeshRemediation', ns, names[0] ?? '');
+    expect((mm104?.status as { message: string }).message).toContain('never applied automatically');
     expect(specOf(mm106).create.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)).toEqual([`DestinationRule/${ns}/srv-a-keepalive`]);
     expect(await read(c, NET, 'DestinationRule', ns, 'srv-a-keepalive')).toBeUndefined();
-    const vs = await read(c, NET, 'VirtualService', ns, `testservice-prod-${tag}-test`);
-    expect((vs?.spec as { http: { timeout: string }[] }).http[0]?.timeout).toBe('30s');
+    expect(await read(c, NET, 'ServiceEntry', ns, `external-service-${tag}-test`)).toBeUndefined();
+    expect(await read(c, NET, 'VirtualService', ns, `testservice-prod-${tag}-test`)).toBeUndefined();
   });
 });

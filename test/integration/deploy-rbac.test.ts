@@ -22,6 +22,7 @@ import {
   clients,
   create,
   deletePolicy,
+  fingerprintOf,
   phase,
   policy,
   read,
@@ -224,7 +225,7 @@ describe.skipIf(skipReason() !== undefined)('deploy/ RBAC: enough for the operat
     const mmr = await waitOr('an MM101 proposal', async () => (await remediations(admin, ns)).find((r) => phase(r) === 'Proposed' && (r.spec as { rule: string }).rule === 'MM101'));
     const ref = { apiVersion: MMR, kind: 'MeshRemediation', namespace: ns, name: mmr.metadata.name };
 
-    await annotate(admin, ref, { 'meshmedic.io/approve': 'true' });
+    await annotate(admin, ref, { 'meshmedic.io/approve': fingerprintOf(mmr) });
     const fixed = await waitOr('the DestinationRule fixed', async () => {
       const dr = await read(admin, ISTIO, 'DestinationRule', ns, 'httpbin');
       return drTlsMode(dr) === 'ISTIO_MUTUAL' ? dr : undefined;
@@ -246,7 +247,7 @@ describe.skipIf(skipReason() !== undefined)('deploy/ RBAC: enough for the operat
     const ns = await scenario('rbac-create', 'Propose', seed000);
     const mmr = await waitOr('an MM102 proposal', async () => (await remediations(admin, ns)).find((r) => phase(r) === 'Proposed' && (r.spec as { rule: string }).rule === 'MM102'));
     const ref = { apiVersion: MMR, kind: 'MeshRemediation', namespace: ns, name: mmr.metadata.name };
-    await annotate(admin, ref, { 'meshmedic.io/approve': 'true' });
+    await annotate(admin, ref, { 'meshmedic.io/approve': fingerprintOf(mmr) });
     const created = await waitOr('the DestinationRule created', () => read(admin, ISTIO, 'DestinationRule', ns, 'dev-bar-org-tls'));
     expect(created.metadata.labels?.['app.kubernetes.io/managed-by']).toBe('meshmedic');
     await waitOr('the proposal Applied', async () => phase(await read(admin, MMR, 'MeshRemediation', ns, mmr.metadata.name)) === 'Applied');

@@ -14,6 +14,7 @@ import {
   clients,
   create,
   deletePolicy,
+  fingerprintOf,
   namespace,
   phase,
   policy,
@@ -92,7 +93,9 @@ describe.skipIf(noCluster || bins === undefined)(`kube-apiserver restarted under
     if (!dedicated) throw new Error('no dedicated control plane');
     const plane = dedicated.plane;
     const leaseNs = await namespace(c, 'mm-system');
-    op = await startOperator(c, leaseNs.name, { log: captured.log });
+    // A renew deadline longer than the outage: this test is about the watches healing under a leader that
+    // keeps its lease (a leader past its deadline steps down: test/integration/leader-fencing.test.ts).
+    op = await startOperator(c, leaseNs.name, { log: captured.log, leaseDurationSeconds: 30, renewDeadlineMs: 20_000 });
     const ns = (await namespace(c, 'restart')).name;
     for (const o of seed001(ns)) await create(c, o);
     await create(c, policy(`${ns}-policy`, ns, 'Propose'));
@@ -203,7 +206,10 @@ describe.skipIf(noCluster)('409 Conflict from the real API server', () => {
     for (const o of seed000(ns.name)) await create(c, o);
     const op = await startOperator(c, leaseNs.name, { log: captured.log, leaseName: `conflict-${Date.now().toString(36)}` });
     cleanups.push(() => op.stop());
-    await create(c, policy(policyName, ns.name, 'Enforce'));
+    // A fix that creates an object is proposed even in Enforce: approved, its write meets the conflict.
+    await create(c, policy(policyName, ns.name, 'Propose'));
+    const mmr = await waitFor('the MM102 proposal', () => proposal(c, ns.name, 'mm102-virtualservice-nginx-vs-dev'));
+    await annotate(c, { apiVersion: MMR, kind: 'MeshRemediation', namespace: ns.name, name: mmr.metadata.name }, { 'meshmedic.io/approve': fingerprintOf(mmr) });
 
     const key = `s|VirtualService/${ns.name}/nginx-vs-dev`;
     const failures = (): LogRecord[] => captured.records.filter((r) => r['msg'] === 'reconcile failed; retrying with backoff' && r['key'] === key);
@@ -217,7 +223,12 @@ describe.skipIf(noCluster)('409 Conflict from the real API server', () => {
     // The other team's object was not overwritten, and nothing was recorded as applied.
     const untouched = await read(c, NET, 'DestinationRule', ns.name, 'dev-bar-org-tls');
     expect((untouched?.spec as { host: string }).host).toBe('legacy.bar.org');
-    expect(await remediations(c, ns.name)).toEqual([]);
+    const waiting = await waitFor('the proposal to say it waits on a conflict', async () => {
+      const r = await read(c, MMR, 'MeshRemediation', ns.name, mmr.metadata.name);
+      return (r?.status as { reason?: string } | undefined)?.reason === 'Conflict' ? r : undefined;
+    });
+    expect(phase(waiting)).toBe('Proposed');
+    expect((waiting.status as { message: string }).message).toContain('platform-team');
 
     // The other team removes its object; that event concerns no subject of MM102, so only the retry can pick it up.
     await c.objects.delete(squatter as KubernetesObject);
@@ -227,7 +238,7 @@ describe.skipIf(noCluster)('409 Conflict from the real API server', () => {
     }, 60_000);
     expect((created.spec as { trafficPolicy: unknown }).trafficPolicy).toEqual({ tls: { mode: 'SIMPLE', sni: 'dev.bar.org', subjectAltNames: ['dev.bar.org'] } });
     await waitFor('the remediation Applied', async () => phase(await read(c, MMR, 'MeshRemediation', ns.name, 'mm102-virtualservice-nginx-vs-dev')) === 'Applied');
-    await waitFor('the operator to log the fix applied', () => captured.records.some((r) => r['msg'] === 'fix applied (Enforce)' && r['rule'] === 'MM102'));
+    await waitFor('the operator to log the fix applied', () => captured.records.some((r) => r['msg'] === 'approved fix applied'));
     expect([op.isLeader, op.ready]).toEqual([true, true]);
   });
 

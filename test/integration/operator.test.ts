@@ -9,6 +9,7 @@ import {
   clients,
   create,
   deletePolicy,
+  fingerprintOf,
   namespace,
   phase,
   policy,
@@ -71,7 +72,7 @@ describe.skipIf(skipReason() !== undefined)('meshmedic operator on a real API se
     expect(spec.patches[0]?.patch.filter((p) => p.op !== 'test')).toEqual([{ op: 'replace', path: '/spec/trafficPolicy/tls/mode', value: 'ISTIO_MUTUAL' }]);
     expect((spec.after[0]?.spec as { trafficPolicy: { tls: { mode: string } } }).trafficPolicy.tls.mode).toBe('ISTIO_MUTUAL');
 
-    await annotate(c, { apiVersion: 'meshmedic.io/v1alpha1', kind: 'MeshRemediation', namespace: ns, name: mmr.metadata.name }, { 'meshmedic.io/approve': 'true' });
+    await annotate(c, { apiVersion: 'meshmedic.io/v1alpha1', kind: 'MeshRemediation', namespace: ns, name: mmr.metadata.name }, { 'meshmedic.io/approve': fingerprintOf(mmr) });
     const fixed = await waitFor('the DestinationRule fixed', async () => {
       const dr = await read(c, DR, 'DestinationRule', ns, 'httpbin');
       return (dr?.spec as { trafficPolicy: { tls: { mode: string } } }).trafficPolicy.tls.mode === 'ISTIO_MUTUAL' ? dr : undefined;
@@ -106,7 +107,7 @@ describe.skipIf(skipReason() !== undefined)('meshmedic operator on a real API se
     const ns = await scenario('sni', 'Propose', seed000);
     const mmr = await waitFor('a proposal', async () => (await remediations(c, ns)).find((r) => phase(r) === 'Proposed'));
     expect((mmr.spec as { rule: string }).rule).toBe('MM102');
-    await annotate(c, { apiVersion: 'meshmedic.io/v1alpha1', kind: 'MeshRemediation', namespace: ns, name: mmr.metadata.name }, { 'meshmedic.io/approve': 'true' });
+    await annotate(c, { apiVersion: 'meshmedic.io/v1alpha1', kind: 'MeshRemediation', namespace: ns, name: mmr.metadata.name }, { 'meshmedic.io/approve': fingerprintOf(mmr) });
     const dr = await waitFor('the DestinationRule created', () => read(c, DR, 'DestinationRule', ns, 'dev-bar-org-tls'));
     expect((dr.spec as { trafficPolicy: unknown }).trafficPolicy).toEqual({ tls: { mode: 'SIMPLE', sni: 'dev.bar.org', subjectAltNames: ['dev.bar.org'] } });
     await waitFor('Applied', async () => phase(await read(c, 'meshmedic.io/v1alpha1', 'MeshRemediation', ns, mmr.metadata.name)) === 'Applied');
@@ -118,7 +119,7 @@ describe.skipIf(skipReason() !== undefined)('meshmedic operator on a real API se
     const spec = mmr.spec as { patches: { target: unknown; patch: { op: string; path: string; value?: unknown }[] }[] };
     const edited = spec.patches.map((p) => ({ ...p, patch: [{ op: 'replace', path: '/spec/host', value: 'evil.example.com' }] }));
     await c.objects.patch(
-      { apiVersion: 'meshmedic.io/v1alpha1', kind: 'MeshRemediation', metadata: { name: mmr.metadata.name, namespace: ns }, spec: { patches: edited, approved: true } },
+      { apiVersion: 'meshmedic.io/v1alpha1', kind: 'MeshRemediation', metadata: { name: mmr.metadata.name, namespace: ns }, spec: { patches: edited, approvedFingerprint: fingerprintOf(mmr) } },
       undefined, undefined, 'kubectl-edit', undefined, 'application/merge-patch+json',
     );
     const failed = await waitFor('Failed', async () => {

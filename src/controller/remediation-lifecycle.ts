@@ -1,0 +1,166 @@
+import type { KubeObject } from '../model/types.js';
+import { approvalOf, approveCommand, checkIdentity, type RemediationIdentity } from './remediation-identity.js';
+import { fixFingerprint, REJECT_ANNOTATION, ROLLBACK_ANNOTATION, type FindingGroup, type Phase } from './remediation.js';
+
+/**
+ * The MeshRemediation lifecycle as data: what moves a proposal from one phase to another, and with which
+ * reason. decideRemediation() reads a proposal and the operator's view of the cluster and returns what
+ * to do; it writes nothing (the operator carries the decision out).
+ */
+
+export type Trigger =
+  | 'approved'
+  | 'approvalUnbound'
+  | 'approvalForOtherContent'
+  | 'proposalEdited'
+  | 'notCovered'
+  | 'rejected'
+  | 'rollbackRequested'
+  | 'identityMismatch'
+  | 'notCreatedByMeshmedic'
+  | 'findingResolved'
+  | 'writesOutsideNamespace'
+  | 'unsafeFix'
+  | 'fixReverted';
+
+export interface Transition {
+  phase: Phase;
+  reason: string;
+}
+
+const STAY_PROPOSED = (reason: string): Transition => ({ phase: 'Proposed', reason });
+
+/** phase × trigger → phase and reason. A pair not in the table is not a transition: nothing happens. */
+export const TRANSITIONS: Readonly<Partial<Record<Phase, Partial<Record<Trigger, Transition>>>>> = {
+  Proposed: {
+    approved: { phase: 'Approved', reason: 'Approved' },
+    approvalUnbound: STAY_PROPOSED('ApprovalNeedsFingerprint'),
+    approvalForOtherContent: STAY_PROPOSED('ApprovalForOtherContent'),
+    notCovered: STAY_PROPOSED('NotCovered'),
+    proposalEdited: { phase: 'Failed', reason: 'ProposalMismatch' },
+    rejected: { phase: 'Rejected', reason: 'Rejected' },
+    findingResolved: { phase: 'Superseded', reason: 'FindingResolved' },
+    writesOutsideNamespace: { phase: 'Failed', reason: 'WritesOutsideNamespace' },
+    unsafeFix: { phase: 'Failed', reason: 'UnsafeFix' },
+  },
+  // A proposal caught between approval and application (the operator stopped): carried on as approved.
+  Approved: {
+    approved: { phase: 'Approved', reason: 'Approved' },
+    findingResolved: { phase: 'Superseded', reason: 'FindingResolved' },
+    approvalForOtherContent: STAY_PROPOSED('ApprovalForOtherContent'),
+    notCovered: STAY_PROPOSED('NotCovered'),
+  },
+  Failed: { rejected: { phase: 'Rejected', reason: 'Rejected' } },
+  Applied: {
+    rollbackRequested: { phase: 'RolledBack', reason: 'RolledBack' },
+    fixReverted: { phase: 'Reverted', reason: 'FixReverted' },
+  },
+  Reverted: {
+    approved: { phase: 'Approved', reason: 'Approved' },
+    rollbackRequested: { phase: 'RolledBack', reason: 'RolledBack' },
+    rejected: { phase: 'Rejected', reason: 'Rejected' },
+    findingResolved: { phase: 'Superseded', reason: 'FindingResolved' },
+  },
+};
+
+export function transition(phase: Phase, trigger: Trigger): Transition | undefined {
+  return TRANSITIONS[phase]?.[trigger];
+}
+
+/** What the operator knows about a proposal's target and fix, from its informer cache. */
+export interface RemediationView {
+  mmr: KubeObject;
+  /**
+   * The target's uid in the cache ('' for a target without one, such as access-log evidence, which is
+   * never garbage-collected: its findings resolve instead); undefined when the target does not exist.
+   */
+  targetUid: string | undefined;
+  /** True when a live policy covers the target with the rule in Propose or Enforce. */
+  covered: boolean;
+  /** The fix meshmedic computes now from the cache; undefined when the finding is gone. */
+  current: FindingGroup | undefined;
+  /** The resourceVersions of the objects `current` was computed from, read at the same moment. */
+  computedFrom?: ReadonlyMap<string, string>;
+  /** Why the current fix must not be applied (it writes outside the namespace, it creates a flagged object). */
+  unsafe?: { trigger: 'writesOutsideNamespace' | 'unsafeFix'; message: string };
+  /** For an Applied proposal: how the fix was undone on its target, when it was. */
+  reverted?: string;
+}
+
+export type RemediationDecision =
+  | { action: 'none' }
+  | { action: 'status'; phase: Phase; reason: string; message: string }
+  | { action: 'apply'; identity: RemediationIdentity; group: FindingGroup; fingerprint: string; computedFrom: ReadonlyMap<string, string> }
+  | { action: 'rollback'; identity: RemediationIdentity }
+  | { action: 'delete'; why: string };
+
+export function phaseOf(mmr: KubeObject | undefined): Phase | undefined {
+  return (mmr?.status as { phase?: Phase } | undefined)?.phase;
+}
+
+function statusOf(mmr: KubeObject): { reason?: string; message?: string; identity?: unknown } {
+  return (mmr.status ?? {}) as { reason?: string; message?: string; identity?: unknown };
+}
+
+function moveTo(mmr: KubeObject, trigger: Trigger, message: string): RemediationDecision {
+  const t = transition(phaseOf(mmr) ?? 'Proposed', trigger);
+  if (!t) return { action: 'none' };
+  const s = statusOf(mmr);
+  if (phaseOf(mmr) === t.phase && s.reason === t.reason && s.message === message) return { action: 'none' };
+  return { action: 'status', phase: t.phase, reason: t.reason, message };
+}
+
+/** The fingerprint of what the proposal's spec shows (a reviewer approves what they read). */
+function shownFingerprint(mmr: KubeObject): string {
+  const spec = (mmr.spec ?? {}) as { patches?: FindingGroup['patches']; create?: KubeObject[] };
+  return fixFingerprint(spec.patches ?? [], spec.create ?? []);
+}
+
+/**
+ * The one decision for a proposal, in order: a proposal whose identity does not hold is never acted on;
+ * one whose target is gone is deleted; then the user's rollback, rejection or approval. An approval
+ * counts only for the content it names, only while a live policy covers the target, and only when the
+ * fix computed now from the live objects is that content.
+ */
+export function decideRemediation(view: RemediationView): RemediationDecision {
+  const { mmr } = view;
+  const phase = phaseOf(mmr) ?? 'Proposed';
+  const verdict = checkIdentity(mmr);
+  const ours = statusOf(mmr).identity !== undefined;
+  if (!verdict.ok) {
+    if (!ours) return phase === 'Ignored' ? { action: 'none' } : { action: 'status', phase: 'Ignored', reason: 'NotCreatedByMeshmedic', message: `ignored: ${verdict.message}; meshmedic only acts on the proposals it creates` };
+    if (phase === 'Failed' && statusOf(mmr).reason === verdict.reason) return { action: 'none' };
+    return { action: 'status', phase: 'Failed', reason: verdict.reason, message: `${verdict.message}; delete it, meshmedic proposes again` };
+  }
+  const { identity } = verdict;
+  if (!ours) {
+    // Named as meshmedic would name it but not (yet) written by meshmedic: its next evaluation of the
+    // target takes it over; with no finding to propose, it is someone else's object and stays untouched.
+    if (view.current && view.targetUid !== undefined) return { action: 'none' };
+    return phase === 'Ignored' ? { action: 'none' } : { action: 'status', phase: 'Ignored', reason: 'NotCreatedByMeshmedic', message: `ignored: meshmedic has no ${identity.rule} finding on ${identity.target.kind}/${identity.target.name} and only acts on the proposals it creates` };
+  }
+  if (view.targetUid === undefined) return { action: 'delete', why: `${identity.target.kind}/${identity.target.name} no longer exists` };
+  if (identity.target.uid !== undefined && view.targetUid !== '' && identity.target.uid !== view.targetUid) return { action: 'delete', why: `${identity.target.kind}/${identity.target.name} was deleted and created again (another uid)` };
+
+  const ann = mmr.metadata.annotations ?? {};
+  if (ann[ROLLBACK_ANNOTATION] === 'true' && (phase === 'Applied' || phase === 'Reverted')) return { action: 'rollback', identity };
+  if (ann[REJECT_ANNOTATION] === 'true' && transition(phase, 'rejected')) return moveTo(mmr, 'rejected', 'rejected by a user; not proposed again until the target changes');
+  if (phase === 'Applied') return view.reverted ? moveTo(mmr, 'fixReverted', `the fix was undone on the target: ${view.reverted}; not applied again automatically; approve it again to re-apply`) : { action: 'none' };
+
+  const approval = approvalOf(mmr);
+  if (approval.kind === 'none' || !transition(phase, 'approved')) return { action: 'none' };
+  const name = mmr.metadata.name;
+  const ns = mmr.metadata.namespace ?? '';
+  if (!view.covered) return moveTo(mmr, 'notCovered', `approved, but no MeshHealthPolicy in Propose or Enforce covers ${identity.target.kind}/${identity.target.name} for ${identity.rule} now: nothing is applied`);
+  if (!view.current) return moveTo(mmr, 'findingResolved', 'approved, but the finding is no longer present: nothing to apply');
+  const fingerprint = fixFingerprint(view.current.patches, view.current.create);
+  if (approval.kind === 'unbound') return moveTo(mmr, 'approvalUnbound', `an approval must name the content reviewed: ${approveCommand(ns, name, fingerprint)}`);
+  if (approval.fingerprint !== fingerprint) {
+    return moveTo(mmr, 'approvalForOtherContent', `approved content ${approval.fingerprint}, but the fix computed from the live objects is now ${fingerprint} (the target changed after review): nothing is applied; review spec and approve again: ${approveCommand(ns, name, fingerprint)}`);
+  }
+  if (shownFingerprint(mmr) !== fingerprint) {
+    return moveTo(mmr, 'proposalEdited', 'not applied: the patch in this proposal differs from the fix meshmedic computes from the live objects (edited by hand, or the target changed); meshmedic never applies a patch it did not compute');
+  }
+  if (view.unsafe) return moveTo(mmr, view.unsafe.trigger, `not applied: ${view.unsafe.message}`);
+  return { action: 'apply', identity, group: view.current, fingerprint, computedFrom: view.computedFrom ?? new Map() };
+}
