@@ -39,6 +39,9 @@ import { AccessLogSource, type NamespaceLogs } from './access-log-source.js';
 import { EVIDENCE_KIND, evidenceKey, evidenceSubjects, isEvidenceKey, type EvidenceResult } from './evidence-subjects.js';
 import { approveCommand, approverOf, checkIdentity, forReview, identityOfGroup, type RemediationIdentity } from './remediation-identity.js';
 import { decideRemediation, phaseOf, type RemediationView } from './remediation-lifecycle.js';
+import { SettleClock } from './settling.js';
+import { planSubject, type SubjectStep } from './subject-plan.js';
+import { evidenceRequest, METRIC_KIND, parseRequest, policyRequest, requestKey, subjectRequest, type Request } from './requests.js';
 import { WorkQueue } from './work-queue.js';
 
 export interface OperatorOptions {
@@ -92,9 +95,8 @@ export class Operator {
   private readonly observed = new Set<string>();
   private readonly dismissed = new Map<string, string | undefined>();
   private readonly ownDeletes = new Set<string>();
-  /** When the last mesh object event arrived (performance.now()): absence is judged once changes settle. */
-  private lastMeshEventAt = -Infinity;
-  private readonly settleMs: number;
+  /** Absence is judged once the changes in a namespace settle. */
+  private readonly settling: SettleClock;
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly queue: WorkQueue;
   private readonly elector: LeaderElector;
@@ -110,7 +112,7 @@ export class Operator {
 
   constructor(private readonly options: OperatorOptions) {
     this.log = options.log;
-    this.settleMs = options.settleMs ?? 3000;
+    this.settling = new SettleClock(options.settleMs ?? 3000);
     this.metrics = options.metrics ?? new OperatorMetrics();
     // Read lazily: the elector is made below, and a write can only come once it leads.
     const fence = (): void => {
@@ -121,7 +123,7 @@ export class Operator {
       (key) => this.reconcile(key),
       { concurrency: options.concurrency ?? 4, baseBackoffMs: 200, maxBackoffMs: 30_000 },
       (key, err, attempt) => {
-        this.metrics.reconcileErrors.inc({ kind: key.slice(0, 1) });
+        this.metrics.reconcileErrors.inc({ kind: METRIC_KIND[parseRequest(key).kind] });
         this.log.warn({ key, attempt, code: (err as { code?: unknown }).code, err: (err as Error).message }, 'reconcile failed; retrying with backoff');
       },
     );
@@ -175,6 +177,7 @@ export class Operator {
     // This instance may have led before: a working queue again, and caches rebuilt from fresh lists (no
     // watch told it what was deleted while it followed).
     this.queue.reopen();
+    this.settling.reset();
     for (const o of this.index.all()) this.index.remove(objectKey(o.object));
     for (const m of [this.policies, this.policyObjects, this.remediations, this.remediationsBySubject, this.namespaceLabels, this.subjects]) m.clear();
     const root = this.options.rootNamespace ?? 'istio-system';
@@ -215,10 +218,10 @@ export class Operator {
 
   /** Re-evaluates every subject; writes nothing when nothing changed. */
   resyncAll(): void {
-    for (const k of SUBJECT_KINDS) for (const o of this.index.ofKind(k)) this.enqueue(`s|${objectKey(o)}`);
-    for (const name of this.policies.keys()) this.enqueue(`p|${name}`);
-    for (const subject of this.remediationsBySubject.keys()) this.enqueue(`s|${subject}`);
-    for (const ns of this.evidence.keys()) this.enqueue(`e|${ns}`);
+    for (const k of SUBJECT_KINDS) for (const o of this.index.ofKind(k)) this.enqueue(subjectRequest(objectKey(o)));
+    for (const name of this.policies.keys()) this.enqueue(policyRequest(name));
+    for (const subject of this.remediationsBySubject.keys()) this.enqueue(subjectRequest(subject));
+    for (const ns of this.evidence.keys()) this.enqueue(evidenceRequest(ns));
   }
 
   /** Reads the access logs of every namespace a policy enables them for, now (tests, benchmarks; then idle()). */
@@ -226,24 +229,25 @@ export class Operator {
     await this.accessLogs?.readNow();
   }
 
-  private enqueue(key: string): void {
+  private enqueue(request: Request): void {
     // Before every cache has synced, a subject would be judged without its remediations or policies (a
     // rejected proposal proposed again, even applied); the resync right after the sync covers every subject.
     if (!this.cachesSynced) return;
-    this.queue.add(key);
+    this.queue.add(requestKey(request));
     this.metrics.queueDepth.set(this.queue.depth);
   }
 
   // ---- events ----------------------------------------------------------------------------------
 
   private onMeshEvent(event: WatchEvent, raw: KubeObject): void {
-    this.lastMeshEventAt = performance.now();
+    if (raw.metadata.namespace !== undefined) this.settling.changed(raw.metadata.namespace);
     if (raw.kind === 'Namespace') {
       if (event === 'delete') this.namespaceLabels.delete(raw.metadata.name);
       else this.namespaceLabels.set(raw.metadata.name, raw.metadata.labels ?? {});
       this.syncAccessLogs();
     }
-    if (this.evidence.has(raw.metadata.namespace ?? '')) this.enqueue(`e|${raw.metadata.namespace}`);
+    const objectNs = raw.metadata.namespace;
+    if (objectNs !== undefined && this.evidence.has(objectNs)) this.enqueue(evidenceRequest(objectNs));
     const key = objectKey(raw);
     const before = this.index.get(key)?.object;
     const touched = new Set<string>();
@@ -260,7 +264,7 @@ export class Operator {
     const after = this.index.get(key)?.object;
     if (after) for (const k of affectedSubjects(after, this.index)) touched.add(k);
     if (event === 'delete' && SUBJECT_KINDS.has(raw.kind)) touched.add(key);
-    for (const k of touched) this.enqueue(`s|${k}`);
+    for (const k of touched) this.enqueue(subjectRequest(k));
   }
 
   private onPolicyEvent(event: WatchEvent, obj: KubeObject): void {
@@ -272,11 +276,11 @@ export class Operator {
       this.policyObjects.set(obj.metadata.name, obj);
       if (prev && prev.metadata.generation === obj.metadata.generation && this.policies.has(obj.metadata.name)) return;
       this.policies.set(obj.metadata.name, parsePolicy(obj));
-      this.enqueue(`p|${obj.metadata.name}`);
+      this.enqueue(policyRequest(obj.metadata.name));
     }
-    for (const k of SUBJECT_KINDS) for (const o of this.index.ofKind(k)) this.enqueue(`s|${objectKey(o)}`);
+    for (const k of SUBJECT_KINDS) for (const o of this.index.ofKind(k)) this.enqueue(subjectRequest(objectKey(o)));
     this.syncAccessLogs();
-    for (const ns of this.evidence.keys()) this.enqueue(`e|${ns}`);
+    for (const ns of this.evidence.keys()) this.enqueue(evidenceRequest(ns));
   }
 
   private onRemediationEvent(event: WatchEvent, obj: KubeObject): void {
@@ -291,23 +295,30 @@ export class Operator {
     }
     this.remember(obj);
     const subject = subjectKeyOf(obj);
-    if (subject) this.enqueue(`s|${subject}`);
+    if (subject) this.enqueue(subjectRequest(subject));
   }
 
   // ---- reconcile ---------------------------------------------------------------------------------
 
   private async reconcile(key: string): Promise<void> {
-    const kind = key.slice(0, 1);
+    const request = parseRequest(key);
+    const kind = METRIC_KIND[request.kind];
     const end = this.metrics.reconcileDuration.startTimer({ kind });
     const reconcileId = randomUUID().slice(0, 8);
     try {
       this.metrics.reconciles.inc({ kind });
-      if (kind === 's') {
-        // A subject and the user's actions on its remediations are handled under one key, so they never race.
-        for (const mmrKey of this.remediationsOf(key.slice(2))) await this.reconcileRemediation(mmrKey, reconcileId);
-        await this.reconcileSubject(key.slice(2), reconcileId);
-      } else if (kind === 'p') await this.reconcilePolicyStatus(key.slice(2));
-      else if (kind === 'e') this.enqueueEvidence(key.slice(2));
+      switch (request.kind) {
+        case 'subject':
+          // A subject and the user's actions on its remediations are handled under one key, so they never race.
+          for (const mmrKey of this.remediationsOf(request.subject)) await this.reconcileRemediation(mmrKey, reconcileId);
+          await this.reconcileSubject(request.subject, reconcileId);
+          return;
+        case 'policy':
+          await this.reconcilePolicyStatus(request.name);
+          return;
+        case 'evidence':
+          this.enqueueEvidence(request.namespace);
+      }
     } finally {
       end();
       this.metrics.queueDepth.set(this.queue.depth);
@@ -372,92 +383,82 @@ export class Operator {
     return { params: eff.params, ...(eff.istioVersion ? { istioVersion: eff.istioVersion } : {}) };
   }
 
-  /** Milliseconds left before a burst of mesh changes has settled (0 when it has). */
-  private unsettledMs(): number {
-    return Math.max(0, this.lastMeshEventAt + this.settleMs - performance.now());
-  }
+
 
   private async reconcileSubject(key: string, reconcileId: string): Promise<void> {
     const subject = this.subjectObject(key);
-    const [kind, ns = '', name = ''] = key.split('/');
+    const ns = key.split('/')[1] ?? '';
     const eff = subject ? this.effective(ns, subject) : undefined;
     const groups = subject && eff ? this.evaluate(subject, eff) : [];
     // Read with the groups, before any await: each fix's write is conditioned on the versions it came from.
     const versions = new Map(groups.map((g) => [g, this.computedFrom(g)]));
     const previous = this.subjects.get(key);
     this.subjects.set(key, { groups, policies: eff?.policies ?? [] });
-    for (const p of new Set([...(previous?.policies ?? []), ...(eff?.policies ?? [])])) this.enqueue(`p|${p}`);
-    const log = this.log.child({ reconcileId, subject: key });
-
-    for (const g of groups) {
-      const mode = eff?.rules.find((r) => r.id === g.rule)?.mode ?? 'Observe';
-      const mmrKey = `${g.resource.namespace}/${groupRemediationName(g)}`;
-      if (mode === 'Observe') {
-        if (!this.observed.has(`${key}|${g.rule}`) && subject) {
-          this.observed.add(`${key}|${g.rule}`);
-          // Named after the finding: a new leader, or a retry, records it once.
-          await this.client.event(subject, g.severity === 'info' ? 'Normal' : 'Warning', 'FindingDetected', `${g.rule}: ${g.message}`, `FindingDetected|${g.rule}|${sha(g.message)}`);
-        }
-        continue;
-      }
-      if (!subject || !eff) continue;
-      // A fix that creates objects is judged on absence: it waits until a burst of changes (one
-      // `kubectl apply` of a VirtualService and its ServiceEntry) has settled.
-      const wait = g.create.length > 0 ? this.unsettledMs() : 0;
-      if (wait > 0) {
-        log.debug({ rule: g.rule, waitMs: Math.ceil(wait) }, 'changes still arriving: judging absence later');
-        this.requeueAfter(key, wait);
-        continue;
-      }
-      const rv = subject.metadata.resourceVersion;
-      if (this.dismissed.has(mmrKey) && this.dismissed.get(mmrKey) === rv) continue;
-      this.dismissed.delete(mmrKey);
-      const existing = this.remediations.get(mmrKey);
-      const phase = phaseOf(existing);
-      const status = (existing?.status ?? {}) as { targetResourceVersion?: string };
-      // Rejected, rolled back or refused (edited) proposals stay as they are until the target changes.
-      if ((phase === 'Rejected' || phase === 'RolledBack' || phase === 'Failed') && status.targetResourceVersion !== undefined && status.targetResourceVersion === rv) continue;
-      // An applied or reverted fix is never applied again without a person.
-      if (phase === 'Applied' || phase === 'Reverted' || phase === 'Approved') continue;
-      const guard = g.patches.map((p) => this.liveObject(p.target)).map((o) => (o ? writeGuard(o) : undefined)).find((x) => x);
-      const desired = remediationObject(g, subject, objectsAfter(g, this.liveObject).map(forReview));
-      const refusal = mode === 'Enforce' ? (g.proposeOnly ? `${g.rule} fixes are proposed only, never applied automatically` : guard ? `not applied automatically: target is ${guard}` : enforceRefusal(g) ?? unsafeFix(g, ns, this.index, this.analyzeOptions(eff))?.message) : undefined;
-      if (mode === 'Enforce' && !refusal) {
-        const bucketWait = this.bucketFor(eff).take();
-        if (bucketWait > 0) {
-          log.info({ rule: g.rule, waitMs: bucketWait }, 'write rate limit reached; enforcing later');
-          this.requeueAfter(key, bucketWait);
-          continue;
-        }
-        await this.enforce(g, desired, subject, versions.get(g) ?? new Map(), log);
-        continue;
-      }
-      await this.ensureProposal(desired, existing, identityOfGroup(g, subject), refusal, log);
-    }
-
-    // Findings that disappeared: their open proposals are superseded; with no policy covering the target
-    // any more, the finding was not judged at all, and the proposal says so instead.
+    for (const p of new Set([...(previous?.policies ?? []), ...(eff?.policies ?? [])])) this.enqueue(policyRequest(p));
     const current = new Set(groups.map((g) => g.rule));
     for (const r of previous?.groups ?? []) if (!current.has(r.rule)) this.observed.delete(`${key}|${r.rule}`);
-    for (const mmrKey of this.remediationsOf(`${kind}/${ns}/${name}`)) {
-      const mmr = this.remediations.get(mmrKey);
-      const spec = mmr?.spec as { rule?: string } | undefined;
-      if (!mmr || current.has(spec?.rule ?? '') || !checkIdentity(mmr).ok || !(mmr.status as { identity?: unknown } | undefined)?.identity) continue;
-      const phase = phaseOf(mmr);
-      if (phase !== 'Proposed' && phase !== 'Failed' && phase !== 'Approved') continue;
-      const ruleCovered = eff?.rules.some((r) => r.id === spec?.rule && r.mode !== 'Observe') ?? false;
-      if (subject && !ruleCovered) {
-        await this.setPhase(mmr, 'Proposed', 'NotCovered', `no MeshHealthPolicy in Propose or Enforce covers this target for ${spec?.rule ?? 'its rule'} any more: the finding is no longer evaluated and nothing can be applied`);
-        continue;
+    const remediationKey = (g: FindingGroup): string => `${g.resource.namespace}/${groupRemediationName(g)}`;
+    const plan = planSubject({
+      subject,
+      eff,
+      groups,
+      remediation: (k) => this.remediations.get(k),
+      remediationsOfSubject: this.remediationsOf(key).flatMap((k) => this.remediations.get(k) ?? []),
+      observed: (rule) => this.observed.has(`${key}|${rule}`),
+      dismissedAt: (k) => this.dismissed.get(k),
+      guard: (g) => g.patches.map((p) => this.liveObject(p.target)).map((o) => (o ? writeGuard(o) : undefined)).find((x) => x),
+      enforceRefusal: (g) => enforceRefusal(g) ?? (eff ? unsafeFix(g, ns, this.index, this.analyzeOptions(eff))?.message : undefined),
+      unsettledMs: (g) => (g.create.length > 0 ? this.settling.waitMs(key, ns) : 0),
+      remediationKey,
+    });
+    const log = this.log.child({ reconcileId, subject: key });
+    for (const step of plan) await this.carryOut(step, key, subject, eff, versions, log);
+  }
+
+  /** Carries out one step of a subject's plan (src/controller/subject-plan.ts). */
+  private async carryOut(step: SubjectStep, key: string, subject: KubeObject | undefined, eff: Effective | undefined, versions: Map<FindingGroup, Map<string, string>>, log: Logger): Promise<void> {
+    switch (step.step) {
+      case 'event': {
+        const g = step.group;
+        if (!subject) return;
+        this.observed.add(`${key}|${g.rule}`);
+        // Named after the finding: a new leader, or a retry, records it once.
+        await this.client.event(subject, g.severity === 'info' ? 'Normal' : 'Warning', 'FindingDetected', `${g.rule}: ${g.message}`, `FindingDetected|${g.rule}|${sha(g.message)}`);
+        return;
       }
-      await this.setPhase(mmr, 'Superseded', 'FindingResolved', 'the finding is no longer present');
-      log.info({ remediation: mmrKey }, 'finding resolved: remediation superseded');
+      case 'requeue':
+        log.debug({ waitMs: Math.ceil(step.afterMs) }, step.why);
+        this.requeueAfter(key, step.afterMs);
+        return;
+      case 'status':
+        await this.setPhase(step.mmr, step.phase, step.reason, step.message);
+        log.info({ remediation: step.mmr.metadata.name, phase: step.phase, reason: step.reason }, step.message);
+        return;
+      case 'propose':
+      case 'enforce': {
+        if (!subject) return;
+        const g = step.group;
+        const mmrKey = `${g.resource.namespace}/${groupRemediationName(g)}`;
+        this.dismissed.delete(mmrKey);
+        const desired = remediationObject(g, subject, objectsAfter(g, this.liveObject).map(forReview));
+        if (step.step === 'propose') {
+          await this.ensureProposal(desired, this.remediations.get(mmrKey), identityOfGroup(g, subject), step.why, log);
+          return;
+        }
+        const wait = this.bucketFor(eff).take();
+        if (wait > 0) {
+          log.info({ rule: g.rule, waitMs: wait }, 'write rate limit reached; enforcing later');
+          this.requeueAfter(key, wait);
+          return;
+        }
+        await this.enforce(g, desired, subject, versions.get(g) ?? new Map(), log);
+      }
     }
   }
 
   private requeueAfter(subjectKey: string, ms: number): void {
     if (!this.cachesSynced) return;
-    this.queue.addAfter(`s|${subjectKey}`, Math.ceil(ms) + 10);
+    this.queue.addAfter(requestKey(subjectRequest(subjectKey)), Math.ceil(ms) + 10);
   }
 
   // ---- access-log evidence (src/controller/evidence-subjects.ts) --------------------------------------
@@ -491,7 +492,7 @@ export class Operator {
     const prefix = evidenceKey(ns, '');
     for (const [k, s] of this.subjects) if (k.startsWith(prefix) && s.groups.length > 0) keys.add(k);
     for (const k of this.remediationsBySubject.keys()) if (k.startsWith(prefix)) keys.add(k);
-    for (const k of keys) this.enqueue(`s|${k}`);
+    for (const k of keys) this.enqueue(subjectRequest(k));
   }
 
   private onAccessLogs(ns: string, logs: NamespaceLogs | undefined): void {
@@ -500,7 +501,7 @@ export class Operator {
       this.evidence.set(ns, logs.groups.filter(isFailure));
       this.log.debug({ namespace: ns, pods: logs.pods.length, lines: logs.stats.lines, records: logs.stats.parsed, groups: logs.groups.length }, 'access logs aggregated');
     } else this.evidence.delete(ns);
-    this.enqueue(`e|${ns}`);
+    this.enqueue(evidenceRequest(ns));
   }
 
   /** Reads the access logs of the namespaces whose policies enable them (and only those). */
