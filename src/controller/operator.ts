@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { analyze, type AnalyzeOptions } from '../analysis/analyze.js';
@@ -9,39 +9,31 @@ import { MeshIndex } from '../model/mesh-index.js';
 import type { KubeObject, ObjectRef } from '../model/types.js';
 import { ruleById } from '../rules/registry.js';
 import type { Rule } from '../rules/types.js';
-import { ApiError, FencedError, KubeClient } from '../kube/kube-client.js';
+import { FencedError, KubeClient } from '../kube/kube-client.js';
 import { RESOURCES } from '../kube/resources.js';
 import { affectedSubjects, SUBJECT_KINDS } from './affected.js';
 import { enforceRefusal, unsafeFix } from './enforce-safety.js';
-import { applyFix, fixUndone, GuardError, rollbackFix, TargetChangedError } from './fix-writer.js';
+import { fixUndone } from './fix-writer.js';
 import { writeGuard } from './guards.js';
 import { LeaderElector } from './leader-election.js';
 import { OperatorMetrics } from './metrics.js';
 import { effectiveFor, modeInEffect, parsePolicy, type Effective, type Policy } from './policies.js';
 import { policyStatus } from './policy-status.js';
 import { TokenBucket } from './rate-limiter.js';
-import {
-  groupFindings,
-  groupRemediationName,
-  objectsAfter,
-  remediationObject,
-  REJECT_ANNOTATION,
-  ROLLBACK_ANNOTATION,
-  sameContent,
-  type FindingGroup,
-  type Phase,
-} from './remediation.js';
+import { groupFindings, groupRemediationName, objectsAfter, remediationObject, type FindingGroup } from './remediation.js';
 import { ResourceWatcher, type WatchEvent } from './watchers.js';
 import type { LogGroup } from '../evidence/aggregate.js';
 import { isFailure } from '../evidence/diagnose.js';
 import type { AccessLogSettings } from './access-log-settings.js';
 import { AccessLogSource, type NamespaceLogs } from './access-log-source.js';
 import { EVIDENCE_KIND, evidenceKey, evidenceSubjects, isEvidenceKey, type EvidenceResult } from './evidence-subjects.js';
-import { approveCommand, approverOf, checkIdentity, forReview, identityOfGroup, type RemediationIdentity } from './remediation-identity.js';
+import { checkIdentity, forReview, identityOfGroup } from './remediation-identity.js';
 import { decideRemediation, phaseOf, type RemediationView } from './remediation-lifecycle.js';
 import { SettleClock } from './settling.js';
 import { planSubject, type SubjectStep } from './subject-plan.js';
 import { evidenceRequest, METRIC_KIND, parseRequest, policyRequest, requestKey, subjectRequest, type Request } from './requests.js';
+import { RemediationStore, subjectKeyOf } from './remediation-store.js';
+import { RemediationWriter, sha } from './remediation-writer.js';
 import { WorkQueue } from './work-queue.js';
 
 export interface OperatorOptions {
@@ -87,9 +79,8 @@ export class Operator {
   private readonly log: Logger;
   private readonly policies = new Map<string, Policy>();
   private readonly policyObjects = new Map<string, KubeObject>();
-  private readonly remediations = new Map<string, KubeObject>();
-  /** subject key -> keys of the remediations that target it */
-  private readonly remediationsBySubject = new Map<string, Set<string>>();
+  private readonly remediations = new RemediationStore();
+  private readonly writer: RemediationWriter;
   private readonly namespaceLabels = new Map<string, Record<string, string>>();
   private readonly subjects = new Map<string, SubjectState>();
   private readonly observed = new Set<string>();
@@ -119,6 +110,14 @@ export class Operator {
       if (!this.elector.holdsLease()) throw new FencedError('not the leader: lease not renewed within the renew deadline; writing nothing');
     };
     this.client = new KubeClient(options.kubeConfig, (verb, kind, dryRun) => this.metrics.apiWrites.inc({ verb, kind, dry_run: String(dryRun) }), fence);
+    this.writer = new RemediationWriter({
+      client: this.client,
+      metrics: this.metrics,
+      store: this.remediations,
+      live: this.liveObject,
+      reindex: (o) => this.reindex(o),
+      unindex: (ref) => this.index.remove(`${ref.kind}/${ref.namespace ?? ''}/${ref.name}`),
+    });
     this.queue = new WorkQueue(
       (key) => this.reconcile(key),
       { concurrency: options.concurrency ?? 4, baseBackoffMs: 200, maxBackoffMs: 30_000 },
@@ -179,7 +178,8 @@ export class Operator {
     this.queue.reopen();
     this.settling.reset();
     for (const o of this.index.all()) this.index.remove(objectKey(o.object));
-    for (const m of [this.policies, this.policyObjects, this.remediations, this.remediationsBySubject, this.namespaceLabels, this.subjects]) m.clear();
+    for (const m of [this.policies, this.policyObjects, this.namespaceLabels, this.subjects]) m.clear();
+    this.remediations.clear();
     const root = this.options.rootNamespace ?? 'istio-system';
     this.watchers = [
       ...WATCHED.map((k) => new ResourceWatcher(this.options.kubeConfig, RESOURCES[k], (e, o) => this.onMeshEvent(e, o), this.log)),
@@ -220,7 +220,7 @@ export class Operator {
   resyncAll(): void {
     for (const k of SUBJECT_KINDS) for (const o of this.index.ofKind(k)) this.enqueue(subjectRequest(objectKey(o)));
     for (const name of this.policies.keys()) this.enqueue(policyRequest(name));
-    for (const subject of this.remediationsBySubject.keys()) this.enqueue(subjectRequest(subject));
+    for (const subject of this.remediations.subjects()) this.enqueue(subjectRequest(subject));
     for (const ns of this.evidence.keys()) this.enqueue(evidenceRequest(ns));
   }
 
@@ -249,7 +249,10 @@ export class Operator {
     const objectNs = raw.metadata.namespace;
     if (objectNs !== undefined && this.evidence.has(objectNs)) this.enqueue(evidenceRequest(objectNs));
     const key = objectKey(raw);
-    const before = this.index.get(key)?.object;
+    // Until every cache has synced nothing is judged (the resync after the sync covers every subject):
+    // the initial list only fills the index.
+    const judging = this.cachesSynced;
+    const before = judging ? this.index.get(key)?.object : undefined;
     const touched = new Set<string>();
     if (before) for (const k of affectedSubjects(before, this.index)) touched.add(k);
     if (event === 'delete') {
@@ -261,7 +264,7 @@ export class Operator {
       if (obj) this.index.upsert(obj);
       else this.index.remove(key);
     }
-    const after = this.index.get(key)?.object;
+    const after = judging ? this.index.get(key)?.object : undefined;
     if (after) for (const k of affectedSubjects(after, this.index)) touched.add(k);
     if (event === 'delete' && SUBJECT_KINDS.has(raw.kind)) touched.add(key);
     for (const k of touched) this.enqueue(subjectRequest(k));
@@ -286,14 +289,14 @@ export class Operator {
   private onRemediationEvent(event: WatchEvent, obj: KubeObject): void {
     const key = `${obj.metadata.namespace}/${obj.metadata.name}`;
     if (event === 'delete') {
-      this.forget(key);
+      this.remediations.forget(key);
       if (this.ownDeletes.delete(key)) return;
       const target = (obj.spec as { target?: ObjectRef & { resourceVersion?: string } } | undefined)?.target;
       this.dismissed.set(key, target?.resourceVersion);
       this.log.info({ remediation: key }, 'remediation deleted by a user: not proposed again until its target changes');
       return;
     }
-    this.remember(obj);
+    this.remediations.remember(obj);
     const subject = subjectKeyOf(obj);
     if (subject) this.enqueue(subjectRequest(subject));
   }
@@ -310,7 +313,7 @@ export class Operator {
       switch (request.kind) {
         case 'subject':
           // A subject and the user's actions on its remediations are handled under one key, so they never race.
-          for (const mmrKey of this.remediationsOf(request.subject)) await this.reconcileRemediation(mmrKey, reconcileId);
+          for (const mmrKey of this.remediations.ofSubject(request.subject)) await this.reconcileRemediation(mmrKey, reconcileId);
           await this.reconcileSubject(request.subject, reconcileId);
           return;
         case 'policy':
@@ -323,29 +326,6 @@ export class Operator {
       end();
       this.metrics.queueDepth.set(this.queue.depth);
     }
-  }
-
-  private remediationsOf(subjectKey: string): string[] {
-    return [...(this.remediationsBySubject.get(subjectKey) ?? [])];
-  }
-
-  private remember(mmr: KubeObject): void {
-    const key = `${mmr.metadata.namespace}/${mmr.metadata.name}`;
-    this.remediations.set(key, mmr);
-    const subject = subjectKeyOf(mmr);
-    if (!subject) return;
-    let set = this.remediationsBySubject.get(subject);
-    if (!set) this.remediationsBySubject.set(subject, (set = new Set()));
-    set.add(key);
-  }
-
-  private forget(key: string): void {
-    const mmr = this.remediations.get(key);
-    this.remediations.delete(key);
-    const subject = mmr ? subjectKeyOf(mmr) : undefined;
-    const set = subject ? this.remediationsBySubject.get(subject) : undefined;
-    set?.delete(key);
-    if (subject && set?.size === 0) this.remediationsBySubject.delete(subject);
   }
 
   private effective(ns: string, subject?: KubeObject): Effective | undefined {
@@ -403,7 +383,7 @@ export class Operator {
       eff,
       groups,
       remediation: (k) => this.remediations.get(k),
-      remediationsOfSubject: this.remediationsOf(key).flatMap((k) => this.remediations.get(k) ?? []),
+      remediationsOfSubject: this.remediations.ofSubject(key).flatMap((k) => this.remediations.get(k) ?? []),
       observed: (rule) => this.observed.has(`${key}|${rule}`),
       dismissedAt: (k) => this.dismissed.get(k),
       guard: (g) => g.patches.map((p) => this.liveObject(p.target)).map((o) => (o ? writeGuard(o) : undefined)).find((x) => x),
@@ -431,7 +411,7 @@ export class Operator {
         this.requeueAfter(key, step.afterMs);
         return;
       case 'status':
-        await this.setPhase(step.mmr, step.phase, step.reason, step.message);
+        await this.writer.setPhase(step.mmr, step.phase, step.reason, step.message);
         log.info({ remediation: step.mmr.metadata.name, phase: step.phase, reason: step.reason }, step.message);
         return;
       case 'propose':
@@ -442,7 +422,7 @@ export class Operator {
         this.dismissed.delete(mmrKey);
         const desired = remediationObject(g, subject, objectsAfter(g, this.liveObject).map(forReview));
         if (step.step === 'propose') {
-          await this.ensureProposal(desired, this.remediations.get(mmrKey), identityOfGroup(g, subject), step.why, log);
+          await this.writer.propose(desired, this.remediations.get(mmrKey), identityOfGroup(g, subject), step.why, log);
           return;
         }
         const wait = this.bucketFor(eff).take();
@@ -451,7 +431,7 @@ export class Operator {
           this.requeueAfter(key, wait);
           return;
         }
-        await this.enforce(g, desired, subject, versions.get(g) ?? new Map(), log);
+        await this.writer.enforce(g, desired, subject, versions.get(g) ?? new Map(), log);
       }
     }
   }
@@ -491,7 +471,7 @@ export class Operator {
     const keys = new Set([...result.subjects.keys()].map((name) => evidenceKey(ns, name)));
     const prefix = evidenceKey(ns, '');
     for (const [k, s] of this.subjects) if (k.startsWith(prefix) && s.groups.length > 0) keys.add(k);
-    for (const k of this.remediationsBySubject.keys()) if (k.startsWith(prefix)) keys.add(k);
+    for (const k of this.remediations.subjects()) if (k.startsWith(prefix)) keys.add(k);
     for (const k of keys) this.enqueue(subjectRequest(k));
   }
 
@@ -521,60 +501,6 @@ export class Operator {
     let b = this.buckets.get(k);
     if (!b) this.buckets.set(k, (b = new TokenBucket(perMinute, 60_000)));
     return b;
-  }
-
-  /**
-   * Creates or updates the proposal only when its content differs: an unchanged mesh writes nothing. Its
-   * status names the identity and the fingerprint the operator computed (the status is the operator's:
-   * users who may edit the spec cannot write it).
-   */
-  private async ensureProposal(desired: KubeObject, existing: KubeObject | undefined, identity: RemediationIdentity, why: string | undefined, log: Logger): Promise<void> {
-    const phase = phaseOf(existing);
-    const fingerprint = desired.metadata.annotations?.['meshmedic.io/fingerprint'] ?? '';
-    const ours = (existing?.status as { identity?: unknown } | undefined)?.identity !== undefined;
-    const sameSpec = existing && ours && sameContent(stripVolatile(existing.spec), stripVolatile(desired.spec)) && existing.metadata.annotations?.['meshmedic.io/fingerprint'] === fingerprint;
-    if (existing && sameSpec && phase !== 'Superseded' && phase !== 'Rejected' && phase !== 'RolledBack' && phase !== 'Ignored') return;
-    let applied = await this.client.apply(desired, { force: true });
-    this.remember(applied);
-    // A rejection or a rollback request was about the old content: new content is decided again.
-    const stale = [REJECT_ANNOTATION, ROLLBACK_ANNOTATION].filter((a) => existing?.metadata.annotations?.[a] !== undefined);
-    if (stale.length > 0) {
-      applied = await this.client.mergePatch(refOfRemediation(applied), { metadata: { annotations: Object.fromEntries(stale.map((a) => [a, null])) } });
-      this.remember(applied);
-    }
-    const ns = applied.metadata.namespace ?? 'default';
-    const msg = why ? `proposed for review: ${why}; approve with ${approveCommand(ns, applied.metadata.name, fingerprint)}` : `proposed for review: approve with ${approveCommand(ns, applied.metadata.name, fingerprint)}`;
-    await this.setPhase(applied, 'Proposed', why ? 'ProposedInsteadOfApplied' : 'Proposed', msg, { identity: { ...identity, fingerprint }, fingerprint });
-    const subject = this.liveObject(identity.target);
-    if (subject) await this.client.event(subject, 'Normal', 'RemediationProposed', `${applied.metadata.name}: ${msg}`, `RemediationProposed|${applied.metadata.name}|${fingerprint}`);
-    log.info({ remediation: applied.metadata.name, why }, existing ? 'proposal updated' : 'proposal created');
-  }
-
-  private async enforce(g: FindingGroup, desired: KubeObject, subject: KubeObject, computedFrom: ReadonlyMap<string, string>, log: Logger): Promise<void> {
-    const name = desired.metadata.name;
-    const fingerprint = desired.metadata.annotations?.['meshmedic.io/fingerprint'] ?? '';
-    const identity = identityOfGroup(g, subject);
-    try {
-      const outcome = await applyFix(this.client, g, name, computedFrom);
-      const record = await this.client.apply(desired, { force: true });
-      this.remember(record);
-      const ns = record.metadata.namespace ?? 'default';
-      await this.setPhase(record, 'Applied', 'Applied', `applied automatically (Enforce); roll back with kubectl -n ${ns} annotate meshremediation ${name} ${ROLLBACK_ANNOTATION}=true`, {
-        created: outcome.created,
-        identity: { ...identity, fingerprint },
-        fingerprint,
-        approvedBy: 'meshmedic (Enforce)',
-        approvedFingerprint: fingerprint,
-      });
-      await this.client.event(subject, 'Normal', 'RemediationApplied', `${g.rule} fixed automatically: ${g.message}`.slice(0, 1000), `RemediationApplied|${name}|${fingerprint}`);
-      log.info({ rule: g.rule, remediation: name }, 'fix applied (Enforce)');
-    } catch (err) {
-      if (err instanceof GuardError) {
-        await this.ensureProposal(desired, this.remediations.get(`${desired.metadata.namespace}/${name}`), identity, `not applied automatically: ${err.message}`, log);
-        return;
-      }
-      throw err;
-    }
   }
 
   /** What the operator's cache says about a proposal: the input of decideRemediation. */
@@ -617,79 +543,24 @@ export class Operator {
         return;
       case 'status':
         log.info({ phase: decision.phase, reason: decision.reason }, decision.message);
-        await this.setPhase(mmr, decision.phase, decision.reason, decision.message, { targetResourceVersion: this.targetResourceVersion(mmr) });
+        await this.writer.setPhase(mmr, decision.phase, decision.reason, decision.message, { targetResourceVersion: this.targetResourceVersion(mmr) });
         return;
       case 'delete':
         this.ownDeletes.add(key);
-        await this.client.delete(refOfRemediation(mmr));
-        this.forget(key);
+        await this.writer.delete(mmr);
         log.info({ why: decision.why }, 'proposal deleted: its target is gone');
         return;
       case 'rollback':
-        await this.rollback(mmr, decision.identity, log);
+        await this.writer.rollback(mmr, decision.identity, () => this.targetResourceVersion(mmr), log);
         return;
       case 'apply':
-        await this.applyApproved(mmr, decision.group, decision.fingerprint, decision.computedFrom, log);
+        await this.writer.applyApproved(mmr, decision.group, decision.fingerprint, decision.computedFrom, () => this.recheck(decision.group.rule, mmr), log);
     }
   }
 
   private targetResourceVersion(mmr: KubeObject): string | undefined {
     const t = (mmr.spec as { target?: ObjectRef } | undefined)?.target;
     return t ? this.subjectObject(`${t.kind}/${t.namespace ?? ''}/${t.name}`)?.metadata.resourceVersion : undefined;
-  }
-
-  private async applyApproved(mmr: KubeObject, g: FindingGroup, fingerprint: string, computedFrom: ReadonlyMap<string, string>, log: Logger): Promise<void> {
-    const key = `${mmr.metadata.namespace}/${mmr.metadata.name}`;
-    const ns = mmr.metadata.namespace ?? 'default';
-    const approvedBy = approverOf(mmr) ?? 'unknown';
-    try {
-      // A retry after a conflict says "approved, not applied yet" already: not rewritten on every attempt.
-      const retrying = ['Conflict', 'TargetChanged'].includes((mmr.status as { reason?: string } | undefined)?.reason ?? '');
-      if (!retrying) await this.setPhase(mmr, 'Approved', 'Approved', `approved (${fingerprint}) by ${approvedBy}; applying`, { approvedBy, approvedFingerprint: fingerprint });
-      const outcome = await applyFix(this.client, g, mmr.metadata.name, computedFrom);
-      for (const o of [...outcome.patched, ...outcome.created]) this.reindex(o);
-      const still = this.recheck(g.rule, mmr);
-      await this.setPhase(this.remediations.get(key) ?? mmr, 'Applied', still ? 'AppliedFindingRemains' : 'Applied', `${still ? 'applied, but the finding is still present' : 'applied'}; roll back with kubectl -n ${ns} annotate meshremediation ${mmr.metadata.name} ${ROLLBACK_ANNOTATION}=true`, {
-        created: outcome.created,
-        approvedBy,
-        approvedFingerprint: fingerprint,
-      });
-      const subject = this.liveObject((mmr.spec as { target: ObjectRef }).target);
-      if (subject) await this.client.event(subject, 'Normal', 'RemediationApplied', `${g.rule} fix ${fingerprint} approved by ${approvedBy} and applied (${mmr.metadata.name})`, `RemediationApplied|${mmr.metadata.name}|${fingerprint}`);
-      log.info({ fingerprint, approvedBy }, 'approved fix applied');
-    } catch (err) {
-      const latest = this.remediations.get(key) ?? mmr;
-      if (err instanceof TargetChangedError || (err instanceof ApiError && err.code === 409)) {
-        // Retried with backoff: the fix is computed again from the next view, and the approval holds only
-        // for the same content. (A write that went through before the conflict is undone by no one: the
-        // dry runs before the first write make that rare; the fix record on each target says what was done.)
-        await this.setPhase(latest, 'Proposed', err instanceof TargetChangedError ? 'TargetChanged' : 'Conflict', `approved, not applied yet: ${err.message}; retrying`);
-        throw err;
-      }
-      if (err instanceof FencedError) throw err;
-      await this.setPhase(latest, 'Failed', err instanceof GuardError ? 'WriteGuard' : 'ApplyFailed', (err as Error).message);
-    }
-  }
-
-  private async rollback(mmr: KubeObject, identity: RemediationIdentity, log: Logger): Promise<void> {
-    const spec = mmr.spec as { patches?: FindingGroup['patches'] };
-    const ns = mmr.metadata.namespace ?? '';
-    try {
-      // Only objects in the proposal's own namespace that carry this very proposal's record are touched.
-      for (const p of (spec.patches ?? []).filter((x) => x.target.namespace === ns)) {
-        const restored = await rollbackFix(this.client, p.target, identity.rule, mmr.metadata.name);
-        this.reindex(restored);
-      }
-      for (const c of ((mmr.status as { created?: ObjectRef[] } | undefined)?.created ?? [])) {
-        await this.client.delete(c);
-        this.index.remove(`${c.kind}/${c.namespace ?? ''}/${c.name}`);
-      }
-      await this.setPhase(mmr, 'RolledBack', 'RolledBack', 'the previous values were restored; not proposed again until the target changes', { targetResourceVersion: this.targetResourceVersion(mmr) });
-      log.info('fix rolled back');
-    } catch (err) {
-      if (err instanceof FencedError) throw err;
-      await this.setPhase(mmr, 'Failed', 'RollbackFailed', (err as Error).message);
-    }
   }
 
   private reindex(o: KubeObject): void {
@@ -704,31 +575,6 @@ export class Operator {
     const fresh = this.subjectObject(`${t.kind}/${t.namespace ?? ''}/${t.name}`);
     const eff = fresh ? this.effective(fresh.metadata.namespace ?? '', fresh) : undefined;
     return fresh && eff ? this.evaluate(fresh, eff, rule).length > 0 : false;
-  }
-
-  private async setPhase(mmr: KubeObject, phase: Phase, reason: string, message: string, extra: PhaseExtra = {}): Promise<void> {
-    const current = (mmr.status ?? {}) as { phase?: string; message?: string; reason?: string };
-    const { created, targetResourceVersion, ...fields } = extra;
-    if (current.phase === phase && current.message === message && current.reason === reason && created === undefined && targetResourceVersion === undefined && Object.keys(fields).length === 0) return;
-    const now = new Date().toISOString();
-    const status: Record<string, unknown> = {
-      phase,
-      reason,
-      message,
-      observedGeneration: mmr.metadata.generation ?? 0,
-      conditions: [{ type: 'Applied', status: phase === 'Applied' ? 'True' : 'False', reason, message: message.slice(0, 1000), lastTransitionTime: now }],
-      ...(phase === 'Applied' ? { appliedAt: now } : {}),
-      ...(created ? { created: created.map((c) => ({ apiVersion: c.apiVersion, kind: c.kind, namespace: c.metadata.namespace, name: c.metadata.name })) } : {}),
-      ...(targetResourceVersion !== undefined ? { targetResourceVersion } : {}),
-      ...fields,
-    };
-    this.log.debug({ remediation: mmr.metadata.name, phase, reason }, 'remediation phase');
-    const updated = await this.client.patchStatus(refOfRemediation(mmr), status);
-    this.remember(updated);
-    this.metrics.remediations.reset();
-    const counts = new Map<string, number>();
-    for (const r of this.remediations.values()) counts.set(phaseOf(r) ?? 'Proposed', (counts.get(phaseOf(r) ?? 'Proposed') ?? 0) + 1);
-    for (const [p, n] of counts) this.metrics.remediations.set({ phase: p }, n);
   }
 
   private async reconcilePolicyStatus(name: string): Promise<void> {
@@ -752,38 +598,3 @@ export class Operator {
   }
 }
 
-function subjectKeyOf(mmr: KubeObject): string | undefined {
-  const t = (mmr.spec as { target?: ObjectRef } | undefined)?.target;
-  return t ? `${t.kind}/${t.namespace ?? ''}/${t.name}` : undefined;
-}
-
-
-function refOfRemediation(mmr: KubeObject): ObjectRef {
-  return { apiVersion: mmr.apiVersion, kind: 'MeshRemediation', namespace: mmr.metadata.namespace ?? 'default', name: mmr.metadata.name };
-}
-
-/** Fields of a proposal that change with every evaluation without changing the fix. */
-function stripVolatile(spec: unknown): unknown {
-  const s = { ...(spec as Record<string, unknown>) };
-  delete s['approved'];
-  const target = { ...(s['target'] as Record<string, unknown>) };
-  delete target['resourceVersion'];
-  s['target'] = target;
-  delete s['after'];
-  // Evidence messages carry counts and durations that change with every read: rewritten only with the fix.
-  if (target['kind'] === EVIDENCE_KIND) delete s['message'];
-  return s;
-}
-
-interface PhaseExtra {
-  created?: KubeObject[];
-  targetResourceVersion?: string | undefined;
-  identity?: RemediationIdentity & { fingerprint: string };
-  fingerprint?: string;
-  approvedBy?: string;
-  approvedFingerprint?: string;
-}
-
-function sha(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 16);
-}

@@ -94,6 +94,14 @@ export type RemediationDecision =
   | { action: 'rollback'; identity: RemediationIdentity }
   | { action: 'delete'; why: string };
 
+/**
+ * The one message of a proposal no policy judges any more. The subject's plan and the proposal's decision
+ * both come to it: with two wordings they would rewrite each other's status forever.
+ */
+export function notCoveredMessage(rule: string): string {
+  return `no MeshHealthPolicy in Propose or Enforce covers this target for ${rule} now: the finding is not evaluated and nothing is applied, approved or not`;
+}
+
 export function phaseOf(mmr: KubeObject | undefined): Phase | undefined {
   return (mmr?.status as { phase?: Phase } | undefined)?.phase;
 }
@@ -151,7 +159,7 @@ export function decideRemediation(view: RemediationView): RemediationDecision {
   if (approval.kind === 'none' || !transition(phase, 'approved')) return { action: 'none' };
   const name = mmr.metadata.name;
   const ns = mmr.metadata.namespace ?? '';
-  if (!view.covered) return moveTo(mmr, 'notCovered', `approved, but no MeshHealthPolicy in Propose or Enforce covers ${identity.target.kind}/${identity.target.name} for ${identity.rule} now: nothing is applied`);
+  if (!view.covered) return moveTo(mmr, 'notCovered', notCoveredMessage(identity.rule));
   if (!view.current) return moveTo(mmr, 'findingResolved', 'approved, but the finding is no longer present: nothing to apply');
   const fingerprint = fixFingerprint(view.current.patches, view.current.create);
   if (approval.kind === 'unbound') return moveTo(mmr, 'approvalUnbound', `an approval must name the content reviewed: ${approveCommand(ns, name, fingerprint)}`);

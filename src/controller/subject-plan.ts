@@ -1,7 +1,7 @@
 import type { KubeObject } from '../model/types.js';
 import type { Effective } from './policies.js';
 import { checkIdentity } from './remediation-identity.js';
-import { phaseOf } from './remediation-lifecycle.js';
+import { notCoveredMessage, phaseOf } from './remediation-lifecycle.js';
 import type { FindingGroup, Phase } from './remediation.js';
 
 /**
@@ -84,7 +84,9 @@ function planVanished(view: SubjectView): SubjectStep[] {
     // With no policy judging the rule there any more, the finding was not evaluated at all: say so. (A
     // subject that is gone is access-log evidence whose logs aged out: the others' proposals are deleted.)
     if (view.subject && modeOf(view.eff, rule) === 'Observe') {
-      steps.push({ step: 'status', mmr, phase: 'Proposed', reason: 'NotCovered', message: `no MeshHealthPolicy in Propose or Enforce covers this target for ${rule} any more: the finding is no longer evaluated and nothing can be applied` });
+      const message = notCoveredMessage(rule);
+      const s = (mmr.status ?? {}) as { reason?: string; message?: string };
+      if (phase !== 'Proposed' || s.reason !== 'NotCovered' || s.message !== message) steps.push({ step: 'status', mmr, phase: 'Proposed', reason: 'NotCovered', message });
     } else {
       steps.push({ step: 'status', mmr, phase: 'Superseded', reason: 'FindingResolved', message: 'the finding is no longer present' });
     }

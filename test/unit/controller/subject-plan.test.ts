@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Effective } from '../../../src/controller/policies.js';
 import type { FindingGroup } from '../../../src/controller/remediation.js';
+import { notCoveredMessage } from '../../../src/controller/remediation-lifecycle.js';
 import { planSubject, type SubjectView } from '../../../src/controller/subject-plan.js';
 import type { KubeObject } from '../../../src/model/types.js';
 
@@ -79,5 +80,10 @@ describe('planSubject', () => {
     expect(steps(view({ groups: [], remediationsOfSubject: [mmr('Applied', {}, 'MM107')] }))).toEqual([]);
     // Not meshmedic's (no status identity): never touched.
     expect(steps(view({ groups: [], remediationsOfSubject: [{ ...mmr('Proposed', {}, 'MM107'), status: { phase: 'Proposed' } }] }))).toEqual([]);
+  });
+
+  it('writes a NotCovered status once: the plan and the proposal decision say it in the same words (no write loop)', () => {
+    const said = mmr('Proposed', { reason: 'NotCovered', message: notCoveredMessage('MM107') }, 'MM107');
+    expect(steps(view({ groups: [], eff: undefined, remediationsOfSubject: [said] }))).toEqual([]);
   });
 });
