@@ -14,6 +14,8 @@ export interface FixRecord {
   rule: string;
   time: string;
   remediation?: string;
+  /** Who approved it (the field manager of the approval), or "meshmedic (Enforce)". */
+  approvedBy?: string;
   changes: { path: string; existed: boolean; before?: unknown; after?: unknown }[];
   created: ObjectRef[];
 }
@@ -123,7 +125,7 @@ export interface ApplyOutcome {
  * then JSON patches with `test` guards, attributed to field manager meshmedic, with a record of the
  * previous values on the target; created objects are server-side applied.
  */
-export async function applyFix(client: KubeClient, group: FindingGroup, remediation: string | undefined, computedFrom?: ResourceVersions): Promise<ApplyOutcome> {
+export async function applyFix(client: KubeClient, group: FindingGroup, remediation: string | undefined, computedFrom?: ResourceVersions, approvedBy?: string): Promise<ApplyOutcome> {
   const time = new Date().toISOString();
   const plan: { target: KubeObject; ops: PatchOperation[] }[] = [];
   for (const p of group.patches) {
@@ -139,6 +141,7 @@ export async function applyFix(client: KubeClient, group: FindingGroup, remediat
       rule: group.rule,
       time,
       ...(remediation ? { remediation } : {}),
+      ...(approvedBy ? { approvedBy } : {}),
       changes: keepFirstBefore(
         existingRecord(live, group.rule),
         touchedPaths(p.patch).map((path) => {

@@ -99,7 +99,7 @@ export class RemediationWriter {
     const fingerprint = fingerprintOf(desired);
     const identity = identityOfGroup(g, subject);
     try {
-      const outcome = await applyFix(client, g, name, computedFrom);
+      const outcome = await applyFix(client, g, name, computedFrom, 'meshmedic (Enforce)');
       for (const o of [...outcome.patched, ...outcome.created]) this.ctx.reindex(o);
       const record = await client.apply(desired, { force: true });
       store.remember(record);
@@ -130,7 +130,7 @@ export class RemediationWriter {
       // A retry after a conflict says "approved, not applied yet" already: not rewritten on every attempt.
       const retrying = ['Conflict', 'TargetChanged'].includes((mmr.status as { reason?: string } | undefined)?.reason ?? '');
       if (!retrying) await this.setPhase(mmr, 'Approved', 'Approved', `approved (${fingerprint}) by ${approvedBy}; applying`, { approvedBy, approvedFingerprint: fingerprint });
-      const outcome = await applyFix(client, g, mmr.metadata.name, computedFrom);
+      const outcome = await applyFix(client, g, mmr.metadata.name, computedFrom, approvedBy);
       for (const o of [...outcome.patched, ...outcome.created]) this.ctx.reindex(o);
       const still = stillFinding();
       // The approval is used up: a later revert or re-proposal needs a new one (it stays on record in status).

@@ -12,6 +12,9 @@ export const REJECT_ANNOTATION = 'meshmedic.io/reject';
 export const ROLLBACK_ANNOTATION = 'meshmedic.io/rollback';
 export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'meshmedic' };
 
+/** The synthetic kind of access-log subjects (src/controller/evidence-subjects.ts), which no API server holds. */
+const EVIDENCE_TARGET_KIND = 'AccessLogEvidence';
+
 export type Phase = 'Proposed' | 'Approved' | 'Applied' | 'Rejected' | 'Superseded' | 'Failed' | 'RolledBack' | 'Reverted' | 'Ignored';
 
 /** All findings of one rule on one resource, merged: that is one remediation. */
@@ -134,6 +137,10 @@ export function remediationObject(group: FindingGroup, subject: KubeObject, afte
         ...(group.source ? { 'meshmedic.io/source': group.source } : {}),
       },
       annotations: { 'meshmedic.io/fingerprint': fixFingerprint(group.patches, group.create) },
+      // Owned by its target (same namespace): Kubernetes' garbage collector deletes it with the target.
+      ...(subject.metadata.uid && subject.kind !== EVIDENCE_TARGET_KIND && subject.metadata.namespace === (group.resource.namespace ?? 'default')
+        ? { ownerReferences: [{ apiVersion: subject.apiVersion, kind: subject.kind, name: subject.metadata.name, uid: subject.metadata.uid }] }
+        : {}),
     },
     spec: {
       rule: group.rule,

@@ -115,7 +115,7 @@ describe.skipIf(skipReason() !== undefined)('the operator trusts no user-editabl
     expect(tlsModes(await read(c, NET, 'DestinationRule', a, 'httpbin'))).toEqual(['DISABLE']);
     const afterB = await read(c, NET, 'DestinationRule', b, 'httpbin');
     expect(tlsModes(afterB)).toEqual(['ISTIO_MUTUAL']);
-    expect(JSON.parse(afterB?.metadata.annotations?.['meshmedic.io/fixed-mm101'] ?? '{}')).toMatchObject({ remediation: theirs.metadata.name });
+    expect(JSON.parse(afterB?.metadata.annotations?.['meshmedic.io/fixed-mm101'] ?? '{}')).toMatchObject({ remediation: theirs.metadata.name, approvedBy: expect.stringMatching(/^kubectl-annotate/) });
     expect(afterB?.metadata.resourceVersion).not.toBe(drB?.metadata.resourceVersion); // written once, by B's approval
     expect((await read(c, NET, 'DestinationRule', uncovered, 'httpbin'))?.metadata.resourceVersion).toBe(drC?.metadata.resourceVersion);
     expect(await remediations(c, uncovered)).toEqual([]);
@@ -293,6 +293,10 @@ describe.skipIf(skipReason() !== undefined)('the operator trusts no user-editabl
   it('proposals show objects without server-managed fields', async () => {
     const ns = await scenario('review', 'Propose', seed001);
     const mmr = await proposed(ns);
+    // Owned by its target: a real cluster's garbage collector deletes it with the DestinationRule.
+    expect((mmr.metadata as { ownerReferences?: unknown[] }).ownerReferences).toEqual([
+      expect.objectContaining({ apiVersion: NET, kind: 'DestinationRule', name: 'httpbin', uid: (await read(c, NET, 'DestinationRule', ns, 'httpbin'))?.metadata.uid }),
+    ]);
     const after = (mmr.spec as { after: KubeObject[] }).after[0];
     expect(after?.metadata).not.toHaveProperty('uid');
     expect(after?.metadata).not.toHaveProperty('resourceVersion');
