@@ -7,7 +7,7 @@
 // The figures are printed and written as the section "Operator at scale (real kube-apiserver)" of --out.
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { Agent, request, type RequestOptions } from 'node:https';
+import { Agent } from 'node:https';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -21,6 +21,7 @@ import type { KubeObject } from '../src/model/types.js';
 import { MeshIndex } from '../src/model/mesh-index.js';
 import type { TestbedBinaries } from '../test/testbed/binaries.js';
 import { dedicatedBinaries, dedicatedSkipReason, startDedicatedControlPlane } from '../test/testbed/dedicated.js';
+import { kubeRequest } from '../test/testbed/http.js';
 import type { ChildConfig, ChildMessage, Counts, DoneReport, ParentCommand, ProbeReport, SteadyReport } from './operator-child.js';
 import { generateMesh } from './generate-mesh.js';
 import { ms } from './stats.js';
@@ -45,7 +46,7 @@ const log = (s: string): void => void process.stderr.write(`${s}\n`);
 // ---- raw HTTP to the API server (a keep-alive pool: loading is not the operator's time) ----------------
 
 interface Api {
-  server: URL;
+  kc: KubeConfig;
   agent: Agent;
 }
 
@@ -54,28 +55,12 @@ interface Reply {
   body: string;
 }
 
-async function apiFor(kc: KubeConfig, sockets: number): Promise<Api> {
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new Error('kubeconfig has no current cluster');
-  const tls: RequestOptions = {};
-  await kc.applyToHTTPSOptions(tls);
-  return { server: new URL(cluster.server), agent: new Agent({ keepAlive: true, maxSockets: sockets, ca: tls.ca, cert: tls.cert, key: tls.key }) };
+function apiFor(kc: KubeConfig, sockets: number): Api {
+  return { kc, agent: new Agent({ keepAlive: true, maxSockets: sockets }) };
 }
 
 function call(api: Api, method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<Reply> {
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  const headers = { Accept: 'application/json', ...(payload === undefined ? {} : { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(payload) }) };
-  return new Promise<Reply>((resolve, reject) => {
-    const req = request(new URL(path, api.server), { method, headers, agent: api.agent, timeout: 60_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`${method} ${path}: timed out`)));
-    req.on('error', reject);
-    req.end(payload);
-  });
+  return kubeRequest(api.kc, method, path, body, contentType, 'application/json', api.agent);
 }
 
 const retriable = (status: number): boolean => status === 429 || status >= 500;
@@ -466,7 +451,7 @@ async function main(): Promise<void> {
   const { plane, kc } = await startDedicatedControlPlane(bins);
   const results: SizeResult[] = [];
   try {
-    const api = await apiFor(kc, Number(values.concurrency));
+    const api = apiFor(kc, Number(values.concurrency));
     await setUpOperatorResources(api);
     const loadedKeys = new Set<string>();
     for (const size of values.sizes.split(',').map(Number).sort((a, b) => a - b)) {

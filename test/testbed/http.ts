@@ -1,7 +1,7 @@
 // Raw requests to the API server with a KubeConfig's credentials, for what the typed clients
 // do not cover well: plain-JSON CRD manifests (the typed models drop fields they do not know),
 // discovery documents, /readyz and /version.
-import { request, type RequestOptions } from 'node:https';
+import { request, type Agent, type RequestOptions } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 
 export interface HttpResult {
@@ -16,6 +16,8 @@ export async function kubeRequest(
   body?: unknown,
   contentType = 'application/json',
   accept = 'application/json',
+  /** A connection pool of the caller's (keep-alive, many sockets); default: Node's global agent. */
+  agent?: Agent,
 ): Promise<HttpResult> {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('kubeconfig has no current cluster');
@@ -30,6 +32,7 @@ export async function kubeRequest(
     timeout: 30_000,
   };
   await kc.applyToHTTPSOptions(options);
+  if (agent) options.agent = agent;
   return new Promise<HttpResult>((resolve, reject) => {
     const req = request(url, options, (res) => {
       const chunks: Buffer[] = [];
