@@ -201,7 +201,15 @@ export class RemediationWriter {
       ...(targetResourceVersion !== undefined ? { targetResourceVersion } : {}),
       ...fields,
     };
-    this.breakLoop(remediationKey(mmr));
+    try {
+      this.breakLoop(remediationKey(mmr));
+    } catch (err) {
+      // Said where a reviewer looks (kubectl describe mmr), once per minute window: an Event, not a status
+      // write on the very object that is looping.
+      const window = Math.floor(Date.now() / 60_000);
+      await this.ctx.client.event(mmr, 'Warning', 'WriteLoop', (err as Error).message, `WriteLoop|${remediationKey(mmr)}|${window}`).catch(() => undefined);
+      throw err;
+    }
     const updated = await this.ctx.client.patchStatus(refOfRemediation(mmr), status);
     this.ctx.store.remember(updated);
     this.ctx.metrics.remediations.reset();
