@@ -1,9 +1,11 @@
 import { parseClusterName } from './cluster-name.js';
+import { parseFlagsJson, parseFlagsText } from './flags.js';
 import { tokenizeTextLine, type Token } from './tokenize.js';
 import type { AccessLogEntry, LogFormat, ParseResult } from './types.js';
 
-const FLAGS = /^(-|[A-Z]+(,[A-Z]+)*)$/;
 const NUMBER_OR_DASH = /^(\d+|-)$/;
+/** HTTP status codes as Envoy logs them (0: no response was sent). */
+const MAX_RESPONSE_CODE = 999;
 
 function dash(v: string | undefined): string | undefined {
   return v === undefined || v === '-' || v === '' ? undefined : v;
@@ -12,11 +14,6 @@ function dash(v: string | undefined): string | undefined {
 function num(v: string | undefined): number | undefined {
   const d = dash(v);
   return d === undefined || !/^\d+$/.test(d) ? undefined : Number(d);
-}
-
-function flagsOf(v: string | undefined): string[] {
-  const d = dash(v);
-  return d === undefined ? [] : d.split(',');
 }
 
 function timeOf(entry: AccessLogEntry, time: string | undefined): void {
@@ -53,6 +50,28 @@ function layout(t: Token[]): { format: LogFormat; bytesAt: number; details?: str
   return { error: 'fields after the response flags match no known Istio/Envoy text format' };
 }
 
+/**
+ * How many fields a complete line of each format has, counted from BYTES_RECEIVED (`bytesAt`): a line with
+ * fewer was cut (a truncated write, a copy cut short) and is malformed, never a record with fields missing.
+ * - istio-text ends at ROUTE_NAME (15 fields from the byte counts);
+ * - istio-text-mixer ends at REQUESTED_SERVER_NAME (Istio 1.1, 1.2, and seed 002's lines: 14) or ROUTE_NAME (15);
+ * - envoy-text is Envoy's default format, ending at "UPSTREAM_HOST" (9), or Istio 1.0's, which adds
+ *   UPSTREAM_CLUSTER and the three addresses (13 or more): 10 to 12 fields is a cut line.
+ */
+function truncation(format: LogFormat, fields: number): string | undefined {
+  const expected = format === 'istio-text' ? 15 : format === 'istio-text-mixer' ? 14 : fields === 9 ? 9 : 13;
+  return fields < expected ? `line cut short: ${fields} fields from BYTES_RECEIVED on, the ${format} format has ${expected}` : undefined;
+}
+
+/** The byte counts and durations must be integers JavaScript holds exactly (Envoy writes unsigned 64-bit). */
+function oversizedNumber(t: Token[], from: number): string | undefined {
+  for (let k = from; k < from + 4; k++) {
+    const text = t[k]?.text ?? '-';
+    if (text !== '-' && !Number.isSafeInteger(Number(text))) return `field ${k + 1} (${text}) is too large for a byte count or a duration`;
+  }
+  return undefined;
+}
+
 /** Parses one text access-log line (any of the text formats, detected per line). */
 export function parseTextLine(line: string): ParseResult {
   const tok = tokenizeTextLine(line);
@@ -62,15 +81,18 @@ export function parseTextLine(line: string): ParseResult {
   if (!request?.quoted) return { ok: false, reason: 'no quoted "METHOD PATH PROTOCOL" field' };
   const code = t[1];
   if (!code || code.quoted || !/^(\d{1,3}|-)$/.test(code.text)) return { ok: false, reason: `response code ${JSON.stringify(code?.text ?? '')} is not a number` };
-  const flags = t[2];
-  if (!flags || flags.quoted || !FLAGS.test(flags.text)) return { ok: false, reason: `response flags ${JSON.stringify(flags?.text ?? '')} are not Envoy flags` };
+  const flagsToken = t[2];
+  const flags = flagsToken && !flagsToken.quoted ? parseFlagsText(flagsToken.text) : undefined;
+  if (!flags?.ok) return { ok: false, reason: `response flags ${JSON.stringify(flagsToken?.text ?? '')} are not Envoy flags` };
   const l = layout(t);
   if ('error' in l) return { ok: false, reason: l.error };
   const b = l.bytesAt;
   for (let k = 4; k <= 8; k++) {
     if (!t[b + k]?.quoted) return { ok: false, reason: `field ${b + k + 1} should be quoted (X-FORWARDED-FOR .. UPSTREAM_HOST)` };
   }
-  const entry: AccessLogEntry = { format: l.format, responseCode: num(code.text) ?? 0, responseFlags: flagsOf(flags.text) };
+  const bad = truncation(l.format, t.length - b) ?? oversizedNumber(t, b);
+  if (bad) return { ok: false, reason: bad };
+  const entry: AccessLogEntry = { format: l.format, responseCode: num(code.text) ?? 0, responseFlags: flags.flags };
   timeOf(entry, tok.time);
   const req = request.text.split(' ');
   if (req.length >= 3) {
@@ -116,13 +138,46 @@ function jsonString(o: JsonRecord, ...keys: string[]): string | undefined {
   return undefined;
 }
 
-function jsonNumber(o: JsonRecord, ...keys: string[]): number | undefined {
-  for (const k of keys) {
-    const v = o[k];
-    if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return v;
-    if (typeof v === 'string' && /^\d+(\.\d+)?$/.test(v)) return Number(v);
+function isUnset(v: unknown): boolean {
+  return v === undefined || v === null || v === '-' || v === '';
+}
+
+type JsonInteger = { ok: true; value?: number } | { ok: false; reason: string };
+
+/**
+ * A JSON number, or a string of digits (Envoy's formatter writes some operators as strings), that must be an
+ * integer from 0 to `max`; unset (absent, null, `-`) is no value. 503.7, 1e308, -1, "12ms" are not.
+ */
+function jsonInteger(o: JsonRecord, key: string, max: number, what: string): JsonInteger {
+  const v = o[key];
+  if (isUnset(v)) return { ok: true };
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : Number.NaN;
+  if (Number.isInteger(n) && n >= 0 && n <= max) return { ok: true, value: n };
+  return { ok: false, reason: `${key} ${JSON.stringify(v)} is not ${what}` };
+}
+
+const JSON_COUNTS = [
+  ['bytes_received', 'bytesReceived', 'a byte count (a non-negative integer)'],
+  ['bytes_sent', 'bytesSent', 'a byte count (a non-negative integer)'],
+  ['duration', 'durationMs', 'a duration in milliseconds (a non-negative integer)'],
+  ['upstream_service_time', 'upstreamServiceTimeMs', 'a duration in milliseconds (a non-negative integer)'],
+] as const;
+
+/** response_code, response_flags and the byte counts and durations: checked, since a diagnosis rests on them. */
+function jsonCore(o: JsonRecord): { ok: true; entry: AccessLogEntry } | { ok: false; reason: string } {
+  if (isUnset(o.response_code)) return { ok: false, reason: 'JSON object without response_code: not an access-log record' };
+  const code = jsonInteger(o, 'response_code', MAX_RESPONSE_CODE, `an HTTP status code (an integer from 0 to ${MAX_RESPONSE_CODE})`);
+  if (!code.ok) return code;
+  const rawFlags = o.response_flags ?? o.response_flags_long;
+  const flags = parseFlagsJson(rawFlags);
+  if (!flags.ok) return { ok: false, reason: `response_flags ${JSON.stringify(rawFlags)} are not Envoy flags: ${flags.reason}` };
+  const entry: AccessLogEntry = { format: 'json', responseCode: code.value ?? 0, responseFlags: flags.flags };
+  for (const [key, field, what] of JSON_COUNTS) {
+    const n = jsonInteger(o, key, Number.MAX_SAFE_INTEGER, what);
+    if (!n.ok) return n;
+    setIfDefined(entry, field, n.value);
   }
-  return undefined;
+  return { ok: true, entry };
 }
 
 /** Parses one JSON access-log record (Istio's accessLogEncoding: JSON keys). */
@@ -135,11 +190,9 @@ export function parseJsonRecord(text: string): ParseResult {
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, reason: 'JSON value is not an object' };
   const o = value as JsonRecord;
-  const code = jsonNumber(o, 'response_code');
-  if (code === undefined) return { ok: false, reason: 'JSON object without response_code: not an access-log record' };
-  const flags = jsonString(o, 'response_flags');
-  if (flags !== undefined && !FLAGS.test(flags)) return { ok: false, reason: `response_flags ${JSON.stringify(flags)} are not Envoy flags` };
-  const entry: AccessLogEntry = { format: 'json', responseCode: code, responseFlags: flagsOf(flags) };
+  const core = jsonCore(o);
+  if (!core.ok) return core;
+  const entry = core.entry;
   timeOf(entry, jsonString(o, 'start_time'));
   setIfDefined(entry, 'method', jsonString(o, 'method'));
   setIfDefined(entry, 'path', jsonString(o, 'path'));
@@ -147,10 +200,6 @@ export function parseJsonRecord(text: string): ParseResult {
   setIfDefined(entry, 'responseCodeDetails', jsonString(o, 'response_code_details'));
   setIfDefined(entry, 'connectionTerminationDetails', jsonString(o, 'connection_termination_details'));
   setIfDefined(entry, 'upstreamTransportFailureReason', jsonString(o, 'upstream_transport_failure_reason'));
-  setIfDefined(entry, 'bytesReceived', jsonNumber(o, 'bytes_received'));
-  setIfDefined(entry, 'bytesSent', jsonNumber(o, 'bytes_sent'));
-  setIfDefined(entry, 'durationMs', jsonNumber(o, 'duration'));
-  setIfDefined(entry, 'upstreamServiceTimeMs', jsonNumber(o, 'upstream_service_time'));
   setIfDefined(entry, 'xForwardedFor', jsonString(o, 'x_forwarded_for'));
   setIfDefined(entry, 'userAgent', jsonString(o, 'user_agent'));
   setIfDefined(entry, 'requestId', jsonString(o, 'request_id'));

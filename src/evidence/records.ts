@@ -1,8 +1,13 @@
+import { hasTextRecordStart } from './tokenize.js';
+
 /**
  * Turns a sequence of lines into access-log records. A record is one line, except a pretty-printed JSON
  * object (`kubectl logs ... | jq .`, or a record pasted from a page, as in seed 000), which starts with a
  * line holding only `{` and runs until its braces balance. Bounded: a multi-line record longer than
- * `maxLines` lines or `maxChars` characters is given up (reported as malformed). Pure: no I/O.
+ * `maxLines` lines or `maxChars` characters is given up (reported as malformed). A multi-line object that
+ * was cut off is given up as soon as that shows: a line ends inside a JSON string (JSON strings hold no
+ * line breaks), or the next record starts (a text record, or a `{` in the first column, where no line of a
+ * pretty-printed object but its first one starts); that next record is then read as usual. Pure: no I/O.
  */
 export interface LogRecord {
   text: string;
@@ -33,21 +38,16 @@ export class RecordAssembler {
   /** Feeds one line; returns the records it completes (usually one, none while inside a JSON object). */
   push(line: string): LogRecord[] {
     this.lineNo++;
-    if (this.buffer.length === 0) {
-      if (line.trim() === '{') {
-        this.begin(line);
-        return [];
-      }
-      return [{ text: line, line: this.lineNo }];
-    }
-    // A text record inside a JSON object means the object was cut: give it up and start over with this line.
-    if (/^\s*\[\d{4}-/.test(line)) {
+    if (this.buffer.length === 0) return this.start(line);
+    // The next record inside a JSON object means the object was cut: give it up and start over with this line.
+    if (startsRecord(line)) {
       const cut = this.abandon('multi-line JSON object cut off by the next record');
-      return [cut, { text: line, line: this.lineNo }];
+      return [cut, ...this.start(line)];
     }
     this.buffer.push(line);
     this.chars += line.length + 1;
     this.scan(line);
+    if (this.inString) return [this.abandon(`multi-line JSON object cut off: line ${this.lineNo} ends inside a string`)];
     if (this.depth === 0) {
       const rec = { text: this.buffer.join('\n'), line: this.startLine };
       this.reset();
@@ -57,6 +57,14 @@ export class RecordAssembler {
       return [this.abandon(`multi-line JSON object longer than ${this.limits.maxLines} lines or ${this.limits.maxChars} characters`)];
     }
     return [];
+  }
+
+  private start(line: string): LogRecord[] {
+    if (line.trim() === '{') {
+      this.begin(line);
+      return [];
+    }
+    return [{ text: line, line: this.lineNo }];
   }
 
   /** At the end of input: an unfinished JSON object, if any. */
@@ -98,4 +106,9 @@ export class RecordAssembler {
       else if (c === '}' || c === ']') this.depth--;
     }
   }
+}
+
+/** A line no pretty-printed JSON object continues with: a text record, or an object starting in the first column. */
+function startsRecord(line: string): boolean {
+  return line.startsWith('{') || /^\s*\[\d{4}-/.test(line) || hasTextRecordStart(line);
 }

@@ -15,6 +15,11 @@ export interface TokenizedLine {
 /** `[2022-04-18T09:29:59.633Z] "`: where the record starts (kubectl --timestamps / --prefix may come first). */
 const START = /\[(\d{4}-\d\d-\d\dT[^\]\s]*)\]\s+"/;
 
+/** True when the line holds the start of a text access-log record (after any kubectl prefix). */
+export function hasTextRecordStart(line: string): boolean {
+  return START.test(line);
+}
+
 /**
  * Tokenizes a text access-log line: the bracketed start time, then fields separated by spaces, where a field
  * starting with `"` runs to the next `"` that ends the field (followed by a space or the end of the line). Envoy
