@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { readInputs } from '../input/read-inputs.js';
+import { readInputs, type ReadResult } from '../input/read-inputs.js';
 import { decodeDocuments, type LoadedObject } from '../model/decode.js';
 import type { InputDiagnostic } from '../model/diagnostics.js';
 import { parseMeshConfig } from '../model/mesh-config.js';
-import { objectKey } from '../model/kinds.js';
+import { groupOf, objectKey } from '../model/kinds.js';
 import { MeshIndex, type IndexOptions } from '../model/mesh-index.js';
 import type { KubeObject } from '../model/types.js';
 
@@ -27,41 +27,55 @@ export interface LoadOptions {
   stdin?: Readable;
 }
 
-/**
- * Two objects with one kind, namespace and name: as with `kubectl apply`, the later one is what the
- * cluster gets, and the earlier one is said to be replaced (never silently merged).
- */
-function duplicates(objects: LoadedObject[]): InputDiagnostic[] {
-  const last = new Map<string, LoadedObject>();
-  for (const o of objects) last.set(objectKey(o.object), o);
-  return objects
-    .filter((o) => last.get(objectKey(o.object)) !== o)
-    .map((o) => {
-      const later = last.get(objectKey(o.object))?.source;
-      return {
-        severity: 'warning' as const,
-        file: o.source.file,
-        line: o.source.line,
-        object: { kind: o.object.kind, name: o.object.metadata.name, ...(o.object.metadata.namespace ? { namespace: o.object.metadata.namespace } : {}) },
-        message: `duplicate: ${later ? `${later.file}:${later.line}` : 'a later object'} has the same kind, namespace and name and replaces this one (as kubectl apply would)`,
-      };
-    });
+/** kind, namespace and name, and the API group: an Istio Gateway and a Gateway API Gateway are two objects. */
+function identityKey(o: KubeObject): string {
+  return `${groupOf(o.apiVersion)}/${objectKey(o)}`;
 }
 
-/** Reads manifests (I/O) and builds the indexed snapshot. */
-export async function loadMesh(paths: string[], options: LoadOptions = {}): Promise<LoadedMesh> {
-  const read = await readInputs(paths, options.stdin);
+/**
+ * Two objects with one kind, namespace and name (any kind): as with `kubectl apply`, the later one is what
+ * the cluster gets, and the earlier one is said to be replaced (never silently merged).
+ */
+export function duplicates(objects: readonly LoadedObject[]): InputDiagnostic[] {
+  const last = new Map<string, LoadedObject>();
+  for (const o of objects) last.set(identityKey(o.object), o);
+  const out: InputDiagnostic[] = [];
+  for (const o of objects) {
+    const later = last.get(identityKey(o.object));
+    if (later === undefined || later === o) continue;
+    out.push({
+      severity: 'warning',
+      file: o.source.file,
+      line: o.source.line,
+      object: { kind: o.object.kind, name: o.object.metadata.name, ...(o.object.metadata.namespace ? { namespace: o.object.metadata.namespace } : {}) },
+      message: `duplicate: ${later.source.file}:${later.source.line} has the same kind, namespace and name and replaces this one (as kubectl apply would)`,
+    });
+  }
+  return out;
+}
+
+/** Appends without spreading into arguments (`push(...xs)` overflows the stack for some 100,000 items). */
+function append<T>(to: T[], items: readonly T[]): void {
+  for (const item of items) to.push(item);
+}
+
+/** The mesh from what was read (no I/O but the --policy and --mesh-config files). */
+export async function buildMesh(read: ReadResult, options: LoadOptions = {}): Promise<LoadedMesh> {
   const decoded = decodeDocuments(read.documents);
-  const diagnostics = [...read.diagnostics, ...decoded.diagnostics];
+  const diagnostics: InputDiagnostic[] = [];
+  append(diagnostics, read.diagnostics);
+  append(diagnostics, decoded.diagnostics);
   const meshConfig = options.meshConfigFile ? parseMeshConfig(await readFile(options.meshConfigFile, 'utf8'), options.meshConfigFile) : undefined;
   const objects = decoded.objects.filter((o) => o.object.kind !== 'MeshHealthPolicy');
-  diagnostics.push(...duplicates(objects));
-  let policy = decoded.objects.find((o) => o.object.kind === 'MeshHealthPolicy')?.object;
+  append(diagnostics, duplicates(decoded.inOrder));
+  // the last one, as for any duplicate
+  let policy = decoded.objects.findLast((o) => o.object.kind === 'MeshHealthPolicy')?.object;
   if (options.policyFile) {
     const p = await readInputs([options.policyFile]);
     const d = decodeDocuments(p.documents);
-    diagnostics.push(...p.diagnostics, ...d.diagnostics);
-    policy = d.objects.find((o) => o.object.kind === 'MeshHealthPolicy')?.object;
+    append(diagnostics, p.diagnostics);
+    append(diagnostics, d.diagnostics);
+    policy = d.objects.findLast((o) => o.object.kind === 'MeshHealthPolicy')?.object;
     if (!policy && d.diagnostics.length === 0) diagnostics.push({ severity: 'error', file: options.policyFile, message: 'no MeshHealthPolicy in this file' });
   }
   const gatewayApiGateways = decoded.passthrough
@@ -70,9 +84,10 @@ export async function loadMesh(paths: string[], options: LoadOptions = {}): Prom
   const indexOptions: IndexOptions = { ...(meshConfig ? { meshConfig } : {}), gatewayApiGateways };
   const index = new MeshIndex(objects, indexOptions);
   if (index.meshConfigError) diagnostics.push({ severity: 'error', file: 'ConfigMap istio', message: `${index.meshConfigError}; Istio defaults used` });
-  const inputOrder = new Map(read.documents.map((d, i) => [`${d.file}:${d.line}`, i]));
-  const inputs = [...decoded.objects, ...decoded.passthrough].sort(
-    (a, b) => (inputOrder.get(`${a.source.file}:${a.source.line}`) ?? 0) - (inputOrder.get(`${b.source.file}:${b.source.line}`) ?? 0),
-  );
-  return { index, inputs, policy, asWritten: decoded.asWritten, indexOptions, diagnostics, filesRead: read.filesRead };
+  return { index, inputs: decoded.inOrder, policy, asWritten: decoded.asWritten, indexOptions, diagnostics, filesRead: read.filesRead };
+}
+
+/** Reads manifests (I/O) and builds the indexed snapshot. */
+export async function loadMesh(paths: string[], options: LoadOptions = {}): Promise<LoadedMesh> {
+  return buildMesh(await readInputs(paths, options.stdin), options);
 }

@@ -4,6 +4,7 @@ import { analyze } from '../analysis/analyze.js';
 import { loadMesh } from '../analysis/load-mesh.js';
 import { policySettings } from '../analysis/policy-parameters.js';
 import { fixToFixedPoint } from '../fix/fixed-point.js';
+import { writeFixed } from '../fix/write-fixed.js';
 import { isKnownKind, objectKey } from '../model/kinds.js';
 import { MeshIndex } from '../model/mesh-index.js';
 import type { KubeObject } from '../model/types.js';
@@ -93,11 +94,11 @@ export async function analyzeCommand(args: string[], io: CliIo): Promise<number>
     for (const fl of fixed.failures) io.stderr.write(`meshmedic: fix of ${fl.finding.rule} not applied to ${fl.target.kind} ${fl.target.namespace ?? ''}/${fl.target.name}: ${fl.error}\n`);
     for (const c of fixed.conflicts) io.stderr.write(`meshmedic: conflict: ${c}\n`);
     if (!fixed.converged && fixed.conflicts.length === 0) io.stderr.write(`meshmedic: the fixes had not settled after ${fixed.passes} passes; run --fix again and report it\n`);
-    for (const d of diagnostics) io.stderr.write(`${d.severity}: ${formatDiagnostic(d)}\n`);
-    const all = [...fixed.objects, ...fixed.created];
-    if (output === 'json') io.stdout.write(JSON.stringify({ apiVersion: 'v1', kind: 'List', items: all }, null, 2) + '\n');
-    else io.stdout.write(all.map((o) => dump(o, { noRefs: true, lineWidth: -1 })).join('---\n'));
-    io.stderr.write(`meshmedic: ${result.findings.length} finding(s); ${fixed.changed.size} object(s) patched, ${fixed.created.length} created\n`);
+    const written = writeFixed(mesh.inputs, fixed, output === 'json' ? 'json' : 'yaml');
+    for (const d of [...diagnostics, ...written.notes]) io.stderr.write(`${d.severity}: ${formatDiagnostic(d)}\n`);
+    io.stdout.write(written.text);
+    const unwritten = written.unwritten > 0 ? ` (${written.unwritten} not written: see above)` : '';
+    io.stderr.write(`meshmedic: ${result.findings.length} finding(s); ${fixed.changed.size} object(s) patched${unwritten}, ${fixed.created.length} created\n`);
     return failed ? 1 : 0;
   }
   if (output === 'text') {

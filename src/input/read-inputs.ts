@@ -41,10 +41,12 @@ export async function readInputs(paths: string[], stdin?: Readable): Promise<Rea
   return result;
 }
 
-function addText(result: ReadResult, text: string, file: string): void {
-  const { documents, diagnostics } = parseDocuments(text, file);
-  result.documents.push(...documents);
-  result.diagnostics.push(...diagnostics);
+/** Bytes, not a decoded string: invalid UTF-8 is then reported at its byte offset (parse-documents.ts). */
+function addText(result: ReadResult, bytes: string | Uint8Array, file: string): void {
+  const { documents, diagnostics } = parseDocuments(bytes, file);
+  // One at a time: push(...array) overflows the stack past about 120,000 documents in one file.
+  for (const d of documents) result.documents.push(d);
+  for (const d of diagnostics) result.diagnostics.push(d);
   result.filesRead++;
 }
 
@@ -103,7 +105,7 @@ async function readNamedPath(result: ReadResult, path: string): Promise<void> {
     return;
   }
   try {
-    addText(result, await readFile(path, 'utf8'), path);
+    addText(result, await readFile(path), path);
   } catch (err) {
     report(result, 'error', path, `cannot read: ${message(err)}`);
   }
@@ -202,7 +204,7 @@ async function readWalkedFile(w: Walk, path: string): Promise<void> {
     }
     if (w.seen.has(idOf(s))) return; // the same file through another link: read once
     w.seen.add(idOf(s));
-    addText(w.result, await handle.readFile('utf8'), path);
+    addText(w.result, await handle.readFile(), path);
   } catch (err) {
     report(w.result, 'error', path, `cannot read: ${message(err)}`);
   } finally {
@@ -210,8 +212,8 @@ async function readWalkedFile(w: Walk, path: string): Promise<void> {
   }
 }
 
-async function readStream(stream: Readable): Promise<string> {
+async function readStream(stream: Readable): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
   for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }

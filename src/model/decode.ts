@@ -4,16 +4,42 @@ import { groupOf, isKnownKind, KNOWN_KINDS, type KnownKind } from './kinds.js';
 import { objectSchema } from './schemas.js';
 import type { KubeObject, SourceLocation } from './types.js';
 
+/**
+ * How `--fix` may write back the document an object came from, when serializing its value would not give
+ * back what was read: `verbatim`, its original text (YAML aliases: never written expanded); `refused`, not
+ * at all (invalid UTF-8: never written back altered). One WriteBack is shared by a document's objects.
+ */
+export type WriteBack = { kind: 'verbatim'; text: string; reason: string } | { kind: 'refused'; reason: string };
+
 export interface LoadedObject {
   object: KubeObject;
   source: SourceLocation;
+  writeBack?: WriteBack;
 }
+
+/** A parsed document (see input/parse-documents). */
+export interface DecodeInput {
+  value: unknown;
+  file: string;
+  line: number;
+  writeBack?: WriteBack;
+  /** Check every number of its objects (the text may hold .inf, .nan, 1e400 or integers beyond 2^53). */
+  checkNumbers?: boolean;
+}
+
+/** The deepest nesting of collections read (YAML's parser limit, also applied to JSON and to YAML aliases). */
+export const MAX_DEPTH = 100;
+
+/** The longest value a diagnostic shows; longer ones are cut (their field is named). */
+export const PREVIEW_CHARS = 80;
 
 export interface DecodeResult {
   objects: LoadedObject[];
   diagnostics: InputDiagnostic[];
   /** Objects of kinds meshmedic does not analyze (Deployments, Secrets, ...): kept for --fix output. */
   passthrough: LoadedObject[];
+  /** `objects` and `passthrough` together, in input order (for --fix output). */
+  inOrder: LoadedObject[];
   /**
    * Every named object, including those meshmedic skipped (a field it reads has an unexpected type):
    * what a cluster would be given, so that Istio, not meshmedic's reader, judges them. The same objects
@@ -22,7 +48,8 @@ export interface DecodeResult {
   asWritten: KubeObject[];
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
+// strictNumbers: NaN and Infinity (`.inf`, `1e400`) are not numbers, let alone integers.
+const ajv = new Ajv({ allErrors: true, strict: false, strictNumbers: true, verbose: true });
 const validators = new Map<KnownKind, ValidateFunction>();
 
 function validatorFor(kind: KnownKind): ValidateFunction {
@@ -39,23 +66,47 @@ const ISTIO_GROUPS = new Set(['networking.istio.io', 'security.istio.io', 'meshm
 /**
  * Turns parsed documents into typed objects. A document that is not a Kubernetes object, an object of
  * a known kind whose fields have the wrong type, or one without a name is reported (file, line, object,
- * field) and skipped; the others go on.
+ * field) and skipped; the others go on. Nothing is dropped without a diagnostic.
  */
-export function decodeDocuments(
-  docs: { value: unknown; file: string; line: number }[],
-  defaultNamespace = 'default',
-): DecodeResult {
-  const result: DecodeResult = { objects: [], diagnostics: [], passthrough: [], asWritten: [] };
-  for (const doc of docs) decodeValue(doc.value, { file: doc.file, line: doc.line }, defaultNamespace, result);
+export function decodeDocuments(docs: DecodeInput[], defaultNamespace = 'default'): DecodeResult {
+  const result: DecodeResult = { objects: [], diagnostics: [], passthrough: [], inOrder: [], asWritten: [] };
+  const ctx: DecodeContext = { source: { file: '', line: 0 }, defaultNamespace, out: result, checkNumbers: false, writeBack: undefined };
+  for (const doc of docs) {
+    ctx.source = { file: doc.file, line: doc.line };
+    ctx.checkNumbers = doc.checkNumbers === true;
+    ctx.writeBack = doc.writeBack;
+    try {
+      decodeDocument(doc.value, ctx);
+    } catch (err) {
+      // whatever goes wrong stays with this document
+      result.diagnostics.push({ ...ctx.source, severity: 'error', message: `cannot read this document: ${err instanceof Error ? err.message : String(err)}` });
+    }
+  }
   return result;
 }
 
-function decodeValue(value: unknown, source: SourceLocation, defaultNamespace: string, out: DecodeResult): void {
-  if (Array.isArray(value)) {
-    // a bare array of objects, read like a List
-    for (const item of value) decodeValue(item, source, defaultNamespace, out);
+interface DecodeContext {
+  source: SourceLocation;
+  defaultNamespace: string;
+  out: DecodeResult;
+  checkNumbers: boolean;
+  writeBack: WriteBack | undefined;
+}
+
+/** A document: an object, a List of objects, or a bare list of objects (not a list of lists). */
+function decodeDocument(value: unknown, ctx: DecodeContext): void {
+  if (!Array.isArray(value)) {
+    decodeValue(value, ctx, 0);
     return;
   }
+  for (const item of value) {
+    if (Array.isArray(item)) ctx.out.diagnostics.push({ ...ctx.source, severity: 'error', message: 'a list inside a list is not a Kubernetes object (expected a mapping with apiVersion and kind)' });
+    else decodeValue(item, ctx, 0);
+  }
+}
+
+function decodeValue(value: unknown, ctx: DecodeContext, listDepth: number): void {
+  const { source, out } = ctx;
   if (!isRecord(value)) {
     out.diagnostics.push({ ...source, severity: 'error', message: 'document is not a Kubernetes object (expected a mapping with apiVersion and kind)' });
     return;
@@ -66,38 +117,63 @@ function decodeValue(value: unknown, source: SourceLocation, defaultNamespace: s
     out.diagnostics.push({
       ...source,
       severity: 'error',
+      ...(typeof kind === 'string' ? { object: labelFor(value, kind) } : {}),
       field: typeof kind !== 'string' ? 'kind' : 'apiVersion',
       message: 'missing or not a string: every object needs apiVersion and kind',
     });
     return;
   }
-  if (kind === 'List' || (kind.endsWith('List') && Array.isArray(value['items']))) {
-    const items = value['items'];
-    if (!Array.isArray(items)) {
-      out.diagnostics.push({ ...source, severity: 'error', field: 'items', message: `${kind} without an items array` });
-      return;
-    }
-    for (const item of items) decodeValue(item, source, defaultNamespace, out);
+  if (isList(kind, value)) {
+    decodeList(value, kind, ctx, listDepth);
     return;
   }
+  decodeObject(value, kind, apiVersion, ctx);
+}
+
+/** `kind: List`, or a `*List` (ServiceList, ...) with `items`: a list of objects. */
+function isList(kind: string, value: Record<string, unknown>): boolean {
+  return kind === 'List' || (kind.endsWith('List') && Object.hasOwn(value, 'items'));
+}
+
+function decodeList(value: Record<string, unknown>, kind: string, ctx: DecodeContext, listDepth: number): void {
+  const items = value['items'];
+  if (!Array.isArray(items)) {
+    const got = items === undefined ? 'missing' : `got ${preview(items)}`;
+    ctx.out.diagnostics.push({ ...ctx.source, severity: 'error', object: labelFor(value, kind), field: 'items', message: `must be a list of objects (${got}); ${kind} not read` });
+    return;
+  }
+  if (listDepth >= MAX_DEPTH) {
+    ctx.out.diagnostics.push({ ...ctx.source, severity: 'error', object: labelFor(value, kind), field: 'items', message: `Lists nested deeper than ${MAX_DEPTH} levels; not read` });
+    return;
+  }
+  for (const item of items) decodeValue(item, ctx, listDepth + 1);
+}
+
+function decodeObject(value: Record<string, unknown>, kind: string, apiVersion: string, ctx: DecodeContext): void {
+  const { source, out } = ctx;
   const meta = isRecord(value['metadata']) ? value['metadata'] : undefined;
   const name = meta?.['name'];
-  if (typeof name === 'string' && name !== '') out.asWritten.push(value as KubeObject);
-  const label = { kind, name: typeof name === 'string' && name !== '' ? name : '<unnamed>', ...(typeof meta?.['namespace'] === 'string' ? { namespace: meta['namespace'] } : {}) };
+  const named = typeof name === 'string' && name !== '';
+  const label = labelFor(value, kind);
+  if (ctx.checkNumbers && !numbersFit(value, label, ctx)) return;
+  if (named) out.asWritten.push(value as KubeObject);
+  const group = groupOf(apiVersion);
   // The Kubernetes Gateway API (Gateway, HTTPRoute, GRPCRoute, TCPRoute, TLSRoute, ReferenceGrant, ...):
-  // valid input, read and carried through; Istio programs it, meshmedic does not judge it yet.
-  if (GATEWAY_API_GROUPS.has(groupOf(apiVersion))) {
-    if (typeof name === 'string') out.passthrough.push({ object: value as KubeObject, source });
-    else out.diagnostics.push({ ...source, severity: 'error', object: label, field: 'metadata.name', message: 'missing: the object is not read' });
-    return;
-  }
-  if (!isKnownKind(kind)) {
-    if (ISTIO_GROUPS.has(groupOf(apiVersion))) {
+  // valid input, read and carried through; Istio programs it, meshmedic does not judge it yet. So are
+  // the kinds meshmedic does not analyze (Deployments, ...), once they have a name.
+  if (GATEWAY_API_GROUPS.has(group) || !isKnownKind(kind)) {
+    if (!GATEWAY_API_GROUPS.has(group) && ISTIO_GROUPS.has(group)) {
       out.diagnostics.push({ ...source, severity: 'warning', object: label, field: 'kind', message: `unknown kind ${kind} in ${apiVersion}: not analyzed` });
     }
-    if (typeof name === 'string') out.passthrough.push({ object: value as KubeObject, source });
+    if (named) keep(out.passthrough, value as KubeObject, ctx);
+    else out.diagnostics.push({ ...source, severity: 'error', object: label, field: 'metadata.name', message: `${nameProblem(meta, name)}: the object is not read` });
     return;
   }
+  decodeKnown(value, kind, apiVersion, label, ctx);
+}
+
+function decodeKnown(value: Record<string, unknown>, kind: KnownKind, apiVersion: string, label: ObjectLabel, ctx: DecodeContext): void {
+  const { source, out } = ctx;
   const known = KNOWN_KINDS[kind];
   const group = groupOf(apiVersion);
   const version = apiVersion.slice(apiVersion.indexOf('/') + 1);
@@ -120,8 +196,135 @@ function decodeValue(value: unknown, source: SourceLocation, defaultNamespace: s
   }
   const object = value as KubeObject;
   for (const k of ['labels', 'annotations'] as const) if (object.metadata[k] === null) delete object.metadata[k];
-  if (known.namespaced && !object.metadata.namespace) object.metadata.namespace = defaultNamespace;
-  out.objects.push({ object, source });
+  if (known.namespaced && !object.metadata.namespace) object.metadata.namespace = ctx.defaultNamespace;
+  keep(out.objects, object, ctx);
+}
+
+function keep(list: LoadedObject[], object: KubeObject, ctx: DecodeContext): void {
+  const loaded: LoadedObject = { object, source: ctx.source };
+  if (ctx.writeBack) loaded.writeBack = ctx.writeBack;
+  list.push(loaded);
+  ctx.out.inOrder.push(loaded);
+}
+
+function nameProblem(meta: Record<string, unknown> | undefined, name: unknown): string {
+  if (name !== undefined && name !== null && name !== '') return `must be a non-empty string (got ${preview(name)})`;
+  if (typeof meta?.['generateName'] === 'string') return 'missing (generateName is for kubectl create; kubectl apply needs a name)';
+  return 'missing';
+}
+
+// ---- numbers -------------------------------------------------------------------------------------------
+
+const MAX_NUMBER_PROBLEMS = 5;
+
+/**
+ * Numbers JSON cannot carry as read: NaN and ±Infinity (`.nan`, `.inf`, `1e400`), and integers beyond
+ * ±2^53, which were rounded on reading. Each is an error naming its field and the object is skipped: it
+ * would be judged, and written back by --fix, with another value than the one in the file.
+ */
+function numbersFit(value: Record<string, unknown>, label: ObjectLabel, ctx: DecodeContext): boolean {
+  const problems = numberProblems(value);
+  for (const p of problems.slice(0, MAX_NUMBER_PROBLEMS)) {
+    ctx.out.diagnostics.push({ ...ctx.source, severity: 'error', object: label, field: formatPath(p.path), message: `${p.message}; object skipped` });
+  }
+  if (problems.length > MAX_NUMBER_PROBLEMS) {
+    ctx.out.diagnostics.push({ ...ctx.source, severity: 'error', object: label, message: `${problems.length - MAX_NUMBER_PROBLEMS} more numbers JSON cannot carry as read` });
+  }
+  return problems.length === 0;
+}
+
+function numberProblems(root: unknown): { path: PathSegment[]; message: string }[] {
+  const found: { path: PathSegment[]; message: string }[] = [];
+  const stack: { value: unknown; path: PathSegment[] }[] = [{ value: root, path: [] }];
+  while (stack.length > 0 && found.length <= MAX_NUMBER_PROBLEMS) {
+    const { value, path } = stack.pop() as { value: unknown; path: PathSegment[] };
+    if (typeof value === 'number') {
+      const message = numberProblem(value);
+      if (message) found.push({ path, message });
+    } else if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], path: [...path, i] });
+    } else if (isRecord(value)) {
+      const keys = Object.keys(value);
+      for (let i = keys.length - 1; i >= 0; i--) stack.push({ value: value[keys[i] as string], path: [...path, keys[i] as string] });
+    }
+  }
+  return found;
+}
+
+function numberProblem(n: number): string | undefined {
+  if (Number.isNaN(n)) return 'not a number (got NaN, .nan): JSON cannot carry it';
+  if (!Number.isFinite(n)) return `not a finite number (got ${n > 0 ? '' : '-'}Infinity: .inf or a number too large, such as 1e400): JSON cannot carry it`;
+  if (Number.isInteger(n) && !Number.isSafeInteger(n)) return `an integer beyond ±2^53 cannot be read exactly (read as ${n})`;
+  return undefined;
+}
+
+// ---- shown in diagnostics ------------------------------------------------------------------------------
+
+export type PathSegment = string | number;
+type ObjectLabel = NonNullable<InputDiagnostic['object']>;
+
+const PATH_HEAD = 8;
+const PATH_TAIL = 4;
+
+/** `spec.http[0].route` from path segments; a very deep path shows its first and last levels, long keys are cut. */
+export function formatPath(path: readonly PathSegment[]): string {
+  const segment = (p: PathSegment): string => (typeof p === 'number' ? `[${p}]` : `.${p.length > PREVIEW_CHARS ? p.slice(0, PREVIEW_CHARS) + '…' : p}`);
+  const shown = path.length <= PATH_HEAD + PATH_TAIL + 1
+    ? path.map(segment).join('')
+    : `${path.slice(0, PATH_HEAD).map(segment).join('')}…(${path.length - PATH_HEAD - PATH_TAIL} levels)…${path.slice(-PATH_TAIL).map(segment).join('')}`;
+  return shown.replace(/^\./, '');
+}
+
+function labelFor(value: Record<string, unknown>, kind: string): ObjectLabel {
+  const meta = isRecord(value['metadata']) ? value['metadata'] : undefined;
+  const name = meta?.['name'];
+  const namespace = meta?.['namespace'];
+  return { kind, name: typeof name === 'string' && name !== '' ? name : '<unnamed>', ...(typeof namespace === 'string' ? { namespace } : {}) };
+}
+
+/** The object a parsed value names (kind, namespace, name), if it names a kind. */
+export function labelOf(value: unknown): ObjectLabel | undefined {
+  if (!isRecord(value) || typeof value['kind'] !== 'string') return undefined;
+  return labelFor(value, value['kind']);
+}
+
+/**
+ * A value as a diagnostic shows it: JSON-like, at most `max` characters (then `…`), whatever its size
+ * (an expanded YAML alias bomb is never rendered in full). Non-finite numbers are spelled out.
+ */
+export function preview(value: unknown, max = PREVIEW_CHARS): string {
+  const out: string[] = [];
+  const budget = { left: max + 1 };
+  render(value, out, budget);
+  const text = out.join('');
+  return text.length > max ? text.slice(0, max) + '…' : text;
+}
+
+/** Renders into `out` until the budget is spent: recursion is as deep as the budget is long, at most. */
+function render(value: unknown, out: string[], budget: { left: number }): void {
+  if (budget.left <= 0) return;
+  const emit = (s: string): void => {
+    out.push(s);
+    budget.left -= s.length;
+  };
+  if (typeof value === 'string') emit(JSON.stringify(value.length > budget.left ? value.slice(0, budget.left) : value));
+  else if (typeof value === 'number') emit(Number.isFinite(value) ? String(value) : Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity');
+  else if (value === null || typeof value !== 'object') emit(String(value));
+  else if (Array.isArray(value)) renderEntries(value.entries(), false, out, budget, emit);
+  else renderEntries(Object.entries(value), true, out, budget, emit);
+}
+
+function renderEntries(entries: Iterable<[PathSegment, unknown]>, keyed: boolean, out: string[], budget: { left: number }, emit: (s: string) => void): void {
+  emit(keyed ? '{' : '[');
+  let first = true;
+  for (const [k, v] of entries) {
+    if (budget.left <= 0) return;
+    if (!first) emit(',');
+    first = false;
+    if (keyed) emit(`${JSON.stringify(String(k).slice(0, Math.max(budget.left, 0)))}:`);
+    render(v, out, budget);
+  }
+  emit(keyed ? '}' : ']');
 }
 
 const GATEWAY_API_GROUPS = new Set(['gateway.networking.k8s.io', 'gateway.networking.x-k8s.io']);
@@ -142,15 +345,15 @@ function fieldPath(e: ErrorObject): string {
 function describeError(e: ErrorObject): string {
   switch (e.keyword) {
     case 'enum':
-      return `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')} (got ${JSON.stringify(e.data)})`;
+      return `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')} (got ${preview(e.data)})`;
     case 'type':
-      return `must be ${(e.params as { type: string | string[] }).type} (got ${JSON.stringify(e.data)})`;
+      return `must be ${(e.params as { type: string | string[] }).type} (got ${preview(e.data)})`;
     case 'required':
       return 'is required';
     case 'pattern':
-      return `has an invalid format (got ${JSON.stringify(e.data)})`;
+      return `has an invalid format (got ${preview(e.data)})`;
     default:
-      return `${e.message ?? 'is invalid'} (got ${JSON.stringify(e.data)})`;
+      return `${e.message ?? 'is invalid'} (got ${preview(e.data)})`;
   }
 }
 

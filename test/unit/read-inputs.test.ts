@@ -162,3 +162,12 @@ describe('exit codes with partly unreadable input (README: 1 an input that could
     expect(nothing.err).toContain('nothing usable could be read');
   });
 });
+
+describe('no limit from recursion in reading', () => {
+  it('reads a file of 130,000 documents whole (push(...array) overflowed the stack past about 122,000)', async () => {
+    const root = await tempTree({ 'many.yaml': 'kind: Namespace\napiVersion: v1\nmetadata: {name: n}\n---\n'.repeat(130_000) });
+    const r = await readInputs([join(root, 'many.yaml')]);
+    expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    expect(r.documents).toHaveLength(130_000);
+  });
+});
