@@ -14,6 +14,8 @@ import { SEVERITY_ORDER, type Finding, type IstioVersion, type Severity } from '
 import { formatText } from './format-text.js';
 import type { CliIo } from './io.js';
 import { findingsDocument } from './findings-document.js';
+import { sarifLog } from './format-sarif.js';
+import { MESHMEDIC_VERSION } from './version.js';
 
 export const ANALYZE_USAGE = `Usage: meshmedic analyze [PATH...|-] [options]
 
@@ -21,7 +23,8 @@ Reads Kubernetes/Istio manifests (files, directories recursively, '-' for stdin;
 JSON, kind: List) and reports the configurations that make Envoy answer 503/504, with their fixes.
 
 Options:
-  -o, --output text|json|yaml   output format (default text; --fix defaults to yaml)
+  -o, --output text|json|yaml|sarif  output format (default text; --fix defaults to yaml); sarif: SARIF 2.1.0
+      --fail-on error|warning|never  findings that make the exit code 1 (default error)
       --fix                     print every input object with the fixes applied, plus generated objects
       --mesh-config FILE        MeshConfig YAML (default: ConfigMap istio in istio-system, else Istio defaults)
       --policy FILE             a MeshHealthPolicy whose rule parameters apply (also read from the inputs)
@@ -30,7 +33,8 @@ Options:
       --istio-version X.Y       the Istio version verdicts are judged for (default 1.28)
   -h, --help
 
-Exit code: 0 no error findings, 1 error findings or unreadable input objects, 2 nothing usable could be read.
+Exit code: 0 no failing findings (--fail-on), 1 failing findings or unreadable input objects, 2 nothing usable
+could be read.
 `;
 
 export function parseVersion(v: string): IstioVersion {
@@ -51,6 +55,7 @@ export async function analyzeCommand(args: string[], io: CliIo): Promise<number>
       rules: { type: 'string' },
       'min-severity': { type: 'string', default: 'info' },
       'istio-version': { type: 'string', default: '1.28' },
+      'fail-on': { type: 'string', default: 'error' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -59,7 +64,10 @@ export async function analyzeCommand(args: string[], io: CliIo): Promise<number>
     return 0;
   }
   const output = values.output ?? (values.fix ? 'yaml' : 'text');
-  if (!['text', 'json', 'yaml'].includes(output)) throw new UsageError(`-o: expected text, json or yaml (got ${output})`);
+  if (!['text', 'json', 'yaml', 'sarif'].includes(output)) throw new UsageError(`-o: expected text, json, yaml or sarif (got ${output})`);
+  if (values.fix && output === 'sarif') throw new UsageError('-o sarif reports findings; --fix prints objects (yaml or json)');
+  const failOn = values['fail-on'];
+  if (failOn !== 'error' && failOn !== 'warning' && failOn !== 'never') throw new UsageError(`--fail-on: expected error, warning or never (got ${failOn})`);
   const minSeverity = values['min-severity'] as Severity;
   if (!(minSeverity in SEVERITY_ORDER)) throw new UsageError(`--min-severity: expected error, warning or info (got ${minSeverity})`);
   if (positionals.length === 0) throw new UsageError('no input: give files, directories or - for stdin');
@@ -80,7 +88,8 @@ export async function analyzeCommand(args: string[], io: CliIo): Promise<number>
   const result = analyze(mesh.index, { rules: selected, params: policy.params, istioVersion });
   const diagnostics = [...mesh.diagnostics, ...result.diagnostics];
   const shown = result.findings.filter((f: Finding) => SEVERITY_ORDER[f.severity] <= SEVERITY_ORDER[minSeverity]);
-  const failed = result.findings.some((f) => f.severity === 'error') || diagnostics.some((d) => d.severity === 'error');
+  // Unreadable input objects always fail (what was not read was not judged); findings as --fail-on says.
+  const failed = result.findings.some((f) => failsOn(f.severity, failOn)) || diagnostics.some((d) => d.severity === 'error');
 
   if (values.fix) {
     // Fix, re-analyze (generated objects included), repeat: one --fix reaches the fixed point.
@@ -103,12 +112,19 @@ export async function analyzeCommand(args: string[], io: CliIo): Promise<number>
   }
   if (output === 'text') {
     io.stdout.write(formatText(shown, diagnostics, io.color));
+  } else if (output === 'sarif') {
+    io.stdout.write(JSON.stringify(sarifLog(shown, diagnostics, selected, MESHMEDIC_VERSION), null, 2) + '\n');
   } else {
     const doc = findingsDocument(shown, diagnostics);
     io.stdout.write(output === 'json' ? JSON.stringify(doc, null, 2) + '\n' : dump(doc, { noRefs: true, lineWidth: -1 }));
     for (const d of diagnostics) io.stderr.write(`${d.severity}: ${formatDiagnostic(d)}\n`);
   }
   return failed ? 1 : 0;
+}
+
+function failsOn(severity: Severity, failOn: 'error' | 'warning' | 'never'): boolean {
+  if (failOn === 'never') return false;
+  return SEVERITY_ORDER[severity] <= SEVERITY_ORDER[failOn];
 }
 
 export class UsageError extends Error {}

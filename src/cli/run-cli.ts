@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { MESHMEDIC_VERSION } from './version.js';
 import type { Readable, Writable } from 'node:stream';
 import { RULES } from '../rules/registry.js';
 import { ANALYZE_USAGE, analyzeCommand, UsageError } from './analyze-command.js';
@@ -15,15 +15,6 @@ Usage:
   meshmedic rules                          list the rules
   meshmedic --version
 `;
-
-function version(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-    return pkg.version;
-  } catch {
-    return 'unknown';
-  }
-}
 
 export async function runCli(argv: string[], streams: { stdout: Writable & { isTTY?: boolean }; stderr: Writable; stdin?: Readable }): Promise<number> {
   const io: CliIo = { ...streams, color: Boolean(streams.stdout.isTTY) && !process.env['NO_COLOR'] };
@@ -44,7 +35,7 @@ export async function runCli(argv: string[], streams: { stdout: Writable & { isT
         return 0;
       case '--version':
       case 'version':
-        io.stdout.write(`meshmedic ${version()}\n`);
+        io.stdout.write(`meshmedic ${MESHMEDIC_VERSION}\n`);
         return 0;
       case undefined:
       case '-h':
