@@ -23,7 +23,7 @@ export interface SarifLog {
   $schema: string;
   version: '2.1.0';
   runs: {
-    tool: { driver: { name: string; version: string; informationUri: string; rules: { id: string; name: string; shortDescription: { text: string }; help: { text: string }; defaultConfiguration: { level: string } }[] } };
+    tool: { driver: { name: string; version: string; rules: { id: string; name: string; shortDescription: { text: string }; help: { text: string }; defaultConfiguration: { level: string } }[] } };
     originalUriBaseIds: Record<string, { uri: string }>;
     invocations: { executionSuccessful: boolean; toolExecutionNotifications: { level: string; message: { text: string }; locations: Location[] }[] }[];
     results: { ruleId: string; ruleIndex: number; level: string; message: { text: string }; locations: Location[]; properties: Record<string, unknown> }[];
@@ -58,7 +58,6 @@ export function sarifLog(findings: Finding[], diagnostics: InputDiagnostic[], ru
           driver: {
             name: 'meshmedic',
             version,
-            informationUri: 'https://github.com/meshmedic/meshmedic',
             rules: rules.map((r) => ({ id: r.id, name: r.name, shortDescription: { text: r.summary }, help: { text: r.summary }, defaultConfiguration: { level: 'error' } })),
           },
         },
