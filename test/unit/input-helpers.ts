@@ -1,11 +1,13 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { onTestFinished } from 'vitest';
 import { formatDiagnostic, type InputDiagnostic } from '../../src/model/diagnostics.js';
 
-/** Writes files (text or bytes) into a fresh directory. */
+/** Writes files (text or bytes) into a fresh directory, removed when the test that asked for it ends. */
 export async function write(files: Record<string, string | Uint8Array>): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'meshmedic-input-'));
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
   for (const [name, content] of Object.entries(files)) await writeFile(join(dir, name), content);
   return dir;
 }

@@ -1,15 +1,8 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadMesh } from '../../src/analysis/load-mesh.js';
 import { formatDiagnostic } from '../../src/model/diagnostics.js';
-
-async function write(files: Record<string, string>): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'meshmedic-input-'));
-  for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
-  return dir;
-}
+import { write } from './input-helpers.js';
 
 const goodDr = `apiVersion: networking.istio.io/v1
 kind: DestinationRule
