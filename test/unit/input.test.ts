@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadMesh } from '../../src/analysis/load-mesh.js';
 import { formatDiagnostic } from '../../src/model/diagnostics.js';
