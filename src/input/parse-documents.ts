@@ -1,17 +1,9 @@
 import { constructFromEvents, EVENT_ID, getScalarValue, parseEvents, YAMLException, type Event, type ScalarEvent } from 'js-yaml';
 import type { InputDiagnostic } from '../model/diagnostics.js';
-import { formatPath, labelOf, MAX_DEPTH, preview, type PathSegment, type WriteBack } from '../model/decode.js';
+import { formatPath, labelOf, MAX_DEPTH, preview, type DecodeInput, type PathSegment, type WriteBack } from '../model/decode.js';
 
-export interface ParsedDocument {
-  value: unknown;
-  file: string;
-  /** 1-based line of the document's first line. */
-  line: number;
-  /** How `--fix` may write this document back; absent: its value is serialized. */
-  writeBack?: WriteBack;
-  /** The text may hold numbers that JSON cannot carry exactly (.inf, .nan, 1e400, beyond 2^53): decode checks every number. */
-  checkNumbers?: boolean;
-}
+/** A document as read: its value, where it starts, and how `--fix` may write it back (model/decode.ts). */
+export type ParsedDocument = DecodeInput;
 
 /**
  * Limits on YAML aliases, per document, checked on the parser's events before any value is built (a

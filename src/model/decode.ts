@@ -21,7 +21,9 @@ export interface LoadedObject {
 export interface DecodeInput {
   value: unknown;
   file: string;
+  /** 1-based line of the document's first line. */
   line: number;
+  /** How `--fix` may write this document back; absent: its value is serialized. */
   writeBack?: WriteBack;
   /** Check every number of its objects (the text may hold .inf, .nan, 1e400 or integers beyond 2^53). */
   checkNumbers?: boolean;
