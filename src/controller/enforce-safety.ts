@@ -1,6 +1,6 @@
 import { analyze, type AnalyzeOptions } from '../analysis/analyze.js';
 import { decodeDocuments, type LoadedObject } from '../model/decode.js';
-import { describeRef, objectKey } from '../model/kinds.js';
+import { describeRef, objectKey, refKey } from '../model/kinds.js';
 import type { MeshIndex } from '../model/mesh-index.js';
 import type { FindingGroup } from './remediation.js';
 import { writesOnlyIn } from './remediation-identity.js';
@@ -31,7 +31,7 @@ export function unsafeFix(group: FindingGroup, namespace: string, index: MeshInd
   const flagged = withTemporarily(index, decoded.objects, () => {
     const created = new Set(decoded.objects.map((o) => objectKey(o.object)));
     const subjects = decoded.objects.map((o) => o.object);
-    return analyze(index, options, subjects).findings.filter((f) => f.severity !== 'info' && created.has(`${f.resource.kind}/${f.resource.namespace ?? ''}/${f.resource.name}`));
+    return analyze(index, options, subjects).findings.filter((f) => f.severity !== 'info' && created.has(refKey(f.resource)));
   });
   const f = flagged[0];
   return f ? { trigger: 'unsafeFix', message: `${describeRef(f.resource)}, which the fix would create, is itself flagged: ${f.rule} (${f.symptom}); write it by hand with what it lacks` } : undefined;

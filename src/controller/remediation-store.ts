@@ -1,10 +1,11 @@
+import { refKey } from '../model/kinds.js';
 import type { KubeObject, ObjectRef } from '../model/types.js';
 import { phaseOf } from './remediation-lifecycle.js';
 
 /** The kind/namespace/name of the subject a MeshRemediation targets. */
 export function subjectKeyOf(mmr: KubeObject): string | undefined {
   const t = (mmr.spec as { target?: ObjectRef } | undefined)?.target;
-  return t ? `${t.kind}/${t.namespace ?? ''}/${t.name}` : undefined;
+  return t ? refKey(t) : undefined;
 }
 
 export function remediationKey(mmr: KubeObject): string {

@@ -1,5 +1,5 @@
 import fastJsonPatch from 'fast-json-patch';
-import { objectKey } from '../model/kinds.js';
+import { objectKey, refKey } from '../model/kinds.js';
 import type { KubeObject, ObjectRef } from '../model/types.js';
 import type { Finding } from '../rules/types.js';
 
@@ -14,10 +14,6 @@ export interface FixResult {
   changed: Set<string>;
   /** A patch that could not be applied (e.g. its `test` failed): said, not hidden. */
   failures: { finding: Finding; target: ObjectRef; error: string }[];
-}
-
-function refKey(r: ObjectRef): string {
-  return `${r.kind}/${r.namespace ?? ''}/${r.name}`;
 }
 
 /** Whether a fix would change anything: a patch with more than `test` operations, or an object to create. */

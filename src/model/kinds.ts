@@ -31,6 +31,11 @@ export function objectKey(o: { kind: string; metadata: { namespace?: string; nam
   return `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 }
 
+/** The objectKey of the object a ref names (kind/namespace/name). */
+export function refKey(r: Pick<ObjectRef, 'kind' | 'namespace' | 'name'>): string {
+  return `${r.kind}/${r.namespace ?? ''}/${r.name}`;
+}
+
 export function refOf(o: KubeObject): ObjectRef {
   const ref: ObjectRef = { apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name };
   if (o.metadata.namespace !== undefined) ref.namespace = o.metadata.namespace;
