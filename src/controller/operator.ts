@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { analyze, type AnalyzeOptions } from '../analysis/analyze.js';
 import { decodeDocuments } from '../model/decode.js';
 import { formatDiagnostic } from '../model/diagnostics.js';
-import { describeRef, objectKey } from '../model/kinds.js';
+import { describeRef, objectKey, refKey } from '../model/kinds.js';
 import { MeshIndex } from '../model/mesh-index.js';
 import type { KubeObject, ObjectRef } from '../model/types.js';
 import { ruleById } from '../rules/registry.js';
@@ -116,7 +116,7 @@ export class Operator {
       store: this.remediations,
       live: this.liveObject,
       reindex: (o) => this.reindex(o),
-      unindex: (ref) => this.index.remove(`${ref.kind}/${ref.namespace ?? ''}/${ref.name}`),
+      unindex: (ref) => this.index.remove(refKey(ref)),
     });
     this.queue = new WorkQueue(
       (key) => this.reconcile(key),
@@ -347,7 +347,7 @@ export class Operator {
     return groupFindings(findings);
   }
 
-  private liveObject = (ref: ObjectRef): KubeObject | undefined => this.index.get(`${ref.kind}/${ref.namespace ?? ''}/${ref.name}`)?.object;
+  private liveObject = (ref: ObjectRef): KubeObject | undefined => this.index.get(refKey(ref))?.object;
 
   /** The resourceVersions, in the cache, of the objects a fix patches: its write is conditioned on them. */
   private computedFrom(g: FindingGroup): Map<string, string> {
@@ -362,8 +362,6 @@ export class Operator {
   private analyzeOptions(eff: Effective): AnalyzeOptions {
     return { params: eff.params, ...(eff.istioVersion ? { istioVersion: eff.istioVersion } : {}) };
   }
-
-
 
   private async reconcileSubject(key: string, reconcileId: string): Promise<void> {
     const subject = this.subjectObject(key);
@@ -503,24 +501,51 @@ export class Operator {
     return b;
   }
 
-  /** What the operator's cache says about a proposal: the input of decideRemediation. */
+  /**
+   * What the operator's cache says about a proposal: the input of decideRemediation. The fix is computed
+   * only if the decision reads it (an approval, or an Applied proposal to check for a revert): the
+   * subject's own reconcile, right after, evaluates every rule anyway.
+   */
   private remediationView(mmr: KubeObject): RemediationView {
     const verdict = checkIdentity(mmr);
     if (!verdict.ok) return { mmr, targetUid: undefined, covered: false, current: undefined };
     const { rule, target } = verdict.identity;
-    const targetKey = `${target.kind}/${target.namespace}/${target.name}`;
+    const targetKey = refKey(target);
     const subject = this.subjectObject(targetKey);
     const targetUid = subject ? (subject.metadata.uid ?? '') : isEvidenceKey(targetKey) ? '' : undefined;
     // The policy in force is computed from the live policies, never defaulted: none covering, nothing applied.
     const eff = subject ? this.effective(target.namespace, subject) : undefined;
     const covered = eff?.rules.some((r) => r.id === rule && r.mode !== 'Observe') ?? false;
-    const current = subject && eff && covered ? this.evaluate(subject, { ...eff, rules: [{ id: rule, mode: 'Propose' }] }, rule)[0] : undefined;
-    const unsafe = current && eff ? unsafeFix(current, target.namespace, this.index, this.analyzeOptions(eff)) : undefined;
-    const phase = phaseOf(mmr);
-    const reverted = phase === 'Applied' && current ? this.undone(current, mmr.metadata.name) : undefined;
-    // Read with `current`, before any await: the write is conditioned on the very versions the fix came from.
-    const computedFrom = current ? this.computedFrom(current) : undefined;
-    return { mmr, targetUid, covered, current, ...(computedFrom ? { computedFrom } : {}), ...(unsafe ? { unsafe } : {}), ...(reverted ? { reverted } : {}) };
+    const fix = once(() => {
+      const current = subject && eff && covered ? this.evaluate(subject, { ...eff, rules: [{ id: rule, mode: 'Propose' }] }, rule)[0] : undefined;
+      // Read with `current`, before any await: the write is conditioned on the very versions the fix came from.
+      return { current, computedFrom: current ? this.computedFrom(current) : undefined };
+    });
+    const unsafe = once(() => {
+      const { current } = fix();
+      return current && eff ? unsafeFix(current, target.namespace, this.index, this.analyzeOptions(eff)) : undefined;
+    });
+    const reverted = once(() => {
+      const { current } = fix();
+      return phaseOf(mmr) === 'Applied' && current ? this.undone(current, mmr.metadata.name) : undefined;
+    });
+    return {
+      mmr,
+      targetUid,
+      covered,
+      get current() {
+        return fix().current;
+      },
+      get computedFrom() {
+        return fix().computedFrom;
+      },
+      get unsafe() {
+        return unsafe();
+      },
+      get reverted() {
+        return reverted();
+      },
+    };
   }
 
   /** How an applied fix whose finding is back was undone on its targets, if it was. */
@@ -560,7 +585,7 @@ export class Operator {
 
   private targetResourceVersion(mmr: KubeObject): string | undefined {
     const t = (mmr.spec as { target?: ObjectRef } | undefined)?.target;
-    return t ? this.subjectObject(`${t.kind}/${t.namespace ?? ''}/${t.name}`)?.metadata.resourceVersion : undefined;
+    return t ? this.subjectObject(refKey(t))?.metadata.resourceVersion : undefined;
   }
 
   private reindex(o: KubeObject): void {
@@ -572,7 +597,7 @@ export class Operator {
   /** Whether the rule still finds something on the proposal's target right after its fix was written. */
   private recheck(rule: string, mmr: KubeObject): boolean {
     const t = (mmr.spec as { target: ObjectRef }).target;
-    const fresh = this.subjectObject(`${t.kind}/${t.namespace ?? ''}/${t.name}`);
+    const fresh = this.subjectObject(refKey(t));
     const eff = fresh ? this.effective(fresh.metadata.namespace ?? '', fresh) : undefined;
     return fresh && eff ? this.evaluate(fresh, eff, rule).length > 0 : false;
   }
@@ -598,3 +623,16 @@ export class Operator {
   }
 }
 
+
+/** f, computed on the first call and remembered. */
+function once<T>(f: () => T): () => T {
+  let done = false;
+  let value: T | undefined;
+  return () => {
+    if (!done) {
+      value = f();
+      done = true;
+    }
+    return value as T;
+  };
+}

@@ -67,7 +67,12 @@ export function transition(phase: Phase, trigger: Trigger): Transition | undefin
   return TRANSITIONS[phase]?.[trigger];
 }
 
-/** What the operator knows about a proposal's target and fix, from its informer cache. */
+/**
+ * What the operator knows about a proposal's target and fix, from its informer cache. The fix fields
+ * (current, computedFrom, unsafe, reverted) may be getters that compute on first read: most decisions
+ * (no approval pending) never read them. decideRemediation is synchronous, so whatever it reads comes
+ * from one view of the cache.
+ */
 export interface RemediationView {
   mmr: KubeObject;
   /**
