@@ -22,9 +22,7 @@ export interface LeaderElectionOptions {
    */
   renewDeadlineMs?: number;
   /** The pause between two attempts to acquire or renew. */
-  retryPeriodMs?: number;
-  /** Former name of retryPeriodMs. */
-  renewIntervalMs?: number;
+  retryPeriodMs: number;
 }
 
 export interface ElectionTiming {
@@ -39,8 +37,7 @@ const JITTER_FACTOR = 1.2;
 /** The timing of an election, checked as client-go checks it (lease > renew deadline > 1.2 × retry period). */
 export function electionTiming(options: LeaderElectionOptions): ElectionTiming {
   const leaseDurationMs = options.leaseDurationSeconds * 1000;
-  const retryPeriodMs = options.retryPeriodMs ?? options.renewIntervalMs;
-  if (retryPeriodMs === undefined) throw new Error('leader election: retryPeriodMs (or renewIntervalMs) is required');
+  const { retryPeriodMs } = options;
   const renewDeadlineMs = options.renewDeadlineMs ?? (leaseDurationMs * 2) / 3;
   for (const [name, v] of [['leaseDurationSeconds', options.leaseDurationSeconds], ['renewDeadlineMs', renewDeadlineMs], ['retryPeriodMs', retryPeriodMs]] as const) {
     if (!Number.isFinite(v) || v <= 0) throw new Error(`leader election: ${name} must be a positive number, got ${v}`);

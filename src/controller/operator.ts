@@ -47,8 +47,6 @@ export interface OperatorOptions {
   /** How long a leader keeps trying to renew before it stops leading (and writing). */
   renewDeadlineMs?: number;
   retryPeriodMs?: number;
-  /** Former name of retryPeriodMs. */
-  renewIntervalMs?: number;
   resyncIntervalMs?: number;
   rootNamespace?: string;
   metrics?: OperatorMetrics;
@@ -135,7 +133,7 @@ export class Operator {
         leaseDurationSeconds: options.leaseDurationSeconds ?? 15,
         // Unset: two thirds of the lease duration (10 s of the default 15 s), so a shorter lease stays valid.
         renewDeadlineMs: options.renewDeadlineMs,
-        retryPeriodMs: options.retryPeriodMs ?? options.renewIntervalMs ?? 2000,
+        retryPeriodMs: options.retryPeriodMs ?? 2000,
       },
       this.log,
       { onStartedLeading: () => this.startLeading(), onStoppedLeading: () => this.stopLeading() },

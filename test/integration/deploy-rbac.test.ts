@@ -393,7 +393,7 @@ describe.skipIf(skipReason() !== undefined)('deploy/ RBAC: enough for the operat
     // The RBAC allows only the meshmedic-leader Lease: the first instance steps down and gives it back.
     await op?.stop();
     op = undefined;
-    const second = new Operator({ kubeConfig: sa.kc, log: capturingLog('info').log, namespace: install.namespace, leaseDurationSeconds: 4, renewIntervalMs: 500, resyncIntervalMs: 3_600_000 });
+    const second = new Operator({ kubeConfig: sa.kc, log: capturingLog('info').log, namespace: install.namespace, leaseDurationSeconds: 4, retryPeriodMs: 500, resyncIntervalMs: 3_600_000 });
     try {
       second.start();
       await waitFor('the second instance to lead', () => second.isLeader);

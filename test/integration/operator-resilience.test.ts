@@ -289,7 +289,7 @@ describe.skipIf(noCluster)('409 Conflict from the real API server', () => {
     const captured = capturingLog();
     const started: Record<string, number> = { a: 0, b: 0 };
     const elector = (id: 'a' | 'b'): LeaderElector =>
-      new LeaderElector(c.kc, { namespace: leaseNs.name, name: leaseName, identity: id, leaseDurationSeconds: 3, renewIntervalMs: 300 }, captured.log, {
+      new LeaderElector(c.kc, { namespace: leaseNs.name, name: leaseName, identity: id, leaseDurationSeconds: 3, retryPeriodMs: 300 }, captured.log, {
         onStartedLeading: () => void (started[id] = (started[id] ?? 0) + 1),
         onStoppedLeading: () => undefined,
       });
@@ -348,7 +348,7 @@ describe.skipIf(noCluster)('409 Conflict from the real API server', () => {
       return originalRead.apply(this, args);
     });
     let startedLeading = 0;
-    const e = new LeaderElector(c.kc, { namespace: leaseNs.name, name: leaseName, identity: 'late', leaseDurationSeconds: 30, renewIntervalMs: 300 }, capturingLog().log, {
+    const e = new LeaderElector(c.kc, { namespace: leaseNs.name, name: leaseName, identity: 'late', leaseDurationSeconds: 30, retryPeriodMs: 300 }, capturingLog().log, {
       onStartedLeading: () => void startedLeading++,
       onStoppedLeading: () => undefined,
     });
@@ -389,7 +389,7 @@ describe.skipIf(noCluster)('two operator instances with one lease', () => {
 
   function instance(identity: string, leaseName: string): Operator {
     const captured = capturingLog();
-    const op = new Operator({ kubeConfig: c.kc, log: captured.log, namespace: leaseNs.name, identity, leaseName, leaseDurationSeconds: 3, renewIntervalMs: 300, resyncIntervalMs: 3_600_000 });
+    const op = new Operator({ kubeConfig: c.kc, log: captured.log, namespace: leaseNs.name, identity, leaseName, leaseDurationSeconds: 3, retryPeriodMs: 300, resyncIntervalMs: 3_600_000 });
     operators.push(op);
     op.start();
     return op;
