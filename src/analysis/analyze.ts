@@ -1,3 +1,4 @@
+import { withoutNoOpPatches } from '../fix/no-op-patches.js';
 import type { InputDiagnostic } from '../model/diagnostics.js';
 import { objectKey } from '../model/kinds.js';
 import type { MeshIndex } from '../model/mesh-index.js';
@@ -11,6 +12,8 @@ export interface AnalyzeOptions {
   rules?: readonly Rule[];
   params?: Partial<RuleParameters>;
   istioVersion?: IstioVersion;
+  /** The snapshot is all the mesh has (the operator's cache, `analyze --complete`): absence is certain. */
+  complete?: boolean;
 }
 
 export interface AnalyzeResult {
@@ -24,6 +27,7 @@ export function ruleContext(index: MeshIndex, options: AnalyzeOptions): RuleCont
     index,
     params: { ...DEFAULT_PARAMETERS, ...options.params },
     istioVersion: options.istioVersion ?? DEFAULT_ISTIO_VERSION,
+    complete: options.complete ?? false,
   };
 }
 
@@ -38,7 +42,8 @@ export function analyze(index: MeshIndex, options: AnalyzeOptions = {}, subjects
   for (const o of objects) {
     for (const rule of byKind.get(o.kind) ?? []) {
       try {
-        for (const f of rule.check(o, ctx)) {
+        for (const found of rule.check(o, ctx)) {
+          const f = withoutNoOpPatches(found, (key) => index.get(key)?.object);
           const source = index.sourceOf(o);
           result.findings.push(source ? { ...f, source } : f);
         }

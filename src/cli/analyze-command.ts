@@ -31,6 +31,8 @@ Options:
       --rules MM101,MM103       run only these rules
       --min-severity LEVEL      show findings at or above error|warning|info (default info)
       --istio-version X.Y       the Istio version verdicts are judged for (default 1.28)
+      --complete                the inputs are the whole mesh: an object they do not hold is missing, and
+                                findings that rest on its absence are errors (default: warnings)
   -h, --help
 
 Exit code: 0 no failing findings (--fail-on), 1 failing findings or unreadable input objects, 2 nothing usable
@@ -56,6 +58,7 @@ export async function analyzeCommand(args: string[], io: CliIo): Promise<number>
       'min-severity': { type: 'string', default: 'info' },
       'istio-version': { type: 'string', default: '1.28' },
       'fail-on': { type: 'string', default: 'error' },
+      complete: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -85,7 +88,7 @@ export async function analyzeCommand(args: string[], io: CliIo): Promise<number>
   }
   const policy = policySettings(mesh.policy);
   const selected = selectRules(values.rules?.split(',').map((s) => s.trim()).filter(Boolean)).filter((r) => !policy.disabledRules.includes(r.id));
-  const result = analyze(mesh.index, { rules: selected, params: policy.params, istioVersion });
+  const result = analyze(mesh.index, { rules: selected, params: policy.params, istioVersion, complete: values.complete });
   const diagnostics = [...mesh.diagnostics, ...result.diagnostics];
   const shown = result.findings.filter((f: Finding) => SEVERITY_ORDER[f.severity] <= SEVERITY_ORDER[minSeverity]);
   // Unreadable input objects always fail (what was not read was not judged); findings as --fail-on says.
@@ -97,7 +100,7 @@ export async function analyzeCommand(args: string[], io: CliIo): Promise<number>
     const reanalyze = (objects: KubeObject[]): Finding[] => {
       const loaded = objects.filter((o) => isKnownKind(o.kind) && o.kind !== 'MeshHealthPolicy').map((object) => ({ object, source: sources.get(objectKey(object)) ?? { file: '<generated>', line: 0 } }));
       const index = new MeshIndex(loaded, mesh.indexOptions);
-      return analyze(index, { rules: selected, params: policy.params, istioVersion }).findings;
+      return analyze(index, { rules: selected, params: policy.params, istioVersion, complete: values.complete }).findings;
     };
     const fixed = fixToFixedPoint(mesh.inputs.map((i) => i.object), reanalyze);
     for (const fl of fixed.failures) io.stderr.write(`meshmedic: fix of ${fl.finding.rule} not applied to ${fl.target.kind} ${fl.target.namespace ?? ''}/${fl.target.name}: ${fl.error}\n`);

@@ -6,6 +6,7 @@ export function findingsDocument(findings: Finding[], diagnostics: InputDiagnost
   return {
     findings: findings.map((f) => ({
       rule: f.rule,
+      messageType: f.messageType,
       severity: f.severity,
       resource: f.resource,
       message: f.message,

@@ -340,7 +340,7 @@ export class Operator {
       .filter((r) => !only || r.id === only)
       .map((r) => ruleById(r.id))
       .filter((r): r is Rule => r !== undefined);
-    const { findings, diagnostics } = analyze(this.index, { rules, params: eff.params, ...(eff.istioVersion ? { istioVersion: eff.istioVersion } : {}) }, [subject]);
+    const { findings, diagnostics } = analyze(this.index, { rules, params: eff.params, complete: true, ...(eff.istioVersion ? { istioVersion: eff.istioVersion } : {}) }, [subject]);
     for (const d of diagnostics) this.log.error({ subject: objectKey(subject) }, formatDiagnostic(d));
     return groupFindings(findings);
   }

@@ -1,3 +1,5 @@
+import { MM104_LOG, MM105_LOG, MM106_LOG } from '../catalogue/access-log.js';
+import { report } from '../rules/report.js';
 import { pointer } from '../fix/json-pointer.js';
 import { formatDurationMs, parseDurationMs } from '../model/durations.js';
 import { isClusterLocal, isIpAddress, nameFromHost } from '../model/hosts.js';
@@ -122,16 +124,8 @@ export function passthroughEntryFinding(host: string, groups: readonly LogGroup[
   const evidence = evidenceOf(groups);
   const upstream = [...new Set(groups.flatMap((g) => g.upstreamHosts))].slice(0, 3);
   const portText = [...ports.values()].map((p) => `${p.number}/${p.protocol}`).join(', ');
-  return {
-    rule: 'MM104',
-    severity: 'error',
-    resource: createRef(se),
-    related: routes.map(refOf),
-    symptom: evidence.symptoms.join(', '),
-    message: `${evidence.symptoms.join(', ')} through PassthroughCluster: ${requests(evidence.count)} to ${host}${upstream.length ? ` (upstream ${upstream.join(', ')})` : ''} left the mesh through PassthroughCluster because no ServiceEntry declares ${host}; Envoy keeps reusing the connections and the IP the application resolved, which fail once DNS, an ELB or an egress firewall moves on. Fix: a MESH_EXTERNAL ServiceEntry for ${host} (${portText}) with resolution DNS, so Envoy resolves the name itself.`,
-    fix: { patches: [], create: [se] },
-    evidence,
-  };
+  const args = { requests: requests(evidence.count), host, upstream: upstream.length ? ` (upstream ${upstream.join(', ')})` : '', ports: portText };
+  return { ...report(MM104_LOG.PassthroughStaleConnections, args, { resource: createRef(se), related: routes.map(refOf), fix: { patches: [], create: [se] } }), evidence };
 }
 
 function matches(durationMs: number, timeoutMs: number | undefined): boolean {
@@ -163,6 +157,7 @@ export function timeoutFinding(host: string, groups: readonly LogGroup[], ctx: E
   const targetText = formatDurationMs(target);
   const semantics = `route timeouts are disabled by default since Istio 1.0 (15 s was Envoy's default before), so a 504 UT means a timeout or perTryTimeout is set somewhere`;
   const head = `504 UT: ${requests(evidence.count)} to ${host} ${were(evidence.count)} cut after ${d} ms (p50) ≈ ${roundTimeoutText(d)}`;
+  const headArgs = { requests: requests(evidence.count), host, were: were(evidence.count), p50: d, rounded: roundTimeoutText(d) };
   const routes = vsRoutingTo(ctx.index, host);
   const patches: ResourcePatch[] = [];
   const matched: string[] = [];
@@ -199,13 +194,7 @@ export function timeoutFinding(host: string, groups: readonly LogGroup[], ctx: E
     const first = patches[0] as ResourcePatch;
     return {
       finding: {
-        rule: 'MM105',
-        severity: 'warning',
-        resource: first.target,
-        related: patches.slice(1).map((p) => p.target),
-        symptom: '504 UT',
-        message: `${head}, the ${matched.join(' and ')}; ${semantics}. Fix: ${targetText} (the policy's defaultRouteTimeout).`,
-        fix: { patches, create: [] },
+        ...report(MM105_LOG.RouteTimeoutCut, { ...headArgs, matched: matched.join(' and '), target: targetText }, { resource: first.target, related: patches.slice(1).map((p) => p.target), fix: { patches, create: [] } }),
         evidence,
       },
     };
@@ -236,18 +225,16 @@ export function timeoutFinding(host: string, groups: readonly LogGroup[], ctx: E
   }
   if (ports.size === 0) ports.set(80, servicePortFor(80, 'HTTP'));
   const entry = generatedEntry(host, namespace, [...ports.values()]);
-  entry.metadata.annotations = { 'meshmedic.io/generated-by': 'MM105' };
+  entry.metadata.annotations = { 'meshmedic.io/generated-by': MM105_LOG.RouteTimeoutCut.rule };
   const create: KubeObject[] = needsEntry ? [entry, vs] : [vs];
   const passthrough = groups.some((g) => g.cluster?.kind === 'passthrough');
   return {
     finding: {
-      rule: 'MM105',
-      severity: 'warning',
-      resource: refOf(vs),
-      related: [],
-      symptom: '504 UT',
-      message: `${head}${passthrough ? ' through PassthroughCluster' : ''}; ${semantics} (an old proxy default, an EnvoyFilter or the client's x-envoy-upstream-rq-timeout-ms). Fix: a VirtualService for ${host} with timeout ${targetText} (the policy's defaultRouteTimeout)${needsEntry ? ` and the MESH_EXTERNAL ServiceEntry it needs (resolution DNS)` : ''}.`,
-      fix: { patches: [], create, ...(entryComesWith ? { notes: [`the ServiceEntry for ${host} comes with the MM104 finding`] } : {}) },
+      ...report(
+        MM105_LOG.TimeoutWithoutRoute,
+        { ...headArgs, passthrough: passthrough ? ' through PassthroughCluster' : '', target: targetText, withEntry: needsEntry ? ' and the MESH_EXTERNAL ServiceEntry it needs (resolution DNS)' : '' },
+        { resource: refOf(vs), fix: { patches: [], create, ...(entryComesWith ? { notes: [`the ServiceEntry for ${host} comes with the MM104 finding`] } : {}) } },
+      ),
       evidence,
     },
   };
@@ -305,7 +292,7 @@ export function keepAliveFinding(host: string, groups: readonly LogGroup[], ctx:
     const created: DestinationRule = {
       apiVersion: API,
       kind: 'DestinationRule',
-      metadata: { name: `${nameFromHost(svc)}-keepalive`, namespace: ns, annotations: { 'meshmedic.io/generated-by': 'MM106' } },
+      metadata: { name: `${nameFromHost(svc)}-keepalive`, namespace: ns, annotations: { 'meshmedic.io/generated-by': MM106_LOG.KeepAliveRace.rule } },
       spec: { host, trafficPolicy },
     };
     create.push(created);
@@ -317,14 +304,11 @@ export function keepAliveFinding(host: string, groups: readonly LogGroup[], ctx:
   if (retries.length === 0) notes.push(`no VirtualService routes to ${host} in the manifests given: add retries {attempts: 2, retryOn: reset,connect-failure,refused-stream,unavailable,cancelled} to the routes that do`);
   return {
     finding: {
-      rule: 'MM106',
-      severity: 'warning',
-      resource,
-      related: retries.map((p) => p.target),
-      symptom: '503 UC',
-      message: `503 UC on inbound cluster ${evidence.targets.join(', ')}: ${requests(evidence.count)} hit a connection the application had closed (keep-alive race: upstream_reset_before_response_started{connection_termination}); ${what}, not below the applications' ${assumed ? 'assumed ' : ''}keep-alive ${formatDurationMs(keepAlive)}, and the DestinationRule's pool also applies to the server's inbound cluster. Fix (propose only): connectionPool.http.idleTimeout ${target}${retries.length ? ' and a retry on reset' : ''}.`,
-      versionNote: keepAliveVersionNote(ctx.istioVersion),
-      fix: { patches, create, proposeOnly: true, notes },
+      ...report(
+        MM106_LOG.KeepAliveRace,
+        { targets: evidence.targets.join(', '), requests: requests(evidence.count), what, assumed: assumed ? 'assumed ' : '', keepAlive: formatDurationMs(keepAlive), target, retry: retries.length ? ' and a retry on reset' : '' },
+        { resource, related: retries.map((p) => p.target), versionNote: keepAliveVersionNote(ctx.istioVersion), fix: { patches, create, proposeOnly: true, notes } },
+      ),
       evidence,
     },
   };

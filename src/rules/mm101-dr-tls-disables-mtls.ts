@@ -1,3 +1,6 @@
+import { MM101, MM101_OFFENDER } from '../catalogue/rules/mm101.js';
+import { fill } from '../catalogue/message-type.js';
+import { report } from './report.js';
 import { pointer } from '../fix/json-pointer.js';
 import { hostsMatch, isWildcard, serviceFqdn } from '../model/hosts.js';
 import { describeRef, refOf } from '../model/kinds.js';
@@ -94,10 +97,7 @@ function claimFor(dr: DestinationRule, level: TlsLevel, svc: Service, port: numb
 }
 
 export const mm101: Rule = {
-  id: 'MM101',
-  name: 'dr-tls-disables-mtls',
-  summary: 'A DestinationRule sends plaintext or non-Istio TLS to workloads whose PeerAuthentication is STRICT (503 UC).',
-  subjects: ['DestinationRule'],
+  ...MM101,
   check(subject: KubeObject, ctx: RuleContext): Finding[] {
     const dr = subject as DestinationRule;
     const services = servicesFor(dr, ctx);
@@ -132,20 +132,17 @@ export const mm101: Rule = {
     const parts = offending.map((o) => {
       const where = o.port !== undefined ? `${o.svc.metadata.name}.${o.svc.metadata.namespace}:${o.port}` : `${o.svc.metadata.name}.${o.svc.metadata.namespace}`;
       const pa = o.pa ? `PeerAuthentication ${o.pa.namespace}/${o.pa.name}` : 'the mesh';
-      return `${o.level.label} sends ${describeSends(o.sends, o.level)} to ${where}, which ${pa} makes STRICT`;
+      return fill(MM101_OFFENDER, { level: o.level.label, sends: describeSends(o.sends, o.level), where, pa });
     });
+    const args = { dr: describeRef(refOf(dr)), offenders: parts.join('; '), levels: offending.map((o) => o.level.label).join(', ') };
     return [
-      {
-        rule: 'MM101',
-        severity: 'error',
+      report(MM101.messages.PlaintextToStrict, args, {
         resource: refOf(dr),
         related: [...related.values()],
-        symptom: '503 UC',
-        message: `503 UC (upstream_reset_before_response_started{connection_termination}): ${describeRef(refOf(dr))} ${parts.join('; ')}. The server sidecar only accepts Istio mTLS. Fix: tls.mode ISTIO_MUTUAL at ${offending.map((o) => o.level.label).join(', ')}.`,
         ...(byVersion ? { versionNote: `judged for Istio ${ctx.istioVersion.major}.${ctx.istioVersion.minor}: auto mTLS is on by default only since 1.5` } : {}),
         fix: { patches: [{ target: refOf(dr), patch: offending.flatMap((o) => istioMutualPatch(dr, o.level)) }], create: [] },
         ...(offending[0] ? { claim: claimFor(dr, offending[0].level, offending[0].svc, offending[0].port, ctx) } : {}),
-      },
+      }),
     ];
   },
 };

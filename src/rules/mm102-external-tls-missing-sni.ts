@@ -1,3 +1,6 @@
+import { fill, type MessageType } from '../catalogue/message-type.js';
+import { MM102, MM102_WHERE } from '../catalogue/rules/mm102.js';
+import { report, type Report } from './report.js';
 import { pointer } from '../fix/json-pointer.js';
 import { isWildcard, nameFromHost, resolveHost } from '../model/hosts.js';
 import { describeRef, refOf } from '../model/kinds.js';
@@ -8,31 +11,32 @@ import { routeProxy } from './route-call.js';
 import { effectiveTls } from './tls-levels.js';
 import { atLeast, type Finding, type PatchOperation, type Rule, type RuleContext } from './types.js';
 
-interface Problem {
-  kind: 'no-dr' | 'plaintext' | 'istio-mtls' | 'wrong-sni' | 'sni-from-original-host';
-  symptom: string;
-  text: string;
-}
+type Problem =
+  | { type: typeof MM102.messages.NoDestinationRule }
+  | { type: typeof MM102.messages.NoClientTls | typeof MM102.messages.IstioMtlsToExternal; dr: string }
+  | { type: typeof MM102.messages.WrongSni; dr: string; sni: string }
+  | { type: typeof MM102.messages.SniFromOriginalHost | typeof MM102.messages.NoSniUnderOtherHost; dr: string; otherHosts: string; originalHost: string };
 
 function judge(tls: ClientTlsSettings | undefined, dr: DestinationRule | undefined, host: string, otherHosts: string[], ctx: RuleContext): Problem | undefined {
-  if (!dr) return { kind: 'no-dr', symptom: '503 UC', text: `no DestinationRule originates TLS, so Envoy sends plaintext HTTP to the TLS port` };
+  if (!dr) return { type: MM102.messages.NoDestinationRule };
+  const name = describeRef(refOf(dr));
   const mode = tls?.mode;
-  if (!mode || mode === 'DISABLE') return { kind: 'plaintext', symptom: '503 UC', text: `${describeRef(refOf(dr))} sets no client TLS for it, so Envoy sends plaintext HTTP to the TLS port` };
-  if (mode === 'ISTIO_MUTUAL') return { kind: 'istio-mtls', symptom: '503 UF', text: `${describeRef(refOf(dr))} sends Istio mTLS, which an external server cannot accept` };
-  if (tls.sni !== undefined && tls.sni !== host) {
-    return { kind: 'wrong-sni', symptom: '503 UF,URX', text: `${describeRef(refOf(dr))} sends sni ${tls.sni}; the server's certificate is for ${host} (CERTIFICATE_VERIFY_FAILED or handshake failure)` };
-  }
+  if (!mode || mode === 'DISABLE') return { type: MM102.messages.NoClientTls, dr: name };
+  if (mode === 'ISTIO_MUTUAL') return { type: MM102.messages.IstioMtlsToExternal, dr: name };
+  if (tls.sni !== undefined && tls.sni !== host) return { type: MM102.messages.WrongSni, dr: name, sni: tls.sni };
   if (tls.sni === undefined && otherHosts.length > 0) {
-    const auto = atLeast(ctx.istioVersion, 1, 21);
-    return {
-      kind: 'sni-from-original-host',
-      symptom: auto ? '503 UF,URX' : '503 UC',
-      text: auto
-        ? `${describeRef(refOf(dr))} sets no sni and the route is reached under host ${otherHosts.join(', ')}: Envoy's auto_sni takes the ORIGINAL Host (${otherHosts[0]}), even with rewrite.authority, and the TLS handshake with ${host} fails (CERTIFICATE_VERIFY_FAILED)`
-        : `${describeRef(refOf(dr))} sets no sni and the route is reached under host ${otherHosts.join(', ')}: the handshake with ${host} does not name it, and the server presents a certificate for another name or closes the connection`,
-    };
+    const type = atLeast(ctx.istioVersion, 1, 21) ? MM102.messages.SniFromOriginalHost : MM102.messages.NoSniUnderOtherHost;
+    return { type, dr: name, otherHosts: otherHosts.join(', '), originalHost: otherHosts[0] ?? '' };
   }
   return undefined;
+}
+
+/** The finding's prose: the problem's message type, filled with where the route goes. */
+function problemFinding(problem: Problem, where: string, host: string, r: Report): Finding {
+  // The problem carries exactly its type's other arguments (the union above keeps them paired).
+  const { type, ...rest } = problem;
+  const generic: MessageType = type;
+  return report(generic, { where, host, ...rest }, r);
 }
 
 function tlsSettingsFor(host: string, existing?: ClientTlsSettings): ClientTlsSettings {
@@ -46,7 +50,7 @@ function createRule(se: ServiceEntry, host: string, port: number): DestinationRu
   return {
     apiVersion: 'networking.istio.io/v1',
     kind: 'DestinationRule',
-    metadata: { name: `${nameFromHost(host)}-tls`, namespace: se.metadata.namespace ?? 'default', annotations: { 'meshmedic.io/generated-by': 'MM102' } },
+    metadata: { name: `${nameFromHost(host)}-tls`, namespace: se.metadata.namespace ?? 'default', annotations: { 'meshmedic.io/generated-by': MM102.id } },
     spec: { host, trafficPolicy: multiPort ? { portLevelSettings: [{ port: { number: port }, tls }] } : { tls } },
   };
 }
@@ -109,10 +113,7 @@ function patchRule(dr: DestinationRule, host: string, port: number, se: ServiceE
 }
 
 export const mm102: Rule = {
-  id: 'MM102',
-  name: 'external-tls-missing-sni',
-  summary: 'A route sends HTTP to an external HTTPS/TLS host without a DestinationRule that originates TLS with sni = that host (503 UC / UF,URX).',
-  subjects: ['VirtualService'],
+  ...MM102,
   check(subject: KubeObject, ctx: RuleContext): Finding[] {
     const vs = subject as VirtualService;
     const vsNs = vs.metadata.namespace ?? '';
@@ -135,29 +136,27 @@ export const mm102: Rule = {
         if (seen.has(key)) continue;
         seen.add(key);
         const dr = ctx.index.destinationRulesFor(host, client, se.metadata.namespace)[0];
-        // A route to a subset the rule does not define is MM202's (503 NC), not a TLS question.
+        // A route to a subset the rule does not define is a missing subset (MM202, 503 NC), not a TLS question.
         if (subset !== undefined && !dr?.spec?.subsets?.some((s) => s.name === subset)) continue;
         const tls = dr ? effectiveTls(dr, port.number, subset).tls : undefined;
         const otherHosts = vsHosts.filter((h) => h !== host && h !== '*');
         const problem = judge(tls, dr, host, otherHosts, ctx);
         if (!problem) continue;
         const related = [refOf(se), ...(dr ? [refOf(dr)] : [])];
-        const where = `${describeRef(refOf(vs))} routes HTTP to ${host}:${port.number}${subset !== undefined ? ` subset ${subset}` : ''} (${port.protocol}, MESH_EXTERNAL in ${describeRef(refOf(se))})`;
-        findings.push({
-          rule: 'MM102',
-          severity: 'error',
-          resource: refOf(vs),
-          related,
-          symptom: problem.symptom,
-          message: `${problem.symptom}: ${where}; ${problem.text}. Fix: DestinationRule for ${host} with tls.mode SIMPLE and sni ${host}.`,
-          ...(problem.kind === 'sni-from-original-host'
-            ? { versionNote: `Istio >= 1.21 sets auto_sni from the original Host header; judged for Istio ${ctx.istioVersion.major}.${ctx.istioVersion.minor}` }
-            : {}),
-          claim: { kind: 'upstream-tls-sni', client: proxy, cluster: outboundCluster(host, port.number, subset), wantSni: host },
-          fix: dr
-            ? { patches: [{ target: refOf(dr), patch: patchRule(dr, host, port.number, se, subset) }], create: [] }
-            : { patches: [], create: [createRule(se, host, port.number)] },
-        });
+        const where = fill(MM102_WHERE, { vs: describeRef(refOf(vs)), host, port: port.number, subset: subset !== undefined ? ` subset ${subset}` : '', protocol: port.protocol ?? '', entry: describeRef(refOf(se)) });
+        findings.push(
+          problemFinding(problem, where, host, {
+            resource: refOf(vs),
+            related,
+            ...(problem.type === MM102.messages.SniFromOriginalHost
+              ? { versionNote: `Istio >= 1.21 sets auto_sni from the original Host header; judged for Istio ${ctx.istioVersion.major}.${ctx.istioVersion.minor}` }
+              : {}),
+            claim: { kind: 'upstream-tls-sni', client: proxy, cluster: outboundCluster(host, port.number, subset), wantSni: host },
+            fix: dr
+              ? { patches: [{ target: refOf(dr), patch: patchRule(dr, host, port.number, se, subset) }], create: [] }
+              : { patches: [], create: [createRule(se, host, port.number)] },
+          }),
+        );
       }
     });
     return findings;

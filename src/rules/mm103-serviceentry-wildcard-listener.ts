@@ -1,3 +1,6 @@
+import { fill } from '../catalogue/message-type.js';
+import { MM103, MM103_FRAGMENTS } from '../catalogue/rules/mm103.js';
+import { report } from './report.js';
 import { pointer } from '../fix/json-pointer.js';
 import { isIpAddress, isVisibleFrom, isWildcard } from '../model/hosts.js';
 import { describeRef, objectKey, refOf } from '../model/kinds.js';
@@ -72,10 +75,7 @@ function consumersElsewhere(se: ServiceEntry, ctx: RuleContext): KubeObject[] {
 }
 
 export const mm103: Rule = {
-  id: 'MM103',
-  name: 'serviceentry-wildcard-listener',
-  summary: 'A ServiceEntry without addresses on a TCP (or unset) port makes a 0.0.0.0:PORT listener that captures all traffic to that port.',
-  subjects: ['ServiceEntry'],
+  ...MM103,
   check(subject: KubeObject, ctx: RuleContext): Finding[] {
     const se = subject as ServiceEntry;
     if ((se.spec?.addresses ?? []).length > 0 || autoAllocated(se, ctx)) return [];
@@ -125,26 +125,30 @@ export const mm103: Rule = {
       // the shadowing of another entry on the same port remains.
       if (originalDst && sharing.size === 0) return [];
       const sniffedOnly = catchAll.every((p) => !p.protocol);
-      const portText = catchAll.map((p) => `0.0.0.0:${p.number} (${p.protocol ?? 'protocol unset, sniffed'})`).join(', ');
-      const shared = sharing.size > 0
-        ? ` ${sharing.size} other entr${sharing.size === 1 ? 'y' : 'ies'} without addresses (${[...sharing.values()].map((s) => describeRef(refOf(s))).join(', ')}) declare the same port: only one listener survives and the other is silently dropped.`
-        : '';
-      const captured = originalDst
-        ? `its resolution is NONE, so connections keep their destination (ORIGINAL_DST), but it shares that listener with other entries.`
+      const F = MM103_FRAGMENTS;
+      const type = originalDst
+        ? MM103.messages.OriginalDstShared
         : sniffedOnly
-          ? `HTTP is still routed by Host, but every non-HTTP connection to that port, whatever its destination IP, goes to ${hosts}${sharing.size > 0 ? ' or to the entry that keeps the listener' : ''}.`
-          : `every connection to that port, whatever its destination IP, goes to ${hosts}${sharing.size > 0 ? ' or to the entry that keeps the listener' : ''}.`;
-      const dns = dnsCaptureOn(ctx.index.meshConfig) ? '' : ' (Without DNS capture, sidecars do not use the addresses istiod auto-allocates.)';
-      const severity = originalDst || sniffedOnly || (ownOnly && sharing.size === 0) ? 'warning' : 'error';
-      findings.push({
-        rule: 'MM103',
-        severity,
-        resource: refOf(se),
-        related,
-        symptom: '503 UF / connection reset',
-        message: `503 UF / connection reset: ${describeRef(refOf(se))} (${hosts}) has no spec.addresses, so sidecars get a catch-all listener ${portText}: ${captured} It is ${exportScope(se)}.${shared}${dns} Fix: ${derived ? `spec.addresses ${derived.addresses.join(', ')}` : 'restrict exportTo and set spec.addresses'}.`,
-        fix,
-        claim: originalDst || [...sharing.values()].some((o) => o.spec?.resolution === 'NONE')
+          ? MM103.messages.SniffedCatchAll
+          : ownOnly && sharing.size === 0
+            ? MM103.messages.CatchAllContained
+            : MM103.messages.CatchAllListener;
+      const args = {
+        se: describeRef(refOf(se)),
+        hosts,
+        ports: catchAll.map((p) => fill(F.port, { port: p.number, protocol: p.protocol ?? F.sniffed })).join(', '),
+        orKeeper: sharing.size > 0 ? F.orKeeper : '',
+        scope: exportScope(se),
+        shared: sharing.size > 0 ? fill(F.shared, { count: sharing.size, plural: sharing.size === 1 ? 'y' : 'ies', entries: [...sharing.values()].map((x) => describeRef(refOf(x))).join(', ') }) : '',
+        dns: dnsCaptureOn(ctx.index.meshConfig) ? '' : F.noDnsCapture,
+        fix: derived ? fill(F.fixAddresses, { addresses: derived.addresses.join(', ') }) : F.fixExportTo,
+      };
+      findings.push(
+        report(type, args, {
+          resource: refOf(se),
+          related,
+          fix,
+          claim: originalDst || [...sharing.values()].some((o) => o.spec?.resolution === 'NONE')
           ? { kind: 'inexpressible', reason: 'an entry with resolution NONE shares the port: whether connections keep their destination depends on which entry keeps the listener, an ordering detail of the generator' }
           : {
               kind: 'catch-all',
@@ -156,20 +160,27 @@ export const mm103: Rule = {
                 ? { alternatives: [...sharing.values()].flatMap((o) => (o.spec?.hosts ?? []).map((h) => outboundCluster(h, catchAll[0]?.number ?? 0))) }
                 : {}),
             },
-      });
+        }),
+      );
     } else {
-      const old = !atLeast(ctx.istioVersion, 1, 12);
-      findings.push({
-        rule: 'MM103',
-        severity: old ? 'error' : 'warning',
-        resource: refOf(se),
-        related,
-        symptom: 'TLS handshake to the wrong server',
-        message: `TLS handshake to the wrong server: ${describeRef(refOf(se))} is a MESH_INTERNAL, resolution DNS alias (${hosts}) with TLS port ${tlsAlias.map((p) => p.number).join(', ')} and no spec.addresses; it is ${exportScope(se)}. On Istio 1.11 this produced "0.0.0.0 ${tlsAlias[0]?.number ?? ''} ALL" and sent every HTTPS connection to it; current Istio matches on SNI, but the entry still has no address of its own. Fix: ${derived ? `spec.addresses ${derived.addresses.join(', ')}` : 'set spec.addresses'}.`,
-        versionNote: `judged for Istio ${ctx.istioVersion.major}.${ctx.istioVersion.minor}: an error before 1.12, a warning after`,
-        fix,
-        claim: { kind: 'inexpressible', reason: 'the catch-all of a TLS port is an Istio 1.11 behaviour; the generator judged here matches TLS ports on SNI' },
-      });
+      const type = atLeast(ctx.istioVersion, 1, 12) ? MM103.messages.TlsAliasNoAddress : MM103.messages.TlsAliasCatchAll;
+      const args = {
+        se: describeRef(refOf(se)),
+        hosts,
+        tlsPorts: tlsAlias.map((p) => p.number).join(', '),
+        port: tlsAlias[0]?.number ?? '',
+        scope: exportScope(se),
+        fix: derived ? fill(MM103_FRAGMENTS.fixAddresses, { addresses: derived.addresses.join(', ') }) : MM103_FRAGMENTS.fixSetAddresses,
+      };
+      findings.push(
+        report(type, args, {
+          resource: refOf(se),
+          related,
+          versionNote: `judged for Istio ${ctx.istioVersion.major}.${ctx.istioVersion.minor}: an error before 1.12, a warning after`,
+          fix,
+          claim: { kind: 'inexpressible', reason: 'the catch-all of a TLS port is an Istio 1.11 behaviour; the generator judged here matches TLS ports on SNI' },
+        }),
+      );
     }
     if (fix.notes?.length === 0) delete fix.notes;
     return findings;

@@ -1,3 +1,5 @@
+import { MM104 } from '../catalogue/rules/mm104.js';
+import { report } from './report.js';
 import { isClusterLocal, isIpAddress, isWildcard, nameFromHost } from '../model/hosts.js';
 import { describeRef, refOf } from '../model/kinds.js';
 import type { KubeObject, ServiceEntry, ServicePort, VirtualService } from '../model/types.js';
@@ -22,7 +24,7 @@ export function generatedEntry(host: string, namespace: string, ports: ServicePo
   return {
     apiVersion: 'networking.istio.io/v1',
     kind: 'ServiceEntry',
-    metadata: { name: nameFromHost(host), namespace, annotations: { 'meshmedic.io/generated-by': 'MM104' } },
+    metadata: { name: nameFromHost(host), namespace, annotations: { 'meshmedic.io/generated-by': MM104.id } },
     spec: { hosts: [host], location: 'MESH_EXTERNAL', ports, resolution: 'DNS' },
   };
 }
@@ -44,10 +46,7 @@ export function routeClaim(vs: VirtualService, kind: RouteKind, routeIndex: numb
  * leaves through PassthroughCluster on stale connections (503 UF/UC).
  */
 export const mm104: Rule = {
-  id: 'MM104',
-  name: 'external-host-passthrough',
-  summary: 'A route (or traffic) reaches an external host that no ServiceEntry declares: 503 NC, or 503 UF/UC through PassthroughCluster.',
-  subjects: ['VirtualService'],
+  ...MM104,
   check(subject: KubeObject, ctx: RuleContext): Finding[] {
     const vs = subject as VirtualService;
     const ns = vs.metadata.namespace ?? 'default';
@@ -65,17 +64,14 @@ export const mm104: Rule = {
       ports.set(number, servicePortFor(number, protocol));
       if (!claims.has(h)) claims.set(h, routeClaim(vs, d.kind, d.routeIndex, outboundCluster(h, number), ctx));
     }
-    return [...unknown].map(([host, ports]) => ({
-      rule: 'MM104',
-      // A *.local name outside the cluster domain (a federation's imported services, another mesh) is
-      // declared where meshmedic cannot see: the 503 NC is certain only for the input as given.
-      severity: isForeignLocal(host, ctx.index.domain) ? ('warning' as const) : ('error' as const),
-      resource: refOf(vs),
-      related: [],
-      symptom: '503 NC',
-      message: `503 NC: ${describeRef(refOf(vs))} routes to ${host}, which no ServiceEntry or Service declares: Envoy has no cluster outbound|${[...ports.keys()][0]}||${host}, and connections that leave through PassthroughCluster keep stale IPs (503 UF/UC). Fix: a MESH_EXTERNAL ServiceEntry for ${host} with resolution DNS.`,
-      fix: { patches: [], create: [generatedEntry(host, ns, [...ports.values()])] },
-      ...(claims.get(host) ? { claim: claims.get(host) as FindingClaim } : {}),
-    }));
+    return [...unknown].map(([host, ports]) => {
+      const type = isForeignLocal(host, ctx.index.domain) ? MM104.messages.ForeignLocalHost : ctx.complete ? MM104.messages.HostNotDeclared : MM104.messages.HostNotInInput;
+      const claim = claims.get(host);
+      return report(type, { vs: describeRef(refOf(vs)), host, port: [...ports.keys()][0] ?? '' }, {
+        resource: refOf(vs),
+        fix: { patches: [], create: [generatedEntry(host, ns, [...ports.values()])] },
+        ...(claim ? { claim } : {}),
+      });
+    });
   },
 };

@@ -1,3 +1,5 @@
+import { MM106 } from '../catalogue/rules/mm106.js';
+import { report } from './report.js';
 import { pointer } from '../fix/json-pointer.js';
 import { formatDurationMs, parseDurationMs } from '../model/durations.js';
 import { describeRef, refOf } from '../model/kinds.js';
@@ -62,10 +64,7 @@ export function keepAliveVersionNote(v: IstioVersion): string {
  * 503 UC on inbound clusters. The DR's pool also applies to the server's inbound cluster. Propose only.
  */
 export const mm106: Rule = {
-  id: 'MM106',
-  name: 'inbound-keepalive-race',
-  summary: 'Envoy keeps idle connections longer than the app\'s keep-alive and reuses closed ones: 503 UC on inbound clusters (propose only).',
-  subjects: ['DestinationRule'],
+  ...MM106,
   check(subject: KubeObject, ctx: RuleContext): Finding[] {
     const keepAlive = ctx.params.keepAliveIdleTimeoutMs;
     if (keepAlive === undefined) return [];
@@ -79,18 +78,15 @@ export const mm106: Rule = {
     const target = formatDurationMs(idleTimeoutBelow(keepAlive));
     const patch = idleTimeoutPatch(dr, target);
     const retryPatches = retryOnResetPatches(ctx.index, host, dr.metadata.namespace);
+    const args = { host, dr: describeRef(refOf(dr)), current: current ?? '1h (Envoy default)', keepAlive: formatDurationMs(keepAlive), target, retry: retryPatches.length ? ' and a retry on reset' : '' };
     return [
-      {
-        rule: 'MM106',
-        severity: 'warning',
+      report(MM106.messages.IdleTimeoutNotBelowKeepAlive, args, {
         resource: refOf(dr),
         related: retryPatches.map((p) => p.target),
-        symptom: '503 UC',
-        message: `503 UC (upstream_reset_before_response_started{connection_termination}) on inbound|…|${host}: ${describeRef(refOf(dr))} keeps idle connections for ${current ?? '1h (Envoy default)'}, not below the applications' keep-alive ${formatDurationMs(keepAlive)}, so Envoy reuses connections the app has already closed. Fix (propose only): connectionPool.http.idleTimeout ${target}${retryPatches.length ? ' and a retry on reset' : ''}.`,
         versionNote: keepAliveVersionNote(ctx.istioVersion),
         fix: { patches: [{ target: refOf(dr), patch }, ...retryPatches], create: [], proposeOnly: true },
         claim: { kind: 'inexpressible', reason: "the race depends on the application's keep-alive timeout and on timing, which Envoy's configuration does not contain" },
-      },
+      }),
     ];
   },
 };

@@ -1,3 +1,6 @@
+import { fill } from '../catalogue/message-type.js';
+import { MM107, MM107_NO_LOWER_BOUND } from '../catalogue/rules/mm107.js';
+import { report } from './report.js';
 import { pointer } from '../fix/json-pointer.js';
 import { isWildcard } from '../model/hosts.js';
 import { describeRef, refOf } from '../model/kinds.js';
@@ -51,10 +54,7 @@ function outlierClaim(dr: DestinationRule, level: OutlierLevel, expect: OutlierE
 }
 
 export const mm107: Rule = {
-  id: 'MM107',
-  name: 'outlier-ejects-all',
-  summary: 'outlierDetection can eject every endpoint (maxEjectionPercent 100 with consecutive errors <= 1: 503 UH), or uses the ignored consecutiveErrors.',
-  subjects: ['DestinationRule'],
+  ...MM107,
   check(subject: KubeObject, ctx: RuleContext): Finding[] {
     const dr = subject as DestinationRule;
     const findings: Finding[] = [];
@@ -79,22 +79,22 @@ export const mm107: Rule = {
         patch.push({ op: 'test', path: `${base}/maxEjectionPercent`, value: od.maxEjectionPercent });
         patch.push({ op: 'replace', path: `${base}/maxEjectionPercent`, value: ctx.params.maxEjectionPercent });
       }
-      const parts: string[] = [];
-      if (ejectsAllNow) parts.push(`maxEjectionPercent ${od.maxEjectionPercent} with ${threshold} consecutive error${threshold === 1 ? '' : 's'} ejects every endpoint after one failure each: 503 UH (no healthy upstream) for baseEjectionTime ${od.baseEjectionTime ?? '30s'}`);
-      if (deprecated) {
-        parts.push(`consecutiveErrors ${od.consecutiveErrors} has been ignored since Istio 1.7 (the default of 5 applies)${ejectsAllIfRenamed ? `; once it is renamed to consecutive5xxErrors, maxEjectionPercent ${od.maxEjectionPercent} would eject every endpoint` : ''}`);
-      }
-      findings.push({
-        rule: 'MM107',
-        severity: ejectsAllNow ? 'error' : 'warning',
+      const bound = ctx.params.maxEjectionPercent;
+      const common = { dr: describeRef(refOf(dr)), level: level.label };
+      const r = {
         resource: refOf(dr),
-        related: [],
-        symptom: ejectsAllNow ? '503 UH' : '503 UH (latent)',
-        message: `${ejectsAllNow ? '503 UH' : '503 UH (latent)'}: ${describeRef(refOf(dr))} ${level.label}: ${parts.join('; ')}. Fix: ${[deprecated ? 'rename to consecutive5xxErrors' : '', (ejectsAllNow || ejectsAllIfRenamed) && lowers ? `maxEjectionPercent ${ctx.params.maxEjectionPercent}` : ''].filter(Boolean).join(', ') || `none proposed (the policy's maxEjectionPercent ${ctx.params.maxEjectionPercent} would not lower it)`}.`,
         ...(deprecated ? { versionNote: 'consecutiveErrors is ignored since Istio 1.7' } : {}),
         fix: { patches: patch.length > 0 ? [{ target: refOf(dr), patch }] : [], create: [] },
         claim: outlierClaim(dr, level, ejectsAllNow ? { ejectsAll: true } : { ignoredConsecutiveErrors: od.consecutiveErrors as number }, ctx),
-      });
+      };
+      if (ejectsAllNow) {
+        const fix = lowers ? [deprecated ? 'rename to consecutive5xxErrors' : '', `maxEjectionPercent ${bound}`].filter(Boolean).join(', ') : fill(MM107_NO_LOWER_BOUND, { bound });
+        findings.push(report(MM107.messages.EjectsAllEndpoints, { ...common, max: od.maxEjectionPercent ?? 0, threshold: threshold ?? 0, baseEjectionTime: od.baseEjectionTime ?? '30s', fix }, r));
+      } else if (ejectsAllIfRenamed) {
+        findings.push(report(MM107.messages.EjectsAllOnceRenamed, { ...common, value: od.consecutiveErrors ?? 0, max: od.maxEjectionPercent ?? 0, bound }, r));
+      } else {
+        findings.push(report(MM107.messages.IgnoredConsecutiveErrors, { ...common, value: od.consecutiveErrors ?? 0 }, r));
+      }
     }
     return findings;
   },

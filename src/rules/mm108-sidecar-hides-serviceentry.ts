@@ -1,3 +1,6 @@
+import { fill } from '../catalogue/message-type.js';
+import { MM108, MM108_HIDDEN } from '../catalogue/rules/mm108.js';
+import { report } from './report.js';
 import { pointer } from '../fix/json-pointer.js';
 import { hostCovers, isVisibleFrom, isWildcard, resolveHost } from '../model/hosts.js';
 import { describeRef, refOf } from '../model/kinds.js';
@@ -40,10 +43,7 @@ function hiddenClaim(sc: Sidecar, hidden: { se: ServiceEntry; host: string } | u
 }
 
 export const mm108: Rule = {
-  id: 'MM108',
-  name: 'sidecar-hides-serviceentry',
-  summary: 'A Sidecar\'s egress hosts hide ServiceEntries that workloads in its namespace use (BlackHoleCluster 502 under REGISTRY_ONLY, or PassthroughCluster without the entry\'s policies).',
-  subjects: ['Sidecar'],
+  ...MM108,
   check(subject: KubeObject, ctx: RuleContext): Finding[] {
     const sc = subject as Sidecar;
     const ns = sc.metadata.namespace ?? '';
@@ -67,25 +67,23 @@ export const mm108: Rule = {
     if (hidden.length === 0) return [];
     const listenerIndex = Math.max(0, egress.findIndex((l) => !l.port));
     const additions = [...new Set(hidden.map((h) => `${h.se.metadata.namespace}/${h.host}`))];
-    const symptom = registryOnly ? '502 BlackHoleCluster' : 'PassthroughCluster';
-    const hostsText = hidden.slice(0, 5).map((h) => `${h.host} (${describeRef(refOf(h.se))}${h.usedBy.length ? `, used by ${h.usedBy.map((u) => describeRef(refOf(u))).join(', ')}` : ''})`).join('; ');
+    const hostsText = hidden
+      .slice(0, 5)
+      .map((h) => fill(MM108_HIDDEN, { host: h.host, entry: describeRef(refOf(h.se)), usedBy: h.usedBy.length ? `, used by ${h.usedBy.map((u) => describeRef(refOf(u))).join(', ')}` : '' }))
+      .join('; ');
     const more = hidden.length > 5 ? ` and ${hidden.length - 5} more` : '';
+    const type = registryOnly ? MM108.messages.HiddenUnderRegistryOnly : MM108.messages.HiddenToPassthrough;
+    const args = { sidecar: describeRef(refOf(sc)), hidden: hostsText, more, listener: listenerIndex, namespace: ns };
     return [
-      {
-        rule: 'MM108',
-        severity: registryOnly ? 'error' : 'warning',
+      report(type, args, {
         resource: refOf(sc),
         related: [...new Map(hidden.flatMap((h) => [h.se, ...h.usedBy]).map((o) => [`${o.kind}/${o.metadata.namespace}/${o.metadata.name}`, refOf(o)])).values()],
-        symptom,
-        message: registryOnly
-          ? `502 BlackHoleCluster: ${describeRef(refOf(sc))} egress hosts do not import ${hostsText}${more}; with outbound REGISTRY_ONLY, traffic to them is dropped. Fix: add them to egress[${listenerIndex}].hosts.`
-          : `PassthroughCluster: ${describeRef(refOf(sc))} egress hosts do not import ${hostsText}${more}; workloads in ${ns} reach them through PassthroughCluster, without the entry's ports, resolution or the routes and DestinationRules that name them (stale connections: 503 UF/UC). Fix: add them to egress[${listenerIndex}].hosts.`,
         fix: {
           patches: [{ target: refOf(sc), patch: additions.map((value) => ({ op: 'add' as const, path: pointer('spec', 'egress', listenerIndex, 'hosts', '-'), value })) }],
           create: [],
         },
         claim: hiddenClaim(sc, hidden[0], ctx),
-      },
+      }),
     ];
   },
 };

@@ -1,17 +1,16 @@
+import { MM201 } from '../catalogue/rules/mm201.js';
 import { isClusterLocal } from '../model/hosts.js';
 import { describeRef, refOf } from '../model/kinds.js';
 import type { KubeObject, VirtualService } from '../model/types.js';
 import { routeDestinations } from '../model/route-destinations.js';
 import { outboundCluster, type FindingClaim } from './claims.js';
 import { routeClaim } from './mm104-external-host-passthrough.js';
+import { noFix, report } from './report.js';
 import type { Finding, Rule, RuleContext } from './types.js';
 
 /** Parity with istioctl IST0101 / Kiali KIA1101: a route to an in-cluster host no Service or entry declares. */
 export const mm201: Rule = {
-  id: 'MM201',
-  name: 'route-unknown-host',
-  summary: 'A VirtualService routes to a cluster-local host that no Service or ServiceEntry declares (503 NC).',
-  subjects: ['VirtualService'],
+  ...MM201,
   check(subject: KubeObject, ctx: RuleContext): Finding[] {
     const vs = subject as VirtualService;
     const missing = new Set<string>();
@@ -22,15 +21,14 @@ export const mm201: Rule = {
       missing.add(d.host);
       if (!claims.has(d.host)) claims.set(d.host, routeClaim(vs, d.kind, d.routeIndex, outboundCluster(d.host, d.destination.port?.number ?? 80, d.destination.subset), ctx));
     }
-    return [...missing].map((host) => ({
-      rule: 'MM201',
-      severity: 'error' as const,
-      resource: refOf(vs),
-      related: [],
-      symptom: '503 NC',
-      message: `503 NC (cluster_not_found): ${describeRef(refOf(vs))} routes to ${host}, but no Service or ServiceEntry declares it. Check the name and namespace of the destination (short names resolve in ${vs.metadata.namespace}).`,
-      fix: { patches: [], create: [], notes: ['no automatic fix: the intended destination is unknown'] },
-      ...(claims.get(host) ? { claim: claims.get(host) as FindingClaim } : {}),
-    }));
+    const type = ctx.complete ? MM201.messages.HostNotFound : MM201.messages.HostNotInInput;
+    return [...missing].map((host) => {
+      const claim = claims.get(host);
+      return report(type, { vs: describeRef(refOf(vs)), host, namespace: vs.metadata.namespace ?? '' }, {
+        resource: refOf(vs),
+        fix: noFix('no automatic fix: the intended destination is unknown'),
+        ...(claim ? { claim } : {}),
+      });
+    });
   },
 };

@@ -1,6 +1,9 @@
 import type { Operation } from 'fast-json-patch';
 import type { MeshIndex } from '../model/mesh-index.js';
 import type { KubeObject, ObjectRef, SourceLocation } from '../model/types.js';
+import { PARAMETERS } from '../catalogue/parameters.js';
+import type { RuleEntry } from '../catalogue/rule-entry.js';
+import { parseDurationMs } from '../model/durations.js';
 import type { FindingClaim } from './claims.js';
 
 export type Severity = 'error' | 'warning' | 'info';
@@ -44,6 +47,8 @@ export interface FindingEvidence {
 
 export interface Finding {
   rule: string;
+  /** The catalogued message type (src/catalogue), unique within the rule: tests and tooling key on it. */
+  messageType: string;
   severity: Severity;
   resource: ObjectRef;
   /** The other resources the verdict depends on. */
@@ -62,8 +67,8 @@ export interface Finding {
 }
 
 export interface RuleParameters {
-  /** MM105: route timeouts below this are flagged (ms). */
-  minRouteTimeoutMs: number;
+  /** MM105: route timeouts below this are flagged (ms); unset: the threshold form is off. */
+  minRouteTimeoutMs?: number;
   /** MM105/MM104: timeout set on generated or fixed routes (ms). */
   defaultRouteTimeoutMs: number;
   /** MM106: the applications' keep-alive idle timeout (ms); the static form of MM106 runs only when set. */
@@ -72,10 +77,16 @@ export interface RuleParameters {
   maxEjectionPercent: number;
 }
 
+const durationDefault = (text: string): number => {
+  const ms = parseDurationMs(text);
+  if (ms === undefined) throw new Error(`catalogue: bad default duration ${text}`);
+  return ms;
+};
+
+/** The catalogue's defaults (src/catalogue/parameters.ts). */
 export const DEFAULT_PARAMETERS: RuleParameters = {
-  minRouteTimeoutMs: 1000,
-  defaultRouteTimeoutMs: 30_000,
-  maxEjectionPercent: 50,
+  defaultRouteTimeoutMs: durationDefault(PARAMETERS.defaultRouteTimeout.default),
+  maxEjectionPercent: PARAMETERS.maxEjectionPercent.default,
 };
 
 export interface IstioVersion {
@@ -87,15 +98,16 @@ export interface RuleContext {
   index: MeshIndex;
   params: RuleParameters;
   istioVersion: IstioVersion;
+  /**
+   * Whether the snapshot is all the mesh has: true for the operator's cache (and `analyze --complete`).
+   * Offline manifests are often a part of what is applied, so an object they do not hold is not known
+   * to be missing: findings that rest on absence are warnings there, errors only when this is true.
+   */
+  complete: boolean;
 }
 
-export interface Rule {
-  id: string;
-  name: string;
-  /** One line for the README and `--list-rules`. */
-  summary: string;
-  /** Kinds of objects the rule is evaluated on (its subjects). */
-  subjects: readonly string[];
+/** A catalogue entry (id, name, docs, message types, what it reads) and the check that reports its messages. */
+export interface Rule extends RuleEntry {
   check(subject: KubeObject, ctx: RuleContext): Finding[];
 }
 

@@ -12,7 +12,7 @@ const dr = (mode: string): KubeObject => ({
 });
 const ref = { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', namespace: 'foo', name: 'api' };
 const wants = (rule: string, from: string, to: string): Finding => ({
-  rule, severity: 'error', resource: ref, related: [], message: '', symptom: '',
+  rule, messageType: 'Test', severity: 'error', resource: ref, related: [], message: '', symptom: '',
   fix: { patches: [{ target: ref, patch: [{ op: 'test', path: '/spec/trafficPolicy/tls/mode', value: from }, { op: 'replace', path: '/spec/trafficPolicy/tls/mode', value: to }] }], create: [] },
 });
 const modeOf = (objects: KubeObject[]): string => ((objects[0]?.spec as { trafficPolicy: { tls: { mode: string } } }).trafficPolicy.tls.mode);

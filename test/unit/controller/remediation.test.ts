@@ -8,7 +8,7 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const dr = (name: string, namespace = 'shop'): ObjectRef => ({ apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', namespace, name });
 
 function finding(rule: string, resource: ObjectRef, patch: Finding['fix']['patches'][number]['patch'], extra: Partial<Finding> = {}): Finding {
-  return { rule, severity: 'warning', resource, related: [], message: `${rule} on ${resource.name}`, symptom: '503 UC', fix: { patches: [{ target: resource, patch }], create: [] }, ...extra };
+  return { rule, messageType: 'Test', severity: 'warning', resource, related: [], message: `${rule} on ${resource.name}`, symptom: '503 UC', fix: { patches: [{ target: resource, patch }], create: [] }, ...extra };
 }
 
 describe('remediationName', () => {

@@ -53,22 +53,50 @@ spec: {hosts: [external.service.com], location: MESH_EXTERNAL, ports: [{number: 
     route:
     - destination: {host: external.service.com}`);
 
-  it('flags a timeout and perTryTimeout below the minimum and raises both to it', () => {
-    const f = check('MM105', short);
-    expect(f).toHaveLength(1);
-    expect(f[0]?.message).toMatch(/504 UT.*route slow-api.*timeout 500ms and retries.perTryTimeout 200ms/);
-    const { objects, after } = fixAndRecheck('MM105', short);
+  const min = { params: { minRouteTimeoutMs: 1000 } };
+
+  it('flags a route timeout below the policy minimum and raises it, leaving the retry budget inside it alone', () => {
+    const f = check('MM105', short, min);
+    expect(f.map((x) => [x.messageType, x.severity])).toEqual([['TimeoutBelowMinimum', 'warning']]);
+    expect(f[0]?.message).toMatch(/504 UT.*route slow-api.*timeout 500ms, below the minimum 1s/);
+    const { objects, after } = fixAndRecheck('MM105', short, min);
     expect(after).toEqual([]);
     const http = (find(objects, 'VirtualService', 'ext').spec as { http: { timeout: string; retries: { perTryTimeout: string } }[] }).http[0];
     expect(http?.timeout).toBe('1s');
-    expect(http?.retries.perTryTimeout).toBe('1s');
+    // 200ms per try inside a 1s route timeout is a deliberate retry budget: never raised to or past the route timeout.
+    expect(http?.retries.perTryTimeout).toBe('200ms');
+  });
+
+  it('is off without a policy minimum: a number below a threshold is not a likely 504', () => {
+    expect(check('MM105', short)).toEqual([]);
+  });
+
+  it('a perTryTimeout inside the route timeout is a retry budget; without a route timeout it is judged alone', () => {
+    const budget = entry + vs(`  - timeout: 3s
+    retries: {attempts: 3, perTryTimeout: 500ms}
+    route:
+    - destination: {host: external.service.com}`);
+    expect(check('MM105', budget, min)).toEqual([]);
+    const perTryOnly = entry + vs(`  - retries: {attempts: 3, perTryTimeout: 500ms}
+    route:
+    - destination: {host: external.service.com}`);
+    expect(check('MM105', perTryOnly, min).map((x) => x.messageType)).toEqual(['TimeoutBelowMinimum']);
+  });
+
+  it('reports retries that can never run: a perTryTimeout not below the route timeout (info, no fix)', () => {
+    const dead = entry + vs(`  - timeout: 2s
+    retries: {attempts: 2, perTryTimeout: 2s}
+    route:
+    - destination: {host: external.service.com}`);
+    const f = check('MM105', dead);
+    expect(f.map((x) => [x.messageType, x.severity, x.fix.patches.length])).toEqual([['RetriesNeverRun', 'info', 0]]);
   });
 
   it('uses the policy minimum, and leaves disabled (0s) or long timeouts alone', () => {
     const fifteen = entry + vs(`  - timeout: 15s
     route:
     - destination: {host: external.service.com}`);
-    expect(check('MM105', fifteen)).toEqual([]);
+    expect(check('MM105', fifteen, min)).toEqual([]);
     expect(check('MM105', fifteen, { params: { minRouteTimeoutMs: 30_000 } })[0]?.message).toContain('below the minimum 30s');
     expect(check('MM105', entry + vs(`  - timeout: 0s
     route:

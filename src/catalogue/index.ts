@@ -1,0 +1,31 @@
+import { MM104_LOG, MM105_LOG, MM106_LOG } from './access-log.js';
+import type { MessageType } from './message-type.js';
+import type { RuleEntry } from './rule-entry.js';
+import { messageTypesOf } from './rule-entry.js';
+import { MM101 } from './rules/mm101.js';
+import { MM102 } from './rules/mm102.js';
+import { MM103 } from './rules/mm103.js';
+import { MM104 } from './rules/mm104.js';
+import { MM105 } from './rules/mm105.js';
+import { MM106 } from './rules/mm106.js';
+import { MM107 } from './rules/mm107.js';
+import { MM108 } from './rules/mm108.js';
+import { MM201 } from './rules/mm201.js';
+import { MM202 } from './rules/mm202.js';
+import { MM203 } from './rules/mm203.js';
+import { MM204 } from './rules/mm204.js';
+
+/** Every rule meshmedic has, in id order: the one source of ids, names, docs, parameters and message types. */
+export const CATALOGUE: readonly RuleEntry[] = [MM101, MM102, MM103, MM104, MM105, MM106, MM107, MM108, MM201, MM202, MM203, MM204];
+
+export function catalogueEntry(id: string): RuleEntry | undefined {
+  return CATALOGUE.find((e) => e.id === id);
+}
+
+/** The message types of a rule: its entry's, then those of its access-log forms. */
+export function messageTypesOfRule(id: string): MessageType[] {
+  const entry = catalogueEntry(id);
+  return [...(entry ? messageTypesOf(entry) : []), ...ACCESS_LOG_TYPES.filter((t) => t.rule === id)];
+}
+
+const ACCESS_LOG_TYPES: readonly MessageType[] = [MM104_LOG, MM105_LOG, MM106_LOG].flatMap((m) => Object.values(m) as MessageType[]);
