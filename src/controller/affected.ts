@@ -1,10 +1,20 @@
+import { CATALOGUE } from '../catalogue/index.js';
 import { hostsMatch, resolveHost, serviceFqdn } from '../model/hosts.js';
-import { objectKey } from '../model/kinds.js';
+import { objectKey, type KnownKind } from '../model/kinds.js';
 import { routeDestinations } from '../model/route-destinations.js';
 import type { MeshIndex } from '../model/mesh-index.js';
 import type { DestinationRule, KubeObject, ServiceEntry, VirtualService } from '../model/types.js';
 
-export const SUBJECT_KINDS = new Set(['DestinationRule', 'VirtualService', 'ServiceEntry', 'Sidecar']);
+/** Kinds rules are evaluated on: the catalogue's subjects. */
+export const SUBJECT_KINDS: ReadonlySet<string> = new Set(CATALOGUE.flatMap((e) => e.subjects));
+
+/** The subject kinds whose verdict a change to `kind` can change: those of the rules that read it or judge it. */
+export function subjectKindsAffectedBy(kind: string): Set<string> {
+  return new Set(CATALOGUE.filter((e) => e.subjects.includes(kind as KnownKind) || e.reads.includes(kind as KnownKind)).flatMap((e) => e.subjects));
+}
+
+/** Kinds whose relations to subjects (shared hosts, ports, namespace, mesh) are traced below; any other kind a rule reads re-evaluates its namespace. */
+export const TRACED_KINDS: ReadonlySet<string> = new Set(['ConfigMap', 'Namespace', 'PeerAuthentication', 'Gateway', 'Sidecar', 'Service', 'ServiceEntry', 'DestinationRule', 'VirtualService']);
 
 function hostsOf(o: KubeObject, index: MeshIndex): string[] {
   const ns = o.metadata.namespace;
@@ -30,29 +40,35 @@ function hostsOf(o: KubeObject, index: MeshIndex): string[] {
  */
 export function affectedSubjects(o: KubeObject, index: MeshIndex): Set<string> {
   const out = new Set<string>();
+  if (SUBJECT_KINDS.has(o.kind)) out.add(objectKey(o));
+  const kinds = subjectKindsAffectedBy(o.kind);
   const add = (x: KubeObject): void => {
-    if (SUBJECT_KINDS.has(x.kind)) out.add(objectKey(x));
+    if (kinds.has(x.kind)) out.add(objectKey(x));
   };
-  add(o);
   const ns = o.metadata.namespace ?? '';
-  const allOf = (kinds: string[], namespace?: string): void => {
+  const allOf = (namespace?: string): void => {
     for (const k of kinds) for (const x of namespace === undefined ? index.ofKind(k) : index.inNamespace(k, namespace)) add(x);
   };
+  if (!TRACED_KINDS.has(o.kind)) {
+    allOf(o.metadata.namespace === undefined ? undefined : ns);
+    return out;
+  }
   switch (o.kind) {
     case 'ConfigMap':
-      allOf([...SUBJECT_KINDS]);
+      allOf();
       return out;
     case 'Namespace':
-      allOf([...SUBJECT_KINDS], o.metadata.name);
+      allOf(o.metadata.name);
       return out;
     case 'PeerAuthentication':
-      allOf(['DestinationRule'], ns === index.meshConfig.rootNamespace ? undefined : ns);
+      allOf(ns === index.meshConfig.rootNamespace ? undefined : ns);
       if (ns !== index.meshConfig.rootNamespace) for (const s of index.inNamespace('Service', ns)) for (const dr of index.destinationRulesMatching(serviceFqdn(s.metadata.name, ns, index.domain))) add(dr);
       return out;
     case 'Gateway':
-      allOf(['VirtualService']);
+      allOf();
       return out;
     case 'Sidecar':
+      allOf(ns === index.meshConfig.rootNamespace ? undefined : ns);
       return out;
   }
   for (const h of hostsOf(o, index)) {
@@ -69,8 +85,8 @@ export function affectedSubjects(o: KubeObject, index: MeshIndex): Set<string> {
   }
   if (o.kind === 'ServiceEntry') {
     for (const p of (o as ServiceEntry).spec?.ports ?? []) for (const se of index.portlessEntriesOnPort(p.number)) add(se);
-    allOf(['Sidecar']);
+    for (const sc of index.ofKind('Sidecar')) add(sc);
   }
-  if (o.kind === 'DestinationRule' || o.kind === 'VirtualService') allOf(['Sidecar'], ns);
+  if (o.kind === 'DestinationRule' || o.kind === 'VirtualService') for (const sc of index.inNamespace('Sidecar', ns)) add(sc);
   return out;
 }
