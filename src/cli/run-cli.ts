@@ -1,6 +1,6 @@
 import { MESHMEDIC_VERSION } from './version.js';
 import type { Readable, Writable } from 'node:stream';
-import { RULES } from '../rules/registry.js';
+import { rulesCommand } from './rules-command.js';
 import { ANALYZE_USAGE, analyzeCommand, UsageError } from './analyze-command.js';
 import { explainCommand } from './explain-command.js';
 import type { CliIo } from './io.js';
@@ -12,7 +12,7 @@ Usage:
   meshmedic run [--kubeconfig FILE]         run the controller (see meshmedic run --help)
   meshmedic explain --logs FILE|- [PATH...] explain the 503/504s of Envoy access logs (see meshmedic explain --help)
   meshmedic verify [PATH...|-] [options]    put each finding and fix to Istio's own config generator (see meshmedic verify --help)
-  meshmedic rules                          list the rules
+  meshmedic rules [ID...]                   list the rules, or show a rule's docs and message types
   meshmedic --version
 `;
 
@@ -31,8 +31,7 @@ export async function runCli(argv: string[], streams: { stdout: Writable & { isT
       case 'verify':
         return await (await import('./verify-command.js')).verifyCommand(rest, io);
       case 'rules':
-        for (const r of RULES) io.stdout.write(`${r.id}  ${r.name.padEnd(34)} ${r.summary}\n`);
-        return 0;
+        return rulesCommand(rest, io);
       case '--version':
       case 'version':
         io.stdout.write(`meshmedic ${MESHMEDIC_VERSION}\n`);

@@ -1,0 +1,15 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { withGeneratedSection } from '../../src/catalogue/docs.js';
+import { readmeRulesSection, rulesReference } from '../../src/catalogue/reference.js';
+
+describe('the rule reference is generated from the catalogue', () => {
+  it('docs/rules.md is current (npm run docs)', () => {
+    expect(readFileSync('docs/rules.md', 'utf8')).toBe(rulesReference());
+  });
+
+  it("README's Rules section is current (npm run docs)", () => {
+    const readme = readFileSync('README.md', 'utf8');
+    expect(withGeneratedSection(readme, readmeRulesSection())).toBe(readme);
+  });
+});
