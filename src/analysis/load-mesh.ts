@@ -6,6 +6,7 @@ import type { InputDiagnostic } from '../model/diagnostics.js';
 import { parseMeshConfig } from '../model/mesh-config.js';
 import { groupOf, objectKey } from '../model/kinds.js';
 import { MeshIndex, type IndexOptions } from '../model/mesh-index.js';
+import { judgePolicy } from './policy-input.js';
 import type { KubeObject } from '../model/types.js';
 
 export interface LoadedMesh {
@@ -69,15 +70,19 @@ export async function buildMesh(read: ReadResult, options: LoadOptions = {}): Pr
   const objects = decoded.objects.filter((o) => o.object.kind !== 'MeshHealthPolicy');
   append(diagnostics, duplicates(decoded.inOrder));
   // the last one, as for any duplicate
-  let policy = decoded.objects.findLast((o) => o.object.kind === 'MeshHealthPolicy')?.object;
+  let policyInput = decoded.objects.findLast((o) => o.object.kind === 'MeshHealthPolicy');
   if (options.policyFile) {
     const p = await readInputs([options.policyFile]);
     const d = decodeDocuments(p.documents);
     append(diagnostics, p.diagnostics);
     append(diagnostics, d.diagnostics);
-    policy = d.objects.findLast((o) => o.object.kind === 'MeshHealthPolicy')?.object;
-    if (!policy && d.diagnostics.length === 0) diagnostics.push({ severity: 'error', file: options.policyFile, message: 'no MeshHealthPolicy in this file' });
+    policyInput = d.objects.findLast((o) => o.object.kind === 'MeshHealthPolicy');
+    if (!policyInput && d.diagnostics.length === 0) diagnostics.push({ severity: 'error', file: options.policyFile, message: 'no MeshHealthPolicy in this file' });
   }
+  // Read as the cluster reads it: a policy the API server would refuse is not applied, and says why.
+  const verdict = policyInput ? judgePolicy(policyInput) : undefined;
+  if (verdict) append(diagnostics, verdict.diagnostics);
+  const policy = verdict?.accepted ? policyInput?.object : undefined;
   const gatewayApiGateways = decoded.passthrough
     .filter((o) => o.object.kind === 'Gateway' && o.object.apiVersion.startsWith('gateway.networking.k8s.io/'))
     .map((o) => `${o.object.metadata.namespace ?? 'default'}/${o.object.metadata.name}`);

@@ -1,34 +1,18 @@
-import { parseDurationMs } from '../model/durations.js';
+import { parsePolicy } from '../controller/policies.js';
 import type { KubeObject } from '../model/types.js';
 import type { RuleParameters } from '../rules/types.js';
-
-interface PolicyRule {
-  id: string;
-  enabled?: boolean;
-  parameters?: { minRouteTimeout?: string; defaultRouteTimeout?: string; keepAliveIdleTimeout?: string; maxEjectionPercent?: number };
-}
 
 export interface PolicySettings {
   params: Partial<RuleParameters>;
   disabledRules: string[];
 }
 
-/** Rule parameters and disabled rules from a MeshHealthPolicy (already schema-checked). */
+/**
+ * Rule parameters and disabled rules of a MeshHealthPolicy already judged acceptable (load-mesh's
+ * judgePolicy): the operator's parser, so offline and in-cluster read a policy alike.
+ */
 export function policySettings(policy: KubeObject | undefined): PolicySettings {
-  const out: PolicySettings = { params: {}, disabledRules: [] };
-  const rules = ((policy?.spec as { rules?: PolicyRule[] } | undefined)?.rules ?? []) as PolicyRule[];
-  for (const r of rules) {
-    if (r.enabled === false) out.disabledRules.push(r.id);
-    const p = r.parameters;
-    if (!p) continue;
-    const ms = (v: string | undefined): number | undefined => (v === undefined ? undefined : parseDurationMs(v));
-    const min = ms(p.minRouteTimeout);
-    const def = ms(p.defaultRouteTimeout);
-    const keep = ms(p.keepAliveIdleTimeout);
-    if (min !== undefined) out.params.minRouteTimeoutMs = min;
-    if (def !== undefined) out.params.defaultRouteTimeoutMs = def;
-    if (keep !== undefined) out.params.keepAliveIdleTimeoutMs = keep;
-    if (p.maxEjectionPercent !== undefined) out.params.maxEjectionPercent = p.maxEjectionPercent;
-  }
-  return out;
+  if (!policy) return { params: {}, disabledRules: [] };
+  const parsed = parsePolicy(policy);
+  return { params: parsed.params, disabledRules: (parsed.spec.rules ?? []).filter((r) => r.enabled === false).map((r) => r.id) };
 }

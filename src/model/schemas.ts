@@ -117,25 +117,7 @@ const specs: Partial<Record<KnownKind, Schema>> = {
     externalName: str,
     ports: list(obj({ name: str, port: int, targetPort: { type: ['integer', 'string'] }, protocol: str, appProtocol: str }, ['port'])),
   }),
-  MeshHealthPolicy: obj({
-    mode: { enum: ['Observe', 'Propose', 'Enforce'] },
-    rules: list(
-      obj(
-        {
-          id: { type: 'string', pattern: '^MM[0-9]{3}$' },
-          enabled: { type: 'boolean' },
-          mode: { enum: ['Observe', 'Propose', 'Enforce'] },
-          parameters: obj({
-            minRouteTimeout: duration,
-            defaultRouteTimeout: duration,
-            keepAliveIdleTimeout: duration,
-            maxEjectionPercent: int,
-          }),
-        },
-        ['id'],
-      ),
-    ),
-  }),
+  // MeshHealthPolicy: validated against its CRD's own schema (src/api/crds.ts), as the API server does.
 };
 
 const metadata = obj(
