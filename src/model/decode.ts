@@ -63,6 +63,9 @@ function validatorFor(kind: KnownKind): ValidateFunction {
   return v;
 }
 
+/** Kustomization and Component files (kustomize.config.k8s.io) sit beside manifests but are never applied. */
+const KUSTOMIZE_GROUP = 'kustomize.config.k8s.io';
+
 const ISTIO_GROUPS = new Set(['networking.istio.io', 'security.istio.io', 'meshmedic.io']);
 
 /**
@@ -160,6 +163,10 @@ function decodeObject(value: Record<string, unknown>, kind: string, apiVersion: 
   if (ctx.checkNumbers && !numbersFit(value, label, ctx)) return;
   if (named) out.asWritten.push(value as KubeObject);
   const group = groupOf(apiVersion);
+  if (group === KUSTOMIZE_GROUP) {
+    out.diagnostics.push({ ...source, severity: 'warning', object: label, message: `a kustomize ${kind} is build input, not an object the cluster receives: not analyzed and left out of --fix output; to analyze what it builds, run kustomize build DIR | meshmedic analyze -` });
+    return;
+  }
   // The Kubernetes Gateway API (Gateway, HTTPRoute, GRPCRoute, TCPRoute, TLSRoute, ReferenceGrant, ...):
   // valid input, read and carried through; Istio programs it, meshmedic does not judge it yet. So are
   // the kinds meshmedic does not analyze (Deployments, ...), once they have a name.

@@ -123,6 +123,21 @@ spec: {ports: [{port: 20001}]}
   });
 });
 
+describe('kustomize files beside the manifests', () => {
+  it('are build input: a warning that says how to analyze what they build, never an unreadable object', async () => {
+    const dir = await write({
+      'kustomization.yaml': 'apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources: [dr.yaml]\n',
+      'dr.yaml': goodDr,
+    });
+    const mesh = await loadMesh([dir]);
+    expect(mesh.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const warning = mesh.diagnostics.find((d) => d.file.endsWith('kustomization.yaml'));
+    expect(warning?.severity).toBe('warning');
+    expect(warning?.message).toContain('kustomize build');
+    expect(mesh.index.size).toBe(1);
+  });
+});
+
 describe('duplicates', () => {
   it('says when a later object with the same kind, namespace and name replaces an earlier one', async () => {
     const dir = await write({ 'a.yaml': `${goodDr}---\n${goodDr.replace('spec: {host: good}', 'spec: {host: other}')}` });
