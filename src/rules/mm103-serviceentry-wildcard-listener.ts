@@ -1,6 +1,5 @@
 import { fill } from '../catalogue/message-type.js';
-import { MM103, MM103_FRAGMENTS } from '../catalogue/rules/mm103.js';
-import { report } from './report.js';
+import { MM103, MM103_FIX, MM103_NO_AUTO_ADDRESS, MM103_PORT, MM103_SCOPE, MM103_SNIFFED, MM103_VERSION_NOTE } from '../catalogue/rules/mm103.js';
 import { pointer } from '../fix/json-pointer.js';
 import { isIpAddress, isVisibleFrom, isWildcard } from '../model/hosts.js';
 import { describeRef, objectKey, refOf } from '../model/kinds.js';
@@ -8,7 +7,8 @@ import { dnsCaptureOn } from '../model/mesh-config.js';
 import { clusterIpOf, serviceNamedBy } from '../model/service-lookup.js';
 import type { KubeObject, ObjectRef, ServiceEntry, ServicePort } from '../model/types.js';
 import { isTlsProtocol } from './external-tls.js';
-import { outboundCluster } from './claims.js';
+import { outboundCluster, type FindingClaim } from './claims.js';
+import { report } from './report.js';
 import { atLeast, type Finding, type Fix, type Rule, type RuleContext } from './types.js';
 
 /** Protocols whose listener has no Host/SNI to match on: a 0.0.0.0:port catch-all. */
@@ -19,29 +19,40 @@ const AUTOALLOCATE_LABEL = 'networking.istio.io/enable-autoallocate-ip';
 /** A namespace with no objects of its own: a client that only sees what is exported to every namespace. */
 const PROBE_NAMESPACE = 'meshmedic-probe';
 
+type NoAutoAddress = keyof typeof MM103_NO_AUTO_ADDRESS;
+type FixPlan = keyof typeof MM103_FIX;
+interface Derived {
+  addresses: string[];
+  from: ObjectRef[];
+}
+
 function isCatchAll(p: ServicePort): boolean {
   return CATCH_ALL_PROTOCOLS.has((p.protocol ?? '').toUpperCase());
 }
 
+function versionText(ctx: RuleContext): string {
+  return `${ctx.istioVersion.major}.${ctx.istioVersion.minor}`;
+}
+
 /**
- * Whether sidecars get an address of the entry's own instead of 0.0.0.0 (pilot/pkg/model/service.go
- * nodeUsesAutoallocatedIPs): only with DNS capture, and only for entries that get an address — resolution
- * not NONE, a non-wildcard host, no opt-out label. The address comes from istiod's IP auto-allocation
- * controller (PILOT_ENABLE_IP_AUTOALLOCATE, on by default since 1.25, written to status.addresses) or
- * from the older in-memory allocation the proxy asks for with ISTIO_META_DNS_AUTO_ALLOCATE.
+ * Why sidecars get no address of the entry's own instead of 0.0.0.0, or undefined when they do
+ * (pilot/pkg/model/service.go nodeUsesAutoallocatedIPs): only with DNS capture, and only for entries that
+ * get an address — resolution not NONE, a non-wildcard host, no opt-out label. The address comes from
+ * istiod's IP auto-allocation controller (PILOT_ENABLE_IP_AUTOALLOCATE, on by default since 1.25, written
+ * to status.addresses) or from the older in-memory allocation the proxy asks for with ISTIO_META_DNS_AUTO_ALLOCATE.
  */
-function autoAllocated(se: ServiceEntry, ctx: RuleContext): boolean {
+function noAutoAddress(se: ServiceEntry, ctx: RuleContext): NoAutoAddress | undefined {
   const cfg = ctx.index.meshConfig;
-  if (!dnsCaptureOn(cfg)) return false;
-  if (se.spec?.resolution === 'NONE' || (se.spec?.hosts ?? []).every(isWildcard)) return false;
-  if ((se.status?.addresses ?? []).length > 0) return true;
-  const optOut = (se.metadata.labels?.[AUTOALLOCATE_LABEL] ?? '').toLowerCase() === 'false';
-  if (!optOut && atLeast(ctx.istioVersion, 1, 25)) return true;
-  return cfg.proxyMetadata['ISTIO_META_DNS_AUTO_ALLOCATE'] === 'true';
+  if (!dnsCaptureOn(cfg)) return 'noDnsCapture';
+  if (se.spec?.resolution === 'NONE') return 'resolutionNone';
+  if ((se.spec?.hosts ?? []).every(isWildcard)) return 'wildcardHosts';
+  if ((se.status?.addresses ?? []).length > 0 || cfg.proxyMetadata['ISTIO_META_DNS_AUTO_ALLOCATE'] === 'true') return undefined;
+  if (!atLeast(ctx.istioVersion, 1, 25)) return 'beforeAutoAllocation';
+  return (se.metadata.labels?.[AUTOALLOCATE_LABEL] ?? '').toLowerCase() === 'false' ? 'optedOut' : undefined;
 }
 
 /** Addresses the entry really points at: IP endpoints as /32, Services named by endpoints or hosts as their ClusterIP. */
-function deriveAddresses(se: ServiceEntry, ctx: RuleContext): { addresses: string[]; from: ObjectRef[] } | undefined {
+function deriveAddresses(se: ServiceEntry, ctx: RuleContext): Derived | undefined {
   const ns = se.metadata.namespace ?? '';
   const addresses = new Set<string>();
   const from: ObjectRef[] = [];
@@ -60,11 +71,51 @@ function deriveAddresses(se: ServiceEntry, ctx: RuleContext): { addresses: strin
   return addresses.size > 0 ? { addresses: [...addresses], from } : undefined;
 }
 
-function exportScope(se: ServiceEntry): string {
+/** Namespaces named in exportTo ("." as the entry's own). */
+function exportedNamespaces(se: ServiceEntry): string[] {
+  const ns = se.metadata.namespace ?? '';
+  return (se.spec?.exportTo ?? []).filter((e) => e !== '*' && e !== '~').map((e) => (e === '.' ? ns : e));
+}
+
+function exportsEverywhere(se: ServiceEntry): boolean {
   const e = se.spec?.exportTo;
-  if (!e || e.length === 0 || e.includes('*')) return 'exported to every namespace';
-  if (e.length === 1 && e[0] === '.') return 'visible in its own namespace only';
-  return `exported to ${e.join(', ')}`;
+  return !e || e.length === 0 || e.includes('*');
+}
+
+/** exportTo ["~"]: no sidecar gets the entry, nor its listener. */
+function visibleAnywhere(se: ServiceEntry): boolean {
+  return exportsEverywhere(se) || exportedNamespaces(se).length > 0;
+}
+
+function scopeText(se: ServiceEntry): string {
+  const ns = se.metadata.namespace ?? '';
+  if (exportsEverywhere(se)) return MM103_SCOPE.everyNamespace;
+  const names = [...new Set(exportedNamespaces(se))];
+  return names.length === 1 && names[0] === ns ? fill(MM103_SCOPE.ownNamespace, { namespace: ns }) : fill(MM103_SCOPE.namespaces, { namespaces: names.join(', ') });
+}
+
+/** A namespace other than its own whose sidecars see the entry (for the oracle's client), if any. */
+function namespaceElsewhere(se: ServiceEntry): string | undefined {
+  const ns = se.metadata.namespace ?? '';
+  return exportsEverywhere(se) ? PROBE_NAMESPACE : exportedNamespaces(se).find((n) => n !== ns);
+}
+
+/** Whether some namespace's sidecars see both entries (and so both 0.0.0.0 listeners). */
+function seenTogether(a: ServiceEntry, b: ServiceEntry): boolean {
+  const candidates = [a, b].flatMap((e) => [e.metadata.namespace ?? '', ...exportedNamespaces(e)]).concat(PROBE_NAMESPACE);
+  return candidates.some((n) => [a, b].every((e) => isVisibleFrom(e.spec?.exportTo, e.metadata.namespace ?? '', n)));
+}
+
+/** Other entries whose own catch-all listener on one of these ports some sidecar gets next to this one. */
+function sharingEntries(se: ServiceEntry, ports: ServicePort[], ctx: RuleContext): ServiceEntry[] {
+  const out = new Map<string, ServiceEntry>();
+  for (const p of ports) {
+    for (const other of ctx.index.portlessEntriesOnPort(p.number)) {
+      if (other === se || !other.spec?.ports?.some((op) => op.number === p.number && isCatchAll(op))) continue;
+      if (noAutoAddress(other, ctx) !== undefined && seenTogether(se, other)) out.set(objectKey(other), other);
+    }
+  }
+  return [...out.values()];
 }
 
 /** VirtualServices and DestinationRules outside the entry's namespace that name one of its hosts. */
@@ -74,115 +125,107 @@ function consumersElsewhere(se: ServiceEntry, ctx: RuleContext): KubeObject[] {
     .filter((o) => (o.metadata.namespace ?? '') !== ns);
 }
 
+/** Restricting exportTo when no address can be derived: proposed only, and never where it breaks a consumer or hands the port to another entry. */
+function exportToFix(se: ServiceEntry, sharing: ServiceEntry[], ctx: RuleContext): { fix: Fix; plan: FixPlan } {
+  const hosts = (se.spec?.hosts ?? []).join(', ');
+  const consumers = consumersElsewhere(se, ctx);
+  if (consumers.length > 0 || sharing.length > 0) {
+    const why = consumers.length > 0 ? `${consumers.map((c) => describeRef(refOf(c))).join(', ')} in other namespaces name it` : 'another entry without addresses would then keep the listener in those namespaces';
+    return { plan: 'none', fix: { patches: [], create: [], notes: [`no address could be derived for ${hosts}; exportTo is not restricted because ${why}`] } };
+  }
+  const patch = { target: refOf(se), patch: [{ op: se.spec?.exportTo ? ('replace' as const) : ('add' as const), path: pointer('spec', 'exportTo'), value: ['.'] }] };
+  const note = `no address could be derived for ${hosts}: exportTo is restricted to "." so only the sidecars of namespace ${se.metadata.namespace ?? ''} get its 0.0.0.0 listener (no VirtualService or DestinationRule in another namespace names it)`;
+  return { plan: 'exportTo', fix: { patches: [patch], create: [], proposeOnly: true, notes: [note] } };
+}
+
+function fixFor(se: ServiceEntry, derived: Derived | undefined, sharing: ServiceEntry[], ctx: RuleContext): { fix: Fix; plan: FixPlan } {
+  if (derived) return { plan: 'addresses', fix: { patches: [{ target: refOf(se), patch: [{ op: 'add', path: pointer('spec', 'addresses'), value: derived.addresses }] }], create: [] } };
+  if (namespaceElsewhere(se) !== undefined) return exportToFix(se, sharing, ctx);
+  return { plan: 'none', fix: { patches: [], create: [], notes: [`no address could be derived for ${(se.spec?.hosts ?? []).join(', ')}`] } };
+}
+
+function fixText(plan: FixPlan, derived: Derived | undefined): string {
+  return plan === 'addresses' ? fill(MM103_FIX.addresses, { addresses: derived?.addresses.join(', ') ?? '' }) : MM103_FIX[plan];
+}
+
+/** What a catch-all port's listener does: the message type of its finding. */
+function catchAllType(se: ServiceEntry, ports: ServicePort[], sharing: ServiceEntry[]) {
+  const shared = sharing.length > 0;
+  if (se.spec?.resolution === 'NONE') return MM103.messages.OriginalDstShared;
+  if (ports.every((p) => !p.protocol)) return shared ? MM103.messages.SniffedShared : MM103.messages.SniffedCatchAll;
+  if (shared) return MM103.messages.CatchAllShared;
+  return namespaceElsewhere(se) === undefined ? MM103.messages.CatchAllContained : MM103.messages.CatchAllListener;
+}
+
+function catchAllClaim(se: ServiceEntry, ports: ServicePort[], sharing: ServiceEntry[], ctx: RuleContext): FindingClaim {
+  if (se.spec?.resolution === 'NONE' || sharing.some((o) => o.spec?.resolution === 'NONE')) {
+    return { kind: 'inexpressible', reason: 'an entry with resolution NONE shares the port: whether connections keep their destination depends on which entry keeps the listener, an ordering detail of the generator' };
+  }
+  const port = ports[0]?.number ?? 0;
+  return {
+    kind: 'catch-all',
+    // A client in another namespace when the entry is exported there: the catch-all reaches it too.
+    client: { type: 'sidecar', namespace: namespaceElsewhere(se) ?? se.metadata.namespace ?? '', dnsCapture: dnsCaptureOn(ctx.index.meshConfig) },
+    port,
+    cluster: outboundCluster(se.spec?.hosts[0] ?? '', port),
+    ...(sharing.length > 0 ? { alternatives: sharing.flatMap((o) => (o.spec?.hosts ?? []).map((h) => outboundCluster(h, port))) } : {}),
+  };
+}
+
+interface Judged {
+  se: ServiceEntry;
+  why: NoAutoAddress;
+  derived: Derived | undefined;
+  ctx: RuleContext;
+}
+
+function common(j: Judged): { se: string; hosts: string; why: string; scope: string } {
+  return { se: describeRef(refOf(j.se)), hosts: (j.se.spec?.hosts ?? []).join(', '), why: fill(MM103_NO_AUTO_ADDRESS[j.why], { version: versionText(j.ctx) }), scope: scopeText(j.se) };
+}
+
+function catchAllFinding(j: Judged, ports: ServicePort[]): Finding[] {
+  const sharing = sharingEntries(j.se, ports, j.ctx);
+  // resolution NONE: the listener's cluster is ORIGINAL_DST, connections keep their destination; only
+  // the shadowing of another entry on the same port remains.
+  if (j.se.spec?.resolution === 'NONE' && sharing.length === 0) return [];
+  const { fix, plan } = fixFor(j.se, j.derived, sharing, j.ctx);
+  const args = {
+    ...common(j),
+    ports: ports.map((p) => fill(MM103_PORT, { port: p.number, protocol: p.protocol ?? MM103_SNIFFED })).join(', '),
+    others: sharing.map((o) => describeRef(refOf(o))).join(', '),
+    fix: fixText(plan, j.derived),
+  };
+  const related = sharing.map(refOf).concat(j.derived?.from ?? []);
+  return [report(catchAllType(j.se, ports, sharing), args, { resource: refOf(j.se), related, fix, claim: catchAllClaim(j.se, ports, sharing, j.ctx) })];
+}
+
+function tlsAliasFinding(j: Judged, ports: ServicePort[]): Finding {
+  const { fix, plan } = fixFor(j.se, j.derived, [], j.ctx);
+  const type = atLeast(j.ctx.istioVersion, 1, 12) ? MM103.messages.TlsAliasNoAddress : MM103.messages.TlsAliasCatchAll;
+  const version = versionText(j.ctx);
+  const args = { ...common(j), tlsPorts: ports.map((p) => p.number).join(', '), port: ports[0]?.number ?? '', version, fix: fixText(plan, j.derived) };
+  return report(type, args, {
+    resource: refOf(j.se),
+    related: j.derived?.from ?? [],
+    versionNote: fill(MM103_VERSION_NOTE, { version }),
+    fix,
+    claim: { kind: 'inexpressible', reason: 'the catch-all of a TLS port is an Istio 1.11 behaviour; the generator judged here matches TLS ports on SNI' },
+  });
+}
+
 export const mm103: Rule = {
   ...MM103,
   check(subject: KubeObject, ctx: RuleContext): Finding[] {
     const se = subject as ServiceEntry;
-    if ((se.spec?.addresses ?? []).length > 0 || autoAllocated(se, ctx)) return [];
-    const ns = se.metadata.namespace ?? '';
+    const why = noAutoAddress(se, ctx);
+    if ((se.spec?.addresses ?? []).length > 0 || why === undefined || !visibleAnywhere(se)) return [];
     const ports = se.spec?.ports ?? [];
     // A sniffed port shares 0.0.0.0:PORT with the HTTP services of that port (HTTP listeners are
     // wildcard): the generator then sends non-HTTP bytes to PassthroughCluster, not to this entry.
     const catchAll = ports.filter((p) => isCatchAll(p) && (p.protocol || !ctx.index.httpDeclaredOnPort(p.number).some((o) => objectKey(o) !== objectKey(se))));
-    const tlsAlias =
-      se.spec?.location === 'MESH_INTERNAL' && se.spec.resolution === 'DNS' ? ports.filter((p) => isTlsProtocol(p.protocol)) : [];
-    if (catchAll.length === 0 && tlsAlias.length === 0) return [];
-
-    const derived = deriveAddresses(se, ctx);
-    const ownOnly = !isVisibleFrom(se.spec?.exportTo, ns, `${ns}~other`);
-    const sharing = new Map<string, ServiceEntry>();
-    for (const p of catchAll) {
-      for (const other of ctx.index.portlessEntriesOnPort(p.number)) {
-        if (other === se || !other.spec?.ports?.some((op) => op.number === p.number && isCatchAll(op))) continue;
-        sharing.set(`${other.metadata.namespace}/${other.metadata.name}`, other);
-      }
-    }
-    const fix: Fix = { patches: [], create: [], notes: [] };
-    if (derived) {
-      fix.patches.push({ target: refOf(se), patch: [{ op: 'add', path: pointer('spec', 'addresses'), value: derived.addresses }] });
-    } else if (!ownOnly) {
-      const consumers = consumersElsewhere(se, ctx);
-      if (consumers.length > 0 || sharing.size > 0) {
-        // Restricting visibility would break these consumers, or hand the port's listener to another entry.
-        fix.notes?.push(`no address could be derived for ${se.spec?.hosts.join(', ')}; exportTo is not restricted because ${consumers.length > 0 ? `${consumers.map((c) => describeRef(refOf(c))).join(', ')} in other namespaces use${consumers.length === 1 ? 's' : ''} it` : 'another entry without addresses would then keep the listener in those namespaces'}: set spec.addresses to the IPs or CIDR the entry serves`);
-      } else {
-        fix.patches.push({
-          target: refOf(se),
-          patch: [{ op: se.spec?.exportTo ? 'replace' : 'add', path: pointer('spec', 'exportTo'), value: ['.'] }],
-        });
-        fix.proposeOnly = true;
-        fix.notes?.push(`no address could be derived for ${se.spec?.hosts.join(', ')}: exportTo is restricted to "." so only namespace ${ns} keeps the catch-all (no VirtualService or DestinationRule in another namespace names it; proposed, never applied automatically); set spec.addresses to the IPs or CIDR the entry serves`);
-      }
-    } else {
-      fix.notes?.push(`no address could be derived for ${se.spec?.hosts.join(', ')}: set spec.addresses to the IPs or CIDR the entry serves`);
-    }
-    const related = [...sharing.values()].map(refOf).concat(derived?.from ?? []);
-    const hosts = (se.spec?.hosts ?? []).join(', ');
-    const findings: Finding[] = [];
-    if (catchAll.length > 0) {
-      const originalDst = se.spec?.resolution === 'NONE';
-      // resolution NONE: the listener's cluster is ORIGINAL_DST, connections keep their destination; only
-      // the shadowing of another entry on the same port remains.
-      if (originalDst && sharing.size === 0) return [];
-      const sniffedOnly = catchAll.every((p) => !p.protocol);
-      const F = MM103_FRAGMENTS;
-      const type = originalDst
-        ? MM103.messages.OriginalDstShared
-        : sniffedOnly
-          ? MM103.messages.SniffedCatchAll
-          : ownOnly && sharing.size === 0
-            ? MM103.messages.CatchAllContained
-            : MM103.messages.CatchAllListener;
-      const args = {
-        se: describeRef(refOf(se)),
-        hosts,
-        ports: catchAll.map((p) => fill(F.port, { port: p.number, protocol: p.protocol ?? F.sniffed })).join(', '),
-        orKeeper: sharing.size > 0 ? F.orKeeper : '',
-        scope: exportScope(se),
-        shared: sharing.size > 0 ? fill(F.shared, { count: sharing.size, plural: sharing.size === 1 ? 'y' : 'ies', entries: [...sharing.values()].map((x) => describeRef(refOf(x))).join(', ') }) : '',
-        dns: dnsCaptureOn(ctx.index.meshConfig) ? '' : F.noDnsCapture,
-        fix: derived ? fill(F.fixAddresses, { addresses: derived.addresses.join(', ') }) : F.fixExportTo,
-      };
-      findings.push(
-        report(type, args, {
-          resource: refOf(se),
-          related,
-          fix,
-          claim: originalDst || [...sharing.values()].some((o) => o.spec?.resolution === 'NONE')
-          ? { kind: 'inexpressible', reason: 'an entry with resolution NONE shares the port: whether connections keep their destination depends on which entry keeps the listener, an ordering detail of the generator' }
-          : {
-              kind: 'catch-all',
-              // A client in another namespace when the entry is exported there: the catch-all reaches it too.
-              client: { type: 'sidecar', namespace: ownOnly ? ns : PROBE_NAMESPACE, dnsCapture: dnsCaptureOn(ctx.index.meshConfig) },
-              port: catchAll[0]?.number ?? 0,
-              cluster: outboundCluster(se.spec?.hosts[0] ?? '', catchAll[0]?.number ?? 0),
-              ...(sharing.size > 0
-                ? { alternatives: [...sharing.values()].flatMap((o) => (o.spec?.hosts ?? []).map((h) => outboundCluster(h, catchAll[0]?.number ?? 0))) }
-                : {}),
-            },
-        }),
-      );
-    } else {
-      const type = atLeast(ctx.istioVersion, 1, 12) ? MM103.messages.TlsAliasNoAddress : MM103.messages.TlsAliasCatchAll;
-      const args = {
-        se: describeRef(refOf(se)),
-        hosts,
-        tlsPorts: tlsAlias.map((p) => p.number).join(', '),
-        port: tlsAlias[0]?.number ?? '',
-        scope: exportScope(se),
-        fix: derived ? fill(MM103_FRAGMENTS.fixAddresses, { addresses: derived.addresses.join(', ') }) : MM103_FRAGMENTS.fixSetAddresses,
-      };
-      findings.push(
-        report(type, args, {
-          resource: refOf(se),
-          related,
-          versionNote: `judged for Istio ${ctx.istioVersion.major}.${ctx.istioVersion.minor}: an error before 1.12, a warning after`,
-          fix,
-          claim: { kind: 'inexpressible', reason: 'the catch-all of a TLS port is an Istio 1.11 behaviour; the generator judged here matches TLS ports on SNI' },
-        }),
-      );
-    }
-    if (fix.notes?.length === 0) delete fix.notes;
-    return findings;
+    const tlsAlias = se.spec?.location === 'MESH_INTERNAL' && se.spec.resolution === 'DNS' ? ports.filter((p) => isTlsProtocol(p.protocol)) : [];
+    const j: Judged = { se, why, derived: catchAll.length + tlsAlias.length > 0 ? deriveAddresses(se, ctx) : undefined, ctx };
+    if (catchAll.length > 0) return catchAllFinding(j, catchAll);
+    return tlsAlias.length > 0 ? [tlsAliasFinding(j, tlsAlias)] : [];
   },
 };

@@ -1,10 +1,10 @@
 import { MM104 } from '../catalogue/rules/mm104.js';
-import { report } from './report.js';
 import { isClusterLocal, isIpAddress, isWildcard, nameFromHost } from '../model/hosts.js';
 import { describeRef, refOf } from '../model/kinds.js';
 import type { KubeObject, ServiceEntry, ServicePort, VirtualService } from '../model/types.js';
 import { routeDestinations, type RouteKind } from '../model/route-destinations.js';
 import { outboundCluster, type FindingClaim } from './claims.js';
+import { report } from './report.js';
 import { httpRouteCall } from './route-call.js';
 import type { Finding, Rule, RuleContext } from './types.js';
 
@@ -40,16 +40,35 @@ export function routeClaim(vs: VirtualService, kind: RouteKind, routeIndex: numb
   return { kind: 'no-cluster', client: rc.client, call: rc.call, cluster };
 }
 
+function messageType(host: string, ctx: RuleContext) {
+  if (isForeignLocal(host, ctx.index.domain)) return MM104.messages.ForeignLocalHost;
+  return ctx.complete ? MM104.messages.HostNotDeclared : MM104.messages.HostNotInInput;
+}
+
+function finding(vs: VirtualService, host: string, ports: ServicePort[], claim: FindingClaim | undefined, ctx: RuleContext): Finding {
+  const args = {
+    vs: describeRef(refOf(vs)),
+    host,
+    cluster: outboundCluster(host, ports[0]?.number ?? 0),
+    ports: ports.map((p) => `${p.number}/${p.protocol}`).join(', '),
+    domain: ctx.index.domain,
+  };
+  return report(messageType(host, ctx), args, {
+    resource: refOf(vs),
+    fix: { patches: [], create: [generatedEntry(host, vs.metadata.namespace ?? 'default', ports)] },
+    ...(claim ? { claim } : {}),
+  });
+}
+
 /**
- * Static form of MM104: a VirtualService routes to an external host that no ServiceEntry or Service
- * declares. Envoy has no cluster for it (503 NC), and without an entry the traffic that does get out
- * leaves through PassthroughCluster on stale connections (503 UF/UC).
+ * Static form of MM104: a VirtualService routes to an external host that no ServiceEntry declares. The
+ * route still names outbound|port||host (route.go GetDestinationCluster), a cluster CDS does not hold:
+ * 503 NC under ALLOW_ANY and REGISTRY_ONLY alike.
  */
 export const mm104: Rule = {
   ...MM104,
   check(subject: KubeObject, ctx: RuleContext): Finding[] {
     const vs = subject as VirtualService;
-    const ns = vs.metadata.namespace ?? 'default';
     const unknown = new Map<string, Map<number, ServicePort>>();
     const claims = new Map<string, FindingClaim>();
     for (const d of routeDestinations(vs, ctx.index.domain)) {
@@ -64,14 +83,6 @@ export const mm104: Rule = {
       ports.set(number, servicePortFor(number, protocol));
       if (!claims.has(h)) claims.set(h, routeClaim(vs, d.kind, d.routeIndex, outboundCluster(h, number), ctx));
     }
-    return [...unknown].map(([host, ports]) => {
-      const type = isForeignLocal(host, ctx.index.domain) ? MM104.messages.ForeignLocalHost : ctx.complete ? MM104.messages.HostNotDeclared : MM104.messages.HostNotInInput;
-      const claim = claims.get(host);
-      return report(type, { vs: describeRef(refOf(vs)), host, port: [...ports.keys()][0] ?? '' }, {
-        resource: refOf(vs),
-        fix: { patches: [], create: [generatedEntry(host, ns, [...ports.values()])] },
-        ...(claim ? { claim } : {}),
-      });
-    });
+    return [...unknown].map(([host, ports]) => finding(vs, host, [...ports.values()], claims.get(host), ctx));
   },
 };

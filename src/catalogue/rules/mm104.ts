@@ -1,42 +1,47 @@
 import { message } from '../message-type.js';
 import { defineRule } from '../rule-entry.js';
 
-const ROUTES = '{vs} routes to {host}, which no ServiceEntry or Service';
-const EFFECT = 'Envoy has no cluster outbound|{port}||{host}, and connections that leave through PassthroughCluster keep stale IPs (503 UF/UC). Fix: a MESH_EXTERNAL ServiceEntry for {host} with resolution DNS.';
+const NO_CLUSTER = 'Envoy has no cluster {cluster}: every call the route takes fails (HTTP: 503 NC; TCP or TLS: the connection is closed), whatever the outbound traffic policy';
+const FIX = 'Fix: a MESH_EXTERNAL ServiceEntry for {host} ({ports}) with resolution DNS.';
 
 export const MM104 = defineRule({
   id: 'MM104',
   name: 'external-host-passthrough',
   summary: 'A route (or traffic) reaches an external host that no ServiceEntry declares: 503 NC, or 503 UF/UC through PassthroughCluster.',
   docs: {
-    symptom: '503 NC for a route to the host; 503 UF/UC in access logs for traffic through PassthroughCluster.',
-    cause: 'No ServiceEntry declares the external host: a route to it has no cluster, and traffic that leaves through PassthroughCluster reuses the connections and IPs the application resolved, which fail once DNS, an ELB or an egress firewall moves on.',
+    symptom: '503 NC (cluster_not_found) for the calls a route to the host takes; 503 UF/UC in access logs for traffic through PassthroughCluster.',
+    cause:
+      'No ServiceEntry declares the external host. A route to it still names the cluster outbound|PORT||HOST (pilot/pkg/networking/core/route/route.go GetDestinationCluster builds it whether or not the host is in the registry; networkfilter.go does the same for TCP and TLS routes), which CDS does not hold: NC under ALLOW_ANY and REGISTRY_ONLY alike. Traffic no route takes leaves through PassthroughCluster (ALLOW_ANY), reusing the connections and IPs the application resolved, which fail once DNS, an ELB or an egress firewall moves on (the access-log form).',
     fix: 'A MESH_EXTERNAL ServiceEntry with the host, the routed (or observed) ports and protocols, resolution DNS; propose-only in Enforce (it creates an object).',
     seeds: ['seed 002'],
-    versions: 'All versions.',
-    verify: 'expressible (static form): the call that takes the route finds its cluster missing from CDS (503 NC) or leaves through PassthroughCluster.',
+    versions: 'All versions; checked against Istio master (~1.31): the route names the cluster without a registry lookup, and neither outboundTrafficPolicy mode substitutes PassthroughCluster or BlackHoleCluster for it.',
+    verify: 'expressible (static form): the call that takes the route finds its cluster missing from CDS (503 NC).',
   },
   parameters: ['defaultRouteTimeout'],
   subjects: ['VirtualService'],
-  reads: ['ServiceEntry', 'Service'],
+  // ServiceEntry decides the verdict; Service and Gateway pick the call its claim makes (src/rules/route-call.ts).
+  reads: ['ServiceEntry', 'Service', 'Gateway'],
   messages: {
     HostNotDeclared: message({
       severity: 'error',
       symptom: '503 NC',
-      template: `${ROUTES} declares: ${EFFECT}`,
-      certainty: 'The snapshot is the whole mesh: Envoy has no cluster for the route; the oracle confirms the 503 NC where it can pick the call.',
+      detail: 'cluster_not_found',
+      template: `{vs} routes to {host}, which no ServiceEntry declares: ${NO_CLUSTER}. ${FIX}`,
+      certainty: 'The snapshot is the whole mesh and no entry declares the host: Envoy has no cluster for the route whatever the outbound traffic policy; the oracle confirms the 503 NC where it can pick the call.',
     }),
     HostNotInInput: message({
       severity: 'warning',
       symptom: '503 NC',
-      template: `${ROUTES} in the input declares: unless one is applied from elsewhere, ${EFFECT} (--complete: the input is the whole mesh)`,
+      detail: 'cluster_not_found',
+      template: `{vs} routes to {host}, which no ServiceEntry in the input declares: unless one is applied from elsewhere, ${NO_CLUSTER} (--complete: the input is the whole mesh). ${FIX}`,
       certainty: 'Offline manifests are often part of what is applied: the ServiceEntry may exist elsewhere.',
     }),
     ForeignLocalHost: message({
       severity: 'warning',
       symptom: '503 NC',
-      template: `${ROUTES} declares here; {host} is a .local name outside the cluster domain (a federation's imported services, another mesh), declared where meshmedic cannot see. If nothing declares it, ${EFFECT}`,
-      certainty: 'A .local name outside the cluster domain is declared where meshmedic cannot see.',
+      detail: 'cluster_not_found',
+      template: `{vs} routes to {host}, a .local name outside the cluster domain {domain} (a federation's imported services, another mesh) that meshmedic cannot see declared: if nothing declares it, ${NO_CLUSTER}. ${FIX}`,
+      certainty: 'A .local name outside the cluster domain is declared where meshmedic cannot see (federation imports), even in the operator: the failure is not known.',
     }),
   },
 });

@@ -16,10 +16,14 @@ describe('MM104 external-host-passthrough (static form)', () => {
   const route = vs(`  - route:
     - destination: {host: external.service.com}`);
 
+  const onVs = { kind: 'VirtualService', namespace: 'xyz', name: 'ext' };
+  const typed = (fs: ReturnType<typeof check>): object[] => fs.map((f) => ({ rule: f.rule, messageType: f.messageType, severity: f.severity, resource: { kind: f.resource.kind, namespace: f.resource.namespace, name: f.resource.name } }));
+
   it('generates a MESH_EXTERNAL ServiceEntry with resolution DNS for a routed host nobody declares', () => {
     const f = check('MM104', route);
-    expect(f).toHaveLength(1);
-    expect(f[0]?.message).toContain('503 NC');
+    expect(typed(f)).toEqual([{ rule: 'MM104', messageType: 'HostNotInInput', severity: 'warning', resource: onVs }]);
+    expect(f[0]?.message).toContain('VirtualService xyz/ext');
+    expect(f[0]?.message).toContain('outbound|80||external.service.com');
     expect(f[0]?.fix.create[0]?.spec).toEqual({
       hosts: ['external.service.com'],
       location: 'MESH_EXTERNAL',
@@ -27,6 +31,35 @@ describe('MM104 external-host-passthrough (static form)', () => {
       resolution: 'DNS',
     });
     expect(fixAndRecheck('MM104', route).after).toEqual([]);
+  });
+
+  it('is an error only when the input is the whole mesh: offline, the ServiceEntry may be applied from elsewhere', () => {
+    const f = check('MM104', route, { complete: true });
+    expect(typed(f)).toEqual([{ rule: 'MM104', messageType: 'HostNotDeclared', severity: 'error', resource: onVs }]);
+    expect(f[0]?.message).toContain('VirtualService xyz/ext');
+    expect(f[0]?.claim).toMatchObject({ kind: 'no-cluster', cluster: 'outbound|80||external.service.com' });
+  });
+
+  it('generates one entry per host with every routed port (TLS routes too)', () => {
+    const mixed = `
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: ext, namespace: xyz}
+spec:
+  hosts: [external.service.com]
+  http:
+  - route:
+    - destination: {host: external.service.com, port: {number: 8080}}
+  tls:
+  - match: [{sniHosts: [external.service.com]}]
+    route:
+    - destination: {host: external.service.com, port: {number: 443}}
+`;
+    const f = check('MM104', mixed, { complete: true });
+    expect(typed(f).map((t) => (t as { messageType: string }).messageType)).toEqual(['HostNotDeclared']);
+    expect((f[0]?.fix.create[0]?.spec as { ports: unknown[] } | undefined)?.ports).toEqual([{ number: 8080, name: 'http-8080', protocol: 'HTTP' }, { number: 443, name: 'tls-443', protocol: 'TLS' }]);
+    expect(fixAndRecheck('MM104', mixed, { complete: true }).after).toEqual([]);
   });
 
   it('does not flag a host a ServiceEntry declares, nor in-cluster hosts', () => {
@@ -111,9 +144,10 @@ spec: {hosts: [external.service.com], location: MESH_EXTERNAL, ports: [{number: 
 });
 
 describe('MM104 and hosts declared where meshmedic cannot see', () => {
-  it('is a warning, not an error, for a federation\'s imported *.local domain', () => {
+  it('is a warning, not an error, for a federation\'s imported *.local domain, even when the input is the whole mesh', () => {
     const f = check('MM104', vs(`  - route:
-    - destination: {host: ratings.bookinfo.svc.west-imports.local}`));
-    expect(f.map((x) => x.severity)).toEqual(['warning']);
+    - destination: {host: ratings.bookinfo.svc.west-imports.local}`), { complete: true });
+    expect(f.map((x) => [x.rule, x.messageType, x.severity, x.resource.name])).toEqual([['MM104', 'ForeignLocalHost', 'warning', 'ext']]);
+    expect(f[0]?.message).toContain('VirtualService xyz/ext');
   });
 });
