@@ -1,7 +1,10 @@
 import { analyze, type AnalyzeOptions } from '../analysis/analyze.js';
-import { decodeDocuments, type LoadedObject } from '../model/decode.js';
+import { decodeDocuments } from '../model/decode.js';
 import { describeRef, objectKey, refKey } from '../model/kinds.js';
 import type { MeshIndex } from '../model/mesh-index.js';
+import type { ObjectRef } from '../model/types.js';
+import { withTemporarily } from './joint-fix.js';
+import type { Mode } from './policies.js';
 import type { FindingGroup } from './remediation.js';
 import { writesOnlyIn } from './remediation-identity.js';
 
@@ -37,17 +40,15 @@ export function unsafeFix(group: FindingGroup, namespace: string, index: MeshInd
   return f ? { trigger: 'unsafeFix', message: `${describeRef(f.resource)}, which the fix would create, is itself flagged: ${f.rule} (${f.symptom}); write it by hand with what it lacks` } : undefined;
 }
 
-/** Runs fn with objects added to the index, then puts the index back as it was (synchronously: no other work sees it). */
-function withTemporarily<T>(index: MeshIndex, objects: LoadedObject[], fn: () => T): T {
-  const previous = objects.map((o) => index.get(objectKey(o.object)));
-  for (const o of objects) index.upsert(o);
-  try {
-    return fn();
-  } finally {
-    objects.forEach((o, i) => {
-      const before = previous[i];
-      if (before) index.upsert(before);
-      else index.remove(objectKey(o.object));
-    });
+/**
+ * Why Enforce must not apply a joint fix (src/controller/joint-fix.ts) without a person, or undefined: it
+ * carries another rule's fix, and that rule is proposed only, or not in Enforce where it found something.
+ * `modeOf` is the mode the policies give a rule on a resource (undefined: no policy covers it).
+ */
+export function jointRefusal(group: Pick<FindingGroup, 'rule' | 'joined'>, modeOf: (rule: string, resource: ObjectRef) => Mode | undefined): string | undefined {
+  for (const j of group.joined ?? []) {
+    const why = j.proposeOnly ? `${j.rule} fixes are proposed only` : modeOf(j.rule, j.resource) !== 'Enforce' ? `${j.rule} is not in Enforce there` : undefined;
+    if (why) return `the ${group.rule} fix is computed jointly with the ${j.rule} fix of ${describeRef(j.resource)} (they write the same objects), and ${why}: proposed for review, never applied automatically`;
   }
+  return undefined;
 }

@@ -8,19 +8,20 @@ import { describeRef, objectKey, refKey } from '../model/kinds.js';
 import { MeshIndex } from '../model/mesh-index.js';
 import type { KubeObject, ObjectRef } from '../model/types.js';
 import { ruleById } from '../rules/registry.js';
-import type { Rule } from '../rules/types.js';
+import type { Finding, Rule } from '../rules/types.js';
 import { FencedError, KubeClient } from '../kube/kube-client.js';
 import { RESOURCES } from '../kube/resources.js';
 import { affectedSubjects, SUBJECT_KINDS } from './affected.js';
-import { enforceRefusal, unsafeFix } from './enforce-safety.js';
+import { enforceRefusal, jointRefusal, unsafeFix } from './enforce-safety.js';
 import { fixUndone } from './fix-writer.js';
+import { jointFix } from './joint-fix.js';
 import { writeGuard } from './guards.js';
 import { LeaderElector } from './leader-election.js';
 import { OperatorMetrics } from './metrics.js';
 import { effectiveFor, modeInEffect, parsePolicy, type Effective, type Policy } from './policies.js';
 import { policyStatus } from './policy-status.js';
 import { TokenBucket } from './rate-limiter.js';
-import { groupFindings, groupRemediationName, objectsAfter, remediationObject, type FindingGroup } from './remediation.js';
+import { groupFindings, groupRemediationName, objectsAfter, remediationName, remediationObject, type FindingGroup } from './remediation.js';
 import { ResourceWatcher, type WatchEvent } from './watchers.js';
 import type { LogGroup } from '../evidence/aggregate.js';
 import { isFailure } from '../evidence/diagnose.js';
@@ -30,7 +31,7 @@ import { EVIDENCE_KIND, evidenceKey, evidenceSubjects, isEvidenceKey, type Evide
 import { checkIdentity, forReview, identityOfGroup } from './remediation-identity.js';
 import { decideRemediation, phaseOf, type RemediationView } from './remediation-lifecycle.js';
 import { SettleClock } from './settling.js';
-import { planSubject, type SubjectStep } from './subject-plan.js';
+import { leftAlone, planSubject, type SubjectStep } from './subject-plan.js';
 import { evidenceRequest, METRIC_KIND, parseRequest, policyRequest, requestKey, subjectRequest, type Request } from './requests.js';
 import { RemediationStore, subjectKeyOf } from './remediation-store.js';
 import { RemediationWriter, sha } from './remediation-writer.js';
@@ -347,6 +348,32 @@ export class Operator {
 
   private liveObject = (ref: ObjectRef): KubeObject | undefined => this.index.get(refKey(ref))?.object;
 
+  /** The mode the live policies give a rule on a resource (undefined: none covers it). */
+  private modeOf(rule: string, resource: ObjectRef): 'Observe' | 'Propose' | 'Enforce' | undefined {
+    const o = this.liveObject(resource);
+    return o ? this.effective(resource.namespace ?? '', o)?.rules.find((r) => r.id === rule)?.mode : undefined;
+  }
+
+  /** What meshmedic would fix on these subjects, judged on the index as it is now: each subject's rules not in Observe. */
+  private fixableFindings = (subjects: KubeObject[]): Finding[] =>
+    subjects.flatMap((s) => {
+      const eff = this.effective(s.metadata.namespace ?? '', s);
+      const rules = (eff?.rules ?? []).filter((r) => r.mode !== 'Observe').map((r) => ruleById(r.id)).filter((r): r is Rule => r !== undefined);
+      return eff && rules.length > 0 ? analyze(this.index, { ...this.analyzeOptions(eff), rules, complete: true }, [s]).findings : [];
+    });
+
+  /** The group's fix computed with every other fix that writes its objects, to a fixed point (as `analyze --fix`). */
+  private joint(g: FindingGroup, subject: KubeObject): FindingGroup {
+    return g.source === 'access-logs' ? g : jointFix(g, subject, { index: this.index, findingsOf: this.fixableFindings, declined: (f) => this.declined(f) });
+  }
+
+  /** Whether a person said no to this finding's fix on its target (its proposal is left alone, or was deleted at this version). */
+  private declined(f: Finding): boolean {
+    const key = `${f.resource.namespace}/${remediationName(f.rule, f.resource)}`;
+    const rv = this.liveObject(f.resource)?.metadata.resourceVersion;
+    return leftAlone(this.remediations.get(key), rv) || (this.dismissed.get(key) !== undefined && this.dismissed.get(key) === rv);
+  }
+
   /** The resourceVersions, in the cache, of the objects a fix patches: its write is conditioned on them. */
   private computedFrom(g: FindingGroup): Map<string, string> {
     const out = new Map<string, string>();
@@ -357,6 +384,11 @@ export class Operator {
     return out;
   }
 
+  /** Whether an object the fix patches has, in the cache, another resourceVersion than the one it was computed from. */
+  private changedSince(g: FindingGroup, computedFrom: ReadonlyMap<string, string>): boolean {
+    return g.patches.some((p) => computedFrom.get(describeRef(p.target)) !== this.liveObject(p.target)?.metadata.resourceVersion);
+  }
+
   private analyzeOptions(eff: Effective): AnalyzeOptions {
     return { params: eff.params, ...(eff.istioVersion ? { istioVersion: eff.istioVersion } : {}) };
   }
@@ -365,7 +397,8 @@ export class Operator {
     const subject = this.subjectObject(key);
     const ns = key.split('/')[1] ?? '';
     const eff = subject ? this.effective(ns, subject) : undefined;
-    const groups = subject && eff ? this.evaluate(subject, eff) : [];
+    const judged = (g: FindingGroup): boolean => eff?.rules.some((r) => r.id === g.rule && r.mode !== 'Observe') ?? false;
+    const groups = subject && eff ? this.evaluate(subject, eff).map((g) => (judged(g) ? this.joint(g, subject) : g)) : [];
     // Read with the groups, before any await: each fix's write is conditioned on the versions it came from.
     const versions = new Map(groups.map((g) => [g, this.computedFrom(g)]));
     const previous = this.subjects.get(key);
@@ -383,7 +416,7 @@ export class Operator {
       observed: (rule) => this.observed.has(`${key}|${rule}`),
       dismissedAt: (k) => this.dismissed.get(k),
       guard: (g) => g.patches.map((p) => this.liveObject(p.target)).map((o) => (o ? writeGuard(o) : undefined)).find((x) => x),
-      enforceRefusal: (g) => enforceRefusal(g) ?? (eff ? unsafeFix(g, ns, this.index, this.analyzeOptions(eff))?.message : undefined),
+      enforceRefusal: (g) => enforceRefusal(g) ?? jointRefusal(g, (rule, resource) => this.modeOf(rule, resource)) ?? (eff ? unsafeFix(g, ns, this.index, this.analyzeOptions(eff))?.message : undefined),
       unsettledMs: (g) => (g.create.length > 0 ? this.settling.waitMs(key, ns) : 0),
       remediationKey,
     });
@@ -419,6 +452,15 @@ export class Operator {
         const desired = remediationObject(g, subject, objectsAfter(g, this.liveObject).map(forReview));
         if (step.step === 'propose') {
           await this.writer.propose(desired, this.remediations.get(mmrKey), identityOfGroup(g, subject), step.why, log);
+          const proposed = this.remediations.get(mmrKey);
+          if (step.reason && proposed) await this.writer.setPhase(proposed, 'Proposed', step.reason, step.why ?? '');
+          return;
+        }
+        const computedFrom = versions.get(g) ?? new Map<string, string>();
+        if (this.changedSince(g, computedFrom)) {
+          // An earlier step of this plan wrote the same object (one joint fix of two rules): judged again, not written twice.
+          log.debug({ rule: g.rule }, 'a target changed since the fix was computed; judging the subject again');
+          this.requeueAfter(key, 0);
           return;
         }
         const wait = this.bucketFor(eff).take();
@@ -427,7 +469,7 @@ export class Operator {
           this.requeueAfter(key, wait);
           return;
         }
-        await this.writer.enforce(g, desired, subject, versions.get(g) ?? new Map(), log);
+        await this.writer.enforce(g, desired, subject, computedFrom, log);
       }
     }
   }
@@ -515,7 +557,9 @@ export class Operator {
     const eff = subject ? this.effective(target.namespace, subject) : undefined;
     const covered = eff?.rules.some((r) => r.id === rule && r.mode !== 'Observe') ?? false;
     const fix = once(() => {
-      const current = subject && eff && covered ? this.evaluate(subject, { ...eff, rules: [{ id: rule, mode: 'Propose' }] }, rule)[0] : undefined;
+      const own = subject && eff && covered ? this.evaluate(subject, { ...eff, rules: [{ id: rule, mode: 'Propose' }] }, rule)[0] : undefined;
+      // The fix the subject's reconcile proposes: computed jointly with the others that write its objects.
+      const current = own && subject ? this.joint(own, subject) : undefined;
       // Read with `current`, before any await: the write is conditioned on the very versions the fix came from.
       return { current, computedFrom: current ? this.computedFrom(current) : undefined };
     });

@@ -1,6 +1,6 @@
 import type { KubeObject } from '../model/types.js';
 import { approvalOf, approveCommand, checkIdentity, type RemediationIdentity } from './remediation-identity.js';
-import { fixFingerprint, REJECT_ANNOTATION, ROLLBACK_ANNOTATION, type FindingGroup, type Phase } from './remediation.js';
+import { fixFingerprint, REJECT_ANNOTATION, ROLLBACK_ANNOTATION, type FindingGroup, type FixConflict, type Phase } from './remediation.js';
 
 /**
  * The MeshRemediation lifecycle as data: what moves a proposal from one phase to another, and with which
@@ -21,6 +21,8 @@ export type Trigger =
   | 'findingResolved'
   | 'writesOutsideNamespace'
   | 'unsafeFix'
+  | 'fixConflict'
+  | 'fixNotConverged'
   | 'fixReverted';
 
 export interface Transition {
@@ -42,6 +44,9 @@ export const TRANSITIONS: Readonly<Partial<Record<Phase, Partial<Record<Trigger,
     findingResolved: { phase: 'Superseded', reason: 'FindingResolved' },
     writesOutsideNamespace: { phase: 'Failed', reason: 'WritesOutsideNamespace' },
     unsafeFix: { phase: 'Failed', reason: 'UnsafeFix' },
+    // Rules that disagree: the proposal stays open (either rule's finding may go, or a person fixes it by hand).
+    fixConflict: STAY_PROPOSED('FixConflict'),
+    fixNotConverged: STAY_PROPOSED('FixNotConverged'),
   },
   // A proposal caught between approval and application (the operator stopped): carried on as approved.
   Approved: {
@@ -49,6 +54,8 @@ export const TRANSITIONS: Readonly<Partial<Record<Phase, Partial<Record<Trigger,
     findingResolved: { phase: 'Superseded', reason: 'FindingResolved' },
     approvalForOtherContent: STAY_PROPOSED('ApprovalForOtherContent'),
     notCovered: STAY_PROPOSED('NotCovered'),
+    fixConflict: STAY_PROPOSED('FixConflict'),
+    fixNotConverged: STAY_PROPOSED('FixNotConverged'),
   },
   Failed: { rejected: { phase: 'Rejected', reason: 'Rejected' } },
   Applied: {
@@ -60,6 +67,8 @@ export const TRANSITIONS: Readonly<Partial<Record<Phase, Partial<Record<Trigger,
     rollbackRequested: { phase: 'RolledBack', reason: 'RolledBack' },
     rejected: { phase: 'Rejected', reason: 'Rejected' },
     findingResolved: { phase: 'Superseded', reason: 'FindingResolved' },
+    fixConflict: STAY_PROPOSED('FixConflict'),
+    fixNotConverged: STAY_PROPOSED('FixNotConverged'),
   },
 };
 
@@ -106,6 +115,16 @@ export type RemediationDecision =
 export function notCoveredMessage(rule: string): string {
   return `no MeshHealthPolicy in Propose or Enforce covers this target for ${rule} now: the finding is not evaluated and nothing is applied, approved or not`;
 }
+
+/**
+ * The one message of a proposal whose rules' fixes disagree (or do not settle). The subject's plan and the
+ * proposal's decision both write it: with two wordings they would rewrite each other's status forever.
+ */
+export function conflictMessage(conflict: FixConflict): string {
+  return `not applied, approved or not: ${conflict.message}. Decide by hand which value the object keeps, or turn one of the rules off for it in the MeshHealthPolicy`;
+}
+
+const CONFLICT_TRIGGER: Record<FixConflict['reason'], Trigger> = { FixConflict: 'fixConflict', FixNotConverged: 'fixNotConverged' };
 
 export function phaseOf(mmr: KubeObject | undefined): Phase | undefined {
   return (mmr?.status as { phase?: Phase } | undefined)?.phase;
@@ -166,6 +185,7 @@ export function decideRemediation(view: RemediationView): RemediationDecision {
   const ns = mmr.metadata.namespace ?? '';
   if (!view.covered) return moveTo(mmr, 'notCovered', notCoveredMessage(identity.rule));
   if (!view.current) return moveTo(mmr, 'findingResolved', 'approved, but the finding is no longer present: nothing to apply');
+  if (view.current.conflict) return moveTo(mmr, CONFLICT_TRIGGER[view.current.conflict.reason], conflictMessage(view.current.conflict));
   const fingerprint = fixFingerprint(view.current.patches, view.current.create);
   if (approval.kind === 'unbound') return moveTo(mmr, 'approvalUnbound', `an approval must name the content reviewed: ${approveCommand(ns, name, fingerprint)}`);
   if (approval.fingerprint !== fingerprint) {

@@ -31,6 +31,23 @@ export interface FindingGroup {
   name?: string;
   /** Where the findings come from when not from the configuration: `access-logs` (src/controller/evidence-subjects.ts). */
   source?: 'access-logs';
+  /** Other rules' findings whose fixes write the same objects: `patches` and `create` are their joint fix (src/controller/joint-fix.ts). */
+  joined?: JoinedFix[];
+  /** Why the fix is never applied, approved or not: the rules' fixes undo each other, or did not settle. */
+  conflict?: FixConflict;
+}
+
+/** Another rule's finding whose fix went into a group's joint fix. */
+export interface JoinedFix {
+  rule: string;
+  resource: ObjectRef;
+  proposeOnly: boolean;
+}
+
+export interface FixConflict {
+  /** FixConflict: two rules want different values for one field. FixNotConverged: the fixes kept changing within the bound. */
+  reason: 'FixConflict' | 'FixNotConverged';
+  message: string;
 }
 
 const SEVERITY_RANK: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
@@ -122,6 +139,12 @@ export function objectsAfter(group: FindingGroup, live: (ref: ObjectRef) => Kube
   return [...out, ...group.create];
 }
 
+/** What a reviewer must know about a fix computed with other rules' fixes, or refused because they disagree. */
+function jointEvidence(group: FindingGroup): string[] {
+  const joined = (group.joined ?? []).map((j) => `note: computed and applied jointly with the ${j.rule} fix of ${describeRef(j.resource)} (they write the same objects): applying this proposal applies both`);
+  return [...joined, ...(group.conflict ? [`conflict: ${group.conflict.message}`] : [])];
+}
+
 /** The desired MeshRemediation spec for a finding group (the controller compares before writing). */
 export function remediationObject(group: FindingGroup, subject: KubeObject, after: KubeObject[]): KubeObject {
   return {
@@ -160,7 +183,7 @@ export function remediationObject(group: FindingGroup, subject: KubeObject, afte
         ...f.related.map((r) => `involves ${describeRef(r)}`),
         ...(f.versionNote ? [`version: ${f.versionNote}`] : []),
         ...(f.fix.notes ?? []).map((n) => `note: ${n}`),
-      ]),
+      ]).concat(jointEvidence(group)),
       patches: group.patches,
       create: group.create,
       after,

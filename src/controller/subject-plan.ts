@@ -1,7 +1,7 @@
 import type { KubeObject } from '../model/types.js';
 import type { Effective } from './policies.js';
 import { checkIdentity } from './remediation-identity.js';
-import { notCoveredMessage, phaseOf } from './remediation-lifecycle.js';
+import { conflictMessage, notCoveredMessage, phaseOf } from './remediation-lifecycle.js';
 import type { FindingGroup, Phase } from './remediation.js';
 
 /**
@@ -14,8 +14,11 @@ export type SubjectStep =
   | { step: 'event'; group: FindingGroup }
   /** Judge this subject again later (changes still arriving, write budget spent). */
   | { step: 'requeue'; afterMs: number; why: string }
-  /** Create or update the proposal of a group; `why` says why it is proposed rather than applied. */
-  | { step: 'propose'; group: FindingGroup; why?: string }
+  /**
+   * Create or update the proposal of a group; `why` says why it is proposed rather than applied. With a
+   * `reason`, the proposal's status then says that reason and `why` (a fix that is never applied).
+   */
+  | { step: 'propose'; group: FindingGroup; why?: string; reason?: string }
   /** Apply the group's fix now (Enforce), then record it. */
   | { step: 'enforce'; group: FindingGroup }
   /** Move an open proposal whose finding is no longer judged or present. */
@@ -47,8 +50,11 @@ function modeOf(eff: Effective | undefined, rule: string): 'Observe' | 'Propose'
   return eff?.rules.find((r) => r.id === rule)?.mode ?? 'Observe';
 }
 
-/** Rejected, rolled back and refused proposals stay until the target changes; applied ones are not re-applied. */
-function leftAlone(existing: KubeObject | undefined, rv: string | undefined): boolean {
+/**
+ * Rejected, rolled back and refused proposals stay until the target changes; applied ones are not re-applied
+ * (neither on their own nor inside another rule's joint fix: src/controller/joint-fix.ts).
+ */
+export function leftAlone(existing: KubeObject | undefined, rv: string | undefined): boolean {
   const phase = phaseOf(existing);
   if (phase === 'Applied' || phase === 'Reverted' || phase === 'Approved') return true;
   const at = (existing?.status as { targetResourceVersion?: string } | undefined)?.targetResourceVersion;
@@ -66,6 +72,8 @@ function planGroup(view: SubjectView, g: FindingGroup, subject: KubeObject): Sub
   const rv = subject.metadata.resourceVersion;
   if (view.dismissedAt(key) !== undefined && view.dismissedAt(key) === rv) return [];
   if (leftAlone(view.remediation(key), rv)) return [];
+  // Rules whose fixes undo each other are said, in any mode, and never applied: no write loop to break.
+  if (g.conflict) return [{ step: 'propose', group: g, why: conflictMessage(g.conflict), reason: g.conflict.reason }];
   if (mode === 'Propose') return [{ step: 'propose', group: g }];
   const guard = view.guard(g);
   const why = g.proposeOnly ? `${g.rule} fixes are proposed only, never applied automatically` : guard ? `not applied automatically: target is ${guard}` : view.enforceRefusal(g);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fixFingerprint, type FindingGroup } from '../../../src/controller/remediation.js';
 import { approvalOf, checkIdentity, forReview } from '../../../src/controller/remediation-identity.js';
-import { decideRemediation, transition, TRANSITIONS, type RemediationView } from '../../../src/controller/remediation-lifecycle.js';
+import { conflictMessage, decideRemediation, transition, TRANSITIONS, type RemediationView } from '../../../src/controller/remediation-lifecycle.js';
 import type { KubeObject } from '../../../src/model/types.js';
 
 const DR = { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', namespace: 'shop', name: 'httpbin' };
@@ -102,6 +102,16 @@ describe('decideRemediation: a tenant cannot steer the write path', () => {
   it('refuses a fix that is unsafe, even approved', () => {
     const d = decideRemediation(view(proposal(approve()), { unsafe: { trigger: 'unsafeFix', message: 'ServiceEntry/x is flagged by MM103' } }));
     expect(d).toMatchObject({ action: 'status', phase: 'Failed', reason: 'UnsafeFix' });
+  });
+
+  it('never applies a fix whose rules disagree, approved or not; it says so in the words the subject plan uses (FixConflict, not the 409 Conflict)', () => {
+    const conflict = { reason: 'FixConflict' as const, message: 'the fixes of MM101 and MM102 undo each other' };
+    const d = decideRemediation(view(proposal(approve()), { current: { ...group(), conflict } }));
+    expect(d).toEqual({ action: 'status', phase: 'Proposed', reason: 'FixConflict', message: conflictMessage(conflict) });
+    const said = proposal((o) => (approve()(o), Object.assign(o.status, { reason: 'FixConflict', message: conflictMessage(conflict) })));
+    expect(decideRemediation(view(said, { current: { ...group(), conflict } }))).toEqual({ action: 'none' });
+    const unsettled = { reason: 'FixNotConverged' as const, message: 'not settled after 5 passes' };
+    expect(decideRemediation(view(proposal(approve()), { current: { ...group(), conflict: unsettled } }))).toMatchObject({ action: 'status', phase: 'Proposed', reason: 'FixNotConverged' });
   });
 
   it('deletes the proposal of a deleted or re-created target (garbage collection)', () => {

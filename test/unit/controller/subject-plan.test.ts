@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Effective } from '../../../src/controller/policies.js';
 import type { FindingGroup } from '../../../src/controller/remediation.js';
-import { notCoveredMessage } from '../../../src/controller/remediation-lifecycle.js';
+import { conflictMessage, notCoveredMessage } from '../../../src/controller/remediation-lifecycle.js';
 import { planSubject, type SubjectView } from '../../../src/controller/subject-plan.js';
 import type { KubeObject } from '../../../src/model/types.js';
 
@@ -57,6 +57,14 @@ describe('planSubject', () => {
     expect(steps(view({ eff: eff('Enforce'), groups: [group('MM106', { proposeOnly: true })] }))).toEqual(['propose(MM106 fixes are proposed only, never applied automatically)']);
     expect(steps(view({ eff: eff('Enforce'), guard: () => 'managed by Argo CD' }))).toEqual(['propose(not applied automatically: target is managed by Argo CD)']);
     expect(steps(view({ eff: eff('Enforce'), enforceRefusal: () => 'it changes exportTo' }))).toEqual(['propose(it changes exportTo)']);
+  });
+
+  it('proposes a fix whose rules disagree in every mode, with the reason FixConflict, and never applies it', () => {
+    const conflict = { reason: 'FixConflict' as const, message: 'the fixes of MM101 and MM102 undo each other' };
+    for (const mode of ['Propose', 'Enforce'] as const) {
+      expect(planSubject(view({ eff: eff(mode), groups: [group('MM101', { conflict })] }))).toEqual([{ step: 'propose', group: group('MM101', { conflict }), why: conflictMessage(conflict), reason: 'FixConflict' }]);
+    }
+    expect(steps(view({ eff: eff('Observe'), groups: [group('MM101', { conflict })] }))).toEqual(['event']);
   });
 
   it('waits for changes to settle before judging a fix that creates objects, not one that patches', () => {
