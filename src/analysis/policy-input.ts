@@ -1,33 +1,30 @@
-import { validateAgainstCrd } from '../api/crds.js';
+import { undeclaredFields } from '../api/crds.js';
 import { parsePolicy } from '../controller/policies.js';
 import type { InputDiagnostic } from '../model/diagnostics.js';
 import type { LoadedObject } from '../model/decode.js';
 
 export interface PolicyVerdict {
   diagnostics: InputDiagnostic[];
-  /** Whether the cluster would take it and meshmedic apply it: no schema cause, no problem parsePolicy finds. */
+  /** Whether the cluster would take it and the operator apply it: parsePolicy finds no problem. */
   accepted: boolean;
 }
 
 /**
- * A MeshHealthPolicy read offline as the cluster reads it: the CRD's own schema (crds/), with the API
- * server's wording of each cause, then the checks the operator makes that a schema cannot (known rule
- * ids, positive durations, selectors). The operator fails closed on such a policy; offline its
- * parameters are not applied, and the reason is an input error naming file, line, object and field.
+ * A MeshHealthPolicy read offline as the cluster reads it, by the operator's parser (parsePolicy): the
+ * CRD's schema, each cause worded as the API server words it, then what a schema cannot check. A refused
+ * policy applies none of its parameters; each reason is an input error naming file, line, object and field.
  */
 export function judgePolicy(loaded: LoadedObject): PolicyVerdict {
   const o = loaded.object;
   const at = { file: loaded.source.file, line: loaded.source.line, object: { kind: o.kind, name: o.metadata.name } };
-  const causes = validateAgainstCrd('MeshHealthPolicy', o);
-  const problems = causes.length > 0 ? [] : parsePolicy(o).problems;
-  const diagnostics: InputDiagnostic[] = [
-    ...causes.map((c) => ({ severity: 'error' as const, ...at, field: c.field, message: c.message })),
-    ...problems.map((p) => ({ severity: 'error' as const, ...at, field: p.field, message: p.message })),
-  ];
-  const accepted = diagnostics.length === 0;
-  if (!accepted) {
-    const why = causes.length > 0 ? 'the API server refuses it (its CRD schema)' : 'the operator would fail closed on it (Observe only)';
-    diagnostics.push({ severity: 'error', ...at, message: `this MeshHealthPolicy is not applied: ${why}; rule defaults are used` });
-  }
-  return { diagnostics, accepted };
+  const { problems } = parsePolicy(o);
+  // Not a reason to refuse the policy (a client without strict field validation gets it stored, pruned), but never silent.
+  const unknown = undeclaredFields('MeshHealthPolicy', o).map((field): InputDiagnostic => ({
+    severity: 'warning', ...at, field, message: `unknown field "${field}": kubectl apply refuses it (strict field validation); other writes drop it; meshmedic ignores it`,
+  }));
+  if (problems.length === 0) return { diagnostics: unknown, accepted: true };
+  const diagnostics: InputDiagnostic[] = [...problems.map((p): InputDiagnostic => ({ severity: 'error', ...at, field: p.field, message: p.message })), ...unknown];
+  const why = problems.some((p) => p.schema) ? 'the API server refuses it (its CRD schema)' : 'the operator would fail closed on it (Observe only)';
+  diagnostics.push({ severity: 'error', ...at, message: `this MeshHealthPolicy is not applied: ${why}; rule defaults are used` });
+  return { diagnostics, accepted: false };
 }

@@ -8,11 +8,12 @@ export interface PolicySettings {
 }
 
 /**
- * Rule parameters and disabled rules of a MeshHealthPolicy already judged acceptable (load-mesh's
- * judgePolicy): the operator's parser, so offline and in-cluster read a policy alike.
+ * Rule parameters and disabled rules of a MeshHealthPolicy, read by the operator's parser (parsePolicy):
+ * offline and in-cluster read a policy alike. A policy with problems sets nothing (load-mesh reports why).
  */
 export function policySettings(policy: KubeObject | undefined): PolicySettings {
   if (!policy) return { params: {}, disabledRules: [] };
   const parsed = parsePolicy(policy);
+  if (parsed.problems.length > 0) return { params: {}, disabledRules: [] };
   return { params: parsed.params, disabledRules: (parsed.spec.rules ?? []).filter((r) => r.enabled === false).map((r) => r.id) };
 }

@@ -1,4 +1,5 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { KUBERNETES_KEYWORDS, type OpenApiSchema } from './openapi.js';
 
 /** One reason the API server refuses an object, worded as the API server words it (metav1.StatusCause). */
 export interface SchemaCause {
@@ -8,9 +9,10 @@ export interface SchemaCause {
   message: string;
 }
 
-export type OpenApiSchema = Record<string, unknown>;
-
-const ajv = new Ajv({ allErrors: true, strict: false, strictNumbers: true });
+// strict: a keyword ajv does not know is a mistake in src/api, except those Kubernetes adds (declared here).
+// Formats (int64, date-time) are only on status fields, which meshmedic writes: not checked offline.
+const ajv = new Ajv({ allErrors: true, strict: true, strictNumbers: true, validateFormats: false });
+for (const keyword of KUBERNETES_KEYWORDS) ajv.addKeyword({ keyword, schemaType: ['string', 'array', 'boolean'] });
 
 /** instancePath (/spec/rules/0/id) as the API server names fields (spec.rules[0].id). */
 export function fieldPath(instancePath: string): string {
@@ -71,8 +73,8 @@ export function causeOf(e: ErrorObject, root: unknown): SchemaCause | undefined 
 /** Duplicate keys of x-kubernetes-list-type: map lists, as the API server reports them. */
 function listMapDuplicates(schema: OpenApiSchema, value: unknown, path: string, out: SchemaCause[]): void {
   if (Array.isArray(value)) {
-    const items = schema['items'] as OpenApiSchema | undefined;
-    const keys = schema['x-kubernetes-list-map-keys'] as string[] | undefined;
+    const items = schema.items;
+    const keys = schema['x-kubernetes-list-map-keys'];
     if (schema['x-kubernetes-list-type'] === 'map' && keys) {
       const seen = new Set<string>();
       value.forEach((item, i) => {
@@ -86,11 +88,29 @@ function listMapDuplicates(schema: OpenApiSchema, value: unknown, path: string, 
     return;
   }
   if (typeof value !== 'object' || value === null) return;
-  const props = schema['properties'] as Record<string, OpenApiSchema> | undefined;
+  const props = schema.properties;
   for (const [k, v] of Object.entries(value)) {
     const sub = props?.[k];
     if (sub) listMapDuplicates(sub, v, path ? `${path}.${k}` : k, out);
   }
+}
+
+/**
+ * kube-openapi's stringValidator (validate/validator.go) stops at the first of maxLength, minLength and
+ * pattern that fails; ajv reports each. Keep the one the API server reports.
+ */
+const STRING_CHECKS = ['maxLength', 'minLength', 'pattern'];
+
+function asTheApiServerStops(errors: readonly ErrorObject[]): ErrorObject[] {
+  const first = new Map<string, number>();
+  for (const e of errors) {
+    const rank = STRING_CHECKS.indexOf(e.keyword);
+    if (rank >= 0) first.set(e.instancePath, Math.min(rank, first.get(e.instancePath) ?? rank));
+  }
+  return errors.filter((e) => {
+    const rank = STRING_CHECKS.indexOf(e.keyword);
+    return rank < 0 || first.get(e.instancePath) === rank;
+  });
 }
 
 export interface CrdValidator {
@@ -102,11 +122,29 @@ export function crdValidator(schema: OpenApiSchema): CrdValidator {
   const validate: ValidateFunction = ajv.compile(schema);
   return (object) => {
     const causes: SchemaCause[] = [];
-    if (!validate(object)) for (const e of validate.errors ?? []) {
+    if (!validate(object)) for (const e of asTheApiServerStops(validate.errors ?? [])) {
       const c = causeOf(e, object);
       if (c && !causes.some((x) => x.field === c.field && x.message === c.message)) causes.push(c);
     }
     listMapDuplicates(schema, object, '', causes);
     return causes;
   };
+}
+
+/**
+ * Fields the schema does not declare, as the API server names them (`spec.rules[0].parameters.x`): it
+ * prunes them from what it stores, and refuses the object under strict field validation (kubectl
+ * apply's default), "strict decoding error: unknown field "…"" (apiextensions-apiserver customresource_handler.go).
+ * metadata is ObjectMeta's, not the schema's: not walked.
+ */
+export function unknownFields(schema: OpenApiSchema, value: unknown, path = ''): string[] {
+  if (schema['x-kubernetes-preserve-unknown-fields']) return [];
+  if (Array.isArray(value)) return schema.items ? value.flatMap((v, i) => unknownFields(schema.items as OpenApiSchema, v, `${path}[${i}]`)) : [];
+  if (typeof value !== 'object' || value === null || schema.type !== 'object') return [];
+  return Object.entries(value).flatMap(([k, v]) => {
+    const child = path ? `${path}.${k}` : k;
+    if (!path && k === 'metadata') return [];
+    const sub = schema.properties?.[k] ?? schema.additionalProperties;
+    return sub ? unknownFields(sub, v, child) : [child];
+  });
 }

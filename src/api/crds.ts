@@ -1,37 +1,65 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { load } from 'js-yaml';
-import { crdValidator, type CrdValidator, type OpenApiSchema } from './crd-validation.js';
+/**
+ * meshmedic's own API: its CRDs as code. crds/*.yaml is generated from here (scripts/gen-crds.ts; a unit
+ * test fails when they differ), and objects are validated offline against the same schemas.
+ */
+import { dump } from 'js-yaml';
+import { crdValidator, unknownFields, type CrdValidator, type SchemaCause } from './crd-validation.js';
+import { MESH_HEALTH_POLICY } from './meshhealthpolicy.js';
+import { MESH_REMEDIATION } from './meshremediation.js';
+import type { CrdDefinition } from './openapi.js';
 
-interface Crd {
-  spec: { names: { kind: string }; versions: { name: string; schema?: { openAPIV3Schema?: OpenApiSchema } }[] };
+export const MESHMEDIC_CRDS = { MeshHealthPolicy: MESH_HEALTH_POLICY, MeshRemediation: MESH_REMEDIATION } as const satisfies Record<string, CrdDefinition>;
+
+export type MeshmedicKind = keyof typeof MESHMEDIC_CRDS;
+
+/** The apiextensions.k8s.io/v1 CustomResourceDefinition of one definition. */
+export function crdManifest(d: CrdDefinition): Record<string, unknown> {
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `${d.plural}.${d.group}`, labels: { 'app.kubernetes.io/name': 'meshmedic' } },
+    spec: {
+      group: d.group,
+      scope: d.namespaced ? 'Namespaced' : 'Cluster',
+      names: { kind: d.kind, listKind: `${d.kind}List`, plural: d.plural, singular: d.singular, shortNames: d.shortNames, categories: ['meshmedic'] },
+      versions: [
+        {
+          name: d.version,
+          served: true,
+          storage: true,
+          subresources: { status: {} },
+          additionalPrinterColumns: d.printerColumns,
+          schema: { openAPIV3Schema: d.schema },
+        },
+      ],
+    },
+  };
 }
 
-/** crds/ of the package: the one schema of meshmedic's API, read by the API server and by meshmedic alike. */
-const CRDS = {
-  MeshHealthPolicy: 'meshmedic.io_meshhealthpolicies.yaml',
-  MeshRemediation: 'meshmedic.io_meshremediations.yaml',
-} as const;
-
-export type MeshmedicKind = keyof typeof CRDS;
-
-const cache = new Map<MeshmedicKind, CrdValidator>();
-
-/** The openAPIV3Schema of the CRD's first version, from crds/ (src/api and dist/api are both two levels below the root). */
-export function crdSchema(kind: MeshmedicKind): OpenApiSchema {
-  const file = fileURLToPath(new URL(`../../crds/${CRDS[kind]}`, import.meta.url));
-  const crd = load(readFileSync(file, 'utf8')) as Crd;
-  const schema = crd.spec.versions[0]?.schema?.openAPIV3Schema;
-  if (!schema) throw new Error(`${file}: no openAPIV3Schema`);
-  return schema;
+/** crds/<file> of one definition, as kubebuilder names them. */
+export function crdFileName(d: CrdDefinition): string {
+  return `${d.group}_${d.plural}.yaml`;
 }
 
-/** What the API server's schema validation would refuse in this object of one of meshmedic's kinds. */
-export function validateAgainstCrd(kind: MeshmedicKind, object: unknown): ReturnType<CrdValidator> {
-  let v = cache.get(kind);
+/** The text of crds/<file>: what `kubectl apply -f crds/` installs. */
+export function crdYaml(d: CrdDefinition): string {
+  const header = `# ${d.summary}\n# Generated from src/api/ by scripts/gen-crds.ts: edit the source, then run npx tsx scripts/gen-crds.ts.\n`;
+  return header + dump(crdManifest(d), { lineWidth: -1, noRefs: true });
+}
+
+const validators = new Map<MeshmedicKind, CrdValidator>();
+
+/** What the API server's schema validation would refuse in this object of one of meshmedic's kinds, in its words. */
+export function validateAgainstCrd(kind: MeshmedicKind, object: unknown): SchemaCause[] {
+  let v = validators.get(kind);
   if (!v) {
-    v = crdValidator(crdSchema(kind));
-    cache.set(kind, v);
+    v = crdValidator(MESHMEDIC_CRDS[kind].schema);
+    validators.set(kind, v);
   }
   return v(object);
+}
+
+/** The fields of an object of one of meshmedic's kinds that its CRD does not declare (see unknownFields). */
+export function undeclaredFields(kind: MeshmedicKind, object: unknown): string[] {
+  return unknownFields(MESHMEDIC_CRDS[kind].schema, object);
 }

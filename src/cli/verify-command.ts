@@ -22,6 +22,7 @@ Options:
   -o, --output text|json        output format (default text)
       --mesh-config FILE        MeshConfig YAML (default: ConfigMap istio in istio-system, else Istio defaults)
       --rules MM101,MM103       verify only these rules' findings
+      --policy FILE             a MeshHealthPolicy whose rule parameters apply (also read from the inputs)
       --istio-version X.Y       the Istio version judged (default 1.28; older behaviour is emulated with feature flags)
   -h, --help
 
@@ -58,6 +59,7 @@ export async function verifyCommand(args: string[], io: CliIo): Promise<number> 
       output: { type: 'string', short: 'o', default: 'text' },
       'mesh-config': { type: 'string' },
       rules: { type: 'string' },
+      policy: { type: 'string' },
       'istio-version': { type: 'string', default: '1.28' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -77,7 +79,7 @@ export async function verifyCommand(args: string[], io: CliIo): Promise<number> 
     io.stderr.write(`meshmedic verify: ${err.message}\n`);
     return 2;
   }
-  const mesh = await loadMesh(positionals, { ...(values['mesh-config'] ? { meshConfigFile: values['mesh-config'] } : {}), stdin: io.stdin });
+  const mesh = await loadMesh(positionals, { ...(values['mesh-config'] ? { meshConfigFile: values['mesh-config'] } : {}), ...(values.policy ? { policyFile: values.policy } : {}), stdin: io.stdin });
   for (const d of mesh.diagnostics) io.stderr.write(`${d.severity}: ${formatDiagnostic(d)}\n`);
   if (mesh.index.size === 0) {
     io.stderr.write(`meshmedic verify: nothing usable could be read from ${positionals.join(' ')}\n`);

@@ -1,38 +1,27 @@
+import { validateAgainstCrd } from '../api/crds.js';
+import type { LabelSelector, MeshHealthPolicySpec, Mode, PolicyRule } from '../api/meshhealthpolicy.js';
+import { PARAMETER_NAMES, PARAMETERS, type ParameterSpec } from '../catalogue/parameters.js';
 import { parseDurationMs } from '../model/durations.js';
 import type { KubeObject } from '../model/types.js';
 import { RULES, ruleById } from '../rules/registry.js';
 import type { IstioVersion, RuleParameters } from '../rules/types.js';
 import { parseAccessLogSettings, type AccessLogSettings } from './access-log-settings.js';
 
-export type Mode = 'Observe' | 'Propose' | 'Enforce';
+export type { Mode } from '../api/meshhealthpolicy.js';
 const MODE_RANK: Record<Mode, number> = { Observe: 0, Propose: 1, Enforce: 2 };
-
-interface LabelSelector {
-  matchLabels?: Record<string, string>;
-  matchExpressions?: { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }[];
-}
-
-interface PolicySpec {
-  mode?: Mode;
-  namespaces?: string[];
-  namespaceSelector?: LabelSelector;
-  rules?: { id: string; enabled?: boolean; mode?: Mode; parameters?: Record<string, unknown> }[];
-  exclusions?: { namespace?: string; kind?: string; name?: string }[];
-  enforce?: { maxWritesPerMinute?: number };
-  istioVersion?: string;
-  evidence?: { accessLogs?: unknown };
-}
 
 export interface PolicyProblem {
   field: string;
   message: string;
+  /** The CRD's schema refuses it: the API server would not take the policy (the message is the API server's). */
+  schema?: true;
 }
 
 export interface Policy {
   name: string;
   generation: number;
   creationTimestamp: string;
-  spec: PolicySpec;
+  spec: MeshHealthPolicySpec;
   problems: PolicyProblem[];
   params: Partial<RuleParameters>;
   istioVersion: IstioVersion | undefined;
@@ -43,52 +32,87 @@ export interface Policy {
 
 export const DEFAULT_MAX_WRITES_PER_MINUTE = 30;
 
-/** Reads a MeshHealthPolicy and checks what its CRD schema cannot: rule ids, durations, selectors, version. */
+/**
+ * Reads a MeshHealthPolicy, offline and in the operator alike: as the API server does (the CRD's schema,
+ * src/api; each problem worded as its cause), and what a schema cannot check: known rule ids, positive
+ * durations, selectors, the Istio version, the access-log settings (not repeated for a field the schema
+ * already refuses). A policy with problems applies none of its settings: the operator fails closed on it.
+ */
 export function parsePolicy(obj: KubeObject): Policy {
-  const spec = (obj.spec ?? {}) as PolicySpec;
-  const problems: PolicyProblem[] = [];
-  const params: Partial<RuleParameters> = {};
-  (spec.rules ?? []).forEach((r, i) => {
-    if (!ruleById(r.id)) problems.push({ field: `spec.rules[${i}].id`, message: `unknown rule ${r.id}; known: ${RULES.map((x) => x.id).join(', ')}` });
-    for (const [k, target] of [
-      ['minRouteTimeout', 'minRouteTimeoutMs'],
-      ['defaultRouteTimeout', 'defaultRouteTimeoutMs'],
-      ['keepAliveIdleTimeout', 'keepAliveIdleTimeoutMs'],
-    ] as const) {
-      const v = r.parameters?.[k];
-      if (v === undefined) continue;
-      const ms = typeof v === 'string' ? parseDurationMs(v) : undefined;
-      if (ms === undefined || ms <= 0) problems.push({ field: `spec.rules[${i}].parameters.${k}`, message: `not a positive duration: ${JSON.stringify(v)}` });
-      else params[target] = ms;
-    }
-    const mep = r.parameters?.['maxEjectionPercent'];
-    if (mep !== undefined) {
-      if (typeof mep !== 'number' || mep < 1 || mep > 99) problems.push({ field: `spec.rules[${i}].parameters.maxEjectionPercent`, message: `must be between 1 and 99 (got ${JSON.stringify(mep)})` });
-      else params.maxEjectionPercent = mep;
-    }
-  });
-  let istioVersion: IstioVersion | undefined;
-  if (spec.istioVersion !== undefined) {
-    const m = /^v?(\d+)\.(\d+)/.exec(spec.istioVersion);
-    if (!m) problems.push({ field: 'spec.istioVersion', message: `expected X.Y (got ${JSON.stringify(spec.istioVersion)})` });
-    else istioVersion = { major: Number(m[1]), minor: Number(m[2]) };
+  const causes = validateAgainstCrd('MeshHealthPolicy', obj);
+  const spec = (isRecord(obj.spec) ? obj.spec : {}) as MeshHealthPolicySpec;
+  const checks: PolicyProblem[] = [];
+  const params = ruleParameters(spec, checks);
+  const istioVersion = parseIstioVersion(spec.istioVersion, checks);
+  checkSelector(spec.namespaceSelector, checks);
+  const accessLogs = parseAccessLogSettings(spec.evidence?.accessLogs, checks);
+  const refused = (field: string): boolean => causes.some((c) => field === c.field || field.startsWith(`${c.field}.`) || field.startsWith(`${c.field}[`));
+  const problems = [...causes.map((c): PolicyProblem => ({ ...c, schema: true })), ...checks.filter((p) => !refused(p.field))];
+  const meta = { name: obj.metadata.name, generation: obj.metadata.generation ?? 0, creationTimestamp: obj.metadata.creationTimestamp ?? '' };
+  if (problems.length > 0) {
+    const covered = causes.length === 0 ? spec : coverageOf(spec);
+    return { ...meta, spec: covered, problems, params: {}, istioVersion: undefined, maxWritesPerMinute: DEFAULT_MAX_WRITES_PER_MINUTE, accessLogs: undefined };
   }
-  (spec.namespaceSelector?.matchExpressions ?? []).forEach((e, i) => {
+  return { ...meta, spec, problems, params, istioVersion, maxWritesPerMinute: spec.enforce?.maxWritesPerMinute ?? DEFAULT_MAX_WRITES_PER_MINUTE, accessLogs };
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The items of a list that are mappings (the schema reports the rest). */
+function records<T>(list: unknown): [T, number][] {
+  return Array.isArray(list) ? list.flatMap((x, i): [T, number][] => (isRecord(x) ? [[x as T, i]] : [])) : [];
+}
+
+/**
+ * Of a spec the schema refuses, only what says where it fails closed: its namespaces and selector when
+ * they are well-formed; otherwise nothing, and it covers (fails closed in) every namespace.
+ */
+function coverageOf(spec: MeshHealthPolicySpec): MeshHealthPolicySpec {
+  const causes = validateAgainstCrd('MeshHealthPolicy', { spec });
+  if (causes.some((c) => /^spec\.(namespaces|namespaceSelector)\b/.test(c.field))) return {};
+  const { namespaces, namespaceSelector } = spec;
+  return { ...(namespaces ? { namespaces } : {}), ...(namespaceSelector ? { namespaceSelector } : {}) };
+}
+
+/** The rule parameters a policy sets (spec.rules[].parameters), as RuleParameters; types and bounds are the schema's. */
+function ruleParameters(spec: MeshHealthPolicySpec, problems: PolicyProblem[]): Partial<RuleParameters> {
+  const params: Partial<RuleParameters> = {};
+  for (const [r, i] of records<PolicyRule>(spec.rules)) {
+    if (typeof r.id === 'string' && !ruleById(r.id)) problems.push({ field: `spec.rules[${i}].id`, message: `unknown rule ${r.id}; known: ${RULES.map((x) => x.id).join(', ')}` });
+    const given: Record<string, unknown> = isRecord(r.parameters) ? r.parameters : {};
+    for (const name of PARAMETER_NAMES) {
+      const p: ParameterSpec = PARAMETERS[name];
+      const value = given[name];
+      if (value === undefined) continue;
+      if (p.type === 'integer') {
+        if (typeof value === 'number') params[p.field] = value;
+        continue;
+      }
+      const ms = typeof value === 'string' ? parseDurationMs(value) : undefined;
+      if (ms === undefined || ms <= 0) problems.push({ field: `spec.rules[${i}].parameters.${name}`, message: `not a positive duration: ${JSON.stringify(value)}` });
+      else params[p.field] = ms;
+    }
+  }
+  return params;
+}
+
+function parseIstioVersion(text: unknown, problems: PolicyProblem[]): IstioVersion | undefined {
+  if (typeof text !== 'string') return undefined;
+  const m = /^v?(\d+)\.(\d+)/.exec(text);
+  if (!m) {
+    problems.push({ field: 'spec.istioVersion', message: `expected X.Y (got ${JSON.stringify(text)})` });
+    return undefined;
+  }
+  return { major: Number(m[1]), minor: Number(m[2]) };
+}
+
+function checkSelector(sel: LabelSelector | undefined, problems: PolicyProblem[]): void {
+  for (const [e, i] of records<NonNullable<LabelSelector['matchExpressions']>[number]>(isRecord(sel) ? sel.matchExpressions : undefined)) {
     const needsValues = e.operator === 'In' || e.operator === 'NotIn';
-    if (needsValues && !(e.values && e.values.length > 0)) problems.push({ field: `spec.namespaceSelector.matchExpressions[${i}].values`, message: `operator ${e.operator} needs values` });
-  });
-  const accessLogs = parseAccessLogSettings(spec.evidence?.accessLogs, problems);
-  return {
-    name: obj.metadata.name,
-    generation: obj.metadata.generation ?? 0,
-    creationTimestamp: obj.metadata.creationTimestamp ?? '',
-    spec,
-    problems,
-    params,
-    istioVersion,
-    maxWritesPerMinute: spec.enforce?.maxWritesPerMinute ?? DEFAULT_MAX_WRITES_PER_MINUTE,
-    accessLogs,
-  };
+    if (needsValues && !(Array.isArray(e.values) && e.values.length > 0)) problems.push({ field: `spec.namespaceSelector.matchExpressions[${i}].values`, message: `operator ${e.operator} needs values` });
+  }
 }
 
 export function selectorMatches(sel: LabelSelector | undefined, labels: Record<string, string>): boolean {

@@ -1,4 +1,6 @@
-/** The API resources the operator reads and writes. */
+import { KINDS, servedVersion, type Kind } from '../model/kinds.js';
+
+/** The API resources the operator reads and writes: derived from the kinds registry (model/kinds.ts). */
 export interface ResourceType {
   group: string;
   version: string;
@@ -7,24 +9,14 @@ export interface ResourceType {
   namespaced: boolean;
 }
 
-export const ISTIO_VERSION = 'v1';
+function resourceOf<K extends Kind>(kind: K): ResourceType & { kind: K } {
+  const k = KINDS[kind];
+  return { group: k.group, version: servedVersion(k), kind, plural: k.plural, namespaced: k.namespaced };
+}
 
-export const RESOURCES = {
-  DestinationRule: { group: 'networking.istio.io', version: ISTIO_VERSION, kind: 'DestinationRule', plural: 'destinationrules', namespaced: true },
-  VirtualService: { group: 'networking.istio.io', version: ISTIO_VERSION, kind: 'VirtualService', plural: 'virtualservices', namespaced: true },
-  ServiceEntry: { group: 'networking.istio.io', version: ISTIO_VERSION, kind: 'ServiceEntry', plural: 'serviceentries', namespaced: true },
-  Gateway: { group: 'networking.istio.io', version: ISTIO_VERSION, kind: 'Gateway', plural: 'gateways', namespaced: true },
-  Sidecar: { group: 'networking.istio.io', version: ISTIO_VERSION, kind: 'Sidecar', plural: 'sidecars', namespaced: true },
-  PeerAuthentication: { group: 'security.istio.io', version: ISTIO_VERSION, kind: 'PeerAuthentication', plural: 'peerauthentications', namespaced: true },
-  Service: { group: '', version: 'v1', kind: 'Service', plural: 'services', namespaced: true },
-  Namespace: { group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false },
-  ConfigMap: { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true },
-  MeshHealthPolicy: { group: 'meshmedic.io', version: 'v1alpha1', kind: 'MeshHealthPolicy', plural: 'meshhealthpolicies', namespaced: false },
-  MeshRemediation: { group: 'meshmedic.io', version: 'v1alpha1', kind: 'MeshRemediation', plural: 'meshremediations', namespaced: true },
-  Lease: { group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', namespaced: true },
-} as const satisfies Record<string, ResourceType>;
+export const RESOURCES = Object.fromEntries(Object.keys(KINDS).map((k) => [k, resourceOf(k as Kind)])) as { readonly [K in Kind]: ResourceType & { kind: K } };
 
-export type ResourceKind = keyof typeof RESOURCES;
+export type ResourceKind = Kind;
 
 export function apiVersionOf(r: ResourceType): string {
   return r.group ? `${r.group}/${r.version}` : r.version;
@@ -37,5 +29,5 @@ export function collectionPath(r: ResourceType, namespace?: string): string {
 }
 
 export function resourceForKind(kind: string): ResourceType | undefined {
-  return (RESOURCES as Record<string, ResourceType>)[kind];
+  return Object.hasOwn(RESOURCES, kind) ? RESOURCES[kind as Kind] : undefined;
 }

@@ -1,6 +1,6 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { InputDiagnostic } from './diagnostics.js';
-import { groupOf, isKnownKind, KNOWN_KINDS, type KnownKind } from './kinds.js';
+import { fieldSchemas, groupOf, isKind, isKnownKind, KINDS, type KnownKind } from './kinds.js';
 import { objectSchema } from './schemas.js';
 import type { KubeObject, SourceLocation } from './types.js';
 
@@ -57,7 +57,7 @@ const validators = new Map<KnownKind, ValidateFunction>();
 function validatorFor(kind: KnownKind): ValidateFunction {
   let v = validators.get(kind);
   if (!v) {
-    v = ajv.compile(objectSchema(kind));
+    v = ajv.compile(objectSchema(fieldSchemas(kind)));
     validators.set(kind, v);
   }
   return v;
@@ -171,7 +171,7 @@ function decodeObject(value: Record<string, unknown>, kind: string, apiVersion: 
   // valid input, read and carried through; Istio programs it, meshmedic does not judge it yet. So are
   // the kinds meshmedic does not analyze (Deployments, ...), once they have a name.
   if (GATEWAY_API_GROUPS.has(group) || !isKnownKind(kind)) {
-    if (!GATEWAY_API_GROUPS.has(group) && ISTIO_GROUPS.has(group)) {
+    if (!GATEWAY_API_GROUPS.has(group) && ISTIO_GROUPS.has(group) && !isKind(kind)) {
       out.diagnostics.push({ ...source, severity: 'warning', object: label, field: 'kind', message: `unknown kind ${kind} in ${apiVersion}: not analyzed` });
     }
     if (named) keep(out.passthrough, value as KubeObject, ctx);
@@ -183,7 +183,7 @@ function decodeObject(value: Record<string, unknown>, kind: string, apiVersion: 
 
 function decodeKnown(value: Record<string, unknown>, kind: KnownKind, apiVersion: string, label: ObjectLabel, ctx: DecodeContext): void {
   const { source, out } = ctx;
-  const known = KNOWN_KINDS[kind];
+  const known = KINDS[kind];
   const group = groupOf(apiVersion);
   const version = apiVersion.slice(apiVersion.indexOf('/') + 1);
   if (group !== known.group || !(known.versions as readonly string[]).includes(version)) {

@@ -1,24 +1,71 @@
+import { MESHMEDIC_CRDS } from '../api/crds.js';
+import { CONFIG_MAP_DATA, SERVICE_ENTRY_STATUS, SPECS, type Schema } from './schemas.js';
 import type { KubeObject, ObjectRef } from './types.js';
 
-/** The kinds meshmedic understands, with the API versions it accepts for each. */
-export const KNOWN_KINDS = {
-  DestinationRule: { group: 'networking.istio.io', versions: ['v1alpha3', 'v1beta1', 'v1'], namespaced: true },
-  VirtualService: { group: 'networking.istio.io', versions: ['v1alpha3', 'v1beta1', 'v1'], namespaced: true },
-  ServiceEntry: { group: 'networking.istio.io', versions: ['v1alpha3', 'v1beta1', 'v1'], namespaced: true },
-  Gateway: { group: 'networking.istio.io', versions: ['v1alpha3', 'v1beta1', 'v1'], namespaced: true },
-  Sidecar: { group: 'networking.istio.io', versions: ['v1alpha3', 'v1beta1', 'v1'], namespaced: true },
-  PeerAuthentication: { group: 'security.istio.io', versions: ['v1beta1', 'v1'], namespaced: true },
-  Service: { group: '', versions: ['v1'], namespaced: true },
-  Namespace: { group: '', versions: ['v1'], namespaced: false },
-  Pod: { group: '', versions: ['v1'], namespaced: true },
-  ConfigMap: { group: '', versions: ['v1'], namespaced: true },
-  MeshHealthPolicy: { group: 'meshmedic.io', versions: ['v1alpha1'], namespaced: false },
-} as const;
+/** One API kind: where it is served, and what meshmedic does with it. */
+export interface KindInfo {
+  group: string;
+  /** The versions accepted in input; the last one is the one the operator reads and writes. */
+  versions: readonly string[];
+  namespaced: boolean;
+  /** The resource name in API paths (and RBAC). */
+  plural: string;
+  /**
+   * Decoded into typed objects (checked against `fields`) and analyzed, or, for MeshHealthPolicy, read
+   * as the policy (checked by parsePolicy against its CRD). Not read: only the operator's API access.
+   */
+  read: boolean;
+  /** The schemas of the top-level fields meshmedic reads (spec, status, data); none: only metadata is checked. */
+  fields?: Readonly<Record<string, Schema>>;
+}
 
-export type KnownKind = keyof typeof KNOWN_KINDS;
+const ISTIO_VERSIONS = ['v1alpha3', 'v1beta1', 'v1'] as const;
+const istio = (plural: string, spec: Schema) => ({ group: 'networking.istio.io', versions: ISTIO_VERSIONS, namespaced: true, plural, read: true, fields: { spec } }) as const satisfies KindInfo;
+const core = <N extends boolean>(plural: string, namespaced: N, fields?: Record<string, Schema>) => ({ group: '', versions: ['v1'], namespaced, plural, read: true, ...(fields ? { fields } : {}) }) as const satisfies KindInfo;
+const meshmedic = (kind: keyof typeof MESHMEDIC_CRDS) => {
+  const d = MESHMEDIC_CRDS[kind];
+  return { group: d.group, versions: [d.version], namespaced: d.namespaced, plural: d.plural };
+};
+
+/** The one table of the API kinds meshmedic knows: offline input, operator watches and writes, API paths. */
+export const KINDS = {
+  DestinationRule: istio('destinationrules', SPECS.DestinationRule),
+  VirtualService: istio('virtualservices', SPECS.VirtualService),
+  ServiceEntry: { ...istio('serviceentries', SPECS.ServiceEntry), fields: { spec: SPECS.ServiceEntry, status: SERVICE_ENTRY_STATUS } },
+  Gateway: istio('gateways', SPECS.Gateway),
+  Sidecar: istio('sidecars', SPECS.Sidecar),
+  PeerAuthentication: { group: 'security.istio.io', versions: ['v1beta1', 'v1'], namespaced: true, plural: 'peerauthentications', read: true, fields: { spec: SPECS.PeerAuthentication } },
+  Service: core('services', true, { spec: SPECS.Service }),
+  Namespace: core('namespaces', false),
+  Pod: core('pods', true),
+  ConfigMap: core('configmaps', true, { data: CONFIG_MAP_DATA }),
+  // Its spec is checked by parsePolicy against the CRD's schema (src/api), as the API server does.
+  MeshHealthPolicy: { ...meshmedic('MeshHealthPolicy'), read: true },
+  MeshRemediation: { ...meshmedic('MeshRemediation'), read: false },
+  Lease: { group: 'coordination.k8s.io', versions: ['v1'], namespaced: true, plural: 'leases', read: false },
+} as const satisfies Record<string, KindInfo>;
+
+export type Kind = keyof typeof KINDS;
+
+/** The kinds read from input (decoded, and analyzed or read as the policy). */
+export type KnownKind = { [K in Kind]: (typeof KINDS)[K]['read'] extends true ? K : never }[Kind];
+
+export function isKind(kind: string): kind is Kind {
+  return Object.hasOwn(KINDS, kind);
+}
 
 export function isKnownKind(kind: string): kind is KnownKind {
-  return Object.hasOwn(KNOWN_KINDS, kind);
+  return isKind(kind) && KINDS[kind].read;
+}
+
+/** The schemas of the top-level fields of a kind that meshmedic reads (none: only metadata is checked). */
+export function fieldSchemas(kind: Kind): Readonly<Record<string, Schema>> {
+  return (KINDS[kind] as KindInfo).fields ?? {};
+}
+
+/** The version the operator reads and writes a kind in. */
+export function servedVersion(k: KindInfo): string {
+  return k.versions[k.versions.length - 1] as string;
 }
 
 /** Kinds that are read without complaint but not analyzed (Deployments, Secrets, ...). */

@@ -2,9 +2,7 @@
  * JSON Schemas (checked with ajv) for the fields meshmedic reads. They mirror the types and enums of
  * Istio's CRD schemas for those fields; unknown fields are allowed, as the API server would keep them.
  */
-import type { KnownKind } from './kinds.js';
-
-type Schema = Record<string, unknown>;
+export type Schema = Record<string, unknown>;
 
 const str: Schema = { type: 'string' };
 const int: Schema = { type: 'integer' };
@@ -53,7 +51,8 @@ const trafficPolicy = obj({
 const destination = obj({ host: str, subset: str, port: obj({ number: int }) }, ['host']);
 const routes = list(obj({ destination, weight: int }, ['destination']));
 
-const specs: Partial<Record<KnownKind, Schema>> = {
+/** The spec of each Istio and Kubernetes kind meshmedic analyzes (the kinds registry, model/kinds.ts, names them). */
+export const SPECS = {
   DestinationRule: obj(
     {
       host: str,
@@ -117,8 +116,11 @@ const specs: Partial<Record<KnownKind, Schema>> = {
     externalName: str,
     ports: list(obj({ name: str, port: int, targetPort: { type: ['integer', 'string'] }, protocol: str, appProtocol: str }, ['port'])),
   }),
-  // MeshHealthPolicy: validated against its CRD's own schema (src/api/crds.ts), as the API server does.
-};
+} as const satisfies Record<string, Schema>;
+
+/** Top-level fields besides spec that meshmedic reads. */
+export const SERVICE_ENTRY_STATUS: Schema = obj({ addresses: list(obj({ value: str, host: str })) });
+export const CONFIG_MAP_DATA: Schema = labels;
 
 const metadata = obj(
   {
@@ -131,20 +133,7 @@ const metadata = obj(
   ['name'],
 );
 
-/** The schema of a whole object of the given kind. */
-export function objectSchema(kind: KnownKind): Schema {
-  const spec = specs[kind];
-  return obj(
-    {
-      apiVersion: str,
-      kind: str,
-      metadata,
-      ...(spec ? { spec } : {}),
-      ...(kind === 'ServiceEntry'
-        ? { status: obj({ addresses: list(obj({ value: str, host: str })) }) }
-        : {}),
-      ...(kind === 'ConfigMap' ? { data: labels } : {}),
-    },
-    ['apiVersion', 'kind', 'metadata'],
-  );
+/** The schema of a whole object whose top-level fields (spec, status, data, ...) are `fields`. */
+export function objectSchema(fields: Readonly<Record<string, Schema>>): Schema {
+  return obj({ apiVersion: str, kind: str, metadata, ...fields }, ['apiVersion', 'kind', 'metadata']);
 }

@@ -99,8 +99,7 @@ describe.skipIf(skipReason() !== undefined)('CRD schemas on the real API server'
       namespaces: ['shop'],
       namespaceSelector: { matchLabels: { 'istio-injection': 'enabled' } },
       rules: [{ id: 'MM101', enabled: true, mode: 'Enforce', parameters: {
-        minRouteTimeout: '1s', defaultRouteTimeout: '15s', keepAliveIdleTimeout: '1h',
-        externalServiceDefaults: { resolution: 'DNS', ports: [{ number: 443, protocol: 'TLS', name: 'tls' }] },
+        minRouteTimeout: '1s', defaultRouteTimeout: '15s', keepAliveIdleTimeout: '1h', maxEjectionPercent: 99,
       } }],
       exclusions: [{ namespace: 'legacy', kind: 'VirtualService', name: 'old' }],
       enforce: { maxWritesPerMinute: 10 },

@@ -60,4 +60,13 @@ describe('analyze --policy reads a MeshHealthPolicy as the cluster does', () => 
     expect(out.diagnostics.find((d) => d.field === 'spec.rules[0].id')?.message).toContain('unknown rule MM999');
     expect(r.code).toBe(1);
   });
+
+  it('warns of a field the CRD does not declare (kubectl apply refuses it) and still applies the rest', async () => {
+    const dir = await write({ 'dr.yaml': dr, 'policy.yaml': policy('{maxEjectionPercent: 30, externalServiceDefaults: {resolution: DNS}}') });
+    const r = await cli(['analyze', '-o', 'json', '--policy', join(dir, 'policy.yaml'), join(dir, 'dr.yaml')]);
+    const out = JSON.parse(r.out) as Out;
+    expect(out.diagnostics).toEqual([expect.objectContaining({ severity: 'warning', field: 'spec.rules[0].parameters.externalServiceDefaults', message: expect.stringContaining('unknown field') })]);
+    const values = out.findings.filter((f) => f.rule === 'MM107').flatMap((f) => f.fix.patches.flatMap((p) => p.patch.filter((o) => o.op === 'replace').map((o) => o.value)));
+    expect(values).toEqual([30]);
+  });
 });

@@ -100,6 +100,23 @@ describe('effectiveFor: what applies when several policies cover a namespace', (
 });
 
 describe('parsePolicy: problems name the field', () => {
+  it("refuses what the CRD refuses, in the API server's words, and the operator fails closed where the policy applies", () => {
+    const bad = policy('bad-bound', { mode: 'Enforce', namespaces: ['shop'], rules: [{ id: 'MM107', parameters: { maxEjectionPercent: 100 } }] });
+    expect(bad.problems).toEqual([
+      { field: 'spec.rules[0].parameters.maxEjectionPercent', message: 'Invalid value: 100: spec.rules[0].parameters.maxEjectionPercent in body should be less than or equal to 99', schema: true },
+    ]);
+    expect(bad.params).toEqual({});
+    const platform = policy('platform', { mode: 'Enforce' });
+    expect(modes(effectiveFor([platform, bad], 'shop', {}))['MM101']).toBe('Observe');
+    expect(modes(effectiveFor([platform, bad], 'other', {}))['MM101']).toBe('Enforce');
+  });
+
+  it('a refused policy whose namespaces cannot be read fails closed everywhere', () => {
+    const bad = policy('bad-namespaces', { namespaces: 'shop' });
+    expect(bad.problems.map((p) => p.field)).toEqual(['spec.namespaces']);
+    expect(effectiveFor([policy('platform', { mode: 'Enforce' }), bad], 'anything', {})?.failedClosedBy).toEqual(['bad-namespaces']);
+  });
+
   it('names each invalid field with what was wrong', () => {
     const p = policy('bad', {
       istioVersion: 'latest',
