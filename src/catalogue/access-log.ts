@@ -31,13 +31,60 @@ export const MM105_LOG = defineMessages('MM105', {
   }),
 });
 
+const RACE = "on inbound cluster {targets}: {requests} hit a connection the application had closed (keep-alive race: upstream_reset_before_response_started, connection_termination)";
+const BELOW = "not below the applications' {assumed}keep-alive {keepAlive}, and the DestinationRule's pool also applies to the server's inbound cluster. Fix (propose only): connectionPool.http.idleTimeout {target}{retry}.";
+const RACE_CERTAINTY = 'The race depends on timing and on the application: the logged resets point at it, they do not prove it.';
+
+/** What Envoy does when no DestinationRule sets connectionPool.http.idleTimeout (Istio's DestinationRule docs: 1 hour). */
+export const ENVOY_DEFAULT_IDLE = '1h (Envoy default)';
+
 export const MM106_LOG = defineMessages('MM106', {
+  /** The DestinationRule for the host is patched. */
   KeepAliveRace: message({
     severity: 'warning',
     symptom: '503 UC',
     detail: 'inbound',
-    template:
-      "on inbound cluster {targets}: {requests} hit a connection the application had closed (keep-alive race: upstream_reset_before_response_started, connection_termination); {what}, not below the applications' {assumed}keep-alive {keepAlive}, and the DestinationRule's pool also applies to the server's inbound cluster. Fix (propose only): connectionPool.http.idleTimeout {target}{retry}.",
-    certainty: 'The race depends on timing and on the application: the logged resets point at it, they do not prove it.',
+    template: `${RACE}; {dr} keeps idle connections for {current}, ${BELOW}`,
+    certainty: RACE_CERTAINTY,
+  }),
+  /** A broader DestinationRule (e.g. *.ns.svc.cluster.local) applies: a rule for the host is created, copying its policy. */
+  KeepAliveRaceBroaderRule: message({
+    severity: 'warning',
+    symptom: '503 UC',
+    detail: 'inbound',
+    template: `${RACE}; {dr} (host {drHost}) applies and keeps idle connections for {current}, ${BELOW}`,
+    certainty: RACE_CERTAINTY,
+  }),
+  /** No DestinationRule applies: one is created. */
+  KeepAliveRaceNoRule: message({
+    severity: 'warning',
+    symptom: '503 UC',
+    detail: 'inbound',
+    template: `${RACE}; no DestinationRule sets an idle timeout for {host}, so Envoy keeps idle connections for its default 1h, ${BELOW}`,
+    certainty: RACE_CERTAINTY,
   }),
 });
+
+/**
+ * What a diagnosis says, in words, when the access-log form builds no finding for its groups. Fragments,
+ * filled with `fill()` (src/catalogue/message-type.ts).
+ */
+export const ACCESS_LOG_WORDS = {
+  /** MM104: an entry declares the host, yet traffic left through PassthroughCluster. */
+  entryDeclared:
+    "a ServiceEntry declares {host} ({entries}), yet the traffic went through PassthroughCluster: the port is not declared, the entry is not exported to the client's namespace, or a Sidecar hides it (MM108)",
+  /** MM104: the client connected to an address, not a name. */
+  passthroughToAddress: 'the client connected to an IP address ({host}): no ServiceEntry with resolution DNS can be generated; declare the host name the application should use',
+  /** MM105: no durations to match a timeout with. */
+  noDurations: 'no durations were logged: cannot tell which timeout fired',
+  /** MM105: the matching timeouts are already at least the policy's. */
+  timeoutAlreadyLong: `504 UT: ${HEAD}: {settings} is already at least the policy's {target}; the upstream is slower than that (raise defaultRouteTimeout only if such waits are acceptable)`,
+  /** MM105: VirtualServices route to the host, none with a matching timeout. */
+  noMatchingRouteTimeout: `504 UT: ${HEAD}, but no route of {routes} sets a matching timeout; ${SEMANTICS}: look for a VirtualService not given here, an EnvoyFilter, or a client sending x-envoy-upstream-rq-timeout-ms`,
+  /** MM105: an in-mesh host or an address without a VirtualService: none is generated. */
+  noVirtualService: `504 UT: ${HEAD}; ${SEMANTICS}, but no VirtualService for {subject} is in the manifests given: look for one, an EnvoyFilter, or a client sending x-envoy-upstream-rq-timeout-ms`,
+  /** MM106: the inbound cluster names no Kubernetes service. */
+  inboundNotAService: "the inbound cluster does not name a Kubernetes service ({host}), so no DestinationRule can be proposed; lower the app's keep-alive handling instead",
+  /** MM106: the rule's idle timeout is already below the keep-alive. */
+  idleTimeoutAlreadyBelow: '{dr} already keeps idle connections for {current}, below the {assumed}keep-alive {keepAlive}: the app closes connections earlier than that, or after a number of requests; state its keep-alive in the policy',
+} as const;

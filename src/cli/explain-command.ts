@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { analyze } from '../analysis/analyze.js';
 import { loadMesh, type LoadedMesh } from '../analysis/load-mesh.js';
 import { policySettings } from '../analysis/policy-parameters.js';
+import { evidenceFormsText } from '../catalogue/log-symptoms.js';
 import { explainGroups } from '../evidence/diagnose.js';
 import { readAccessLog } from '../evidence/read-log.js';
 import { formatDiagnostic } from '../model/diagnostics.js';
@@ -18,8 +19,8 @@ export const EXPLAIN_USAGE = `Usage: meshmedic explain --logs FILE|- [MANIFESTS.
 
 Reads Envoy/Istio access logs (Istio's default text format, older Istio/Envoy text formats, JSON; streamed,
 any size), groups the records by upstream cluster or authority, response code and flags, and explains the
-503/504s: cause, fix, and, with manifests, the finding that explains them (MM101 ... MM108). Passthrough
-503 UF/UC, 504 UT and inbound 503 UC give the access-log forms of MM104, MM105 and MM106.
+503/504s: cause, fix, and, with manifests, the finding that explains them (MM101 ... MM108). Access-log
+findings are built for ${evidenceFormsText()}.
 
 Options:
       --logs FILE|-             the access log ('-' for stdin)

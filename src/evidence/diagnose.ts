@@ -1,4 +1,7 @@
 import { compareFindings } from '../analysis/analyze.js';
+import { ACCESS_LOG_WORDS } from '../catalogue/access-log.js';
+import { DIAGNOSIS_WORDS, fillRow, matchSymptom, type EvidenceForm, type FilledSymptom, type SymptomArgs, type SymptomFacts, type SymptomRow } from '../catalogue/log-symptoms.js';
+import { fill } from '../catalogue/message-type.js';
 import { isIpAddress } from '../model/hosts.js';
 import { describeRef } from '../model/kinds.js';
 import type { MeshIndex } from '../model/mesh-index.js';
@@ -8,7 +11,7 @@ import type { LogGroup } from './aggregate.js';
 import { parseIstioSni } from './cluster-name.js';
 import { evidenceOf, keepAliveFinding, passthroughEntryFinding, timeoutFinding, type EvidenceContext } from './evidence-rules.js';
 import { describeFlags } from './flags.js';
-import { candidateHosts, explainingFindings, hostOfGroup, isInMesh } from './hosts.js';
+import { candidateHosts, explainingFindings, hostOfGroup, isInMesh, type GroupHost } from './hosts.js';
 
 /**
  * From aggregated access-log groups to diagnoses (symptom -> cause -> fix) and findings: the access-log
@@ -63,23 +66,14 @@ export interface ExplainResult {
   findings: Finding[];
 }
 
-type Pattern =
-  | { kind: 'mm104' }
-  | { kind: 'mm105' }
-  | { kind: 'mm106' }
-  | { kind: 'words' };
-
+/** A failure group looked up in the log-symptom table. */
 interface Classified {
-  pattern: Pattern;
-  severity: Severity;
+  g: LogGroup;
+  row: SymptomRow;
   host: string;
-  /** Rules whose static findings can explain the symptom. */
-  candidates: string[];
-  rule?: string;
-  cause: string;
-  detail: string;
-  /** The fix in words, used when no finding carries one. */
-  fix: string;
+  /** The access-log form that builds a finding for the group; unset when the policy turns its rule off. */
+  form?: EvidenceForm;
+  texts: FilledSymptom;
 }
 
 const FAILURE_FLAGS = new Set(['UH', 'UF', 'UO', 'NR', 'URX', 'NC', 'UT', 'LR', 'UR', 'UC', 'DT', 'SI', 'UPE', 'UMSDR', 'NFCF', 'DF', 'OM', 'UAEX', 'RL', 'RLSE', 'IH', 'DPE', 'FI']);
@@ -93,182 +87,52 @@ function tlsFailure(g: LogGroup): string | undefined {
   return [...g.upstreamTransportFailureReasons, ...g.responseCodeDetails].find((t) => /CERTIFICATE_VERIFY_FAILED|SSL|TLS|handshake/i.test(t));
 }
 
-function classify(g: LogGroup, ctx: ExplainContext): Classified {
-  const flags = new Set(g.responseFlags.split(','));
-  const has = (...f: string[]): boolean => f.some((x) => flags.has(x));
-  const gh = hostOfGroup(g);
-  const host = gh.host;
-  const kind = g.cluster?.kind;
-  const inMesh = isInMesh(host, ctx.index);
-  const where = host ? `${host}${gh.port !== undefined ? `:${gh.port}` : ''}` : g.target;
-  const symptom = `${g.responseCode} ${g.responseFlags}`;
-  const base = { host, severity: 'error' as Severity };
-
-  // REGISTRY_ONLY: TCP goes to BlackHoleCluster, HTTP gets a 502 direct response from the block_all route.
-  if (kind === 'blackhole' || g.routeNames.includes('block_all')) {
-    return {
-      ...base,
-      pattern: { kind: 'words' },
-      candidates: ['MM108'],
-      rule: 'MM108',
-      cause: 'blocked: host not in the registry (REGISTRY_ONLY)',
-      detail: `${symptom} BlackHoleCluster: the proxy drops traffic to ${where}: outbound traffic policy REGISTRY_ONLY and no ServiceEntry the proxy can see declares it (missing, or hidden by a Sidecar's egress hosts, MM108).`,
-      fix: `declare ${where} in a ServiceEntry and import it in the Sidecar egress hosts (MM108)`,
-    };
-  }
-  if (has('NC')) {
-    return {
-      ...base,
-      pattern: { kind: 'words' },
-      candidates: ['MM201', 'MM202', 'MM104'],
-      cause: 'no cluster: route to an unknown host or subset',
-      detail: `${symptom}: a route sends ${where} to a cluster Envoy does not have: a destination host no Service or ServiceEntry declares (MM201, MM104) or a subset no DestinationRule defines (MM202).`,
-      fix: 'declare the destination host (Service/ServiceEntry) or the subset (DestinationRule)',
-    };
-  }
-  if (has('NR')) {
-    return {
-      ...base,
-      pattern: { kind: 'words' },
-      candidates: ['MM204', 'MM201'],
-      cause: 'no route for this Host/port',
-      detail: `${symptom}: no route matches ${where} on this listener: on a gateway, no VirtualService bound to the Gateway lists the host (MM204); on a sidecar, the Host header or port matches no Service or VirtualService.`,
-      fix: 'bind a VirtualService with this host to the Gateway, or call a declared host and port',
-    };
-  }
-  if (has('UH')) {
-    return {
-      ...base,
-      pattern: { kind: 'words' },
-      candidates: ['MM107'],
-      rule: 'MM107',
-      cause: 'no healthy upstream: endpoints ejected or not ready',
-      detail: `${symptom}: the cluster for ${where} has no healthy endpoint: outlierDetection ejected all of them (maxEjectionPercent 100, MM107), or no pod is ready / the Service selects none.`,
-      fix: 'bound outlierDetection.maxEjectionPercent (MM107); check the endpoints are ready',
-    };
-  }
-  if (has('UO')) {
-    return {
-      ...base,
-      pattern: { kind: 'words' },
-      candidates: [],
-      cause: 'circuit breaker: connection pool overflow',
-      detail: `${symptom}: the DestinationRule connectionPool limits for ${where} (maxConnections, http1MaxPendingRequests, http2MaxRequests, maxRequestsPerConnection) were reached and Envoy rejected the request.`,
-      fix: 'raise the connectionPool limits of the DestinationRule, or expect the rejections (circuit breaking)',
-    };
-  }
+/** What the symptom table matches on. */
+export function symptomFacts(g: LogGroup, host: string, index: MeshIndex | undefined): SymptomFacts {
   const tls = tlsFailure(g);
-  const nonIstioSni = g.requestedServerNames.find((s) => !parseIstioSni(s) && s.toLowerCase() !== host);
-  if (kind !== 'passthrough' && kind !== 'inbound' && has('UC', 'UF', 'URX') && host && !inMesh && !isIpAddress(host) && (tls || nonIstioSni)) {
-    const reason = tls
-      ? `the TLS handshake with ${host} failed (${tls})`
-      : `the request came in for ${nonIstioSni} (SNI/Host) and went to ${host}: without a DestinationRule that originates TLS with sni ${host}, Envoy sends plaintext or the original name (auto_sni from the original Host since Istio 1.21) and ${host}'s server resets or rejects the handshake`;
-    return {
-      ...base,
-      pattern: { kind: 'words' },
-      candidates: ['MM102'],
-      rule: 'MM102',
-      cause: `SNI mismatch: TLS to ${host} not originated with sni ${host}`,
-      detail: `${symptom} on ${g.target}: ${reason}.`,
-      fix: `DestinationRule for ${host}: tls.mode SIMPLE, sni ${host}, subjectAltNames [${host}] (MM102)`,
-    };
-  }
-  if (kind === 'passthrough' && has('UF', 'UC')) {
-    return {
-      ...base,
-      pattern: { kind: 'mm104' },
-      candidates: ['MM104', 'MM108'],
-      rule: 'MM104',
-      cause: 'external host via PassthroughCluster: stale IP',
-      detail: `${symptom} through PassthroughCluster to ${where}: no ServiceEntry declares the host, so Envoy reuses the connection and IP the application resolved; they fail once DNS, an ELB or an egress firewall moves on.`,
-      fix: `MESH_EXTERNAL ServiceEntry for ${host || 'the host'} with resolution DNS (MM104)`,
-    };
-  }
-  if (has('UT')) {
-    return {
-      ...base,
-      severity: 'warning',
-      pattern: { kind: 'mm105' },
-      candidates: ['MM105'],
-      rule: 'MM105',
-      cause: 'route timeout fired',
-      detail: `${symptom}: requests to ${where} were cut by a route timeout (route timeouts are disabled by default since Istio 1.0: one is set somewhere).`,
-      fix: `route timeout = the policy's defaultRouteTimeout (MM105)`,
-    };
-  }
-  if (kind === 'inbound' && has('UC')) {
-    return {
-      ...base,
-      severity: 'warning',
-      pattern: { kind: 'mm106' },
-      candidates: ['MM106'],
-      rule: 'MM106',
-      cause: 'keep-alive race: app closed a connection Envoy reused',
-      detail: `${symptom} on inbound cluster ${g.target}: the application closed an idle keep-alive connection (or one that reached its request limit) just as the sidecar reused it.`,
-      fix: 'DestinationRule connectionPool.http.idleTimeout below the app keep-alive + retry on reset (MM106, propose only)',
-    };
-  }
-  if ((kind === 'inbound' || kind === 'inbound-passthrough') && has('UF')) {
-    return {
-      ...base,
-      pattern: { kind: 'words' },
-      candidates: [],
-      cause: 'app not listening: crashed, restarting, on localhost',
-      detail: `${symptom} on inbound cluster ${g.target}: the sidecar could not connect to the application container (upstream ${g.upstreamHosts.join(', ') || '?'}): it crashed, is restarting or not yet listening, or listens on 127.0.0.1 only (since Istio 1.10 inbound traffic goes to the pod IP).`,
-      fix: 'no configuration fix: check the application container (restarts, readiness, listen address)',
-    };
-  }
-  if (kind === 'inbound' || kind === 'inbound-passthrough') {
-    return {
-      ...base,
-      pattern: { kind: 'words' },
-      candidates: ['MM106'],
-      cause: `inbound failure: ${describeFlags(g.responseFlags)}`,
-      detail: `${symptom} on inbound cluster ${g.target}: ${describeFlags(g.responseFlags)} between the sidecar and the application.`,
-      fix: 'check the application container',
-    };
-  }
-  if (inMesh && has('UC', 'UF', 'URX') && (g.responseCode === 503 || g.responseCode === 0)) {
-    const mtls = tls ? ` (${tls})` : '';
-    return {
-      ...base,
-      pattern: { kind: 'words' },
-      candidates: ['MM101'],
-      rule: 'MM101',
-      cause: 'in-mesh call reset: check mTLS',
-      detail: `${symptom} on ${g.target}${g.target === where ? '' : ` (${where})`}${mtls}: the server side reset the connection. The usual cause is a DestinationRule that sends plaintext or non-Istio TLS to a STRICT mTLS workload (the server sidecar logs a TLS handshake error, no request reaches the app): check mTLS (MM101). Otherwise the app closed the connection.`,
-      fix: 'check mTLS: the DestinationRule tls.mode must be ISTIO_MUTUAL (or unset with auto mTLS) for STRICT workloads (MM101)',
-    };
-  }
-  if (kind === 'outbound' && has('UC', 'UF', 'URX')) {
-    return {
-      ...base,
-      pattern: { kind: 'words' },
-      candidates: ['MM102', 'MM104'],
-      cause: `external host ${flags.has('UC') ? 'closed the connection' : 'unreachable'}`,
-      detail: `${symptom} on ${g.target}: ${describeFlags(g.responseFlags)} with ${where}: plaintext sent to a TLS port (MM102), a stale connection, or the host is down.`,
-      fix: 'check the port protocol and TLS origination (MM102); check the host is reachable',
-    };
-  }
-  if (g.responseFlags === '-') {
-    return {
-      ...base,
-      severity: 'info',
-      pattern: { kind: 'words' },
-      candidates: [],
-      cause: `the upstream answered ${g.responseCode} itself`,
-      detail: `${symptom}: no Envoy flag: ${where} answered ${g.responseCode} itself; the mesh passed it through.`,
-      fix: 'look at the upstream application',
-    };
-  }
+  const foreignSni = g.requestedServerNames.find((s) => !parseIstioSni(s) && s.toLowerCase() !== host);
   return {
-    ...base,
-    pattern: { kind: 'words' },
-    candidates: [],
-    cause: describeFlags(g.responseFlags),
-    detail: `${symptom} on ${g.target}: ${describeFlags(g.responseFlags)}.`,
-    fix: 'see the Envoy response flag',
+    responseCode: g.responseCode,
+    responseFlags: g.responseFlags,
+    ...(g.cluster ? { cluster: g.cluster.kind } : {}),
+    routeNames: g.routeNames,
+    host,
+    hostIsIp: isIpAddress(host),
+    inMesh: isInMesh(host, index),
+    ...(tls !== undefined ? { tlsFailure: tls } : {}),
+    ...(foreignSni !== undefined ? { foreignSni } : {}),
   };
+}
+
+function symptomArgs(g: LogGroup, gh: GroupHost, f: SymptomFacts): SymptomArgs {
+  const where = gh.host ? `${gh.host}${gh.port !== undefined ? `:${gh.port}` : ''}` : g.target;
+  return {
+    symptom: `${g.responseCode} ${g.responseFlags}`,
+    code: g.responseCode,
+    target: g.target,
+    where,
+    alsoWhere: g.target === where ? '' : ` (${where})`,
+    host: gh.host,
+    theHost: gh.host || 'the host',
+    flags: describeFlags(g.responseFlags),
+    upstream: g.upstreamHosts.join(', ') || '?',
+    tlsFailure: f.tlsFailure ?? '',
+    tlsNote: f.tlsFailure !== undefined ? ` (${f.tlsFailure})` : '',
+    foreignSni: f.foreignSni ?? '',
+  };
+}
+
+/** The row of the log-symptom table (src/catalogue/log-symptoms.ts) a group matches: first match wins. */
+export function symptomRowOf(g: LogGroup, index: MeshIndex | undefined): SymptomRow {
+  return matchSymptom(symptomFacts(g, hostOfGroup(g).host, index));
+}
+
+function classify(g: LogGroup, ctx: ExplainContext, disabled: ReadonlySet<string>): Classified {
+  const gh = hostOfGroup(g);
+  const facts = symptomFacts(g, gh.host, ctx.index);
+  const row = matchSymptom(facts);
+  const form = row.form && !disabled.has(row.form) ? row.form : undefined;
+  return { g, row, host: gh.host, ...(form ? { form } : {}), texts: fillRow(row, symptomArgs(g, gh, facts)) };
 }
 
 function refOfFinding(f: Finding): FindingRef {
@@ -288,110 +152,122 @@ function fixSummary(f: Finding): string {
   return `${f.rule}: ${text}${f.fix.proposeOnly ? ' (propose only)' : ''}`;
 }
 
-/** Diagnoses the failure groups and builds the findings that go with them. */
-export function explainGroups(groups: readonly LogGroup[], ctx: ExplainContext): ExplainResult {
-  const failing = groups.filter(isFailure);
-  const disabled = new Set(ctx.disabledRules ?? []);
-  const classified = failing.map((g) => {
-    const c = classify(g, ctx);
-    return { g, c: c.rule && disabled.has(c.rule) && c.pattern.kind !== 'words' ? { ...c, pattern: { kind: 'words' as const } } : c };
-  });
+/** A finding built from the log evidence of one (form, host), or why none could be. */
+interface Built {
+  finding?: Finding;
+  words?: string;
+}
 
-  // Static findings that explain each group.
-  const explainers = new Map<LogGroup, Finding[]>();
-  for (const { g, c } of classified) {
-    const hosts = ctx.index ? candidateHosts(c.host, ctx.index) : [];
-    explainers.set(g, ctx.index ? explainingFindings(ctx.staticFindings, c.candidates, hosts, ctx.index) : []);
-  }
+function evidenceKey(form: EvidenceForm, host: string): string {
+  return `${form}|${host}`;
+}
 
-  // Evidence findings, one per (rule, host), unless a static finding of the same rule explains it.
-  const byRuleHost = new Map<string, { kind: Pattern['kind']; host: string; groups: LogGroup[] }>();
-  for (const { g, c } of classified) {
-    if (c.pattern.kind === 'words') continue;
-    if ((explainers.get(g) ?? []).some((f) => f.rule === c.rule)) continue;
-    const key = `${c.pattern.kind}|${c.host}`;
-    const entry = byRuleHost.get(key) ?? { kind: c.pattern.kind, host: c.host, groups: [] };
-    entry.groups.push(g);
-    byRuleHost.set(key, entry);
+/** Why MM104's form built no finding: an entry declares the host, or the client used an address. */
+function passthroughWords(host: string, index: MeshIndex | undefined): string {
+  const declared = index && host ? index.entriesForHost(host) : [];
+  if (declared.length === 0) return fill(ACCESS_LOG_WORDS.passthroughToAddress, { host: host || '?' });
+  return fill(ACCESS_LOG_WORDS.entryDeclared, { host, entries: declared.map((s) => `${s.metadata.namespace}/${s.metadata.name}`).join(', ') });
+}
+
+/**
+ * The access-log findings, one per (form, host), unless a static finding of the same rule explains the group.
+ * MM104 first: MM105 then knows which hosts already get their ServiceEntry from it.
+ */
+function buildEvidence(classified: readonly Classified[], explainers: ReadonlyMap<LogGroup, Finding[]>, ctx: ExplainContext): Map<string, Built> {
+  const byKey = new Map<string, { form: EvidenceForm; host: string; groups: LogGroup[] }>();
+  for (const c of classified) {
+    if (!c.form || (explainers.get(c.g) ?? []).some((f) => f.rule === c.row.rule)) continue;
+    const key = evidenceKey(c.form, c.host);
+    const entry = byKey.get(key) ?? { form: c.form, host: c.host, groups: [] };
+    entry.groups.push(c.g);
+    byKey.set(key, entry);
   }
-  const evidenceFindings = new Map<string, Finding>();
-  const evidenceWords = new Map<string, string>();
+  const built = new Map<string, Built>();
   const mm104Hosts = new Set<string>();
-  for (const [key, e] of byRuleHost) {
-    if (e.kind !== 'mm104') continue;
-    const f = passthroughEntryFinding(e.host, e.groups, ctx);
-    if (f) {
-      evidenceFindings.set(key, f);
-      mm104Hosts.add(e.host);
-    } else {
-      const declared = ctx.index && e.host ? ctx.index.entriesForHost(e.host) : [];
-      evidenceWords.set(
-        key,
-        declared.length > 0
-          ? `a ServiceEntry declares ${e.host} (${declared.map((s) => `${s.metadata.namespace}/${s.metadata.name}`).join(', ')}), yet the traffic went through PassthroughCluster: the port is not declared, the entry is not exported to the client's namespace, or a Sidecar hides it (MM108)`
-          : `the client connected to an IP address (${e.host || '?'}): no ServiceEntry with resolution DNS can be generated; declare the host name the application should use`,
-      );
-    }
+  for (const [key, e] of byKey) {
+    if (e.form !== 'MM104') continue;
+    const finding = passthroughEntryFinding(e.host, e.groups, ctx);
+    if (finding) mm104Hosts.add(e.host);
+    built.set(key, finding ? { finding } : { words: passthroughWords(e.host, ctx.index) });
   }
-  for (const [key, e] of byRuleHost) {
-    if (e.kind === 'mm104') continue;
-    const r = e.kind === 'mm105' ? timeoutFinding(e.host, e.groups, ctx, mm104Hosts.has(e.host)) : keepAliveFinding(e.host, e.groups, ctx);
-    if (r.finding) evidenceFindings.set(key, r.finding);
-    if (r.words) evidenceWords.set(key, r.words);
+  for (const [key, e] of byKey) {
+    if (e.form === 'MM104') continue;
+    built.set(key, e.form === 'MM105' ? timeoutFinding(e.host, e.groups, ctx, mm104Hosts.has(e.host)) : keepAliveFinding(e.host, e.groups, ctx));
   }
+  return built;
+}
 
-  // Static explainers carry the evidence of every group they explain.
-  const staticExplained = new Map<string, { f: Finding; groups: LogGroup[] }>();
+/** The static findings shown: each once, with the evidence of every group it explains. */
+function explainedStatic(classified: readonly Classified[], explainers: ReadonlyMap<LogGroup, Finding[]>): Finding[] {
+  const byKey = new Map<string, { f: Finding; groups: LogGroup[] }>();
   for (const { g } of classified) {
     for (const f of explainers.get(g) ?? []) {
       const k = findingKey(f);
-      const entry = staticExplained.get(k) ?? { f, groups: [] };
+      const entry = byKey.get(k) ?? { f, groups: [] };
       entry.groups.push(g);
-      staticExplained.set(k, entry);
+      byKey.set(k, entry);
     }
   }
+  return [...byKey.values()].map(({ f, groups }) => ({ ...f, evidence: evidenceOf(groups) }));
+}
 
-  const diagnoses: Diagnosis[] = classified.map(({ g, c }) => {
-    const explainedBy = explainers.get(g) ?? [];
-    const key = `${c.pattern.kind}|${c.host}`;
-    const finding = c.pattern.kind === 'words' ? undefined : evidenceFindings.get(key);
-    const words = c.pattern.kind === 'words' ? undefined : evidenceWords.get(key);
-    const ev = evidenceOf([g]);
-    const explainedText = explainedBy.length > 0 ? ` Explained by ${explainedBy.map((f) => `${f.rule} on ${describeRef(f.resource)}`).join(', ')}: ${explainedBy[0]?.message}` : '';
-    const unexplained = ctx.index && explainedBy.length === 0 && c.candidates.length > 0 && !finding ? ` No finding in the manifests given explains it (looked for ${c.candidates.join(', ')}).` : '';
-    const detail = finding ? finding.message : `${c.detail}${words ? ` ${words[0]?.toUpperCase()}${words.slice(1)}.` : ''}${explainedText}${unexplained}`;
-    const fix = finding ? fixSummary(finding) : explainedBy.length > 0 ? explainedBy.map(fixSummary).join('; ') : c.fix;
-    const severity = finding?.severity ?? explainedBy[0]?.severity ?? c.severity;
-    const d: Diagnosis = {
-      severity,
-      symptom: `${g.responseCode} ${g.responseFlags}`,
-      target: g.target,
-      ...(c.host ? { host: c.host } : {}),
-      count: g.count,
-      ...(ev.firstSeen !== undefined ? { firstSeen: ev.firstSeen } : {}),
-      ...(ev.lastSeen !== undefined ? { lastSeen: ev.lastSeen } : {}),
-      ...(ev.durationMs ? { durationMs: ev.durationMs } : {}),
-      cause: c.cause,
-      detail,
-      fix,
-      ...(finding
-        ? { rule: finding.rule, ruleBasis: 'logs' as const }
-        : explainedBy[0]
-          ? { rule: [...new Set(explainedBy.map((f) => f.rule))].join(','), ruleBasis: 'manifests' as const }
-          : c.rule
-            ? { rule: c.rule, ruleBasis: 'suspected' as const }
-            : {}),
-      explainedBy: explainedBy.map(refOfFinding),
-      ...(finding ? { finding: refOfFinding(finding) } : {}),
-      sampleLine: g.sampleLine,
-    };
-    return d;
-  });
+function capitalized(words: string): string {
+  return `${words[0]?.toUpperCase()}${words.slice(1)}.`;
+}
 
-  const findings: Finding[] = [
-    ...new Map([...evidenceFindings.values()].map((f) => [findingKey(f), f])).values(),
-    ...[...staticExplained.values()].map(({ f, groups: gs }) => ({ ...f, evidence: evidenceOf(gs) })),
-  ].sort(compareFindings);
+/** The row's detail, then the evidence form's words, the explaining findings, or that none was found. */
+function detailOf(c: Classified, explainedBy: readonly Finding[], built: Built | undefined, ctx: ExplainContext): string {
+  if (built?.finding) return built.finding.message;
+  const words = built?.words ? ` ${capitalized(built.words)}` : '';
+  const first = explainedBy[0];
+  const explained = first ? fill(DIAGNOSIS_WORDS.explainedBy, { findings: explainedBy.map((f) => `${f.rule} on ${describeRef(f.resource)}`).join(', '), message: first.message }) : '';
+  const unexplained = ctx.index && !first && c.row.candidates.length > 0 ? fill(DIAGNOSIS_WORDS.unexplained, { candidates: c.row.candidates.join(', ') }) : '';
+  return `${c.texts.detail}${words}${explained}${unexplained}`;
+}
+
+function ruleOf(c: Classified, explainedBy: readonly Finding[], finding: Finding | undefined): Pick<Diagnosis, 'rule' | 'ruleBasis'> {
+  if (finding) return { rule: finding.rule, ruleBasis: 'logs' };
+  if (explainedBy.length > 0) return { rule: [...new Set(explainedBy.map((f) => f.rule))].join(','), ruleBasis: 'manifests' };
+  return c.row.rule ? { rule: c.row.rule, ruleBasis: 'suspected' } : {};
+}
+
+function diagnosisOf(c: Classified, explainedBy: readonly Finding[], built: Built | undefined, ctx: ExplainContext): Diagnosis {
+  const { g } = c;
+  const finding = built?.finding;
+  const ev = evidenceOf([g]);
+  const fix = finding ? fixSummary(finding) : explainedBy.length > 0 ? explainedBy.map(fixSummary).join('; ') : c.texts.fix;
+  return {
+    severity: finding?.severity ?? explainedBy[0]?.severity ?? c.row.severity,
+    symptom: `${g.responseCode} ${g.responseFlags}`,
+    target: g.target,
+    ...(c.host ? { host: c.host } : {}),
+    count: g.count,
+    ...(ev.firstSeen !== undefined ? { firstSeen: ev.firstSeen } : {}),
+    ...(ev.lastSeen !== undefined ? { lastSeen: ev.lastSeen } : {}),
+    ...(ev.durationMs ? { durationMs: ev.durationMs } : {}),
+    cause: c.texts.cause,
+    detail: detailOf(c, explainedBy, built, ctx),
+    fix,
+    ...ruleOf(c, explainedBy, finding),
+    explainedBy: explainedBy.map(refOfFinding),
+    ...(finding ? { finding: refOfFinding(finding) } : {}),
+    sampleLine: g.sampleLine,
+  };
+}
+
+/** Diagnoses the failure groups and builds the findings that go with them. */
+export function explainGroups(groups: readonly LogGroup[], ctx: ExplainContext): ExplainResult {
+  const disabled = new Set(ctx.disabledRules ?? []);
+  const classified = groups.filter(isFailure).map((g) => classify(g, ctx, disabled));
+  const explainers = new Map<LogGroup, Finding[]>();
+  for (const c of classified) {
+    explainers.set(c.g, ctx.index ? explainingFindings(ctx.staticFindings, c.row.candidates, candidateHosts(c.host, ctx.index), ctx.index) : []);
+  }
+  const built = buildEvidence(classified, explainers, ctx);
+  const builtOf = (c: Classified): Built | undefined => (c.form ? built.get(evidenceKey(c.form, c.host)) : undefined);
+  const diagnoses = classified.map((c) => diagnosisOf(c, explainers.get(c.g) ?? [], builtOf(c), ctx));
+  const evidenceFindings = [...built.values()].flatMap((b) => (b.finding ? [b.finding] : []));
+  const findings: Finding[] = [...new Map(evidenceFindings.map((f) => [findingKey(f), f])).values(), ...explainedStatic(classified, explainers)].sort(compareFindings);
   diagnoses.sort((a, b) => b.count - a.count || a.target.localeCompare(b.target) || a.symptom.localeCompare(b.symptom));
   return { diagnoses, findings };
 }

@@ -1,5 +1,6 @@
-import { MM104_LOG, MM105_LOG, MM106_LOG } from '../catalogue/access-log.js';
-import { report } from '../rules/report.js';
+import { ACCESS_LOG_WORDS, ENVOY_DEFAULT_IDLE, MM104_LOG, MM105_LOG, MM106_LOG } from '../catalogue/access-log.js';
+import { fill } from '../catalogue/message-type.js';
+import { report, type Report } from '../rules/report.js';
 import { pointer } from '../fix/json-pointer.js';
 import { formatDurationMs, parseDurationMs } from '../model/durations.js';
 import { isClusterLocal, isIpAddress, nameFromHost } from '../model/hosts.js';
@@ -112,18 +113,13 @@ function createRef(o: KubeObject): ObjectRef {
  */
 export function passthroughEntryFinding(host: string, groups: readonly LogGroup[], ctx: EvidenceContext): Finding | undefined {
   if (host === '' || isIpAddress(host) || isClusterLocal(host, ctx.index?.domain) || declared(ctx.index, host)) return undefined;
-  const ports = new Map<number, ServicePort>();
-  for (const g of groups) {
-    const p = observedPort(g);
-    if (p && !ports.has(p.number)) ports.set(p.number, p);
-  }
-  if (ports.size === 0) ports.set(80, servicePortFor(80, 'HTTP'));
+  const ports = observedPorts(groups);
   const routes = vsRoutingTo(ctx.index, host);
   const namespace = routes[0]?.metadata.namespace ?? ctx.namespace;
-  const se = generatedEntry(host, namespace, [...ports.values()].sort((a, b) => a.number - b.number));
+  const se = generatedEntry(host, namespace, [...ports].sort((a, b) => a.number - b.number));
   const evidence = evidenceOf(groups);
   const upstream = [...new Set(groups.flatMap((g) => g.upstreamHosts))].slice(0, 3);
-  const portText = [...ports.values()].map((p) => `${p.number}/${p.protocol}`).join(', ');
+  const portText = ports.map((p) => `${p.number}/${p.protocol}`).join(', ');
   const args = { requests: requests(evidence.count), host, upstream: upstream.length ? ` (upstream ${upstream.join(', ')})` : '', ports: portText };
   return { ...report(MM104_LOG.PassthroughStaleConnections, args, { resource: createRef(se), related: routes.map(refOf), fix: { patches: [], create: [se] } }), evidence };
 }
@@ -144,6 +140,84 @@ export interface TimeoutFindingResult {
   words?: string;
 }
 
+/** The timeouts of a VirtualService's routes to `host` that the durations match. */
+interface RouteTimeouts {
+  patch?: ResourcePatch;
+  /** `VirtualService ns/name http[0] timeout 10s`, below the target: raised. */
+  matched: string[];
+  /** Matching settings already at least the target: left alone. */
+  alreadyLong: string[];
+}
+
+function routeTimeouts(vs: VirtualService, host: string, durationMs: number, target: number, ctx: EvidenceContext): RouteTimeouts {
+  const targetText = formatDurationMs(target);
+  const out: RouteTimeouts = { matched: [], alreadyLong: [] };
+  const ops: PatchOperation[] = [];
+  const indexes = [...new Set(routeDestinations(vs, ctx.index?.domain ?? 'cluster.local').filter((r) => r.kind === 'http' && r.host === host).map((r) => r.routeIndex))];
+  for (const i of indexes) {
+    const route = vs.spec?.http?.[i];
+    if (!route) continue;
+    const name = `${describeRef(refOf(vs))} ${route.name ? `route ${route.name}` : `http[${i}]`}`;
+    const t = route.timeout !== undefined ? parseDurationMs(route.timeout) : undefined;
+    const pt = route.retries?.perTryTimeout !== undefined ? parseDurationMs(route.retries.perTryTimeout) : undefined;
+    const routeOps: PatchOperation[] = [];
+    for (const [field, value, ms, path] of [
+      ['timeout', route.timeout, t, pointer('spec', 'http', i, 'timeout')],
+      ['retries.perTryTimeout', route.retries?.perTryTimeout, pt, pointer('spec', 'http', i, 'retries', 'perTryTimeout')],
+    ] as const) {
+      if (value === undefined || !matches(durationMs, ms)) continue;
+      if ((ms ?? 0) >= target) {
+        out.alreadyLong.push(`${name} ${field} ${value}`);
+        continue;
+      }
+      out.matched.push(`${name} ${field} ${value}`);
+      routeOps.push({ op: 'test', path, value }, { op: 'replace', path, value: targetText });
+    }
+    // A perTryTimeout raised above the route timeout is cut by the route timeout: raise that too.
+    if (routeOps.some((o) => o.path.endsWith('perTryTimeout')) && t !== undefined && t > 0 && t < target && !routeOps.some((o) => o.path.endsWith('/timeout'))) {
+      const path = pointer('spec', 'http', i, 'timeout');
+      routeOps.push({ op: 'test', path, value: route.timeout as string }, { op: 'replace', path, value: targetText });
+    }
+    ops.push(...routeOps);
+  }
+  return ops.length > 0 ? { ...out, patch: { target: refOf(vs), patch: ops } } : out;
+}
+
+/** The ports the groups used, first seen first; port 80/HTTP when none is known. */
+function observedPorts(groups: readonly LogGroup[]): ServicePort[] {
+  const ports = new Map<number, ServicePort>();
+  for (const g of groups) {
+    const p = observedPort(g);
+    if (p && !ports.has(p.number)) ports.set(p.number, p);
+  }
+  if (ports.size === 0) ports.set(80, servicePortFor(80, 'HTTP'));
+  return [...ports.values()];
+}
+
+function generatedVirtualService(host: string, namespace: string, timeout: string): VirtualService {
+  return {
+    apiVersion: API,
+    kind: 'VirtualService',
+    metadata: { name: nameFromHost(host), namespace, annotations: { 'meshmedic.io/generated-by': MM105_LOG.TimeoutWithoutRoute.rule } },
+    spec: { hosts: [host], http: [{ timeout, route: [{ destination: { host } }] }] },
+  };
+}
+
+type HeadArgs = { requests: string; host: string; were: string; p50: number; rounded: string };
+
+/** An external host no VirtualService routes to: one with the policy's timeout (and the ServiceEntry it needs). */
+function withoutRouteFinding(host: string, groups: readonly LogGroup[], ctx: EvidenceContext, entryComesWith: boolean, head: HeadArgs, evidence: FindingEvidence): Finding {
+  const targetText = formatDurationMs(ctx.params.defaultRouteTimeoutMs);
+  const vs = generatedVirtualService(host, ctx.namespace, targetText);
+  const needsEntry = !entryComesWith && !declared(ctx.index, host);
+  const entry = generatedEntry(host, ctx.namespace, observedPorts(groups));
+  entry.metadata.annotations = { 'meshmedic.io/generated-by': MM105_LOG.TimeoutWithoutRoute.rule };
+  const passthrough = groups.some((g) => g.cluster?.kind === 'passthrough');
+  const args = { ...head, passthrough: passthrough ? ' through PassthroughCluster' : '', target: targetText, withEntry: needsEntry ? ' and the MESH_EXTERNAL ServiceEntry it needs (resolution DNS)' : '' };
+  const fix = { patches: [], create: needsEntry ? [entry, vs] : [vs], ...(entryComesWith ? { notes: [`the ServiceEntry for ${host} comes with the MM104 finding`] } : {}) };
+  return { ...report(MM105_LOG.TimeoutWithoutRoute, args, { resource: refOf(vs), fix }), evidence };
+}
+
 /**
  * MM105 from the logs: 504 UT whose duration matches a timeout. Patches the matching route timeout (or
  * perTryTimeout) of the VirtualServices for the host up to the policy's defaultRouteTimeout; for an external
@@ -152,96 +226,53 @@ export interface TimeoutFindingResult {
 export function timeoutFinding(host: string, groups: readonly LogGroup[], ctx: EvidenceContext, entryComesWith: boolean): TimeoutFindingResult {
   const evidence = evidenceOf(groups);
   const d = evidence.durationMs?.p50;
-  if (d === undefined) return { words: 'no durations were logged: cannot tell which timeout fired' };
+  if (d === undefined) return { words: fill(ACCESS_LOG_WORDS.noDurations, {}) };
   const target = ctx.params.defaultRouteTimeoutMs;
   const targetText = formatDurationMs(target);
-  const semantics = `route timeouts are disabled by default since Istio 1.0 (15 s was Envoy's default before), so a 504 UT means a timeout or perTryTimeout is set somewhere`;
-  const head = `504 UT: ${requests(evidence.count)} to ${host} ${were(evidence.count)} cut after ${d} ms (p50) ≈ ${roundTimeoutText(d)}`;
-  const headArgs = { requests: requests(evidence.count), host, were: were(evidence.count), p50: d, rounded: roundTimeoutText(d) };
+  const head: HeadArgs = { requests: requests(evidence.count), host, were: were(evidence.count), p50: d, rounded: roundTimeoutText(d) };
   const routes = vsRoutingTo(ctx.index, host);
-  const patches: ResourcePatch[] = [];
-  const matched: string[] = [];
-  const alreadyLong: string[] = [];
-  for (const vs of routes) {
-    const ops: PatchOperation[] = [];
-    const indexes = [...new Set(routeDestinations(vs, ctx.index?.domain ?? 'cluster.local').filter((r) => r.kind === 'http' && r.host === host).map((r) => r.routeIndex))];
-    for (const i of indexes) {
-      const route = vs.spec?.http?.[i];
-      if (!route) continue;
-      const name = `${describeRef(refOf(vs))} ${route.name ? `route ${route.name}` : `http[${i}]`}`;
-      const t = route.timeout !== undefined ? parseDurationMs(route.timeout) : undefined;
-      const pt = route.retries?.perTryTimeout !== undefined ? parseDurationMs(route.retries.perTryTimeout) : undefined;
-      for (const [field, value, ms, path] of [
-        ['timeout', route.timeout, t, pointer('spec', 'http', i, 'timeout')],
-        ['retries.perTryTimeout', route.retries?.perTryTimeout, pt, pointer('spec', 'http', i, 'retries', 'perTryTimeout')],
-      ] as const) {
-        if (value === undefined || !matches(d, ms)) continue;
-        if ((ms ?? 0) >= target) {
-          alreadyLong.push(`${name} ${field} ${value}`);
-          continue;
-        }
-        matched.push(`${name} ${field} ${value}`);
-        ops.push({ op: 'test', path, value }, { op: 'replace', path, value: targetText });
-      }
-      // A perTryTimeout raised above the route timeout is cut by the route timeout: raise that too.
-      if (ops.some((o) => o.path.endsWith('perTryTimeout')) && t !== undefined && t > 0 && t < target && !ops.some((o) => o.path.endsWith('/timeout'))) {
-        ops.push({ op: 'test', path: pointer('spec', 'http', i, 'timeout'), value: route.timeout as string }, { op: 'replace', path: pointer('spec', 'http', i, 'timeout'), value: targetText });
-      }
-    }
-    if (ops.length > 0) patches.push({ target: refOf(vs), patch: ops });
+  const timeouts = routes.map((vs) => routeTimeouts(vs, host, d, target, ctx));
+  const patches = timeouts.flatMap((t) => (t.patch ? [t.patch] : []));
+  const first = patches[0];
+  if (first) {
+    const matched = timeouts.flatMap((t) => t.matched).join(' and ');
+    const finding = report(MM105_LOG.RouteTimeoutCut, { ...head, matched, target: targetText }, { resource: first.target, related: patches.slice(1).map((p) => p.target), fix: { patches, create: [] } });
+    return { finding: { ...finding, evidence } };
   }
-  if (patches.length > 0) {
-    const first = patches[0] as ResourcePatch;
-    return {
-      finding: {
-        ...report(MM105_LOG.RouteTimeoutCut, { ...headArgs, matched: matched.join(' and '), target: targetText }, { resource: first.target, related: patches.slice(1).map((p) => p.target), fix: { patches, create: [] } }),
-        evidence,
-      },
-    };
-  }
-  if (alreadyLong.length > 0) {
-    return { words: `${head}: ${alreadyLong.join(', ')} is already at least the policy's ${targetText}; the upstream is slower than that (raise defaultRouteTimeout only if such waits are acceptable)` };
-  }
-  if (routes.length > 0) {
-    return {
-      words: `${head}, but no route of ${routes.map((v) => describeRef(refOf(v))).join(', ')} sets a matching timeout; ${semantics}: look for a VirtualService not given here, an EnvoyFilter, or a client sending x-envoy-upstream-rq-timeout-ms`,
-    };
-  }
+  const alreadyLong = timeouts.flatMap((t) => t.alreadyLong);
+  if (alreadyLong.length > 0) return { words: fill(ACCESS_LOG_WORDS.timeoutAlreadyLong, { ...head, settings: alreadyLong.join(', '), target: targetText }) };
+  if (routes.length > 0) return { words: fill(ACCESS_LOG_WORDS.noMatchingRouteTimeout, { ...head, routes: routes.map((v) => describeRef(refOf(v))).join(', ') }) };
   if (isIpAddress(host) || host === '' || !host.includes('.') || isClusterLocal(host, ctx.index?.domain)) {
-    return { words: `${head}; ${semantics}, but no VirtualService for ${host || 'this host'} is in the manifests given: look for one, an EnvoyFilter, or a client sending x-envoy-upstream-rq-timeout-ms` };
+    return { words: fill(ACCESS_LOG_WORDS.noVirtualService, { ...head, subject: host || 'this host' }) };
   }
-  const namespace = ctx.namespace;
-  const vs: VirtualService = {
-    apiVersion: API,
-    kind: 'VirtualService',
-    metadata: { name: nameFromHost(host), namespace, annotations: { 'meshmedic.io/generated-by': 'MM105' } },
-    spec: { hosts: [host], http: [{ timeout: targetText, route: [{ destination: { host } }] }] },
-  };
-  const needsEntry = !entryComesWith && !declared(ctx.index, host);
-  const ports = new Map<number, ServicePort>();
-  for (const g of groups) {
-    const p = observedPort(g);
-    if (p && !ports.has(p.number)) ports.set(p.number, p);
-  }
-  if (ports.size === 0) ports.set(80, servicePortFor(80, 'HTTP'));
-  const entry = generatedEntry(host, namespace, [...ports.values()]);
-  entry.metadata.annotations = { 'meshmedic.io/generated-by': MM105_LOG.RouteTimeoutCut.rule };
-  const create: KubeObject[] = needsEntry ? [entry, vs] : [vs];
-  const passthrough = groups.some((g) => g.cluster?.kind === 'passthrough');
-  return {
-    finding: {
-      ...report(
-        MM105_LOG.TimeoutWithoutRoute,
-        { ...headArgs, passthrough: passthrough ? ' through PassthroughCluster' : '', target: targetText, withEntry: needsEntry ? ' and the MESH_EXTERNAL ServiceEntry it needs (resolution DNS)' : '' },
-        { resource: refOf(vs), fix: { patches: [], create, ...(entryComesWith ? { notes: [`the ServiceEntry for ${host} comes with the MM104 finding`] } : {}) } },
-      ),
-      evidence,
-    },
-  };
+  return { finding: withoutRouteFinding(host, groups, ctx, entryComesWith, head, evidence) };
 }
 
 function copyPolicy(tp: TrafficPolicy | undefined): TrafficPolicy {
   return tp ? (JSON.parse(JSON.stringify(tp)) as TrafficPolicy) : {};
+}
+
+type KeepAliveArgs = { targets: string; requests: string; assumed: string; keepAlive: string; target: string; retry: string };
+
+/** A DestinationRule for the host alone, copying the policy of a broader one that applies (rules of different levels do not merge). */
+function createdKeepAliveRule(host: string, svc: string, ns: string, target: string, dr: DestinationRule | undefined, ctx: EvidenceContext, notes: string[]): DestinationRule {
+  const trafficPolicy = copyPolicy(dr?.spec?.trafficPolicy);
+  delete trafficPolicy.portLevelSettings;
+  trafficPolicy.connectionPool = { ...trafficPolicy.connectionPool, http: { ...trafficPolicy.connectionPool?.http, idleTimeout: target } };
+  if (!dr && ctx.index && !autoMtlsOn(ctx.index.meshConfig, ctx.istioVersion)) {
+    trafficPolicy.tls = { mode: 'ISTIO_MUTUAL' };
+    notes.push('auto mTLS is off in this mesh: the generated DestinationRule sets tls ISTIO_MUTUAL so it does not turn mTLS off (MM101)');
+  }
+  if (dr) {
+    notes.push(`the new DestinationRule copies the trafficPolicy of ${describeRef(refOf(dr))} (host ${dr.spec?.host}): DestinationRules of different levels do not merge`);
+    if (dr.spec?.trafficPolicy?.portLevelSettings) notes.push(`portLevelSettings of ${describeRef(refOf(dr))} were not copied: review them`);
+  }
+  return {
+    apiVersion: API,
+    kind: 'DestinationRule',
+    metadata: { name: `${nameFromHost(svc)}-keepalive`, namespace: ns, annotations: { 'meshmedic.io/generated-by': MM106_LOG.KeepAliveRace.rule } },
+    spec: { host, trafficPolicy },
+  };
 }
 
 /**
@@ -252,7 +283,7 @@ function copyPolicy(tp: TrafficPolicy | undefined): TrafficPolicy {
  */
 export function keepAliveFinding(host: string, groups: readonly LogGroup[], ctx: EvidenceContext): TimeoutFindingResult {
   const m = /^([^.]+)\.([^.]+)\.svc\./.exec(host);
-  if (!m) return { words: `the inbound cluster does not name a Kubernetes service (${host || 'no host'}), so no DestinationRule can be proposed; lower the app's keep-alive handling instead` };
+  if (!m) return { words: fill(ACCESS_LOG_WORDS.inboundNotAService, { host: host || 'no host' }) };
   const [, svc, ns] = m as unknown as [string, string, string];
   const assumed = ctx.params.keepAliveIdleTimeoutMs === undefined;
   const keepAlive = ctx.params.keepAliveIdleTimeoutMs ?? ASSUMED_APP_KEEPALIVE_MS;
@@ -262,54 +293,30 @@ export function keepAliveFinding(host: string, groups: readonly LogGroup[], ctx:
   if (assumed) notes.push(`the applications' keep-alive is assumed to be ${formatDurationMs(keepAlive)} (no keepAliveIdleTimeout in the policy); state the real value in the MeshHealthPolicy (MM106 parameters.keepAliveIdleTimeout)`);
   notes.push('servers that close a connection after N requests (Tomcat maxKeepAliveRequests) race the same way: let them keep connections (maxKeepAliveRequests -1) and time out idle ones only');
   const dr = ctx.index?.destinationRulesFor(host, ns, ns)[0];
-  const patches: ResourcePatch[] = [];
-  const create: KubeObject[] = [];
-  let resource: ObjectRef;
-  let what: string;
-  if (dr && ctx.index?.drHost(dr) === host) {
-    const current = dr.spec?.trafficPolicy?.connectionPool?.http?.idleTimeout;
-    const currentMs = current !== undefined ? parseDurationMs(current) : 3_600_000;
-    if (currentMs !== undefined && currentMs < keepAlive) {
-      return {
-        words: `${describeRef(refOf(dr))} already keeps idle connections for ${current}, below the ${assumed ? 'assumed ' : ''}keep-alive ${formatDurationMs(keepAlive)}: the app closes connections earlier than that, or after a number of requests; state its keep-alive in the policy`,
-      };
-    }
-    patches.push({ target: refOf(dr), patch: idleTimeoutPatch(dr, target) });
-    resource = refOf(dr);
-    what = `${describeRef(refOf(dr))} keeps idle connections for ${current ?? '1h (Envoy default)'}`;
-  } else {
-    const trafficPolicy = copyPolicy(dr?.spec?.trafficPolicy);
-    delete trafficPolicy.portLevelSettings;
-    trafficPolicy.connectionPool = { ...trafficPolicy.connectionPool, http: { ...trafficPolicy.connectionPool?.http, idleTimeout: target } };
-    if (!dr && ctx.index && !autoMtlsOn(ctx.index.meshConfig, ctx.istioVersion)) {
-      trafficPolicy.tls = { mode: 'ISTIO_MUTUAL' };
-      notes.push('auto mTLS is off in this mesh: the generated DestinationRule sets tls ISTIO_MUTUAL so it does not turn mTLS off (MM101)');
-    }
-    if (dr) {
-      notes.push(`the new DestinationRule copies the trafficPolicy of ${describeRef(refOf(dr))} (host ${dr.spec?.host}): DestinationRules of different levels do not merge`);
-      if (dr.spec?.trafficPolicy?.portLevelSettings) notes.push(`portLevelSettings of ${describeRef(refOf(dr))} were not copied: review them`);
-    }
-    const created: DestinationRule = {
-      apiVersion: API,
-      kind: 'DestinationRule',
-      metadata: { name: `${nameFromHost(svc)}-keepalive`, namespace: ns, annotations: { 'meshmedic.io/generated-by': MM106_LOG.KeepAliveRace.rule } },
-      spec: { host, trafficPolicy },
-    };
-    create.push(created);
-    resource = refOf(created);
-    what = dr ? `${describeRef(refOf(dr))} (host ${dr.spec?.host}) applies and keeps idle connections for ${dr.spec?.trafficPolicy?.connectionPool?.http?.idleTimeout ?? '1h (Envoy default)'}` : `no DestinationRule sets an idle timeout for ${host}, so Envoy keeps idle connections for its default 1h`;
+  const ownRule = dr && ctx.index?.drHost(dr) === host ? dr : undefined;
+  const assumedText = assumed ? 'assumed ' : '';
+  const current = ownRule?.spec?.trafficPolicy?.connectionPool?.http?.idleTimeout;
+  const currentMs = current !== undefined ? parseDurationMs(current) : 3_600_000;
+  if (ownRule && currentMs !== undefined && currentMs < keepAlive) {
+    return { words: fill(ACCESS_LOG_WORDS.idleTimeoutAlreadyBelow, { dr: describeRef(refOf(ownRule)), current: current ?? ENVOY_DEFAULT_IDLE, assumed: assumedText, keepAlive: formatDurationMs(keepAlive) }) };
   }
   const retries = ctx.index ? retryOnResetPatches(ctx.index, host, undefined) : [];
-  patches.push(...retries);
-  if (retries.length === 0) notes.push(`no VirtualService routes to ${host} in the manifests given: add retries {attempts: 2, retryOn: reset,connect-failure,refused-stream,unavailable,cancelled} to the routes that do`);
-  return {
-    finding: {
-      ...report(
-        MM106_LOG.KeepAliveRace,
-        { targets: evidence.targets.join(', '), requests: requests(evidence.count), what, assumed: assumed ? 'assumed ' : '', keepAlive: formatDurationMs(keepAlive), target, retry: retries.length ? ' and a retry on reset' : '' },
-        { resource, related: retries.map((p) => p.target), versionNote: keepAliveVersionNote(ctx.istioVersion), fix: { patches, create, proposeOnly: true, notes } },
-      ),
-      evidence,
-    },
-  };
+  const args: KeepAliveArgs = { targets: evidence.targets.join(', '), requests: requests(evidence.count), assumed: assumedText, keepAlive: formatDurationMs(keepAlive), target, retry: retries.length ? ' and a retry on reset' : '' };
+  const noRoute = `no VirtualService routes to ${host} in the manifests given: add retries {attempts: 2, retryOn: reset,connect-failure,refused-stream,unavailable,cancelled} to the routes that do`;
+  const reportOn = (resource: ObjectRef, patches: ResourcePatch[], create: KubeObject[]): Report => ({
+    resource,
+    related: retries.map((p) => p.target),
+    versionNote: keepAliveVersionNote(ctx.istioVersion),
+    fix: { patches: [...patches, ...retries], create, proposeOnly: true, notes: retries.length === 0 ? [...notes, noRoute] : notes },
+  });
+  let finding: Finding;
+  if (ownRule) {
+    finding = report(MM106_LOG.KeepAliveRace, { ...args, dr: describeRef(refOf(ownRule)), current: current ?? ENVOY_DEFAULT_IDLE }, reportOn(refOf(ownRule), [{ target: refOf(ownRule), patch: idleTimeoutPatch(ownRule, target) }], []));
+  } else {
+    const created = createdKeepAliveRule(host, svc, ns, target, dr, ctx, notes);
+    finding = dr
+      ? report(MM106_LOG.KeepAliveRaceBroaderRule, { ...args, dr: describeRef(refOf(dr)), drHost: dr.spec?.host ?? '', current: dr.spec?.trafficPolicy?.connectionPool?.http?.idleTimeout ?? ENVOY_DEFAULT_IDLE }, reportOn(refOf(created), [], [created]))
+      : report(MM106_LOG.KeepAliveRaceNoRule, { ...args, host }, reportOn(refOf(created), [], [created]));
+  }
+  return { finding: { ...finding, evidence } };
 }

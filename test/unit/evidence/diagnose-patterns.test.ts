@@ -1,25 +1,30 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_ISTIO_VERSION } from '../../../src/analysis/analyze.js';
 import { LogAggregator } from '../../../src/evidence/aggregate.js';
+import { ACCESS_LOG_WORDS } from '../../../src/catalogue/access-log.js';
+import { fill } from '../../../src/catalogue/message-type.js';
 import { explainGroups, isFailure } from '../../../src/evidence/diagnose.js';
 import { DEFAULT_PARAMETERS } from '../../../src/rules/types.js';
 import { check, indexFrom } from '../helpers.js';
-import { explainFixture, parseOk } from './helpers.js';
+import { explainFixture, parseOk, symptomRowById } from './helpers.js';
 
 describe('patterns without a seed (current format)', () => {
   it('maps NR, UH, UO, block_all, TCP passthrough with SNI and current inbound clusters to their causes', async () => {
     const r = await explainFixture('istio-current-constructed.log');
     const by = (symptom: string, target: string) => r.diagnoses.find((d) => d.symptom === symptom && d.target === target);
-    expect(by('404 NR', 'unknown.example.org')?.cause).toBe('no route for this Host/port');
-    expect(by('503 UH', 'outbound|8000||httpbin.foo.svc.cluster.local')).toMatchObject({ rule: 'MM107', cause: 'no healthy upstream: endpoints ejected or not ready' });
-    expect(by('503 UO', 'outbound|8000||httpbin.foo.svc.cluster.local')?.cause).toContain('circuit breaker');
-    expect(by('502 -', 'www.google.com')).toMatchObject({ rule: 'MM108', cause: 'blocked: host not in the registry (REGISTRY_ONLY)' });
+    const cause = (id: string) => symptomRowById(id).cause;
+    expect(by('404 NR', 'unknown.example.org')).toMatchObject({ severity: 'error', cause: cause('no-route') });
+    expect(by('404 NR', 'unknown.example.org')?.rule).toBeUndefined();
+    expect(by('503 UH', 'outbound|8000||httpbin.foo.svc.cluster.local')).toMatchObject({ rule: 'MM107', ruleBasis: 'suspected', cause: cause('no-healthy-upstream') });
+    expect(by('503 UO', 'outbound|8000||httpbin.foo.svc.cluster.local')?.cause).toBe(cause('pool-overflow'));
+    expect(by('502 -', 'www.google.com')).toMatchObject({ rule: 'MM108', ruleBasis: 'suspected', cause: cause('registry-only-block') });
     expect(by('503 UC', 'outbound|8000||httpbin.foo.svc.cluster.local')).toMatchObject({ rule: 'MM101', ruleBasis: 'suspected' });
     // 200s are aggregated but not diagnosed.
     expect(r.diagnoses.some((d) => d.symptom.startsWith('200'))).toBe(false);
 
     const tcp = by('0 UF', 'PassthroughCluster api.example.com');
     expect(tcp?.finding?.rule).toBe('MM104');
+    expect(r.findings.find((f) => f.rule === 'MM104')).toMatchObject({ messageType: 'PassthroughStaleConnections', severity: 'error', resource: { kind: 'ServiceEntry', name: 'api-example-com' } });
     const se = r.findings.find((f) => f.rule === 'MM104')?.fix.create[0];
     expect(se?.spec).toEqual({ hosts: ['api.example.com'], location: 'MESH_EXTERNAL', ports: [{ number: 443, name: 'tls-443', protocol: 'TLS' }], resolution: 'DNS' });
 
@@ -66,13 +71,14 @@ ${perTry ? `    retries: {attempts: 2, perTryTimeout: ${perTry}}\n` : ''}    rou
   it('patches the VirtualService route whose timeout matches the durations (test + replace to the policy value)', () => {
     const r = explainLines([ut(10_003), ut(10_012), ut(10_001)], vsYaml('10s'));
     const f = r.findings.find((x) => x.rule === 'MM105');
-    expect(f?.resource).toMatchObject({ kind: 'VirtualService', namespace: 'app', name: 'slow' });
+    expect(f).toMatchObject({ messageType: 'RouteTimeoutCut', severity: 'warning', resource: { kind: 'VirtualService', namespace: 'app', name: 'slow' } });
     expect(f?.fix.patches[0]?.patch).toEqual([
       { op: 'test', path: '/spec/http/0/timeout', value: '10s' },
       { op: 'replace', path: '/spec/http/0/timeout', value: '30s' },
     ]);
     expect(f?.fix.create).toEqual([]);
     expect(f?.evidence?.count).toBe(3);
+    // The message names the route and the setting that fired.
     expect(f?.message).toContain('VirtualService app/slow http[0] timeout 10s');
   });
 
@@ -87,18 +93,21 @@ ${perTry ? `    retries: {attempts: 2, perTryTimeout: ${perTry}}\n` : ''}    rou
   });
 
   it('no patch when no route timeout matches, or it is already at the policy value: the cause in words', () => {
+    const head = (p50: number, rounded: string) => ({ requests: '1 request', host: 'slow.example.com', were: 'was', p50, rounded });
     const other = explainLines([ut(15_004)], vsYaml('10s'));
     expect(other.findings.filter((f) => f.rule === 'MM105')).toEqual([]);
-    expect(other.diagnoses[0]?.detail).toContain('no route of VirtualService app/slow sets a matching timeout');
+    expect(other.diagnoses[0]?.detail).toContain(fill(ACCESS_LOG_WORDS.noMatchingRouteTimeout, { ...head(15_004, '15 s'), routes: 'VirtualService app/slow' }));
     const long = explainLines([ut(30_010)], vsYaml('30s'));
     expect(long.findings).toEqual([]);
-    expect(long.diagnoses[0]?.detail).toContain('already at least');
+    expect(long.diagnoses[0]?.detail).toContain(fill(ACCESS_LOG_WORDS.timeoutAlreadyLong, { ...head(30_010, '30 s'), settings: 'VirtualService app/slow http[0] timeout 30s', target: '30s' }));
   });
 
   it('an in-mesh host without a VirtualService gets no generated one', () => {
     const r = explainLines([ut(15_004, 'reviews:9080', 'outbound|9080||reviews.default.svc.cluster.local')]);
     expect(r.findings).toEqual([]);
-    expect(r.diagnoses[0]?.detail).toContain('no VirtualService for reviews.default.svc.cluster.local');
+    expect(r.diagnoses[0]?.detail).toContain(
+      fill(ACCESS_LOG_WORDS.noVirtualService, { requests: '1 request', host: 'reviews.default.svc.cluster.local', were: 'was', p50: 15_004, rounded: '15 s', subject: 'reviews.default.svc.cluster.local' }),
+    );
   });
 });
 
@@ -128,7 +137,8 @@ spec:
 `;
     const r = explainLines([inboundUc], yaml);
     const f = r.findings.find((x) => x.rule === 'MM106');
-    expect(f?.resource).toMatchObject({ kind: 'DestinationRule', namespace: 'xyz', name: 'srv-a' });
+    expect(f).toMatchObject({ messageType: 'KeepAliveRace', severity: 'warning', resource: { kind: 'DestinationRule', namespace: 'xyz', name: 'srv-a' } });
+    expect(f?.message).toContain('DestinationRule xyz/srv-a keeps idle connections for 2h');
     expect(f?.fix.patches).toEqual([
       {
         target: { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', namespace: 'xyz', name: 'srv-a' },
@@ -152,7 +162,10 @@ kind: ConfigMap
 metadata: {name: istio, namespace: istio-system}
 data: {mesh: "enableAutoMtls: false"}
 `;
-    const gen = explainLines([inboundUc], meshOff).findings.find((x) => x.rule === 'MM106')?.fix.create[0];
+    const none = explainLines([inboundUc], meshOff).findings.find((x) => x.rule === 'MM106');
+    expect(none).toMatchObject({ messageType: 'KeepAliveRaceNoRule', resource: { kind: 'DestinationRule', namespace: 'xyz', name: 'srv-a-keepalive' } });
+    expect(none?.message).toContain('no DestinationRule sets an idle timeout for srv-a.xyz.svc.cluster.local');
+    const gen = none?.fix.create[0];
     expect(gen?.spec).toEqual({ host: 'srv-a.xyz.svc.cluster.local', trafficPolicy: { connectionPool: { http: { idleTimeout: '4s' } }, tls: { mode: 'ISTIO_MUTUAL' } } });
 
     const wildcard = `
@@ -162,10 +175,25 @@ metadata: {name: default, namespace: xyz}
 spec: {host: "*.xyz.svc.cluster.local", trafficPolicy: {tls: {mode: ISTIO_MUTUAL}, loadBalancer: {simple: LEAST_REQUEST}}}
 `;
     const f = explainLines([inboundUc], wildcard).findings.find((x) => x.rule === 'MM106');
+    expect(f).toMatchObject({ messageType: 'KeepAliveRaceBroaderRule', resource: { kind: 'DestinationRule', namespace: 'xyz', name: 'srv-a-keepalive' } });
+    expect(f?.message).toContain('DestinationRule xyz/default (host *.xyz.svc.cluster.local) applies');
     expect(f?.fix.create[0]?.spec).toEqual({
       host: 'srv-a.xyz.svc.cluster.local',
       trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' }, loadBalancer: { simple: 'LEAST_REQUEST' }, connectionPool: { http: { idleTimeout: '4s' } } },
     });
     expect(f?.fix.notes?.join(' ')).toContain('copies the trafficPolicy of DestinationRule xyz/default');
+  });
+
+  it('no finding when the DestinationRule already keeps idle connections below the keep-alive: why, in words', () => {
+    const short = `
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: srv-a, namespace: xyz}
+spec: {host: srv-a.xyz.svc.cluster.local, trafficPolicy: {connectionPool: {http: {idleTimeout: 1s}}}}
+`;
+    const r = explainLines([inboundUc], short);
+    expect(r.findings).toEqual([]);
+    expect(r.diagnoses[0]).toMatchObject({ symptom: '503 UC', rule: 'MM106', ruleBasis: 'suspected' });
+    expect(r.diagnoses[0]?.detail).toContain(fill(ACCESS_LOG_WORDS.idleTimeoutAlreadyBelow, { dr: 'DestinationRule xyz/srv-a', current: '1s', assumed: 'assumed ', keepAlive: '5s' }).replace(/^./, (c) => c.toUpperCase()));
   });
 });

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { cli } from '../run-cli-in-process.js';
+import { symptomRowById } from './helpers.js';
 
 
 interface ExplainDoc {
-  findings: { rule: string; severity: string; resource: { kind: string; namespace?: string; name: string }; evidence?: { count: number; sampleLine: string } }[];
+  findings: { rule: string; messageType: string; severity: string; resource: { kind: string; namespace?: string; name: string }; evidence?: { count: number; sampleLine: string } }[];
   diagnostics: unknown[];
   diagnoses: { symptom: string; target: string; count: number; rule?: string; explainedBy: { rule: string }[] }[];
   logs: { lines: number; parsed: number; malformed: number; groups: number; byFormat: Record<string, number> };
@@ -14,11 +15,11 @@ describe('meshmedic explain', () => {
     const r = await cli(['explain', '--logs', 'test/fixtures/logs/seed-002-istio-proxy.log', '-o', 'json']);
     expect(r.code).toBe(1);
     const doc = JSON.parse(r.out) as ExplainDoc;
-    expect(doc.findings.map((f) => `${f.rule}:${f.severity}:${f.resource.kind}`).sort()).toEqual([
-      'MM104:error:ServiceEntry',
-      'MM105:warning:VirtualService',
-      'MM105:warning:VirtualService',
-      'MM106:warning:DestinationRule',
+    expect(doc.findings.map((f) => `${f.rule}:${f.messageType}:${f.severity}:${f.resource.kind}`).sort()).toEqual([
+      'MM104:PassthroughStaleConnections:error:ServiceEntry',
+      'MM105:TimeoutWithoutRoute:warning:VirtualService',
+      'MM105:TimeoutWithoutRoute:warning:VirtualService',
+      'MM106:KeepAliveRaceNoRule:warning:DestinationRule',
     ]);
     expect(doc.findings.every((f) => f.evidence && f.evidence.count === 1 && f.evidence.sampleLine.startsWith('[2022-04-18'))).toBe(true);
     expect(doc.diagnoses.map((d) => d.symptom).sort()).toEqual(['503 UC', '503 UF', '503 UF', '504 UT', '504 UT']);
@@ -31,7 +32,8 @@ describe('meshmedic explain', () => {
     expect(r.code).toBe(1);
     const header = r.out.split('\n').find((l) => l.includes('SYMPTOM'));
     expect(header).toMatch(/#\s+COUNT\s+SYMPTOM\s+UPSTREAM \/ AUTHORITY\s+CAUSE\s+RULE\s+FIX/);
-    expect(r.out).toMatch(/ 1\s+1\s+503 UC\s+httpbin:8000\s+in-mesh call reset: check mTLS\s+MM101 \(manifests\)\s+MM101: patch DestinationRule foo\/httpbin/);
+    const cause = symptomRowById('in-mesh-reset').cause.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    expect(r.out).toMatch(new RegExp(` 1\\s+1\\s+503 UC\\s+httpbin:8000\\s+${cause}\\s+MM101 \\(manifests\\)\\s+MM101: patch DestinationRule foo/httpbin`));
     expect(r.out).toContain('Access log: 1 line(s), 1 record(s) parsed (envoy-text 1), 0 malformed, 1 group(s)');
     expect(r.out).toContain('MM101 DestinationRule foo/httpbin');
     expect(r.out).not.toContain('\x1b[');

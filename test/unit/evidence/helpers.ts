@@ -1,5 +1,7 @@
 import { createReadStream, readFileSync } from 'node:fs';
 import { analyze, DEFAULT_ISTIO_VERSION } from '../../../src/analysis/analyze.js';
+import { LOG_SYMPTOMS, type SymptomRow } from '../../../src/catalogue/log-symptoms.js';
+import { LogAggregator, type LogGroup } from '../../../src/evidence/aggregate.js';
 import { loadMesh } from '../../../src/analysis/load-mesh.js';
 import { policySettings } from '../../../src/analysis/policy-parameters.js';
 import { explainGroups, type ExplainResult } from '../../../src/evidence/diagnose.js';
@@ -32,4 +34,39 @@ export async function explainFixture(name: string, exampleDir?: string): Promise
   const staticFindings = analyze(mesh.index, { params }).findings;
   const r = explainGroups(agg.groups(), { index: mesh.index, staticFindings, params, istioVersion: DEFAULT_ISTIO_VERSION, namespace: 'default' });
   return { ...r, malformed: agg.stats.malformed, parsed: agg.stats.parsed };
+}
+
+/** A record in Istio's current text format; fields not given are `-`. */
+export interface LineFields {
+  code: number;
+  flags: string;
+  details?: string;
+  transportFailure?: string;
+  durationMs?: number;
+  authority?: string;
+  upstreamHost?: string;
+  cluster?: string;
+  downstreamLocal?: string;
+  sni?: string;
+  route?: string;
+}
+
+export function currentLine(f: LineFields): string {
+  const d = (v: string | number | undefined): string => (v === undefined ? '-' : String(v));
+  return `[2024-05-02T10:00:00.000Z] "GET / HTTP/1.1" ${f.code} ${f.flags} ${d(f.details)} - "${d(f.transportFailure)}" 0 0 ${d(f.durationMs ?? 1)} - "-" "curl" "id" "${d(f.authority)}" "${d(f.upstreamHost)}" ${d(f.cluster)} - ${d(f.downstreamLocal)} 10.0.0.1:1 ${d(f.sni)} ${d(f.route)}`;
+}
+
+/** The one aggregated group of a single log line. */
+export function groupOf(line: string): LogGroup {
+  const agg = new LogAggregator();
+  agg.add(parseOk(line), line, 1);
+  const [g] = agg.groups();
+  if (!g) throw new Error(`no group for ${line}`);
+  return g;
+}
+
+export function symptomRowById(id: string): SymptomRow {
+  const r = LOG_SYMPTOMS.find((x) => x.id === id);
+  if (!r) throw new Error(`no symptom row ${id}`);
+  return r;
 }
