@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { withGeneratedSection } from '../../src/catalogue/docs.js';
+import { symptomTableMarkdown } from '../../src/catalogue/log-symptoms.js';
 import { readmeRulesSection, rulesReference } from '../../src/catalogue/reference.js';
 
 describe('the rule reference is generated from the catalogue', () => {
@@ -11,5 +12,10 @@ describe('the rule reference is generated from the catalogue', () => {
   it("README's Rules section is current (npm run docs)", () => {
     const readme = readFileSync('README.md', 'utf8');
     expect(withGeneratedSection(readme, readmeRulesSection())).toBe(readme);
+  });
+
+  it("docs/explain.md's symptom table is the catalogue's log-symptom table (npm run docs)", () => {
+    const doc = readFileSync('docs/explain.md', 'utf8');
+    expect(withGeneratedSection(doc, symptomTableMarkdown())).toBe(doc);
   });
 });
