@@ -1,4 +1,6 @@
-import { MM106 } from '../catalogue/rules/mm106.js';
+import { fill } from '../catalogue/message-type.js';
+import { ENVOY_DEFAULT_IDLE } from '../catalogue/access-log.js';
+import { MM106, MM106_RETRY_ON_RESET } from '../catalogue/rules/mm106.js';
 import { report } from './report.js';
 import { pointer } from '../fix/json-pointer.js';
 import { formatDurationMs, parseDurationMs } from '../model/durations.js';
@@ -78,7 +80,8 @@ export const mm106: Rule = {
     const target = formatDurationMs(idleTimeoutBelow(keepAlive));
     const patch = idleTimeoutPatch(dr, target);
     const retryPatches = retryOnResetPatches(ctx.index, host, dr.metadata.namespace);
-    const args = { host, dr: describeRef(refOf(dr)), current: current ?? '1h (Envoy default)', keepAlive: formatDurationMs(keepAlive), target, retry: retryPatches.length ? ' and a retry on reset' : '' };
+    const retry = retryPatches.length > 0 ? fill(MM106_RETRY_ON_RESET, { vss: retryPatches.map((p) => describeRef(p.target)).join(', ') }) : '';
+    const args = { host, dr: describeRef(refOf(dr)), current: current ?? ENVOY_DEFAULT_IDLE, keepAlive: formatDurationMs(keepAlive), target, retry };
     return [
       report(MM106.messages.IdleTimeoutNotBelowKeepAlive, args, {
         resource: refOf(dr),

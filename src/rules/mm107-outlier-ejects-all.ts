@@ -1,12 +1,12 @@
 import { fill } from '../catalogue/message-type.js';
-import { MM107, MM107_NO_LOWER_BOUND } from '../catalogue/rules/mm107.js';
-import { report } from './report.js';
+import { MM107, MM107_FIX } from '../catalogue/rules/mm107.js';
+import { report, type Report } from './report.js';
 import { pointer } from '../fix/json-pointer.js';
 import { isWildcard } from '../model/hosts.js';
 import { describeRef, refOf } from '../model/kinds.js';
 import type { DestinationRule, KubeObject, OutlierDetection, TrafficPolicy } from '../model/types.js';
 import { outboundCluster, type FindingClaim, type OutlierExpectation } from './claims.js';
-import type { Finding, PatchOperation, Rule, RuleContext } from './types.js';
+import { atLeast, type Finding, type PatchOperation, type Rule, type RuleContext } from './types.js';
 
 interface OutlierLevel {
   path: (string | number)[];
@@ -53,49 +53,116 @@ function outlierClaim(dr: DestinationRule, level: OutlierLevel, expect: OutlierE
   return { kind: 'outlier', client: { type: 'sidecar', namespace: dr.metadata.namespace ?? 'default' }, cluster: outboundCluster(host, port, level.subset), expect };
 }
 
+/** One error per endpoint ejects it: a threshold of 1 (0 disables the detector). */
+function ejectsOnFirst(n: number | undefined): boolean {
+  return n !== undefined && n > 0 && n <= 1;
+}
+
+/** The lowest enabled threshold among consecutive5xxErrors and consecutiveGatewayErrors. */
+function modernThreshold(od: OutlierDetection): number | undefined {
+  const active = [od.consecutive5xxErrors, od.consecutiveGatewayErrors].filter((n): n is number => typeof n === 'number' && n > 0);
+  return active.length > 0 ? Math.min(...active) : undefined;
+}
+
+interface Judged {
+  dr: DestinationRule;
+  level: OutlierLevel;
+  /** Before Istio 1.7 consecutiveErrors reaches Envoy (as consecutive_gateway_failure). */
+  honoured: boolean;
+  ctx: RuleContext;
+}
+
+/**
+ * maxEjectionPercent 100 with a threshold of one error ejects every endpoint (503 UH). Before Istio 1.7
+ * consecutiveErrors is that threshold for gateway errors (v1alpha3/cluster.go applyOutlierDetection);
+ * from 1.7 on it is ignored (cluster_traffic_policy.go) and reported as such.
+ */
 export const mm107: Rule = {
   ...MM107,
   check(subject: KubeObject, ctx: RuleContext): Finding[] {
     const dr = subject as DestinationRule;
-    const findings: Finding[] = [];
-    for (const level of outlierLevels(dr)) {
-      const od = level.od;
-      const deprecated = od.consecutiveErrors !== undefined;
-      const active = [od.consecutive5xxErrors, od.consecutiveGatewayErrors].filter((n): n is number => typeof n === 'number' && n > 0);
-      const threshold = active.length > 0 ? Math.min(...active) : undefined;
-      const all = (od.maxEjectionPercent ?? 0) >= 100;
-      // A bound that would not lower maxEjectionPercent changes nothing: it is never proposed.
-      const lowers = ctx.params.maxEjectionPercent < (od.maxEjectionPercent ?? 0);
-      const ejectsAllNow = all && threshold !== undefined && threshold <= 1;
-      const ejectsAllIfRenamed = all && deprecated && (od.consecutiveErrors as number) <= 1;
-      if (!deprecated && !ejectsAllNow) continue;
-      const base = pointer(...level.path);
-      const patch: PatchOperation[] = [];
-      if (deprecated) {
-        if (od.consecutive5xxErrors === undefined) patch.push({ op: 'move', from: `${base}/consecutiveErrors`, path: `${base}/consecutive5xxErrors` });
-        else patch.push({ op: 'remove', path: `${base}/consecutiveErrors` });
-      }
-      if ((ejectsAllNow || ejectsAllIfRenamed) && lowers) {
-        patch.push({ op: 'test', path: `${base}/maxEjectionPercent`, value: od.maxEjectionPercent });
-        patch.push({ op: 'replace', path: `${base}/maxEjectionPercent`, value: ctx.params.maxEjectionPercent });
-      }
-      const bound = ctx.params.maxEjectionPercent;
-      const common = { dr: describeRef(refOf(dr)), level: level.label };
-      const r = {
-        resource: refOf(dr),
-        ...(deprecated ? { versionNote: 'consecutiveErrors is ignored since Istio 1.7' } : {}),
-        fix: { patches: patch.length > 0 ? [{ target: refOf(dr), patch }] : [], create: [] },
-        claim: outlierClaim(dr, level, ejectsAllNow ? { ejectsAll: true } : { ignoredConsecutiveErrors: od.consecutiveErrors as number }, ctx),
-      };
-      if (ejectsAllNow) {
-        const fix = lowers ? [deprecated ? 'rename to consecutive5xxErrors' : '', `maxEjectionPercent ${bound}`].filter(Boolean).join(', ') : fill(MM107_NO_LOWER_BOUND, { bound });
-        findings.push(report(MM107.messages.EjectsAllEndpoints, { ...common, max: od.maxEjectionPercent ?? 0, threshold: threshold ?? 0, baseEjectionTime: od.baseEjectionTime ?? '30s', fix }, r));
-      } else if (ejectsAllIfRenamed) {
-        findings.push(report(MM107.messages.EjectsAllOnceRenamed, { ...common, value: od.consecutiveErrors ?? 0, max: od.maxEjectionPercent ?? 0, bound }, r));
-      } else {
-        findings.push(report(MM107.messages.IgnoredConsecutiveErrors, { ...common, value: od.consecutiveErrors ?? 0 }, r));
-      }
-    }
-    return findings;
+    const honoured = !atLeast(ctx.istioVersion, 1, 7);
+    return outlierLevels(dr).flatMap((level) => judgeLevel({ dr, level, honoured, ctx }));
   },
 };
+
+function judgeLevel(j: Judged): Finding[] {
+  const od = j.level.od;
+  const all = (od.maxEjectionPercent ?? 0) >= 100;
+  const threshold = modernThreshold(od);
+  if (all && threshold !== undefined && ejectsOnFirst(threshold)) return [ejectsAll(j, threshold)];
+  // Istio maps consecutiveErrors only when > 0; 0 is the same as unset in every version.
+  const legacy = od.consecutiveErrors ?? 0;
+  if (j.honoured) return all && od.consecutiveGatewayErrors === undefined && ejectsOnFirst(legacy) ? [ejectsAllBefore17(j, legacy)] : [];
+  return legacy !== 0 ? [ignored(j)] : [];
+}
+
+/** From 1.7 on, the ignored consecutiveErrors is renamed (or dropped when consecutive5xxErrors is set). */
+function renamePatch(j: Judged): PatchOperation[] {
+  const od = j.level.od;
+  if (j.honoured || !od.consecutiveErrors) return [];
+  const base = pointer(...j.level.path);
+  return od.consecutive5xxErrors === undefined ? [{ op: 'move', from: `${base}/consecutiveErrors`, path: `${base}/consecutive5xxErrors` }] : [{ op: 'remove', path: `${base}/consecutiveErrors` }];
+}
+
+/** Lowers maxEjectionPercent to the policy's bound; nothing when that would not lower it. */
+function boundPatch(j: Judged): PatchOperation[] {
+  const od = j.level.od;
+  if (j.ctx.params.maxEjectionPercent >= (od.maxEjectionPercent ?? 0)) return [];
+  const path = `${pointer(...j.level.path)}/maxEjectionPercent`;
+  return [{ op: 'test', path, value: od.maxEjectionPercent }, { op: 'replace', path, value: j.ctx.params.maxEjectionPercent }];
+}
+
+function reportArgs(j: Judged, patch: PatchOperation[], claim: FindingClaim, versionNote: string | undefined): Report {
+  return { resource: refOf(j.dr), ...(versionNote !== undefined ? { versionNote } : {}), fix: { patches: patch.length > 0 ? [{ target: refOf(j.dr), patch }] : [], create: [] }, claim };
+}
+
+/** The fix as said in the message: the rename (or removal) of consecutiveErrors, then the bound. */
+function fixText(j: Judged, rename: PatchOperation[], lowers: boolean): string {
+  const bound = j.ctx.params.maxEjectionPercent;
+  const renamed = rename.length === 0 ? [] : [rename[0]?.op === 'move' ? MM107_FIX.rename : MM107_FIX.drop];
+  return [...renamed, fill(lowers ? MM107_FIX.bound : MM107_FIX.noLowerBound, { bound })].join(', ');
+}
+
+function versionNoteOf(j: Judged): string {
+  return j.honoured
+    ? `Istio ${j.ctx.istioVersion.major}.${j.ctx.istioVersion.minor} gives consecutiveErrors to Envoy as consecutive_gateway_failure (ignored since 1.7)`
+    : 'consecutiveErrors is ignored since Istio 1.7';
+}
+
+function common(j: Judged): { dr: string; level: string; max: number; baseEjectionTime: string } {
+  return { dr: describeRef(refOf(j.dr)), level: j.level.label, max: j.level.od.maxEjectionPercent ?? 0, baseEjectionTime: j.level.od.baseEjectionTime ?? '30s' };
+}
+
+function ejectsAll(j: Judged, threshold: number): Finding {
+  const rename = renamePatch(j);
+  const bound = boundPatch(j);
+  const claim = outlierClaim(j.dr, j.level, { ejectsAll: true }, j.ctx);
+  const note = j.level.od.consecutiveErrors ? versionNoteOf(j) : undefined;
+  return report(MM107.messages.EjectsAllEndpoints, { ...common(j), threshold, fix: fixText(j, rename, bound.length > 0) }, reportArgs(j, [...rename, ...bound], claim, note));
+}
+
+function ejectsAllBefore17(j: Judged, threshold: number): Finding {
+  const bound = boundPatch(j);
+  const v = j.ctx.istioVersion;
+  const claim: FindingClaim = { kind: 'inexpressible', reason: `Istio ${v.major}.${v.minor} gives consecutiveErrors to Envoy; the oracle's Istio ignores it (since 1.7)` };
+  const args = { ...common(j), threshold, version: `${v.major}.${v.minor}`, fix: fixText(j, [], bound.length > 0) };
+  return report(MM107.messages.EjectsAllBeforeIstio17, args, reportArgs(j, bound, claim, versionNoteOf(j)));
+}
+
+function ignored(j: Judged): Finding {
+  const od = j.level.od;
+  const value = od.consecutiveErrors ?? 0;
+  const args = { dr: describeRef(refOf(j.dr)), level: j.level.label, value };
+  const r = (patch: PatchOperation[], claim: FindingClaim): Report => reportArgs(j, patch, claim, versionNoteOf(j));
+  if (od.consecutive5xxErrors !== undefined) {
+    const claim: FindingClaim = { kind: 'inexpressible', reason: 'consecutive5xxErrors sets consecutive_5xx: Envoy cannot show that consecutiveErrors did not' };
+    return report(MM107.messages.IgnoredBesideConsecutive5xxErrors, { ...args, c5xx: od.consecutive5xxErrors }, r(renamePatch(j), claim));
+  }
+  const claim = outlierClaim(j.dr, j.level, { ignoredConsecutiveErrors: value }, j.ctx);
+  // Renamed as the deprecation asks, consecutiveErrors 1 with maxEjectionPercent 100 would eject every endpoint.
+  if ((od.maxEjectionPercent ?? 0) >= 100 && ejectsOnFirst(value)) {
+    return report(MM107.messages.EjectsAllOnceRenamed, { ...args, max: od.maxEjectionPercent ?? 0, bound: j.ctx.params.maxEjectionPercent }, r([...renamePatch(j), ...boundPatch(j)], claim));
+  }
+  return report(MM107.messages.IgnoredConsecutiveErrors, args, r(renamePatch(j), claim));
+}

@@ -1,6 +1,9 @@
 import { message } from '../message-type.js';
 import { defineRule } from '../rule-entry.js';
 
+/** The part of IdleTimeoutNotBelowKeepAlive's fix naming the VirtualServices that get a retry on reset. */
+export const MM106_RETRY_ON_RESET = ' and retryOn reset on the routes of {vss}';
+
 export const MM106 = defineRule({
   id: 'MM106',
   name: 'inbound-keepalive-race',
