@@ -58,7 +58,8 @@ export function affectedSubjects(o: KubeObject, index: MeshIndex): Set<string> {
       allOf();
       return out;
     case 'Namespace':
-      allOf(o.metadata.name);
+      // Its labels decide which policy covers it (namespaceSelector): every subject in it, whatever rules read.
+      for (const k of SUBJECT_KINDS) for (const x of index.inNamespace(k, o.metadata.name)) out.add(objectKey(x));
       return out;
     case 'PeerAuthentication':
       allOf(ns === index.meshConfig.rootNamespace ? undefined : ns);

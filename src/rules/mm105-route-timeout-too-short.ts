@@ -85,7 +85,9 @@ function perTryFindings(v: RouteView, ctx: RuleContext): Finding[] {
   }
   if (retriesTimedOutTries(v.policy.retryOn)) return [];
   const proposed = `${v.policy.retryOn},reset`;
-  return [report(MM105.messages.TimedOutTryNotRetried, { ...base, retryOn: v.policy.retryOn, proposed }, { resource: refOf(v.vs), fix: retryOnResetFix(v, proposed), claim })];
+  // The claim checks timeouts as Envoy receives them, not retry_on: the fix (retryOn) is beyond what it can judge.
+  const retryClaim: FindingClaim = { kind: 'inexpressible', reason: "whether a timed-out try is retried depends on the route's retry_on, which the timeout claim does not check yet" };
+  return [report(MM105.messages.TimedOutTryNotRetried, { ...base, retryOn: v.policy.retryOn, proposed }, { resource: refOf(v.vs), fix: retryOnResetFix(v, proposed), claim: retryClaim })];
 }
 
 /** Adds reset to the route's retryOn: proposed only, since a retried try sends the request again. */

@@ -106,4 +106,10 @@ describe('affectedSubjects: what is re-evaluated when an object changes', () => 
     expect(affectedSubjects(obj('DestinationRule', 'web', 'web', { host: 'web' }), index).has('DestinationRule/web/web')).toBe(true);
     expect([...affectedSubjects(obj('Service', 'nowhere', 'lonely'), index)]).toEqual([]);
   });
+
+  it('a Namespace change (its labels pick the policy) re-evaluates every subject in it, and none elsewhere', () => {
+    const index = indexFrom(mesh);
+    const ns: KubeObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } };
+    expect([...affectedSubjects(ns, index)].sort()).toEqual(['DestinationRule/shop/other-team-rule', 'DestinationRule/shop/reviews', 'VirtualService/shop/reviews']);
+  });
 });
