@@ -54,49 +54,35 @@ export function parametersSchema(): OpenApiSchema {
   return { type: 'object', properties };
 }
 
-const namespaceSelector: OpenApiSchema = {
-  type: 'object',
-  description: 'Label selector for namespaces to evaluate, combined with namespaces (union).',
-  'x-kubernetes-map-type': 'atomic',
-  properties: {
-    matchLabels: { type: 'object', additionalProperties: { type: 'string' } },
-    matchExpressions: {
-      type: 'array',
-      'x-kubernetes-list-type': 'atomic',
-      items: {
-        type: 'object',
-        required: ['key', 'operator'],
-        properties: {
-          key: { type: 'string' },
-          operator: { type: 'string', enum: SELECTOR_OPERATORS },
-          values: { type: 'array', items: { type: 'string' }, 'x-kubernetes-list-type': 'atomic' },
+/** A metav1.LabelSelector; `bounds` adds the label key/value lengths the API server enforces on pod labels. */
+function labelSelector(description: string, bounds?: { key: number; value: number }): OpenApiSchema {
+  const value = (max: number): OpenApiSchema => (bounds ? { type: 'string', maxLength: max } : { type: 'string' });
+  return {
+    type: 'object',
+    description,
+    'x-kubernetes-map-type': 'atomic',
+    properties: {
+      matchLabels: { type: 'object', additionalProperties: value(bounds?.value ?? 0) },
+      matchExpressions: {
+        type: 'array',
+        'x-kubernetes-list-type': 'atomic',
+        items: {
+          type: 'object',
+          required: ['key', 'operator'],
+          properties: {
+            key: value(bounds?.key ?? 0),
+            operator: { type: 'string', enum: SELECTOR_OPERATORS },
+            values: { type: 'array', items: value(bounds?.value ?? 0), 'x-kubernetes-list-type': 'atomic' },
+          },
         },
       },
     },
-  },
-};
+  };
+}
 
-const podSelector: OpenApiSchema = {
-  type: 'object',
-  description: 'Label selector of the pods to read. Unset means every pod with a container named as in container.',
-  'x-kubernetes-map-type': 'atomic',
-  properties: {
-    matchLabels: { type: 'object', additionalProperties: { type: 'string', maxLength: 63 } },
-    matchExpressions: {
-      type: 'array',
-      'x-kubernetes-list-type': 'atomic',
-      items: {
-        type: 'object',
-        required: ['key', 'operator'],
-        properties: {
-          key: { type: 'string', maxLength: 317 },
-          operator: { type: 'string', enum: SELECTOR_OPERATORS },
-          values: { type: 'array', items: { type: 'string', maxLength: 63 }, 'x-kubernetes-list-type': 'atomic' },
-        },
-      },
-    },
-  },
-};
+const namespaceSelector = labelSelector('Label selector for namespaces to evaluate, combined with namespaces (union).');
+
+const podSelector = labelSelector('Label selector of the pods to read. Unset means every pod with a container named as in container.', { key: 317, value: 63 });
 
 const bounded = (name: keyof typeof ACCESS_LOG_BOUNDS, description: string): OpenApiSchema => ({
   type: 'integer',
