@@ -1,8 +1,6 @@
 import { MESHMEDIC_VERSION } from './version.js';
 import type { Readable, Writable } from 'node:stream';
-import { rulesCommand } from './rules-command.js';
 import { ANALYZE_USAGE, analyzeCommand, UsageError } from './analyze-command.js';
-import { explainCommand } from './explain-command.js';
 import type { CliIo } from './io.js';
 
 const USAGE = `meshmedic — finds the Istio configurations that make Envoy answer 503/504, and fixes them.
@@ -24,14 +22,14 @@ export async function runCli(argv: string[], streams: { stdout: Writable & { isT
       case 'analyze':
         return await analyzeCommand(rest, io);
       case 'run':
-        // loaded on demand: the offline commands never load the Kubernetes client
+        // loaded on demand: each command loads only its own modules (analyze never loads the Kubernetes client)
         return await (await import('./run-command.js')).runCommand(rest, io);
       case 'explain':
-        return await explainCommand(rest, io);
+        return await (await import('./explain-command.js')).explainCommand(rest, io);
       case 'verify':
         return await (await import('./verify-command.js')).verifyCommand(rest, io);
       case 'rules':
-        return rulesCommand(rest, io);
+        return (await import('./rules-command.js')).rulesCommand(rest, io);
       case '--version':
       case 'version':
         io.stdout.write(`meshmedic ${MESHMEDIC_VERSION}\n`);

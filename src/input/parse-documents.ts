@@ -26,7 +26,7 @@ const END_MARKER = /^\.\.\.\s*$/;
  */
 const NUMBER_HINT = /\.(?:inf|Inf|INF|nan|NaN|NAN)|\d{16}|0x[\da-fA-F]{13}|0o[0-7]{17}/;
 
-interface Parsed {
+export interface Parsed {
   documents: ParsedDocument[];
   diagnostics: InputDiagnostic[];
 }
@@ -37,17 +37,44 @@ interface Parsed {
  * file's bytes, invalid UTF-8 is reported with its byte offset (given text, a U+FFFD is).
  */
 export function parseDocuments(input: string | Uint8Array, file: string): Parsed {
-  const { text, invalidAt } = typeof input === 'string' ? { text: input, invalidAt: replacementInText(input) } : decodeUtf8(input);
-  const parsed = parseText(text, file);
-  if (invalidAt !== undefined) refuseInvalidUtf8(parsed, text, file, invalidAt, typeof input === 'string');
+  return parseDecoded(decodeInput(input), file);
+}
+
+/** parseDocuments on a text decodeInput gave. */
+export function parseDecoded(decoded: DecodedInput, file: string): Parsed {
+  return checkDecoded(parseText(decoded.text, file), decoded, file);
+}
+
+/** A file's text, and where it holds invalid UTF-8 (see checkDecoded). */
+export interface DecodedInput {
+  text: string;
+  invalidAt?: { byte: number; index: number };
+  /** Given as text, not bytes. */
+  fromText: boolean;
+}
+
+export function decodeInput(input: string | Uint8Array): DecodedInput {
+  if (typeof input !== 'string') return { ...decodeUtf8(input), fromText: false };
+  const invalidAt = replacementInText(input);
+  return { text: input, fromText: true, ...(invalidAt ? { invalidAt } : {}) };
+}
+
+/** Invalid UTF-8 in the text the documents were parsed from is reported, and their write-back refused. */
+export function checkDecoded(parsed: Parsed, decoded: DecodedInput, file: string): Parsed {
+  if (decoded.invalidAt !== undefined) refuseInvalidUtf8(parsed, decoded.text, file, decoded.invalidAt, decoded.fromText);
   return parsed;
+}
+
+/** Whether the text is read as JSON first (see parseText). */
+export function looksLikeJson(text: string): boolean {
+  const head = text.trimStart()[0];
+  return head === '{' || head === '[';
 }
 
 function parseText(text: string, file: string): Parsed {
   // JSON (kubectl get -o json, a List, an array): JSON.parse is far faster than a YAML parser; on a
   // syntax error the YAML path below reports it with its line.
-  const head = text.trimStart()[0];
-  if (head === '{' || head === '[') {
+  if (looksLikeJson(text)) {
     let value: unknown;
     try {
       value = JSON.parse(text) as unknown;
@@ -458,35 +485,70 @@ function isEscaped(text: string, quote: number): boolean {
 
 // ---- YAML ----------------------------------------------------------------------------------------------
 
+/** One document's text as cut at the separators, and the line of the file it starts on. */
+export interface YamlChunk {
+  body: string;
+  start: number;
+}
+
 function parseYaml(text: string, file: string): Parsed {
+  return parseYamlChunks(splitYaml(text), file);
+}
+
+/** Parses chunks (from splitYaml) in order: what the parse pool's workers run on their share. */
+export function parseYamlChunks(chunks: readonly YamlChunk[], file: string): Parsed {
   const out: Parsed = { documents: [], diagnostics: [] };
-  const lines = text.split(/\r?\n/);
-  let chunk: string[] = [];
-  let chunkStart = 1;
-  const flush = (): void => {
-    parseChunk(chunk, chunkStart, file, out);
-    chunk = [];
-  };
-  lines.forEach((l, i) => {
-    if (SEPARATOR.test(l) || END_MARKER.test(l)) {
-      flush();
-      chunkStart = i + 2;
-      const rest = l.slice(3).trim();
-      if (SEPARATOR.test(l) && rest !== '' && !rest.startsWith('#')) {
-        chunk.push(rest);
-        chunkStart = i + 1;
-      }
-    } else {
-      chunk.push(l);
-    }
-  });
-  flush();
+  for (const c of chunks) parseChunk(c.body, c.start, file, out);
   return out;
 }
 
-function parseChunk(chunk: string[], chunkStart: number, file: string, out: Parsed): void {
-  const body = chunk.join('\n');
-  if (body.trim() === '' || /^(\s*#.*|\s*)$/s.test(body.replace(/^\s*#.*$/gm, ''))) return;
+/** `\r\n` read as `\n` (a lone `\r` stays), as the lines of the text are. */
+export function normalizeNewlines(text: string): string {
+  return text.includes('\r\n') ? text.replace(/\r\n/g, '\n') : text;
+}
+
+/**
+ * Cuts a YAML text into one chunk per document at its `---` and `...` lines (a `---` line that carries
+ * content, `--- {a: 1}`, starts its chunk with that content). `firstLine`: the line of the file the text
+ * starts on, for a part of a file cut at a separator line (see isSeparatorLine). One pass, no line array.
+ */
+export function splitYaml(source: string, firstLine = 1): YamlChunk[] {
+  const text = normalizeNewlines(source);
+  const chunks: YamlChunk[] = [];
+  let from = 0; // where the current chunk's lines start
+  let start = firstLine;
+  let prefix: string | undefined; // content on the separator line that opened the chunk
+  const cut = (to: number, hasLines: boolean): void => {
+    const lines = hasLines ? text.slice(from, to) : '';
+    chunks.push({ body: prefix === undefined ? lines : hasLines ? `${prefix}\n${lines}` : prefix, start });
+  };
+  for (let at = 0, line = firstLine; at <= text.length; line++) {
+    const eol = text.indexOf('\n', at);
+    const end = eol < 0 ? text.length : eol;
+    if (isSeparatorLine(text, at, end)) {
+      cut(at - 1, from < at);
+      const rest = text.charCodeAt(at) === 0x2d ? text.slice(at + 3, end).trim() : '';
+      prefix = rest !== '' && !rest.startsWith('#') ? rest : undefined;
+      start = prefix === undefined ? line + 1 : line;
+      from = end + 1;
+    }
+    at = end + 1;
+  }
+  cut(text.length, from <= text.length);
+  return chunks;
+}
+
+/** Whether the line [at, end) of text is a document separator (`---`) or end marker (`...`). */
+export function isSeparatorLine(text: string, at: number, end: number): boolean {
+  const c = text.charCodeAt(at);
+  if (c !== 0x2d && c !== 0x2e) return false;
+  const line = text.slice(at, end);
+  return SEPARATOR.test(line) || END_MARKER.test(line);
+}
+
+function parseChunk(body: string, chunkStart: number, file: string, out: Parsed): void {
+  const leading = leadingBlankLines(body);
+  if (leading.all && isBlank(body)) return;
   try {
     const events = parseEvents(body, { filename: file, maxDepth: MAX_DEPTH });
     const aliases = body.includes('*') ? checkAliases(events, body) : undefined;
@@ -497,7 +559,7 @@ function parseChunk(chunk: string[], chunkStart: number, file: string, out: Pars
     }
     const value = singleDocument(constructFromEvents(events, { source: body, filename: file, maxAliases: MAX_ALIASES }));
     if (value === null || value === undefined) return;
-    const doc: ParsedDocument = { value, file, line: chunkStart + leadingBlankLines(chunk) };
+    const doc: ParsedDocument = { value, file, line: chunkStart + leading.count };
     if (aliases && aliases.uses > 0) doc.writeBack = { kind: 'verbatim', text: body.endsWith('\n') ? body : body + '\n', reason: 'it uses YAML aliases (*name), which --fix does not write expanded' };
     if (NUMBER_HINT.test(body)) doc.checkNumbers = true;
     out.documents.push(doc);
@@ -522,13 +584,25 @@ function yamlError(err: unknown, chunkStart: number, file: string): InputDiagnos
   return { severity: 'error', file, line: chunkStart, message: `cannot read this document: ${err instanceof Error ? err.message : String(err)}` };
 }
 
-function leadingBlankLines(chunk: string[]): number {
-  let n = 0;
-  for (const l of chunk) {
-    if (l.trim() === '' || l.trimStart().startsWith('#')) n++;
-    else break;
+/** Blank and comment lines before the first line of content: how many, and whether they are all the lines. */
+function leadingBlankLines(body: string): { count: number; all: boolean } {
+  let count = 0;
+  for (let at = 0; at <= body.length; count++) {
+    const eol = body.indexOf('\n', at);
+    const end = eol < 0 ? body.length : eol;
+    const line = body.slice(at, end).trimStart();
+    if (line !== '' && !line.startsWith('#')) return { count, all: false };
+    at = end + 1;
   }
-  return n;
+  return { count, all: true };
+}
+
+/**
+ * Lines that are all blank or comments: nothing to read. A lone `\r` also ends a line for the parser (and
+ * for `$` below), not for the lines above: then the text decides.
+ */
+function isBlank(body: string): boolean {
+  return !body.includes('\r') || /^(\s*#.*|\s*)$/s.test(body.replace(/^\s*#.*$/gm, ''));
 }
 
 // ---- YAML aliases --------------------------------------------------------------------------------------

@@ -3,7 +3,8 @@ import { open, readdir, readFile, stat, type FileHandle } from 'node:fs/promises
 import { join, extname } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { InputDiagnostic } from '../model/diagnostics.js';
-import { parseDocuments, type ParsedDocument } from './parse-documents.js';
+import type { Parsed, ParsedDocument } from './parse-documents.js';
+import { ParsePool, type ParsePoolOptions } from './parse-pool.js';
 
 const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
@@ -27,26 +28,51 @@ export interface ReadResult {
  *   stat, and files are opened non-blocking and checked again before reading). Each directory and file of
  *   one tree is read once, whatever links lead to it; a link back to a directory being walked (a loop)
  *   is reported once, as a warning, and not followed.
+ * - Large YAML files are parsed across worker threads (parse-pool.ts; `parsing` tunes it), with the
+ *   documents and diagnostics of every file in the order read.
  */
-export async function readInputs(paths: string[], stdin?: Readable): Promise<ReadResult> {
-  const result: ReadResult = { documents: [], diagnostics: [], filesRead: 0 };
-  for (const p of paths) {
-    if (p === '-') {
-      if (!stdin) throw new Error('stdin is not available');
-      addText(result, await readStream(stdin), '<stdin>');
-      continue;
+export async function readInputs(paths: string[], stdin?: Readable, parsing?: ParsePoolOptions): Promise<ReadResult> {
+  const result: Reading = { parts: [], filesRead: 0, pool: new ParsePool(parsing) };
+  try {
+    for (const p of paths) {
+      if (p === '-') {
+        if (!stdin) throw new Error('stdin is not available');
+        addText(result, await readStream(stdin), '<stdin>');
+        continue;
+      }
+      await readNamedPath(result, p);
     }
-    await readNamedPath(result, p);
+    return assemble(await Promise.all(result.parts), result.filesRead);
+  } finally {
+    await result.pool.close();
+  }
+}
+
+/**
+ * What has been read, in order: each file's parse (large YAML files are parsed by the pool's worker
+ * threads while the next files are read) and the diagnostics of what could not be read.
+ */
+interface Reading {
+  parts: (Parsed | Promise<Parsed>)[];
+  filesRead: number;
+  pool: ParsePool;
+}
+
+function assemble(parts: Parsed[], filesRead: number): ReadResult {
+  const result: ReadResult = { documents: [], diagnostics: [], filesRead };
+  // One at a time: push(...array) overflows the stack past about 120,000 documents in one file.
+  for (const p of parts) {
+    for (const d of p.documents) result.documents.push(d);
+    for (const d of p.diagnostics) result.diagnostics.push(d);
   }
   return result;
 }
 
 /** Bytes, not a decoded string: invalid UTF-8 is then reported at its byte offset (parse-documents.ts). */
-function addText(result: ReadResult, bytes: string | Uint8Array, file: string): void {
-  const { documents, diagnostics } = parseDocuments(bytes, file);
-  // One at a time: push(...array) overflows the stack past about 120,000 documents in one file.
-  for (const d of documents) result.documents.push(d);
-  for (const d of diagnostics) result.diagnostics.push(d);
+function addText(result: Reading, bytes: string | Uint8Array, file: string): void {
+  // Caught at once: the parse is awaited only once everything is read.
+  const parsed = result.pool.parse(bytes, file).catch((err: unknown): Parsed => ({ documents: [], diagnostics: [{ severity: 'error', file, message: `cannot read: ${message(err)}` }] }));
+  result.parts.push(parsed);
   result.filesRead++;
 }
 
@@ -82,12 +108,12 @@ function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-function report(result: ReadResult, severity: InputDiagnostic['severity'], file: string, text: string): void {
-  result.diagnostics.push({ severity, file, message: text });
+function report(result: Reading, severity: InputDiagnostic['severity'], file: string, text: string): void {
+  result.parts.push({ documents: [], diagnostics: [{ severity, file, message: text }] });
 }
 
 /** A path given on the command line. */
-async function readNamedPath(result: ReadResult, path: string): Promise<void> {
+async function readNamedPath(result: Reading, path: string): Promise<void> {
   let s: BigIntStats;
   try {
     s = await stat(path, { bigint: true });
@@ -112,7 +138,7 @@ async function readNamedPath(result: ReadResult, path: string): Promise<void> {
 }
 
 interface Walk {
-  result: ReadResult;
+  result: Reading;
   /** dev:ino of the directories and files of this tree already reached: each is read once. */
   seen: Set<string>;
 }
@@ -183,7 +209,7 @@ async function enterDirectory(w: Walk, path: string, known: BigIntStats | undefi
   await walkDirectory(w, path, new Map([...ancestors, [id, path]]));
 }
 
-function skipSpecial(result: ReadResult, path: string, kind: FileKind): void {
+function skipSpecial(result: Reading, path: string, kind: FileKind): void {
   const hint = kind === 'FIFO' || kind === 'character device' ? ' (name it on the command line to read it)' : '';
   report(result, 'warning', path, `skipped: a ${kind}, not a regular file; not opened${hint}`);
 }
