@@ -1,8 +1,9 @@
-// One size of the offline benchmark, in its own process so that its peak RSS is its own.
+// One size of the in-process benchmark on JSON, in its own process so that its peak RSS is its own.
 // Usage: tsx bench/offline.ts FILE RUNS INCREMENTAL_ITERATIONS
 import { readFileSync } from 'node:fs';
 import { analyze } from '../src/analysis/analyze.js';
 import { affectedSubjects } from '../src/controller/affected.js';
+import { parseDocuments } from '../src/input/parse-documents.js';
 import { decodeDocuments } from '../src/model/decode.js';
 import { objectKey } from '../src/model/kinds.js';
 import { MeshIndex } from '../src/model/mesh-index.js';
@@ -30,11 +31,23 @@ function fullRun(): { ms: number; findings: number; index: MeshIndex } {
   return { ms: performance.now() - t0, findings: findings.length, index };
 }
 
+/** JSON.parse alone, and parseDocuments (JSON.parse + the scan for duplicate keys, depth and numbers). */
+function parseRuns(): { jsonParse: number; parseDocuments: number } {
+  let t0 = performance.now();
+  JSON.parse(text);
+  const jsonParse = performance.now() - t0;
+  t0 = performance.now();
+  parseDocuments(text, file);
+  return { jsonParse, parseDocuments: performance.now() - t0 };
+}
+
 floorRun();
 const coldMs = fullRun().ms; // the first run in a fresh process: JIT and schema compilation included
 const floor: number[] = [];
 const full: number[] = [];
+const parses: { jsonParse: number; parseDocuments: number }[] = [];
 for (let i = 0; i < runs; i++) {
+  parses.push(parseRuns());
   floor.push(floorRun());
   full.push(fullRun().ms); // nothing kept: peak RSS is that of one analysis
 }
@@ -68,6 +81,8 @@ process.stdout.write(
     objects: (JSON.parse(text) as unknown[]).length,
     floorMedianMs: median(floor),
     fullMedianMs: median(full),
+    jsonParseMedianMs: median(parses.map((p) => p.jsonParse)),
+    parseDocumentsMedianMs: median(parses.map((p) => p.parseDocuments)),
     coldMs,
     findings: last.findings,
     maxRssMb: process.resourceUsage().maxRSS / 1024,

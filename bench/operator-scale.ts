@@ -6,7 +6,7 @@
 // DestinationRule (a new finding, then the finding resolved) and count the writes each change costs.
 // The figures are printed and written as the section "Operator at scale (real kube-apiserver)" of --out.
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +24,7 @@ import { dedicatedBinaries, dedicatedSkipReason, startDedicatedControlPlane } fr
 import { kubeRequest } from '../test/testbed/http.js';
 import type { ChildConfig, ChildMessage, Counts, DoneReport, ParentCommand, ProbeReport, SteadyReport } from './operator-child.js';
 import { generateMesh } from './generate-mesh.js';
+import { writeSection } from './results-file.js';
 import { ms } from './stats.js';
 
 const { values } = parseArgs({
@@ -432,15 +433,6 @@ function render(results: SizeResult[], bins: TestbedBinaries, machineLine: strin
     missed.length ? `Targets missed: ${missed.join('; ')}.` : 'Every measured target is met.',
     '',
   ].join('\n');
-}
-
-/** Replaces the section in the file (up to the next "## " heading), or appends it. */
-function writeSection(file: string, section: string): void {
-  const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
-  const start = text.indexOf(SECTION);
-  if (start < 0) return writeFileSync(file, `${text.trimEnd()}\n\n${section}`);
-  const end = text.indexOf('\n## ', start + SECTION.length);
-  writeFileSync(file, `${text.slice(0, start)}${section}${end < 0 ? '' : text.slice(end + 1)}`);
 }
 
 async function main(): Promise<void> {
