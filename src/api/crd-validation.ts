@@ -1,4 +1,5 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
+import { newAjv } from '../model/validator-source.js';
 import { KUBERNETES_KEYWORDS, type OpenApiSchema } from './openapi.js';
 
 /** One reason the API server refuses an object, worded as the API server words it (metav1.StatusCause). */
@@ -11,8 +12,15 @@ export interface SchemaCause {
 
 // strict: a keyword ajv does not know is a mistake in src/api, except those Kubernetes adds (declared here).
 // Formats (int64, date-time) are only on status fields, which meshmedic writes: not checked offline.
-const ajv = new Ajv({ allErrors: true, strict: true, strictNumbers: true, validateFormats: false });
-for (const keyword of KUBERNETES_KEYWORDS) ajv.addKeyword({ keyword, schemaType: ['string', 'array', 'boolean'] });
+// Made on first use: a run without a policy never loads ajv.
+let crdAjv: Ajv | undefined;
+function ajv(): Ajv {
+  if (!crdAjv) {
+    crdAjv = newAjv({ strict: true, verbose: false, validateFormats: false });
+    for (const keyword of KUBERNETES_KEYWORDS) crdAjv.addKeyword({ keyword, schemaType: ['string', 'array', 'boolean'] });
+  }
+  return crdAjv;
+}
 
 /** instancePath (/spec/rules/0/id) as the API server names fields (spec.rules[0].id). */
 export function fieldPath(instancePath: string): string {
@@ -119,7 +127,7 @@ export interface CrdValidator {
 
 /** A validator for one CRD version's openAPIV3Schema: what the API server's schema validation refuses, in its words. */
 export function crdValidator(schema: OpenApiSchema): CrdValidator {
-  const validate: ValidateFunction = ajv.compile(schema);
+  const validate: ValidateFunction = ajv().compile(schema);
   return (object) => {
     const causes: SchemaCause[] = [];
     if (!validate(object)) for (const e of asTheApiServerStops(validate.errors ?? [])) {

@@ -1,7 +1,8 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { InputDiagnostic } from './diagnostics.js';
-import { fieldSchemas, groupOf, isKind, isKnownKind, KINDS, type KnownKind } from './kinds.js';
-import { objectSchema } from './schemas.js';
+import { groupOf, isKind, isKnownKind, KINDS, type KnownKind } from './kinds.js';
+import { compileKind, kindSchema, schemaHash } from './validator-source.js';
+import * as precompiled from './validators.generated.js';
 import type { KubeObject, SourceLocation } from './types.js';
 
 /**
@@ -50,17 +51,21 @@ export interface DecodeResult {
   asWritten: KubeObject[];
 }
 
-// strictNumbers: NaN and Infinity (`.inf`, `1e400`) are not numbers, let alone integers.
-const ajv = new Ajv({ allErrors: true, strict: false, strictNumbers: true, verbose: true });
 const validators = new Map<KnownKind, ValidateFunction>();
 
 function validatorFor(kind: KnownKind): ValidateFunction {
   let v = validators.get(kind);
   if (!v) {
-    v = ajv.compile(objectSchema(fieldSchemas(kind)));
+    v = precompiledValidator(kind) ?? compileKind(kind);
     validators.set(kind, v);
   }
   return v;
+}
+
+/** The validator `npm run validators` precompiled for this kind, if it was made from the kind's schema as it is now. */
+export function precompiledValidator(kind: KnownKind): ValidateFunction | undefined {
+  const made = precompiled as unknown as Record<string, ValidateFunction | undefined> & { SCHEMA_HASHES: Readonly<Record<string, string>> };
+  return made.SCHEMA_HASHES[kind] === schemaHash(kindSchema(kind)) ? made[kind] : undefined;
 }
 
 /** Kustomization and Component files (kustomize.config.k8s.io) sit beside manifests but are never applied. */
