@@ -1,5 +1,5 @@
 import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
-import { newAjv } from '../model/validator-source.js';
+import { newAjv } from '../model/ajv.js';
 import { KUBERNETES_KEYWORDS, type OpenApiSchema } from './openapi.js';
 
 /** One reason the API server refuses an object, worded as the API server words it (metav1.StatusCause). */

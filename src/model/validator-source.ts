@@ -6,12 +6,10 @@
  */
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import type { Ajv as AjvClass, Options, ValidateFunction } from 'ajv';
+import type { Ajv as AjvClass, ValidateFunction } from 'ajv';
+import { AJV_OPTIONS, newAjv } from './ajv.js';
 import { fieldSchemas, KINDS, type KnownKind } from './kinds.js';
 import { objectSchema, type Schema } from './schemas.js';
-
-// strictNumbers: NaN and Infinity (`.inf`, `1e400`) are not numbers, let alone integers.
-export const AJV_OPTIONS: Options = { allErrors: true, strict: false, strictNumbers: true, verbose: true };
 
 /** The kinds whose objects are checked against their fields' schemas (MeshHealthPolicy: by its CRD, src/api). */
 export function validatedKinds(): KnownKind[] {
@@ -25,12 +23,6 @@ export function kindSchema(kind: KnownKind): Schema {
 /** The hash of a schema together with the ajv options it is compiled with. */
 export function schemaHash(schema: Schema): string {
   return createHash('sha256').update(JSON.stringify([AJV_OPTIONS, schema])).digest('hex').slice(0, 16);
-}
-
-/** ajv, loaded on first use: a CLI run with fresh precompiled validators never loads it. */
-export function newAjv(extra: Options = {}): AjvClass {
-  const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
-  return new Ajv({ ...AJV_OPTIONS, ...extra });
 }
 
 export function compileKind(kind: KnownKind): ValidateFunction {
