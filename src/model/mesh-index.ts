@@ -18,23 +18,26 @@ import type {
 } from './types.js';
 import { DEFAULT_MESH_CONFIG } from './types.js';
 
-/** A multimap whose values can be removed by object key (for per-object updates). */
+/**
+ * A multimap of objects. The index adds an object and later removes that same instance (upsert unindexes
+ * the stored one), so the values of a key are kept by identity: no key string is built per add.
+ */
 class KeyedMultiMap<V extends KubeObject> {
-  private readonly map = new Map<string, Map<string, V>>();
+  private readonly map = new Map<string, Set<V>>();
   add(k: string, v: V): void {
     let inner = this.map.get(k);
-    if (!inner) this.map.set(k, (inner = new Map()));
-    inner.set(objectKey(v), v);
+    if (!inner) this.map.set(k, (inner = new Set()));
+    inner.add(v);
   }
   remove(k: string, v: KubeObject): void {
     const inner = this.map.get(k);
     if (!inner) return;
-    inner.delete(objectKey(v));
+    inner.delete(v as V);
     if (inner.size === 0) this.map.delete(k);
   }
   get(k: string): V[] {
     const inner = this.map.get(k);
-    return inner ? [...inner.values()] : [];
+    return inner ? [...inner] : [];
   }
   keys(): IterableIterator<string> {
     return this.map.keys();
