@@ -1,8 +1,7 @@
 import { parseArgs } from 'node:util';
 import { dump } from 'js-yaml';
-import { analyze } from '../analysis/analyze.js';
 import { loadMesh } from '../analysis/load-mesh.js';
-import { policySettings } from '../analysis/policy-parameters.js';
+import { analyzeUnderPolicy } from '../analysis/policy-parameters.js';
 import { fixToFixedPoint } from '../fix/fixed-point.js';
 import { writeFixed } from '../fix/write-fixed.js';
 import { isKnownKind, objectKey } from '../model/kinds.js';
@@ -86,9 +85,8 @@ export async function analyzeCommand(args: string[], io: CliIo): Promise<number>
     io.stderr.write(`meshmedic: nothing usable could be read from ${positionals.join(' ')} (${mesh.filesRead} file(s))\n`);
     return 2;
   }
-  const policy = policySettings(mesh.policy);
-  const selected = selectRules(values.rules?.split(',').map((s) => s.trim()).filter(Boolean)).filter((r) => !policy.disabledRules.includes(r.id));
-  const result = analyze(mesh.index, { rules: selected, params: policy.params, istioVersion, complete: values.complete });
+  const selected = selectRules(values.rules?.split(',').map((s) => s.trim()).filter(Boolean));
+  const result = analyzeUnderPolicy(mesh.index, mesh.policy, { rules: selected, istioVersion, complete: values.complete });
   const diagnostics = [...mesh.diagnostics, ...result.diagnostics];
   const shown = result.findings.filter((f: Finding) => SEVERITY_ORDER[f.severity] <= SEVERITY_ORDER[minSeverity]);
   // Unreadable input objects always fail (what was not read was not judged); findings as --fail-on says.
@@ -100,7 +98,7 @@ export async function analyzeCommand(args: string[], io: CliIo): Promise<number>
     const reanalyze = (objects: KubeObject[]): Finding[] => {
       const loaded = objects.filter((o) => isKnownKind(o.kind) && o.kind !== 'MeshHealthPolicy').map((object) => ({ object, source: sources.get(objectKey(object)) ?? { file: '<generated>', line: 0 } }));
       const index = new MeshIndex(loaded, mesh.indexOptions);
-      return analyze(index, { rules: selected, params: policy.params, istioVersion, complete: values.complete }).findings;
+      return analyzeUnderPolicy(index, mesh.policy, { rules: selected, istioVersion, complete: values.complete }).findings;
     };
     const fixed = fixToFixedPoint(mesh.inputs.map((i) => i.object), reanalyze);
     for (const fl of fixed.failures) io.stderr.write(`meshmedic: fix of ${fl.finding.rule} not applied to ${fl.target.kind} ${fl.target.namespace ?? ''}/${fl.target.name}: ${fl.error}\n`);

@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { analyze } from '../analysis/analyze.js';
 import { loadMesh } from '../analysis/load-mesh.js';
-import { policySettings } from '../analysis/policy-parameters.js';
+import { analyzeUnderPolicy } from '../analysis/policy-parameters.js';
 import { describeRef } from '../model/kinds.js';
 import { formatDiagnostic } from '../model/diagnostics.js';
 import type { KubeObject } from '../model/types.js';
@@ -85,9 +84,8 @@ export async function verifyCommand(args: string[], io: CliIo): Promise<number> 
     io.stderr.write(`meshmedic verify: nothing usable could be read from ${positionals.join(' ')}\n`);
     return 2;
   }
-  const policy = policySettings(mesh.policy);
-  const rules = selectRules(values.rules?.split(',').map((s) => s.trim()).filter(Boolean)).filter((r) => !policy.disabledRules.includes(r.id));
-  const { findings } = analyze(mesh.index, { rules, params: policy.params, istioVersion });
+  const rules = selectRules(values.rules?.split(',').map((s) => s.trim()).filter(Boolean));
+  const { findings } = analyzeUnderPolicy(mesh.index, mesh.policy, { rules, istioVersion });
   // Istio judges the input as written: also the objects meshmedic's reader skipped.
   const objects = mesh.asWritten.filter((o) => o.kind !== 'MeshHealthPolicy');
   const meshConfig = await meshConfigText(values['mesh-config'], objects);
