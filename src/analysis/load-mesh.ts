@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { readInputs, type ReadResult } from '../input/read-inputs.js';
@@ -35,7 +36,8 @@ function identityKey(o: KubeObject): string {
 
 /**
  * Two objects with one kind, namespace and name (any kind): as with `kubectl apply`, the later one is what
- * the cluster gets, and the earlier one is said to be replaced (never silently merged).
+ * the cluster gets, and the earlier one is said to be replaced (never silently merged). An identical copy
+ * loses nothing (two examples that each create the Namespace they need): it is not reported.
  */
 export function duplicates(objects: readonly LoadedObject[]): InputDiagnostic[] {
   const last = new Map<string, LoadedObject>();
@@ -43,7 +45,7 @@ export function duplicates(objects: readonly LoadedObject[]): InputDiagnostic[] 
   const out: InputDiagnostic[] = [];
   for (const o of objects) {
     const later = last.get(identityKey(o.object));
-    if (later === undefined || later === o) continue;
+    if (later === undefined || later === o || isDeepStrictEqual(later.object, o.object)) continue;
     out.push({
       severity: 'warning',
       file: o.source.file,

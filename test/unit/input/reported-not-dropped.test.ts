@@ -17,6 +17,12 @@ describe('duplicates', () => {
     expect(texts(mesh.diagnostics)).toEqual([expect.stringMatching(/^warning: .*a\.yaml:1: Deployment foo\/web duplicate: .*a\.yaml:6 has the same kind, namespace and name and replaces this one/)]);
   });
 
+  it('that are identical copies lose nothing and are not reported (two examples each creating their Namespace)', async () => {
+    const ns = 'apiVersion: v1\nkind: Namespace\nmetadata: {name: shared}\n';
+    const mesh = await loadMesh([await write({ 'a.yaml': `${ns}---\n${deployment('web')}`, 'b.yaml': `${ns}---\n${deployment('web', 2)}` })]);
+    expect(texts(mesh.diagnostics)).toEqual([expect.stringMatching(/a\.yaml:5: Deployment foo\/web duplicate: .*b\.yaml:5/)]);
+  });
+
   it('of a MeshHealthPolicy: the later one applies, as for any other kind, and the earlier is reported', async () => {
     const mesh = await loadMesh([await write({ 'p.yaml': `${policy('p', true)}---\n${policy('p', false)}` })]);
     expect((mesh.policy?.spec as { rules: { enabled: boolean }[] }).rules[0]?.enabled).toBe(false);
