@@ -44,7 +44,7 @@ export async function createPki(dir: string): Promise<Pki> {
     'basicConstraints=critical,CA:FALSE',
     'keyUsage=critical,digitalSignature,keyEncipherment',
     'extendedKeyUsage=serverAuth',
-    'subjectAltName=IP:127.0.0.1,DNS:localhost,IP:10.0.0.1,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc',
+    'subjectAltName=IP:127.0.0.1,DNS:localhost,IP:10.96.0.1,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc',
   ]);
   await signedCert(dir, 'admin', '/O=system:masters/CN=meshmedic-testbed-admin', [
     'basicConstraints=critical,CA:FALSE',

@@ -90,7 +90,8 @@ async function startApiserver(
     `--secure-port=${port}`,
     '--bind-address=127.0.0.1',
     '--advertise-address=127.0.0.1',
-    '--service-cluster-ip-range=10.0.0.0/24',
+    // kubeadm's default (and README's): the examples' fixed ClusterIPs are inside it.
+    '--service-cluster-ip-range=10.96.0.0/12',
     '--allow-privileged=true',
     '--disable-admission-plugins=ServiceAccount',
     '--authorization-mode=RBAC',

@@ -2,7 +2,8 @@ import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../../src/analysis/analyze.js';
 import { loadMesh } from '../../src/analysis/load-mesh.js';
-import { policySettings } from '../../src/analysis/policy-parameters.js';
+import { analyzeUnderPolicy, policySettings } from '../../src/analysis/policy-parameters.js';
+import { RULES } from '../../src/rules/registry.js';
 import { applyFixes } from '../../src/fix/apply-fixes.js';
 import { MeshIndex } from '../../src/model/mesh-index.js';
 import type { KubeObject } from '../../src/model/types.js';
@@ -28,6 +29,14 @@ function reanalyze(objects: KubeObject[], params: object) {
 }
 
 describe('bundled examples', () => {
+  it("analyzed together (npm start), each example's policy stays in its namespaces: clean-mesh stays clean", async () => {
+    const mesh = await loadMesh(['examples']);
+    expect(mesh.diagnostics).toEqual([]);
+    const { findings } = analyzeUnderPolicy(mesh.index, mesh.policy, { rules: RULES });
+    expect(findings.filter((f) => f.resource.namespace === 'bookinfo')).toEqual([]);
+    expect(findings.some((f) => f.messageType === 'TimeoutBelowMinimum' && f.resource.namespace === 'xyz')).toBe(true);
+  });
+
   it('covers every folder in examples/', () => {
     expect(readdirSync('examples').sort()).toEqual(Object.keys(EXPECTED).sort());
   });
