@@ -28,9 +28,9 @@ Options:
   -o, --output text|json|yaml|sarif  output format (default text; --fix defaults to yaml); sarif: SARIF 2.1.0
       --fail-on error|warning|never  findings that make the exit code 1 (default error)
       --fix                     print every input object with the fixes applied, plus generated objects
-      --write                   with --fix: edit the input files in place (only the fixed fields change;
-                                created objects go to <file>.meshmedic.yaml beside the input), then re-analyze
-      --diff                    with --fix: print the unified diff --write would make (patch -p0), write nothing
+      --write                   --fix into the input files, in place: only the fixed fields change (comments,
+                                order, quoting kept); created objects go to <file>.meshmedic.yaml; re-analyzes
+      --diff                    print the unified diff --write would make (patch -p0); writes nothing
       --mesh-config FILE        MeshConfig YAML (default: ConfigMap istio in istio-system, else Istio defaults)
       --policy FILE             a MeshHealthPolicy whose rule parameters apply (also read from the inputs)
       --rules MM101,MM103       run only these rules

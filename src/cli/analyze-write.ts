@@ -56,7 +56,8 @@ interface InPlaceArgs {
 
 /** `analyze --fix --write|--diff`: the exit code is the one `analyze` gives on the files as written. */
 export async function runInPlace(a: InPlaceArgs, io: CliIo): Promise<number> {
-  const plan = await planInPlace(a.inputs, a.diagnostics, a.fixed);
+  const filesRead = [...a.read.documents.map((d) => d.file), ...a.read.diagnostics.map((d) => d.file)];
+  const plan = await planInPlace(a.inputs, a.diagnostics, a.fixed, new Set(filesRead));
   for (const d of a.diagnostics) io.stderr.write(`${d.severity}: ${formatDiagnostic(d)}\n`);
   for (const fl of a.fixed.failures) io.stderr.write(`meshmedic: fix of ${fl.finding.rule} not applied to ${fl.target.kind} ${fl.target.namespace ?? ''}/${fl.target.name}: ${fl.error}\n`);
   for (const c of a.fixed.conflicts) io.stderr.write(`meshmedic: conflict: ${c}\n`);
@@ -110,7 +111,7 @@ function report(a: InPlaceArgs, plan: InPlacePlan, judged: { findings: Finding[]
   for (const f of back) io.stderr.write(`meshmedic: error: ${f.rule} on ${f.resource.kind} ${f.resource.namespace ?? ''}/${f.resource.name} is still reported after its fix was ${a.mode === 'diff' ? 'applied' : 'written'}; please report it\n`);
   for (const d of judged.diagnostics) if (!a.diagnostics.some((x) => formatDiagnostic(x) === formatDiagnostic(d))) io.stderr.write(`${d.severity}: ${formatDiagnostic(d)}\n`);
   const count = (s: string): number => judged.findings.filter((f) => f.severity === s).length;
-  const fixed = [...plan.written].filter((f) => !still.has(findingKey(f))).length;
+  const fixed = new Set([...plan.written].map(findingKey).filter((k) => !still.has(k))).size;
   const verb = a.mode === 'diff' ? 'would fix' : 'fixed';
   io.stderr.write(`meshmedic: ${a.findings.length} finding(s) before; ${verb} ${fixed}; ${judged.findings.length} remain (${count('error')} error, ${count('warning')} warning, ${count('info')} info)\n`);
   if (judged.findings.length > 0) io.stderr.write(formatText(judged.findings, [], false));

@@ -56,9 +56,10 @@ interface Target {
  * file of the finding. A file is left as it is, with the reason, when it did not read cleanly (any error the
  * reader reported for it, YAML aliases, invalid UTF-8), when a `test` of a fix fails on its text, when it is
  * (or its object is patched by) a kustomize patch, when it is JSON not in JSON.stringify's layout, or when
- * reading the edited text back does not give exactly the fixed objects.
+ * reading the edited text back does not give exactly the fixed objects. `filesRead`: every file read (also
+ * those without objects, such as kustomizations), for the kustomizations near them.
  */
-export async function planInPlace(inputs: readonly LoadedObject[], diagnostics: readonly InputDiagnostic[], fixed: FixedPointResult): Promise<InPlacePlan> {
+export async function planInPlace(inputs: readonly LoadedObject[], diagnostics: readonly InputDiagnostic[], fixed: FixedPointResult, filesRead: Iterable<string> = []): Promise<InPlacePlan> {
   const plan: InPlacePlan = { changes: [], refused: [], written: new Set() };
   const last = new Map(inputs.map((o, i) => [objectKey(o.object), i]));
   const targets = new Map<number, Target>();
@@ -70,18 +71,30 @@ export async function planInPlace(inputs: readonly LoadedObject[], diagnostics: 
     targets.set(index, t);
   }
   const byFile = new Map<string, Target[]>();
-  for (const t of targets.values()) byFile.set(t.input.source.file, [...(byFile.get(t.input.source.file) ?? []), t]);
+  for (const t of targets.values()) {
+    const list = byFile.get(t.input.source.file) ?? [];
+    list.push(t);
+    byFile.set(t.input.source.file, list);
+  }
 
   const created = createdByFile(inputs, last, fixed);
-  const kustomize = await kustomizePatches(new Set(inputs.map((i) => dirname(i.source.file))));
+  const read = new Set([...inputs.map((i) => i.source.file), ...filesRead].filter((f) => f !== '<stdin>'));
+  const kustomize = await kustomizePatches(new Set([...read].flatMap((f) => ancestors(f))));
   const refusedFiles = new Set<string>();
   const refuse = (file: string, message: string): void => {
     plan.refused.push({ file, message });
     refusedFiles.add(file);
   };
 
+  const inputsOf = new Map<string, { o: LoadedObject; i: number }[]>();
+  inputs.forEach((o, i) => {
+    if (!byFile.has(o.source.file)) return;
+    const list = inputsOf.get(o.source.file) ?? [];
+    list.push({ o, i });
+    inputsOf.set(o.source.file, list);
+  });
   for (const [file, list] of byFile) {
-    const fileInputs = inputs.map((o, i) => ({ o, i })).filter(({ o }) => o.source.file === file);
+    const fileInputs = inputsOf.get(file) ?? [];
     const why = cannotWrite(file, fileInputs.map(({ o }) => o), diagnostics) ?? kustomizeProblem(file, list, inputs, kustomize);
     if (why) {
       refuse(file, why);
@@ -115,6 +128,19 @@ export async function planInPlace(inputs: readonly LoadedObject[], diagnostics: 
   // A finding is written only when all of it is.
   for (const f of [...plan.written]) if (f.fix.patches.some((p) => !targetWritten(p, plan, last, inputs)) ) plan.written.delete(f);
   return plan;
+}
+
+/** The directory of a file and its parents, a few levels up: where a kustomization listing it as a patch may be. */
+function ancestors(file: string, levels = 4): string[] {
+  const out: string[] = [];
+  let dir = dirname(file);
+  for (let i = 0; i <= levels; i++) {
+    out.push(dir);
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return out;
 }
 
 function targetWritten(p: ResourcePatch, plan: InPlacePlan, last: Map<string, number>, inputs: readonly LoadedObject[]): boolean {
@@ -307,7 +333,7 @@ async function addCreated(plan: InPlacePlan, file: string, objects: CreatedObjec
     const fromFile = inputs.filter((i) => i.source.file === file);
     const why = cannotWrite(file, fromFile, diagnostics);
     if (why) throw new WriteRefused(why);
-    if (fromFile.length === 0 && current.trim() !== '') throw new WriteRefused(`not written: ${file} exists but was not read; give it as an input too (or move it away) and run again`);
+    if (fromFile.length === 0 && parseDocuments(current, file).documents.length > 0) throw new WriteRefused(`not written: ${file} exists but was not read; give it as an input too (or move it away) and run again`);
     const after = (current === '' || current.endsWith('\n') ? current : current + '\n') + body.map((b) => '---\n' + b).join('');
     checkCreated(after, file, fromFile.length, objects);
     if (existing) {

@@ -234,4 +234,21 @@ describe('analyze --fix --write', () => {
     expect(await readFile(join(root, 'overlay/dr-patch.yaml'), 'utf8')).toBe(patch);
     expect(r.code).toBe(1);
   });
+
+  it('an object in a base that a kustomize overlay patches: names both files, edits neither', async () => {
+    // a strategic-merge patch without spec.host is skipped by the reader, so the finding is on the base
+    const patch = 'apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: a\n  namespace: foo\nspec:\n  trafficPolicy:\n    connectionPool:\n      tcp:\n        maxConnections: 10\n';
+    const kustomization = 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n';
+    const root = await tempDir({
+      'base/ns.yaml': DR_DISABLE,
+      'base/dr.yaml': DR_A,
+      'base/kustomization.yaml': kustomization + 'resources:\n- ns.yaml\n- dr.yaml\n',
+      'overlay/kustomization.yaml': kustomization + 'resources:\n- ../base\npatchesStrategicMerge:\n- dr-patch.yaml\n',
+      'overlay/dr-patch.yaml': patch,
+    });
+    const r = await cli(['analyze', root, '--fix', '--write']);
+    expect(r.err).toMatch(/base\/dr\.yaml: not written: DestinationRule foo\/a is defined in .*base\/dr\.yaml and patched by .*overlay\/dr-patch\.yaml \(a patch listed by .*overlay\/kustomization\.yaml\)/);
+    expect(await readFile(join(root, 'base/dr.yaml'), 'utf8')).toBe(DR_A);
+    expect(r.code).toBe(1);
+  });
 });
