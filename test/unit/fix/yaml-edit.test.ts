@@ -102,3 +102,91 @@ describe('applyOpsToDocumentText', () => {
     expect(applyOpsToDocumentText(list, ['items', 1], [{ op: 'add', path: '/spec/c', value: 2 }])).toBe(list + '    c: 2\n');
   });
 });
+
+// ---- property: the text edit means what fast-json-patch means on the parsed value --------------------
+
+const FIXTURES = [
+  DR,
+  // 4-space indent, lists at the key's column, a block scalar, comments between and after entries
+  'apiVersion: v1\nkind: ConfigMap\nmetadata:\n    name: istio   # name\n    labels:\n        a: "1"\ndata:\n    mesh: |-\n        enableAutoMtls: false\n    # a comment line\n    list:\n    - one\n    - two: 2\n      three: [3, 4]\n# trailing comment\n',
+  // flow collections, quoted keys, a document without a final newline
+  'kind: X\nmetadata: {name: x, namespace: "ns"}\nspec:\n  "quoted key": \'single\'\n  hosts: ["a", b]\n  nested:\n    - {k: v}\n    - - inner\n      - inner2\n  last: end',
+  // CRLF
+  'kind: Y\r\nspec:\r\n  a: 1 # c\r\n  b:\r\n  - x\r\n  - y\r\n',
+];
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function pointerOf(path: (string | number)[]): string {
+  return path.map((s) => '/' + String(s).replace(/~/g, '~0').replace(/\//g, '~1')).join('');
+}
+
+/** Every path in a value, with the value there. */
+function paths(v: unknown, at: (string | number)[] = []): { path: (string | number)[]; value: unknown }[] {
+  const out = [{ path: at, value: v }];
+  if (Array.isArray(v)) v.forEach((x, i) => out.push(...paths(x, [...at, i])));
+  else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) out.push(...paths(x, [...at, k]));
+  return out;
+}
+
+function randomOp(value: unknown, r: () => number): PatchOperation | undefined {
+  const all = paths(value).filter((p) => p.path.length > 0 && p.path[0] !== 'kind');
+  const pick = all[Math.floor(r() * all.length)];
+  if (!pick) return undefined;
+  const values = ['new', 42, true, { m: 'x', n: [1, 2] }, ['p', { q: 'r' }], 'yes', 'a: b', {}];
+  const nv = values[Math.floor(r() * values.length)];
+  const kind = Math.floor(r() * 5);
+  const path = pointerOf(pick.path);
+  if (kind === 0) return { op: 'replace', path, value: nv };
+  if (kind === 1 && Array.isArray(pick.value)) return { op: 'add', path: path + '/' + (r() < 0.5 ? '-' : String(Math.floor(r() * (pick.value.length + 1)))), value: nv };
+  if (kind === 1 && pick.value && typeof pick.value === 'object') return { op: 'add', path: path + '/added' + Math.floor(r() * 3), value: nv };
+  if (kind === 2) return { op: 'remove', path };
+  if (kind === 3 && pick.path.length > 0 && typeof pick.path[pick.path.length - 1] === 'string') return { op: 'move', from: path, path: pointerOf([...pick.path.slice(0, -1), 'moved']) };
+  return { op: 'test', path, value: pick.value };
+}
+
+describe('applyOpsToDocumentText on random operations', () => {
+  it('gives the value fast-json-patch gives, for each fixture and 400 random operation lists', async () => {
+    const { applyPatch, deepClone } = (await import('fast-json-patch')).default;
+    const r = rng(1);
+    const refused: string[] = [];
+    for (let n = 0; n < 400; n++) {
+      const text = FIXTURES[n % FIXTURES.length] as string;
+      const ops: PatchOperation[] = [];
+      let expected: unknown = parse(text);
+      for (let k = 0; k < 1 + Math.floor(r() * 3); k++) {
+        const op = randomOp(expected, r);
+        if (!op) break;
+        const trial = deepClone(expected);
+        try {
+          applyPatch(trial, [op], true, true);
+        } catch {
+          continue; // not a valid operation here (e.g. a move into its own child)
+        }
+        ops.push(op);
+        expected = trial;
+      }
+      let out: string;
+      try {
+        out = applyOpsToDocumentText(text, [], ops);
+      } catch (err) {
+        // refusing is allowed only with a clear reason, never for a plain edit of a block mapping entry
+        expect(err, JSON.stringify(ops)).toBeInstanceOf(YamlEditError);
+        refused.push(`${n % FIXTURES.length} ${JSON.stringify(ops)}: ${(err as Error).message}`);
+        continue;
+      }
+      expect(parse(out), `${JSON.stringify(ops)}\n${out}`).toEqual(expected);
+    }
+    // only what cannot be spliced in place is refused (a compact nested list, `- - inner`)
+    expect(refused.length, refused.join('\n')).toBeLessThan(400 / 20);
+    expect(refused.filter((x) => !x.includes('does not start its line')), refused.join('\n')).toEqual([]);
+  });
+});
