@@ -6,7 +6,7 @@ import { parseDocuments } from '../input/parse-documents.js';
 import { decodeDocuments, type LoadedObject } from '../model/decode.js';
 import type { InputDiagnostic } from '../model/diagnostics.js';
 import { objectKey, refKey } from '../model/kinds.js';
-import type { KubeObject } from '../model/types.js';
+import type { KubeObject, ObjectRef } from '../model/types.js';
 import type { Finding, ResourcePatch } from '../rules/types.js';
 import type { FixedPointResult } from './fixed-point.js';
 import { kustomizePatches, patchNames, samePath, type KustomizePatch } from './kustomize-refs.js';
@@ -152,6 +152,10 @@ function targetWritten(p: ResourcePatch, plan: InPlacePlan, last: Map<string, nu
 
 class WriteRefused extends Error {}
 
+function refLabel(r: ObjectRef): string {
+  return `${r.kind} ${r.namespace ? r.namespace + '/' : ''}${r.name}`;
+}
+
 function label(o: KubeObject): string {
   return `${o.kind} ${o.metadata.namespace ? o.metadata.namespace + '/' : ''}${o.metadata.name}`;
 }
@@ -232,7 +236,7 @@ function editYaml(text: string, targets: readonly Target[]): string {
       try {
         slice = applyOpsToDocumentText(slice, e.base, e.patch.patch);
       } catch (err) {
-        if (err instanceof YamlEditError) throw new YamlEditError(`not written: the fix of ${e.finding.rule} to ${label(e.finding.resource as unknown as KubeObject)} cannot be applied to the file: ${err.message}`);
+        if (err instanceof YamlEditError) throw new YamlEditError(`not written: the fix of ${e.finding.rule} to ${refLabel(e.finding.resource)} cannot be applied to the file: ${err.message}`);
         throw err;
       }
     }

@@ -5,6 +5,10 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { applyPatch, parsePatch } from 'diff';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadMesh } from '../../../src/analysis/load-mesh.js';
+import { planInPlace } from '../../../src/fix/write-in-place.js';
+import type { FixedPointResult } from '../../../src/fix/fixed-point.js';
+import type { Finding } from '../../../src/rules/types.js';
 import { cli } from '../run-cli-in-process.js';
 
 const roots: string[] = [];
@@ -250,5 +254,23 @@ describe('analyze --fix --write', () => {
     expect(r.err).toMatch(/base\/dr\.yaml: not written: DestinationRule foo\/a is defined in .*base\/dr\.yaml and patched by .*overlay\/dr-patch\.yaml \(a patch listed by .*overlay\/kustomization\.yaml\)/);
     expect(await readFile(join(root, 'base/dr.yaml'), 'utf8')).toBe(DR_A);
     expect(r.code).toBe(1);
+  });
+
+  it('a test operation that fails on the file’s text leaves the file as it is, and says what it found', async () => {
+    const root = await tempDir({ 'a.yaml': DR_A });
+    const mesh = await loadMesh([join(root, 'a.yaml')]);
+    const target = { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', namespace: 'foo', name: 'a' };
+    const patch = { target, patch: [{ op: 'test' as const, path: '/spec/trafficPolicy/tls/mode', value: 'SIMPLE' }, { op: 'replace' as const, path: '/spec/trafficPolicy/tls/mode', value: 'ISTIO_MUTUAL' }] };
+    const finding = { rule: 'MM101', messageType: 'X', severity: 'error', resource: target, related: [], message: '', symptom: '', fix: { patches: [patch], create: [] } } as Finding;
+    const fixed: FixedPointResult = { objects: mesh.inputs.map((i) => i.object), created: [], changed: new Set(['DestinationRule/foo/a']), failures: [], passes: 1, converged: true, conflicts: [], applied: [{ pass: 1, finding, patch }] };
+    const plan = await planInPlace(mesh.inputs, mesh.diagnostics, fixed);
+    expect(plan.changes).toEqual([]);
+    expect(plan.refused[0]?.message).toMatch(/the fix of MM101 to DestinationRule foo\/a cannot be applied to the file: test failed: \/spec\/trafficPolicy\/tls\/mode is "DISABLE", the fix expected "SIMPLE"/);
+  });
+
+  it('usage: --write with -o, with --diff, or on stdin is refused', async () => {
+    expect((await cli(['analyze', 'examples', '--write', '-o', 'json'])).code).toBe(2);
+    expect((await cli(['analyze', 'examples', '--write', '--diff'])).code).toBe(2);
+    expect((await cli(['analyze', '-', '--diff'], DR_A)).err).toContain('stdin (-) cannot be written back');
   });
 });
