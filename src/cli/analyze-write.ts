@@ -71,6 +71,7 @@ export async function runInPlace(a: InPlaceArgs, io: CliIo): Promise<number> {
   let after: ReadResult;
   if (a.mode === 'diff') {
     io.stdout.write(unifiedDiff(changes));
+    for (const c of changes) if (c.note) io.stderr.write(`meshmedic: ${c.file}: ${c.note}\n`);
     after = substitute(a.read, changes);
   } else {
     const written: FileChange[] = [];
@@ -78,7 +79,7 @@ export async function runInPlace(a: InPlaceArgs, io: CliIo): Promise<number> {
       try {
         await writeAtomically(c);
         written.push(c);
-        io.stderr.write(`meshmedic: ${c.isNew ? 'created' : 'wrote'} ${c.file} (${describe(c)})\n`);
+        io.stderr.write(`meshmedic: ${c.isNew ? 'created' : 'wrote'} ${c.file} (${describe(c)})${c.note ? `: ${c.note}` : ''}\n`);
       } catch (err) {
         plan.refused.push({ file: c.file, message: `not written: ${(err as Error).message}` });
         io.stderr.write(`meshmedic: ${c.file}: not written: ${(err as Error).message}\n`);

@@ -93,6 +93,20 @@ function identities(text: string): KustomizePatch['targets'] {
   return out;
 }
 
+/** The kustomization file in a directory, if there is one. */
+export async function kustomizationIn(dir: string): Promise<string | undefined> {
+  for (const name of NAMES) {
+    const file = join(dir, name);
+    try {
+      await readFile(file);
+      return file;
+    } catch {
+      // not this name
+    }
+  }
+  return undefined;
+}
+
 /** Whether a patch names the object (a patch without a namespace names any). */
 export function patchNames(p: KustomizePatch, o: { kind: string; name: string; namespace?: string }): boolean {
   return p.targets.some((t) => t.kind === o.kind && t.name === o.name && (t.namespace === undefined || o.namespace === undefined || t.namespace === o.namespace));

@@ -9,7 +9,7 @@ import { objectKey, refKey } from '../model/kinds.js';
 import type { KubeObject, ObjectRef } from '../model/types.js';
 import type { Finding, ResourcePatch } from '../rules/types.js';
 import type { FixedPointResult } from './fixed-point.js';
-import { kustomizePatches, patchNames, samePath, type KustomizePatch } from './kustomize-refs.js';
+import { kustomizationIn, kustomizePatches, patchNames, samePath, type KustomizePatch } from './kustomize-refs.js';
 import { applyOpsToDocumentText, deepEqual, YAML_PARSE_OPTIONS, YamlEditError, type Segment } from './yaml-edit.js';
 
 const { applyPatch, deepClone } = fastJsonPatch;
@@ -25,6 +25,8 @@ export interface FileChange {
   /** Patches written into the file, and objects it gains. */
   patches: number;
   created: number;
+  /** What the user should know about the change (e.g. a kustomization that must list a created file). */
+  note?: string;
 }
 
 export interface InPlacePlan {
@@ -350,7 +352,9 @@ async function addCreated(plan: InPlacePlan, file: string, objects: CreatedObjec
   const header = `# Created by meshmedic analyze --fix --write: objects the fixes for ${sources} need.\n# Review them, and apply and commit them with ${sources}.\n`;
   const after = header + body.join('---\n');
   checkCreated(after, file, 0, objects);
-  plan.changes.push({ file, before: '', after, isNew: true, patches: 0, created: objects.length });
+  const kustomization = await kustomizationIn(dirname(file));
+  const note = kustomization ? `add ${basename(file)} to the resources of ${kustomization}, or kustomize build leaves it out` : undefined;
+  plan.changes.push({ file, before: '', after, isNew: true, patches: 0, created: objects.length, ...(note ? { note } : {}) });
 }
 
 // ---- checks --------------------------------------------------------------------------------------------

@@ -273,4 +273,13 @@ describe('analyze --fix --write', () => {
     expect((await cli(['analyze', 'examples', '--write', '--diff'])).code).toBe(2);
     expect((await cli(['analyze', '-', '--diff'], DR_A)).err).toContain('stdin (-) cannot be written back');
   });
+
+  it('a created file beside a kustomization: says to list it in the kustomization’s resources', async () => {
+    const root = await tempDir({
+      'mesh.yaml': await readFile('examples/000-gateway-external-sni/mesh.yaml', 'utf8'),
+      'kustomization.yaml': 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- mesh.yaml\n',
+    });
+    const r = await cli(['analyze', root, '--fix', '--write']);
+    expect(r.err).toContain(`created ${join(root, 'mesh.meshmedic.yaml')} (1 object created by the fixes): add mesh.meshmedic.yaml to the resources of ${join(root, 'kustomization.yaml')}`);
+  });
 });
