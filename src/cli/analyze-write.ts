@@ -61,6 +61,7 @@ export async function runInPlace(a: InPlaceArgs, io: CliIo): Promise<number> {
   for (const d of a.diagnostics) io.stderr.write(`${d.severity}: ${formatDiagnostic(d)}\n`);
   for (const fl of a.fixed.failures) io.stderr.write(`meshmedic: fix of ${fl.finding.rule} not applied to ${fl.target.kind} ${fl.target.namespace ?? ''}/${fl.target.name}: ${fl.error}\n`);
   for (const c of a.fixed.conflicts) io.stderr.write(`meshmedic: conflict: ${c}\n`);
+  if (!a.fixed.converged && a.fixed.conflicts.length === 0) io.stderr.write(`meshmedic: the fixes had not settled after ${a.fixed.passes} passes; what they reached is written; run again and report it\n`);
   for (const r of plan.refused) io.stderr.write(`meshmedic: ${r.file}: ${r.message}\n`);
   const changes = plan.changes.filter((c) => c.before !== c.after);
   if (changes.length === 0) {
