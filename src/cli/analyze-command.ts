@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { dump } from 'js-yaml';
-import { loadMesh } from '../analysis/load-mesh.js';
+import { buildMesh } from '../analysis/load-mesh.js';
+import { readInputs } from '../input/read-inputs.js';
+import { inPlaceInputs, runInPlace } from './analyze-write.js';
 import { analyzeUnderPolicy } from '../analysis/policy-parameters.js';
 import { fixToFixedPoint } from '../fix/fixed-point.js';
 import { writeFixed } from '../fix/write-fixed.js';
@@ -25,6 +27,9 @@ Options:
   -o, --output text|json|yaml|sarif  output format (default text; --fix defaults to yaml); sarif: SARIF 2.1.0
       --fail-on error|warning|never  findings that make the exit code 1 (default error)
       --fix                     print every input object with the fixes applied, plus generated objects
+      --write                   --fix into the input files, in place: only the fixed fields change (comments,
+                                order, quoting kept); created objects go to <file>.meshmedic.yaml; re-analyzes
+      --diff                    print the unified diff --write would make (patch -p0); writes nothing
       --mesh-config FILE        MeshConfig YAML (default: ConfigMap istio in istio-system, else Istio defaults)
       --policy FILE             a MeshHealthPolicy whose rule parameters apply (also read from the inputs)
       --rules MM101,MM103       run only these rules
@@ -51,6 +56,8 @@ export async function analyzeCommand(args: string[], io: CliIo): Promise<number>
     options: {
       output: { type: 'string', short: 'o' },
       fix: { type: 'boolean', default: false },
+      write: { type: 'boolean', default: false },
+      diff: { type: 'boolean', default: false },
       'mesh-config': { type: 'string' },
       policy: { type: 'string' },
       rules: { type: 'string' },
@@ -65,6 +72,11 @@ export async function analyzeCommand(args: string[], io: CliIo): Promise<number>
     io.stdout.write(ANALYZE_USAGE);
     return 0;
   }
+  const inPlace = values.write ? 'write' : values.diff ? 'diff' : undefined;
+  if (values.write && values.diff) throw new UsageError('--write and --diff: choose one (--diff shows what --write would write)');
+  if (inPlace && values.output !== undefined) throw new UsageError(`--${inPlace} edits the input files: -o does not apply`);
+  if (inPlace && positionals.includes('-')) throw new UsageError(`--${inPlace} edits files: stdin (-) cannot be written back; use --fix to print the fixed objects`);
+  if (inPlace) values.fix = true;
   const output = values.output ?? (values.fix ? 'yaml' : 'text');
   if (!['text', 'json', 'yaml', 'sarif'].includes(output)) throw new UsageError(`-o: expected text, json, yaml or sarif (got ${output})`);
   if (values.fix && output === 'sarif') throw new UsageError('-o sarif reports findings; --fix prints objects (yaml or json)');
@@ -75,11 +87,14 @@ export async function analyzeCommand(args: string[], io: CliIo): Promise<number>
   if (positionals.length === 0) throw new UsageError('no input: give files, directories or - for stdin');
   const istioVersion = parseVersion(values['istio-version']);
 
-  const mesh = await loadMesh(positionals, {
+  const loadOptions = {
     ...(values['mesh-config'] ? { meshConfigFile: values['mesh-config'] } : {}),
     ...(values.policy ? { policyFile: values.policy } : {}),
     stdin: io.stdin,
-  });
+  };
+  const paths = inPlace ? await inPlaceInputs(positionals, io) : positionals;
+  const read = await readInputs(paths, io.stdin);
+  const mesh = await buildMesh(read, loadOptions);
   if (mesh.index.size === 0) {
     for (const d of mesh.diagnostics) io.stderr.write(`${d.severity}: ${formatDiagnostic(d)}\n`);
     io.stderr.write(`meshmedic: nothing usable could be read from ${positionals.join(' ')} (${mesh.filesRead} file(s))\n`);
@@ -101,6 +116,15 @@ export async function analyzeCommand(args: string[], io: CliIo): Promise<number>
       return analyzeUnderPolicy(index, mesh.policy, { rules: selected, istioVersion, complete: values.complete }).findings;
     };
     const fixed = fixToFixedPoint(mesh.inputs.map((i) => i.object), reanalyze);
+    if (inPlace) {
+      const judge = async (again: typeof read): Promise<{ findings: Finding[]; diagnostics: typeof diagnostics }> => {
+        const m = await buildMesh(again, loadOptions);
+        const r = analyzeUnderPolicy(m.index, m.policy, { rules: selected, istioVersion, complete: values.complete });
+        return { findings: r.findings, diagnostics: [...m.diagnostics, ...r.diagnostics] };
+      };
+      const fails = (f: Finding): boolean => failsOn(f.severity, failOn);
+      return runInPlace({ mode: inPlace, paths, read, inputs: mesh.inputs, diagnostics, findings: result.findings, fixed, judge, fails }, io);
+    }
     for (const fl of fixed.failures) io.stderr.write(`meshmedic: fix of ${fl.finding.rule} not applied to ${fl.target.kind} ${fl.target.namespace ?? ''}/${fl.target.name}: ${fl.error}\n`);
     for (const c of fixed.conflicts) io.stderr.write(`meshmedic: conflict: ${c}\n`);
     if (!fixed.converged && fixed.conflicts.length === 0) io.stderr.write(`meshmedic: the fixes had not settled after ${fixed.passes} passes; run --fix again and report it\n`);

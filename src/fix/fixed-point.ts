@@ -12,6 +12,10 @@ export interface FixedPointResult extends FixResult {
   converged: boolean;
   /** Rules whose fixes undo each other's (a field two rules want with different values): said, never looped. */
   conflicts: string[];
+  /** Every patch the passes kept, in the order applied (replayed on the inputs, they give `objects`): for --write. */
+  applied?: AppliedPatch[];
+  /** The finding whose fix created each object of `created`, by objectKey. */
+  createdBy?: Map<string, Finding>;
 }
 
 /** One patch a pass applied, in the order applied: replayed in order on the object as it was, they give the fixed point. */
@@ -129,5 +133,7 @@ export function fixToFixedPoint(objects: KubeObject[], analyzeObjects: (objects:
     passes: r.passes,
     converged: r.converged,
     conflicts: r.conflicts,
+    applied: r.applied,
+    createdBy: r.createdBy,
   };
 }
