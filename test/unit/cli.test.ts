@@ -38,8 +38,8 @@ describe('meshmedic analyze', () => {
   it('--fix -o yaml prints every input object repaired plus the generated ones', async () => {
     const r = await cli(['analyze', 'examples/000-gateway-external-sni', '--fix']);
     const docs = loadAll(r.out) as { kind: string; metadata: { name: string }; spec: Record<string, unknown> }[];
-    expect(docs.map((d) => `${d.kind}/${d.metadata.name}`)).toEqual(['Gateway/barl-org', 'VirtualService/nginx-vs-dev', 'ServiceEntry/dev-test', 'DestinationRule/dev-bar-org-tls']);
-    expect(docs[3]?.spec['trafficPolicy']).toEqual({ tls: { mode: 'SIMPLE', sni: 'dev.bar.org', subjectAltNames: ['dev.bar.org'] } });
+    expect(docs.map((d) => `${d.kind}/${d.metadata.name}`)).toEqual(['Namespace/foo-dev', 'Gateway/barl-org', 'VirtualService/nginx-vs-dev', 'ServiceEntry/dev-test', 'DestinationRule/dev-bar-org-tls']);
+    expect(docs[4]?.spec['trafficPolicy']).toEqual({ tls: { mode: 'SIMPLE', sni: 'dev.bar.org', subjectAltNames: ['dev.bar.org'] } });
   });
 
   it('--rules and --min-severity filter what is shown', async () => {
