@@ -82,6 +82,26 @@ const spec: OpenApiSchema = {
     patches,
     create: { type: 'array', description: 'Objects to create alongside the patches (complete manifests).', items: preserved },
     after: { type: 'array', description: 'The changed and created objects as they would be after the fix, for review.', items: preserved },
+    repositoryEdits: {
+      type: 'array',
+      description:
+        'For each target a GitOps controller manages (Argo CD, Flux), which meshmedic does not write: the controller that applies it ' +
+        'and the same edit as a unified diff of its manifest, to apply to the file that defines it in that source.',
+      items: {
+        type: 'object',
+        required: ['target', 'managedBy'],
+        properties: {
+          target: { type: 'object', properties: ref(['apiVersion', 'kind', 'namespace', 'name']) },
+          managedBy: {
+            type: 'object',
+            required: ['tool', 'kind', 'name'],
+            properties: { tool: { type: 'string', enum: ['Argo CD', 'Flux'] }, kind: { type: 'string', enum: ['Application', 'Kustomization', 'HelmRelease'] }, namespace: str, name: str },
+          },
+          diff: { type: 'string', maxLength: 65536 },
+          note: str,
+        },
+      },
+    },
     proposeOnly: { type: 'boolean', description: 'The fix is only ever proposed, never applied automatically, even in Enforce mode.' },
     approved: { type: 'boolean', description: 'Approves the proposal (kept for compatibility; approvedFingerprint names the content approved).', default: false },
     approvedFingerprint: {

@@ -15,7 +15,8 @@ import { affectedSubjects, SUBJECT_KINDS } from './affected.js';
 import { enforceRefusal, jointRefusal, unsafeFix } from './enforce-safety.js';
 import { fixUndone } from './fix-writer.js';
 import { jointFix } from './joint-fix.js';
-import { writeGuard } from './guards.js';
+import { fixGuard } from './guards.js';
+import { repositoryEdits } from './repository-edit.js';
 import { LeaderElector } from './leader-election.js';
 import { OperatorMetrics } from './metrics.js';
 import { effectiveFor, modeInEffect, parsePolicy, type Effective, type Policy } from './policies.js';
@@ -415,7 +416,7 @@ export class Operator {
       remediationsOfSubject: this.remediations.ofSubject(key).flatMap((k) => this.remediations.get(k) ?? []),
       observed: (rule) => this.observed.has(`${key}|${rule}`),
       dismissedAt: (k) => this.dismissed.get(k),
-      guard: (g) => g.patches.map((p) => this.liveObject(p.target)).map((o) => (o ? writeGuard(o) : undefined)).find((x) => x),
+      guard: (g) => fixGuard(g.patches.map((p) => p.target), this.liveObject),
       enforceRefusal: (g) => enforceRefusal(g) ?? jointRefusal(g, (rule, resource) => this.modeOf(rule, resource)) ?? (eff ? unsafeFix(g, ns, this.index, this.analyzeOptions(eff))?.message : undefined),
       unsettledMs: (g) => (g.create.length > 0 ? this.settling.waitMs(key, ns) : 0),
       remediationKey,
@@ -449,7 +450,7 @@ export class Operator {
         const g = step.group;
         const mmrKey = `${g.resource.namespace}/${groupRemediationName(g)}`;
         this.dismissed.delete(mmrKey);
-        const desired = remediationObject(g, subject, objectsAfter(g, this.liveObject).map(forReview));
+        const desired = remediationObject(g, subject, objectsAfter(g, this.liveObject).map(forReview), repositoryEdits(g.patches, this.liveObject));
         if (step.step === 'propose') {
           await this.writer.propose(desired, this.remediations.get(mmrKey), identityOfGroup(g, subject), step.why, log);
           const proposed = this.remediations.get(mmrKey);

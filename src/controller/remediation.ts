@@ -3,6 +3,7 @@ import fastJsonPatch from 'fast-json-patch';
 import { describeRef } from '../model/kinds.js';
 import type { KubeObject, ObjectRef } from '../model/types.js';
 import type { Finding, ResourcePatch, Severity } from '../rules/types.js';
+import type { RepositoryEdit } from './repository-edit.js';
 
 const { applyPatch, deepClone } = fastJsonPatch;
 
@@ -146,7 +147,7 @@ function jointEvidence(group: FindingGroup): string[] {
 }
 
 /** The desired MeshRemediation spec for a finding group (the controller compares before writing). */
-export function remediationObject(group: FindingGroup, subject: KubeObject, after: KubeObject[]): KubeObject {
+export function remediationObject(group: FindingGroup, subject: KubeObject, after: KubeObject[], repositoryEdits: readonly RepositoryEdit[] = []): KubeObject {
   return {
     apiVersion: REMEDIATION_API_VERSION,
     kind: 'MeshRemediation',
@@ -187,6 +188,7 @@ export function remediationObject(group: FindingGroup, subject: KubeObject, afte
       patches: group.patches,
       create: group.create,
       after,
+      ...(repositoryEdits.length > 0 ? { repositoryEdits } : {}),
       proposeOnly: group.proposeOnly,
     },
   };

@@ -137,7 +137,12 @@ describe.skipIf(skipReason() !== undefined)('meshmedic operator on a real API se
       seed001(n).map((o) => (o.kind === 'DestinationRule' ? { ...o, metadata: { ...o.metadata, annotations: { 'argocd.argoproj.io/tracking-id': 'shop:networking.istio.io/DestinationRule:x/httpbin' } } } : o)),
     );
     const mmr = await waitFor('a proposal', async () => (await remediations(c, ns)).find((r) => phase(r) === 'Proposed'));
-    expect((mmr.status as { message: string }).message).toContain('Argo CD');
+    expect((mmr.status as { message: string }).message).toContain('commit the edit in spec.repositoryEdits to the source of Argo CD Application shop');
+    // What the team commits: the Application that applies the target and the fix as a diff of its manifest.
+    const edits = (mmr.spec as { repositoryEdits?: { managedBy: unknown; diff?: string }[] }).repositoryEdits ?? [];
+    expect(edits.map((e) => e.managedBy)).toEqual([{ tool: 'Argo CD', kind: 'Application', name: 'shop' }]);
+    const changed = (edits[0]?.diff ?? '').split('\n').filter((l) => /^[+-][^+-]/.test(l));
+    expect(changed).toEqual(['-      mode: DISABLE', '+      mode: ISTIO_MUTUAL']);
     const dr = await read(c, DR, 'DestinationRule', ns, 'httpbin');
     expect((dr?.spec as { trafficPolicy: { tls: { mode: string } } }).trafficPolicy.tls.mode).toBe('DISABLE');
     expect(dr?.metadata.annotations?.['meshmedic.io/fixed-mm101']).toBeUndefined();
