@@ -6,12 +6,15 @@
 // The test bed has no kubelet: the Deployment is stored, its pods never run.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { AuthorizationV1Api, KubeConfig, type V1ResourceAttributes } from '@kubernetes/client-node';
 import { dump, loadAll } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { preflight } from '../../src/controller/preflight.js';
 import type { KubeObject } from '../../src/model/types.js';
 import { buildBinaries, cachedBinaries, repoRoot } from '../testbed/binaries.js';
 import { clientsFor, skipReason, testbed, type Clients } from '../testbed/client.js';
@@ -197,6 +200,9 @@ describe.skipIf(skipReason() !== undefined)('charts/meshmedic: lint, template, i
     const wantStripped = strip(want) as DeploymentSpec;
     const gotStripped = strip(got) as DeploymentSpec;
     (gotStripped.template.spec.containers[0] as Container).args = want.template.spec.containers[0]?.args ?? [];
+    // The ServiceAccount is the release's (named meshmedic when the release is).
+    expect(gotStripped.template.spec['serviceAccountName']).toBe(release);
+    gotStripped.template.spec['serviceAccountName'] = want.template.spec['serviceAccountName'];
     // The image: meshmedic:<appVersion>, the tag deploy/kustomization.yaml sets.
     expect(gotStripped).toEqual(wantStripped);
     for (const t of [...(got.template.spec['topologySpreadConstraints'] as { labelSelector: { matchLabels: unknown } }[])]) expect(t.labelSelector.matchLabels).toEqual(selector);
@@ -277,9 +283,14 @@ describe.skipIf(skipReason() !== undefined)('charts/meshmedic: lint, template, i
     // The identity is the ServiceAccount's, with the chart's grants and no more.
     expect(await can(sa, { verb: 'list', resource: 'secrets' })).toBe(false);
     expect(await can(sa, { verb: 'patch', group: 'networking.istio.io', resource: 'destinationrules', namespace: scenarioNs })).toBe(true);
+    // `meshmedic run`'s start-up check accepts these grants (its Lease is the one object it may get/update).
+    expect(await preflight(kc, namespace)).toEqual([]);
 
     const vars = Object.entries(env).map(([k, v]) => `${k}=${v}`);
-    operator = startProcess('meshmedic-run', 'env', ['-C', repoRoot, ...vars, process.execPath, '--import', 'tsx', 'src/cli/main.ts', ...args, `--kubeconfig=${kubeconfig}`, `--namespace=${namespace}`], join(dir, 'operator.log'), dir);
+    // The CLI from source (no build needed), through tsx; the container's env, as in the pod.
+    const tsx = pathToFileURL(createRequire(join(repoRoot, 'package.json')).resolve('tsx')).href;
+    const cli = [process.execPath, '--import', tsx, join(repoRoot, 'src', 'cli', 'main.ts')];
+    operator = startProcess('meshmedic-run', 'env', [...vars, ...cli, ...args, `--kubeconfig=${kubeconfig}`, `--namespace=${namespace}`], join(dir, 'operator.log'), dir);
     const readyz = async (): Promise<number> => (await fetch(`http://127.0.0.1:${port}/readyz`)).status;
     try {
       await waitFor('/readyz to report ready', async () => {
@@ -347,8 +358,8 @@ describe.skipIf(skipReason() !== undefined)('charts/meshmedic: lint, template, i
     for (const crd of ['meshhealthpolicies.meshmedic.io', 'meshremediations.meshmedic.io']) {
       expect(await admin.apiextensions.readCustomResourceDefinition({ name: crd })).toBeTruthy();
     }
-    const releases = (await helm('list', '--namespace', namespace, '--all', '--short')).stdout.trim();
-    expect(releases).toBe('');
+    expect((await helm('list', '--namespace', namespace, '--short')).stdout.trim()).toBe('');
+    await expect(helm('status', release, '--namespace', namespace)).rejects.toThrow(/not found/);
   });
 });
 
