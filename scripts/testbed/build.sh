@@ -6,13 +6,14 @@
 #   istioctl        from istio.io/istio          (pin: oracle/go.mod, the same module as the oracle)
 #   oracle          meshmedic's oracle (oracle/): Istio's config generator and traffic simulation,
 #                   a Go test binary built with `go test -c` from istio.io/istio
+#   helm            from helm.sh/helm/v4         (wrapper module: scripts/testbed/helm), for the chart test
 # Versions live in those go.mod files (verified against their go.sum). Results are cached in
 #   ${MESHMEDIC_TESTBED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/meshmedic/testbed}/<component>-<version>/
 # and reused while their .complete marker matches the pinning files.
 #
 # Usage: build.sh [COMPONENT...]          build what is missing, then print KEY=VALUE lines
 #        build.sh --paths [COMPONENT...]  print those lines only if the components are built; else exit 3
-# COMPONENT: kube-apiserver, etcd, istio-crds, istioctl, oracle (default: the first three, the test bed)
+# COMPONENT: kube-apiserver, etcd, istio-crds, istioctl, oracle, helm (default: the first three, the test bed)
 # Env:   MESHMEDIC_TESTBED_CACHE, MESHMEDIC_TESTBED_JOBS (go build -p, default: nproc)
 set -euo pipefail
 
@@ -24,8 +25,8 @@ COMPONENTS=("$@")
 [ ${#COMPONENTS[@]} -gt 0 ] || COMPONENTS=(kube-apiserver etcd istio-crds)
 for c in "${COMPONENTS[@]}"; do
   case "$c" in
-    kube-apiserver|etcd|istio-crds|istioctl|oracle) ;;
-    *) echo "usage: $0 [--paths] [kube-apiserver|etcd|istio-crds|istioctl|oracle]..." >&2; exit 2 ;;
+    kube-apiserver|etcd|istio-crds|istioctl|oracle|helm) ;;
+    *) echo "usage: $0 [--paths] [kube-apiserver|etcd|istio-crds|istioctl|oracle|helm]..." >&2; exit 2 ;;
   esac
 done
 wanted() { [[ " ${COMPONENTS[*]} " == *" $1 "* ]]; }
@@ -43,11 +44,13 @@ ISTIO_API_VERSION=$(modversion "$HERE/istio-api" istio.io/api)
 ORACLE_SRC=$(cd "$HERE/../../oracle" && pwd)
 ISTIO_VERSION=$(modversion "$ORACLE_SRC" istio.io/istio)
 ISTIO_REV=${ISTIO_VERSION##*-}
+HELM_VERSION=$(modversion "$HERE/helm" helm.sh/helm/v4)
 KAS_DIR="$CACHE/kube-apiserver-$K8S_VERSION"
 ETCD_DIR="$CACHE/etcd-$ETCD_VERSION"
 CRDS_DIR="$CACHE/istio-crds-$ISTIO_API_VERSION"
 ISTIOCTL_DIR="$CACHE/istioctl-$ISTIO_VERSION"
 ORACLE_DIR="$CACHE/oracle-$ISTIO_VERSION"
+HELM_DIR="$CACHE/helm-$HELM_VERSION"
 
 # /version must report the real release, as upstream's build sets it.
 minor=${K8S_VERSION#v1.}; minor=${minor%%.*}
@@ -66,6 +69,9 @@ ISTIOCTL_LDFLAGS="-s -w -X istio.io/istio/pkg/version.buildVersion=1.31-dev -X i
 ORACLE_TAGS=vtprotobuf
 ISTIOCTL_STAMP=$(echo "$ISTIOCTL_TAGS $ISTIOCTL_LDFLAGS" | stamp "$ORACLE_SRC/go.mod" "$ORACLE_SRC/go.sum" -)
 ORACLE_STAMP=$(echo "$ORACLE_TAGS" | stamp "$ORACLE_SRC/go.mod" "$ORACLE_SRC/go.sum" "$ORACLE_SRC"/*.go -)
+# helm as its Makefile stamps a release (`helm version` reports it); the module zip carries no commit.
+HELM_LDFLAGS="-s -w -X helm.sh/helm/v4/internal/version.version=$HELM_VERSION -X helm.sh/helm/v4/internal/version.gitTreeState=clean"
+HELM_STAMP=$(echo "$HELM_LDFLAGS" | stamp "$HERE/helm/go.mod" "$HERE/helm/go.sum" -)
 
 fresh() { [ -f "$1/.complete" ] && [ "$(head -n1 "$1/.complete")" = "$2" ]; }
 
@@ -81,6 +87,8 @@ ISTIO_CRDS=$CRDS_DIR/istio-crds.yaml
 ISTIO_VERSION=$ISTIO_VERSION
 ISTIOCTL=$ISTIOCTL_DIR/bin/istioctl
 ORACLE=$ORACLE_DIR/bin/oracle.test
+HELM_VERSION=$HELM_VERSION
+HELM=$HELM_DIR/bin/helm
 EOF
 }
 
@@ -89,7 +97,8 @@ if [ "$MODE" = paths ]; then
      { ! wanted etcd || fresh "$ETCD_DIR" "$ETCD_STAMP"; } &&
      { ! wanted istio-crds || fresh "$CRDS_DIR" "$CRDS_STAMP"; } &&
      { ! wanted istioctl || fresh "$ISTIOCTL_DIR" "$ISTIOCTL_STAMP"; } &&
-     { ! wanted oracle || fresh "$ORACLE_DIR" "$ORACLE_STAMP"; }; then
+     { ! wanted oracle || fresh "$ORACLE_DIR" "$ORACLE_STAMP"; } &&
+     { ! wanted helm || fresh "$HELM_DIR" "$HELM_STAMP"; }; then
     print_paths
     exit 0
   fi
@@ -105,9 +114,19 @@ export GOFLAGS="-modcacherw -buildvcs=false -mod=readonly" GOTOOLCHAIN=local CGO
 JOBS=${MESHMEDIC_TESTBED_JOBS:-$(nproc 2>/dev/null || echo 2)}
 mkdir -p "$CACHE"
 
-# One build at a time per cache (two test runs starting together share the result).
-exec 9>"$CACHE/.lock"
-if command -v flock >/dev/null 2>&1; then flock 9; fi
+# One build at a time per cache (two test runs starting together share the result). helm has a lock
+# of its own: its module, wrapper and output are its own, and Go's module and build caches are safe
+# for concurrent use, so it need not wait for an Istio build of minutes.
+others=0
+for c in "${COMPONENTS[@]}"; do [ "$c" = helm ] || others=1; done
+if [ "$others" = 1 ]; then
+  exec 9>"$CACHE/.lock"
+  if command -v flock >/dev/null 2>&1; then flock 9; fi
+fi
+if wanted helm; then
+  exec 8>"$CACHE/.lock-helm"
+  if command -v flock >/dev/null 2>&1; then flock 8; fi
+fi
 
 # build_go NAME DIR STAMP WRAPPER PACKAGE LDFLAGS [go build flags...]: go build PACKAGE from WRAPPER into DIR/bin/NAME
 # (GO_VERB=test builds a test binary with `go test -c` instead)
@@ -157,6 +176,9 @@ if wanted istioctl; then
 fi
 if wanted oracle; then
   GO_VERB=test build_go oracle.test "$ORACLE_DIR" "$ORACLE_STAMP" "$ORACLE_SRC" . "-s -w" -tags="$ORACLE_TAGS"
+fi
+if wanted helm; then
+  build_go helm "$HELM_DIR" "$HELM_STAMP" "$HERE/helm" helm.sh/helm/v4/cmd/helm "$HELM_LDFLAGS"
 fi
 
 log "ready in $(( $(date +%s) - t0 ))s (cache: $CACHE)"

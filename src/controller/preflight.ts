@@ -8,12 +8,17 @@ interface Needed {
   subresource?: string;
   /** In the operator's own namespace (the Lease); otherwise cluster-wide. */
   own?: boolean;
+  /** One object: what the operator reads and writes is its own Lease, and RBAC may grant only that one. */
+  name?: string;
 }
 
+/** The Lease `meshmedic run` leads through (src/controller/operator.ts: leaseName, default meshmedic-leader). */
+const LEASE = 'meshmedic-leader';
+
 const NEEDED: Needed[] = [
-  { verb: 'get', group: 'coordination.k8s.io', resource: 'leases', own: true },
+  { verb: 'get', group: 'coordination.k8s.io', resource: 'leases', own: true, name: LEASE },
   { verb: 'create', group: 'coordination.k8s.io', resource: 'leases', own: true },
-  { verb: 'update', group: 'coordination.k8s.io', resource: 'leases', own: true },
+  { verb: 'update', group: 'coordination.k8s.io', resource: 'leases', own: true, name: LEASE },
   { verb: 'watch', group: 'meshmedic.io', resource: 'meshhealthpolicies' },
   { verb: 'watch', group: 'meshmedic.io', resource: 'meshremediations' },
   { verb: 'patch', group: 'meshmedic.io', resource: 'meshremediations' },
@@ -26,7 +31,7 @@ const NEEDED: Needed[] = [
 
 function describeNeed(n: Needed, namespace: string): string {
   const res = `${n.resource}${n.subresource ? `/${n.subresource}` : ''}${n.group ? `.${n.group}` : ''}`;
-  return `${n.verb} ${res}${n.own ? ` in namespace ${namespace}` : ' cluster-wide'}`;
+  return `${n.verb} ${res}${n.name ? ` ${n.name}` : ''}${n.own ? ` in namespace ${namespace}` : ' cluster-wide'}`;
 }
 
 function messageOf(err: unknown): string {
@@ -56,7 +61,7 @@ export async function preflight(kc: KubeConfig, namespace: string): Promise<stri
   const reviews = await Promise.all(
     NEEDED.map(async (n) => {
       const review = await authz.createSelfSubjectAccessReview({
-        body: { spec: { resourceAttributes: { verb: n.verb, group: n.group, resource: n.resource, ...(n.subresource ? { subresource: n.subresource } : {}), ...(n.own ? { namespace } : {}) } } },
+        body: { spec: { resourceAttributes: { verb: n.verb, group: n.group, resource: n.resource, ...(n.subresource ? { subresource: n.subresource } : {}), ...(n.own ? { namespace } : {}), ...(n.name ? { name: n.name } : {}) } } },
       });
       return review.status?.allowed ? undefined : describeNeed(n, namespace);
     }),

@@ -15,6 +15,9 @@ export interface TestbedBinaries {
   kubernetesVersion: string;
   etcdVersion: string;
   istioApiVersion: string;
+  /** The helm CLI (build.sh helm), for test/integration/helm-chart.test.ts. */
+  helm: string;
+  helmVersion: string;
 }
 
 function parse(output: string): TestbedBinaries {
@@ -35,11 +38,13 @@ function parse(output: string): TestbedBinaries {
     kubernetesVersion: get('KUBERNETES_VERSION'),
     etcdVersion: get('ETCD_VERSION'),
     istioApiVersion: get('ISTIO_API_VERSION'),
+    helm: get('HELM'),
+    helmVersion: get('HELM_VERSION'),
   };
 }
 
 /** build.sh's components; the paths of those not asked for may not exist. */
-export type Component = 'kube-apiserver' | 'etcd' | 'istio-crds';
+export type Component = 'kube-apiserver' | 'etcd' | 'istio-crds' | 'helm';
 
 /** The cached binaries, or undefined when they are not built (or their pins changed). */
 export async function cachedBinaries(components: Component[] = []): Promise<TestbedBinaries | undefined> {
