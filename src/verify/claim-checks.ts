@@ -127,8 +127,9 @@ function judgeServerRejects(claim: Extract<EnvoyClaim, { kind: 'server-rejects' 
   const tls = !sent || sent.kind === 'plaintext' ? 'plaintext' : sent.kind === 'istio-mtls' ? 'mtls' : 'tls';
   const inbound = results.get(`${prefix}/inbound-${tls}`)?.call;
   const rejected = inbound?.error !== undefined;
+  // Plaintext or non-Istio TLS to a STRICT server, or Istio mTLS to a DISABLE HTTP port: refused either way.
   return {
-    effect: tls !== 'mtls' && rejected,
+    effect: rejected,
     evidence: `cluster ${claim.cluster} sends ${describeTransport(sent)} to sidecar endpoints; the server's inbound listener on port ${claim.server.port} answers a ${tls} ${claim.server.protocol} call with ${describeCall(inbound)}`,
   };
 }

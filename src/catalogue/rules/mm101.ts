@@ -3,6 +3,13 @@ import { defineRule } from '../rule-entry.js';
 
 /** One offending level, repeated in the message. */
 export const MM101_OFFENDER = '{level} sends {sends} to {where}, which {pa} makes STRICT';
+/** One level sending Istio mTLS to a DISABLE server, repeated in the message. */
+export const MM101_TO_DISABLED = '{level} sends Istio mTLS (ISTIO_MUTUAL) to {where}, which {pa} makes DISABLE';
+/** One DestinationRule level sending Istio mTLS to the servers of a DISABLE PeerAuthentication. */
+export const MM101_SENDER = '{dr} {level} sends Istio mTLS (ISTIO_MUTUAL) to {where}';
+/** What a finding without a Service in the input assumed. */
+export const MM101_ASSUMED =
+  'no Service it reaches is in the input, so Services matching the host are assumed to run there with sidecars, and no workload-selector PeerAuthentication to select them';
 
 export const MM101 = defineRule({
   id: 'MM101',
@@ -18,9 +25,48 @@ export const MM101 = defineRule({
     verify: "expressible: the client sidecar's cluster transport (plaintext, non-Istio TLS) and the server sidecar's inbound answer to it (no filter chains matched, invalid mTLS).",
   },
   parameters: [],
-  subjects: ['DestinationRule'],
-  reads: ['Service', 'PeerAuthentication', 'ConfigMap', 'Namespace'],
+  subjects: ['DestinationRule', 'PeerAuthentication'],
+  reads: ['DestinationRule', 'Service', 'PeerAuthentication', 'ConfigMap', 'Namespace'],
   messages: {
+    PlaintextToStrictAssumed: message({
+      severity: 'warning',
+      symptom: '503 UC',
+      detail: 'upstream_reset_before_response_started{connection_termination}',
+      template: '{dr} {offenders}. The server sidecar only accepts Istio mTLS. Assumption: {assumed}. Fix: tls.mode ISTIO_MUTUAL at {levels}.',
+      certainty: 'The DestinationRule and the PeerAuthentication prove the failure for any server they both cover, but no such Service is in the input: the servers are assumed from the host.',
+    }),
+    MtlsToDisabled: message({
+      severity: 'error',
+      symptom: '503 UF',
+      detail: 'upstream_reset_before_response_started{connection_failure,TLS_error}',
+      template:
+        '{dr} {offenders}. A DISABLE server sidecar accepts plaintext only: on an HTTP port it refuses the TLS connection, on a TCP port it passes the TLS bytes to the application, which cannot answer the Istio handshake. Fix: tls.mode DISABLE at {levels}.',
+      certainty: "Istio's generator gives the client an Istio mTLS transport unconditionally for ISTIO_MUTUAL, and a DISABLE inbound listener has no TLS filter chain.",
+    }),
+    MtlsToDisabledAssumed: message({
+      severity: 'warning',
+      symptom: '503 UF',
+      detail: 'upstream_reset_before_response_started{connection_failure,TLS_error}',
+      template:
+        '{dr} {offenders}. A DISABLE server sidecar accepts plaintext only: on an HTTP port it refuses the TLS connection, on a TCP port it passes the TLS bytes to the application. Assumption: {assumed}. Fix: tls.mode DISABLE at {levels}.',
+      certainty: 'The DestinationRule and the PeerAuthentication prove the failure for any server they both cover, but no such Service is in the input: the servers are assumed from the host.',
+    }),
+    DisabledReceivesMtls: message({
+      severity: 'error',
+      symptom: '503 UF',
+      detail: 'upstream_reset_before_response_started{connection_failure,TLS_error}',
+      template:
+        '{pa} makes mTLS DISABLE, but {senders}. A DISABLE server sidecar accepts plaintext only: on an HTTP port it refuses the TLS connection, on a TCP port it passes the TLS bytes to the application. Fix: mode PERMISSIVE (accepts Istio mTLS and plaintext) at {fields}, or stop sending ISTIO_MUTUAL there.',
+      certainty: 'A namespace- or mesh-wide DestinationRule sends ISTIO_MUTUAL to every server it covers, whatever the server accepts; this policy is the exception to it.',
+    }),
+    DisabledReceivesMtlsAssumed: message({
+      severity: 'warning',
+      symptom: '503 UF',
+      detail: 'upstream_reset_before_response_started{connection_failure,TLS_error}',
+      template:
+        '{pa} makes mTLS DISABLE, but {senders}. A DISABLE server sidecar accepts plaintext only: on an HTTP port it refuses the TLS connection, on a TCP port it passes the TLS bytes to the application. Assumption: {assumed}. Fix: mode PERMISSIVE (accepts Istio mTLS and plaintext) at {fields}, or stop sending ISTIO_MUTUAL there.',
+      certainty: 'The DestinationRule and the PeerAuthentication prove the failure for any server they both cover, but no such Service is in the input: the servers are assumed from the host.',
+    }),
     PlaintextToStrict: message({
       severity: 'error',
       symptom: '503 UC',

@@ -139,8 +139,10 @@ ${httpbinService}${dr(`  host: httpbin
   it('resolves short hosts in the DestinationRule namespace', () => {
     const disable = (ns: string): string => dr(`  host: httpbin
   trafficPolicy: {tls: {mode: DISABLE}}`, ns);
-    expect(check('MM101', mesh(disable('other')))).toEqual([]);
-    expect(check('MM101', mesh(disable('foo')))).toHaveLength(1);
+    // httpbin.other: no such Service in the input, so only a warning with the assumption, and nothing when complete.
+    expect(check('MM101', mesh(disable('other'))).map((f) => `${f.severity} ${f.messageType}`)).toEqual(['warning PlaintextToStrictAssumed']);
+    expect(check('MM101', mesh(disable('other')), { complete: true })).toEqual([]);
+    expect(check('MM101', mesh(disable('foo'))).map((f) => `${f.severity} ${f.messageType}`)).toEqual(['error PlaintextToStrict']);
   });
 
   it('fixing twice changes nothing', () => {
@@ -165,5 +167,125 @@ spec: {host: httpbin, trafficPolicy: {connectionPool: {tcp: {maxConnections: 1}}
     expect(f.map((x) => x.severity)).toEqual(['error']);
     expect(f[0]?.versionNote).toContain('1.5');
     expect(check('MM101', yaml, { istioVersion: { major: 1, minor: 28 } })).toEqual([]);
+  });
+});
+
+const pa = (name: string, ns: string, spec: string): string => `
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: ${name}, namespace: ${ns}}
+spec: ${spec}
+`;
+const summary = (fs: { severity: string; messageType: string; resource: { kind: string; namespace?: string; name: string } }[]): string[] =>
+  fs.map((f) => `${f.severity} ${f.messageType} ${f.resource.kind} ${f.resource.namespace ?? ''}/${f.resource.name}`);
+
+describe('MM101 Istio mTLS to a server whose PeerAuthentication is DISABLE', () => {
+  const nsDisable = pa('default', 'foo', '{mtls: {mode: DISABLE}}');
+  const mutual = (host: string, ns = 'foo', name = 'httpbin'): string => dr(`  host: "${host}"
+  trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}`, ns, name);
+
+  it('flags a DestinationRule naming the service: its tls is what to change, to DISABLE', () => {
+    const yaml = `${httpbinService}${nsDisable}${mutual('httpbin')}`;
+    const f = check('MM101', yaml);
+    expect(summary(f)).toEqual(['error MtlsToDisabled DestinationRule foo/httpbin']);
+    expect(f[0]?.message).toContain('httpbin.foo:8000 (HTTP)');
+    expect(f[0]?.message).toContain('PeerAuthentication foo/default makes DISABLE');
+    expect(f[0]?.related.map((r) => `${r.kind} ${r.name}`)).toEqual(['Service httpbin', 'PeerAuthentication default']);
+    expect(f[0]?.claim).toMatchObject({ kind: 'server-rejects', cluster: 'outbound|8000||httpbin.foo.svc.cluster.local', server: { port: 80, protocol: 'http' } });
+    const { objects, after } = fixAndRecheck('MM101', yaml);
+    expect(after).toEqual([]);
+    expect((find(objects, 'DestinationRule', 'httpbin').spec as { trafficPolicy: object }).trafficPolicy).toEqual({ tls: { mode: 'DISABLE' } });
+  });
+
+  it('flags the PeerAuthentication when a namespace-wide DestinationRule sends ISTIO_MUTUAL, and makes it PERMISSIVE', () => {
+    const yaml = `${httpbinService}${nsDisable}${mutual('*.foo.svc.cluster.local', 'foo', 'foo-mtls')}`;
+    const f = check('MM101', yaml);
+    expect(summary(f)).toEqual(['error DisabledReceivesMtls PeerAuthentication foo/default']);
+    expect(f[0]?.message).toContain('DestinationRule foo/foo-mtls trafficPolicy sends Istio mTLS (ISTIO_MUTUAL) to httpbin.foo:8000 (HTTP), httpbin.foo:9000 (HTTP)');
+    expect(f[0]?.related.map((r) => `${r.kind} ${r.name}`)).toEqual(['DestinationRule foo-mtls', 'Service httpbin']);
+    const { objects, after } = fixAndRecheck('MM101', yaml);
+    expect(after).toEqual([]);
+    expect(find(objects, 'PeerAuthentication', 'default').spec).toEqual({ mtls: { mode: 'PERMISSIVE' } });
+  });
+
+  it('flags a mesh-wide DISABLE reached by a mesh-wide DestinationRule of another namespace', () => {
+    const yaml = `${httpbinService}${pa('default', 'istio-system', '{mtls: {mode: DISABLE}}')}${mutual('*.local', 'bar', 'all-mtls')}`;
+    expect(summary(check('MM101', yaml))).toEqual(['error DisabledReceivesMtls PeerAuthentication istio-system/default']);
+  });
+
+  it('follows a workload port-level DISABLE, and fixes that port only', () => {
+    const yaml = `${httpbinService}${pa('httpbin', 'foo', '{selector: {matchLabels: {app: httpbin}}, portLevelMtls: {"80": {mode: DISABLE}}}')}${mutual('*.foo.svc.cluster.local', 'foo', 'foo-mtls')}`;
+    const f = check('MM101', yaml);
+    expect(summary(f)).toEqual(['error DisabledReceivesMtls PeerAuthentication foo/httpbin']);
+    expect(f[0]?.message).toContain('to httpbin.foo:8000 (HTTP).');
+    expect(f[0]?.message).toContain('at /spec/portLevelMtls/80/mode');
+    const { objects, after } = fixAndRecheck('MM101', yaml);
+    expect(after).toEqual([]);
+    expect((find(objects, 'PeerAuthentication', 'httpbin').spec as { portLevelMtls: object }).portLevelMtls).toEqual({ 80: { mode: 'PERMISSIVE' } });
+  });
+
+  it('says the claim is inexpressible on a TCP port (the sidecar forwards the TLS bytes to the application)', () => {
+    const db = `
+apiVersion: v1
+kind: Service
+metadata: {name: httpbin, namespace: foo}
+spec:
+  selector: {app: httpbin}
+  ports: [{name: http, port: 8000, targetPort: 80}, {name: tcp-db, port: 9000}]
+`;
+    const yaml = `${db}${nsDisable}${dr(`  host: httpbin
+  trafficPolicy:
+    portLevelSettings:
+    - port: {number: 9000}
+      tls: {mode: ISTIO_MUTUAL}`)}`;
+    const f = check('MM101', yaml);
+    expect(summary(f)).toEqual(['error MtlsToDisabled DestinationRule foo/httpbin']);
+    expect(f[0]?.message).toContain('portLevelSettings[port 9000] sends Istio mTLS (ISTIO_MUTUAL) to httpbin.foo:9000 (TCP)');
+    expect(f[0]?.claim?.kind).toBe('inexpressible');
+    expect(fixAndRecheck('MM101', yaml).after).toEqual([]);
+  });
+
+  it('does not flag a DestinationRule another one shadows (client namespace first, then the service namespace)', () => {
+    const yaml = `${httpbinService}${nsDisable}${mutual('*.local', 'istio-system', 'mesh-mtls')}${dr(`  host: "*.foo.svc.cluster.local"
+  trafficPolicy: {tls: {mode: DISABLE}}`, 'foo', 'foo-plain')}`;
+    expect(check('MM101', yaml)).toEqual([]);
+  });
+
+  it('does not flag DISABLE to DISABLE, ISTIO_MUTUAL to PERMISSIVE, or auto mTLS to DISABLE', () => {
+    const plain = dr(`  host: httpbin
+  trafficPolicy: {tls: {mode: DISABLE}}`);
+    expect(check('MM101', `${httpbinService}${nsDisable}${plain}`)).toEqual([]);
+    expect(check('MM101', `${httpbinService}${pa('default', 'foo', '{mtls: {mode: PERMISSIVE}}')}${mutual('httpbin')}`)).toEqual([]);
+    const pool = dr(`  host: httpbin
+  trafficPolicy: {connectionPool: {tcp: {maxConnections: 1}}}`);
+    expect(check('MM101', `${httpbinService}${nsDisable}${pool}`)).toEqual([]);
+  });
+
+  it('without a Service in the input: a warning that says what it assumed, nothing when the input is complete', () => {
+    const yaml = `${nsDisable}${mutual('*.foo.svc.cluster.local', 'foo', 'foo-mtls')}${mutual('details')}`;
+    const f = check('MM101', yaml);
+    expect(summary(f).sort()).toEqual(['warning DisabledReceivesMtlsAssumed PeerAuthentication foo/default', 'warning MtlsToDisabledAssumed DestinationRule foo/httpbin']);
+    expect(f.find((x) => x.resource.kind === 'PeerAuthentication')?.message).toContain('to the Services of namespace foo');
+    expect(f.find((x) => x.resource.kind === 'DestinationRule')?.message).toContain('details.foo.svc.cluster.local (no Service in the input)');
+    expect(f.every((x) => x.message.includes('Assumption: no Service it reaches is in the input'))).toBe(true);
+    expect(check('MM101', yaml, { complete: true })).toEqual([]);
+  });
+});
+
+describe('MM101 plaintext to STRICT without a Service in the input', () => {
+  it('a mesh-wide DISABLE DestinationRule under a mesh-wide STRICT is a warning with the assumption', () => {
+    const yaml = `${strictMeshWide}${dr(`  host: "*.local"
+  trafficPolicy: {tls: {mode: DISABLE}}`, 'bar', 'no-mtls')}`;
+    const f = check('MM101', yaml);
+    expect(summary(f)).toEqual(['warning PlaintextToStrictAssumed DestinationRule bar/no-mtls']);
+    expect(f[0]?.claim?.kind).toBe('inexpressible');
+    expect(fixAndRecheck('MM101', yaml).after).toEqual([]);
+  });
+
+  it('is silent when no namespace it can reach is STRICT', () => {
+    const yaml = `${pa('default', 'istio-system', '{mtls: {mode: PERMISSIVE}}')}${dr(`  host: "*.local"
+  trafficPolicy: {tls: {mode: DISABLE}}`, 'bar', 'no-mtls')}`;
+    expect(check('MM101', yaml)).toEqual([]);
   });
 });
