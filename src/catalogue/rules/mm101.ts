@@ -25,7 +25,7 @@ export const MM101 = defineRule({
     verify: "expressible: the client sidecar's cluster transport (plaintext, non-Istio TLS) and the server sidecar's inbound answer to it (no filter chains matched, invalid mTLS).",
   },
   parameters: [],
-  subjects: ['DestinationRule', 'PeerAuthentication'],
+  subjects: ['DestinationRule', 'PeerAuthentication', 'Service'],
   reads: ['DestinationRule', 'Service', 'PeerAuthentication', 'ConfigMap', 'Namespace'],
   messages: {
     PlaintextToStrictAssumed: message({
@@ -66,6 +66,22 @@ export const MM101 = defineRule({
       template:
         '{pa} makes mTLS DISABLE, but {senders}. A DISABLE server sidecar accepts plaintext only: on an HTTP port it refuses the TLS connection, on a TCP port it passes the TLS bytes to the application. Assumption: {assumed}. Fix: mode PERMISSIVE (accepts Istio mTLS and plaintext) at {fields}, or stop sending ISTIO_MUTUAL there.',
       certainty: 'The DestinationRule and the PeerAuthentication prove the failure for any server they both cover, but no such Service is in the input: the servers are assumed from the host.',
+    }),
+    NoRuleToStrict: message({
+      severity: 'error',
+      symptom: '503 UC',
+      detail: 'upstream_reset_before_response_started{connection_termination}',
+      template:
+        '{svc}: {clients} send plaintext to {ports}, which {pa} makes STRICT: auto mTLS is off (meshConfig.enableAutoMtls false) and no DestinationRule gives them tls. The server sidecar only accepts Istio mTLS. Fix: a DestinationRule for {host} with tls.mode ISTIO_MUTUAL.',
+      certainty: 'The snapshot is the whole mesh: with auto mTLS off, a client without a DestinationRule for the host sends plaintext.',
+    }),
+    NoRuleToStrictInInput: message({
+      severity: 'warning',
+      symptom: '503 UC',
+      detail: 'upstream_reset_before_response_started{connection_termination}',
+      template:
+        '{svc}: {clients} send plaintext to {ports}, which {pa} makes STRICT: auto mTLS is off (meshConfig.enableAutoMtls false) and no DestinationRule in the input gives them tls. The server sidecar only accepts Istio mTLS. Fix: a DestinationRule for {host} with tls.mode ISTIO_MUTUAL (unless one is applied from elsewhere; --complete: the input is the whole mesh).',
+      certainty: 'Offline manifests are often part of what is applied: a DestinationRule with ISTIO_MUTUAL may exist elsewhere.',
     }),
     PlaintextToStrict: message({
       severity: 'error',

@@ -289,3 +289,48 @@ describe('MM101 plaintext to STRICT without a Service in the input', () => {
     expect(check('MM101', yaml)).toEqual([]);
   });
 });
+
+describe('MM101 plaintext to STRICT when auto mTLS is off and no DestinationRule applies', () => {
+  const off = { mesh: { enableAutoMtls: false } };
+  it('flags the Service (error when the input is complete, a warning otherwise) and creates a DestinationRule', () => {
+    const yaml = `${strictMeshWide}\n---\n${httpbinService}`;
+    const f = check('MM101', yaml, { ...off, complete: true });
+    expect(summary(f)).toEqual(['error NoRuleToStrict Service foo/httpbin']);
+    expect(f[0]?.message).toContain('clients in namespace foo (and every namespace without a DestinationRule for it) send plaintext to port 8000, port 9000');
+    expect(f[0]?.claim).toMatchObject({ kind: 'server-rejects', client: { namespace: 'foo' }, cluster: 'outbound|8000||httpbin.foo.svc.cluster.local' });
+    expect(summary(check('MM101', yaml, off))).toEqual(['warning NoRuleToStrictInInput Service foo/httpbin']);
+    const { objects, after } = fixAndRecheck('MM101', yaml, { ...off, complete: true });
+    expect(after).toEqual([]);
+    expect(find(objects, 'DestinationRule', 'httpbin-istio-mutual').spec).toEqual({ host: 'httpbin.foo.svc.cluster.local', trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } });
+  });
+
+  it('gives ISTIO_MUTUAL to the STRICT ports only when a port-level policy keeps another port PERMISSIVE', () => {
+    const yaml = `${strictMeshWide}\n---\n${httpbinService}${pa('httpbin', 'foo', '{selector: {matchLabels: {app: httpbin}}, portLevelMtls: {"9000": {mode: PERMISSIVE}}}')}`;
+    const { objects, after } = fixAndRecheck('MM101', yaml, { ...off, complete: true });
+    expect(after).toEqual([]);
+    expect(find(objects, 'DestinationRule', 'httpbin-istio-mutual').spec).toEqual({
+      host: 'httpbin.foo.svc.cluster.local',
+      trafficPolicy: { portLevelSettings: [{ port: { number: 8000 }, tls: { mode: 'ISTIO_MUTUAL' } }] },
+    });
+  });
+
+  it('does not flag it with auto mTLS on, with a DestinationRule that applies, or with a PERMISSIVE server', () => {
+    const yaml = `${strictMeshWide}\n---\n${httpbinService}`;
+    expect(check('MM101', yaml, { complete: true })).toEqual([]);
+    const root = dr(`  host: "*.local"
+  trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}`, 'istio-system', 'mesh-mtls');
+    expect(check('MM101', `${yaml}${root}`, { ...off, complete: true })).toEqual([]);
+    expect(check('MM101', `${httpbinService}${pa('default', 'istio-system', '{mtls: {mode: PERMISSIVE}}')}`, { ...off, complete: true })).toEqual([]);
+  });
+
+  it('names the clients of other namespaces when the only DestinationRule is not exported', () => {
+    const local = `${dr(`  host: httpbin
+  exportTo: ["."]
+  trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}`)}`;
+    const f = check('MM101', `${strictMeshWide}\n---\n${httpbinService}${local}`, { ...off, complete: true });
+    expect(summary(f)).toEqual(['error NoRuleToStrict Service foo/httpbin']);
+    expect(f[0]?.message).toContain(': clients in every namespace without a DestinationRule for it send plaintext');
+    expect(f[0]?.fix.patches).toEqual([]);
+    expect(f[0]?.fix.notes?.[0]).toContain('not exported');
+  });
+});
