@@ -6,6 +6,7 @@ import { describeRef, refKey, refOf } from '../model/kinds.js';
 import { autoMtlsOn } from '../model/mesh-config.js';
 import type { DestinationRule, KubeObject, ObjectRef, PeerAuthentication, Service } from '../model/types.js';
 import { noRuleFindings } from './mm101-no-destination-rule.js';
+import { noSidecarFindings } from './mm101-no-sidecar.js';
 import { tlsLevels, type TlsLevel } from './tls-levels.js';
 import { describeTarget, policyName, targetsOf, type Target } from './mm101-targets.js';
 import { disabledPolicyFindings, mtlsToDisabledFindings } from './mm101-mtls-to-disabled.js';
@@ -98,6 +99,6 @@ export const mm101: Rule = {
     if (subject.kind === 'PeerAuthentication') return disabledPolicyFindings(subject as PeerAuthentication, ctx);
     if (subject.kind === 'Service') return noRuleFindings(subject as Service, ctx);
     const dr = subject as DestinationRule;
-    return [...plaintextToStrict(dr, ctx), ...mtlsToDisabledFindings(dr, ctx)];
+    return [...plaintextToStrict(dr, ctx), ...mtlsToDisabledFindings(dr, ctx), ...noSidecarFindings(dr, ctx)];
   },
 };

@@ -7,6 +7,8 @@ export const MM101_OFFENDER = '{level} sends {sends} to {where}, which {pa} make
 export const MM101_TO_DISABLED = '{level} sends Istio mTLS (ISTIO_MUTUAL) to {where}, which {pa} makes DISABLE';
 /** One DestinationRule level sending Istio mTLS to the servers of a DISABLE PeerAuthentication. */
 export const MM101_SENDER = '{dr} {level} sends Istio mTLS (ISTIO_MUTUAL) to {where}';
+/** One level sending Istio mTLS to pods without a sidecar. */
+export const MM101_TO_NO_SIDECAR = '{level} sends Istio mTLS (ISTIO_MUTUAL) to {where}, whose pods run no sidecar ({why})';
 /** What a finding without a Service in the input assumed. */
 export const MM101_ASSUMED =
   'no Service it reaches is in the input, so Services matching the host are assumed to run there with sidecars, and no workload-selector PeerAuthentication to select them';
@@ -82,6 +84,22 @@ export const MM101 = defineRule({
       template:
         '{svc}: {clients} send plaintext to {ports}, which {pa} makes STRICT: auto mTLS is off (meshConfig.enableAutoMtls false) and no DestinationRule in the input gives them tls. The server sidecar only accepts Istio mTLS. Fix: a DestinationRule for {host} with tls.mode ISTIO_MUTUAL (unless one is applied from elsewhere; --complete: the input is the whole mesh).',
       certainty: 'Offline manifests are often part of what is applied: a DestinationRule with ISTIO_MUTUAL may exist elsewhere.',
+    }),
+    MtlsToNoSidecar: message({
+      severity: 'error',
+      symptom: '503 UF',
+      detail: 'upstream_reset_before_response_started{connection_failure,TLS_error}',
+      template:
+        "{dr} {offenders}. Istio gives an ISTIO_MUTUAL cluster its mTLS transport for every endpoint, sidecar or not (auto mTLS would send plaintext there): the application receives a TLS handshake it cannot answer (istio#36672). Fix: plaintext to them: {fix}.",
+      certainty: "The input says the pods run without a sidecar (pod or namespace injection settings, or the pods themselves), and Istio's generator sets the ISTIO_MUTUAL transport socket unconditionally.",
+    }),
+    MtlsToNoSidecarLikely: message({
+      severity: 'warning',
+      symptom: '503 UF',
+      detail: 'upstream_reset_before_response_started{connection_failure,TLS_error}',
+      template:
+        "{dr} {offenders}. Istio gives an ISTIO_MUTUAL cluster its mTLS transport for every endpoint, sidecar or not (auto mTLS would send plaintext there): the application receives a TLS handshake it cannot answer (istio#36672). Fix, unless the pods are injected another way: plaintext to them: {fix}.",
+      certainty: 'Injection is decided by webhooks at pod creation: offline, a namespace without injection labels only suggests that its pods have no sidecar.',
     }),
     PlaintextToStrict: message({
       severity: 'error',

@@ -334,3 +334,60 @@ describe('MM101 plaintext to STRICT when auto mTLS is off and no DestinationRule
     expect(f[0]?.fix.notes?.[0]).toContain('not exported');
   });
 });
+
+describe('MM101 Istio mTLS to pods without a sidecar (istio#36672)', () => {
+  const ns = (labels: string): string => `
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: foo, labels: {${labels}}}
+`;
+  const star = dr(`  host: "*"
+  trafficPolicy:
+    connectionPool: {tcp: {maxConnections: 10}}
+    tls: {mode: ISTIO_MUTUAL}`, 'foo', 'all-mtls');
+  const pod = (annotations: string, containers = 'istio-proxy'): string => `
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: httpbin-1, namespace: foo, labels: {app: httpbin}, annotations: {${annotations}}}
+spec: {containers: [{name: httpbin}, {name: ${containers}}]}
+`;
+
+  it('flags a "*" DestinationRule reaching a namespace labelled istio-injection=disabled, and adds a DISABLE rule for that host', () => {
+    const yaml = `${httpbinService}${ns('istio-injection: disabled')}${star}`;
+    const f = check('MM101', yaml);
+    expect(summary(f)).toEqual(['error MtlsToNoSidecar DestinationRule foo/all-mtls']);
+    expect(f[0]?.message).toContain('trafficPolicy sends Istio mTLS (ISTIO_MUTUAL) to httpbin.foo, whose pods run no sidecar (namespace foo is labelled istio-injection=disabled)');
+    const { objects, after } = fixAndRecheck('MM101', yaml);
+    expect(after).toEqual([]);
+    expect(find(objects, 'DestinationRule', 'httpbin-foo-no-sidecar').spec).toEqual({
+      host: 'httpbin.foo.svc.cluster.local',
+      trafficPolicy: { connectionPool: { tcp: { maxConnections: 10 } }, tls: { mode: 'DISABLE' } },
+    });
+  });
+
+  it('a namespace without injection labels is a warning; a pod annotated inject=false an error', () => {
+    expect(summary(check('MM101', `${httpbinService}${ns('team: a')}${star}`))).toEqual(['warning MtlsToNoSidecarLikely DestinationRule foo/all-mtls']);
+    const annotated = `${httpbinService}${ns('istio-injection: enabled')}${pod('sidecar.istio.io/inject: "false"', 'other')}${star}`;
+    const f = check('MM101', annotated);
+    expect(summary(f)).toEqual(['error MtlsToNoSidecar DestinationRule foo/all-mtls']);
+    expect(f[0]?.message).toContain('pods httpbin-1 set sidecar.istio.io/inject: "false"');
+  });
+
+  it('does not flag injected or unknown namespaces, pods running istio-proxy, or ambient namespaces', () => {
+    expect(check('MM101', `${httpbinService}${star}`)).toEqual([]);
+    expect(check('MM101', `${httpbinService}${ns('istio-injection: enabled')}${star}`)).toEqual([]);
+    expect(check('MM101', `${httpbinService}${ns('istio.io/rev: canary')}${star}`)).toEqual([]);
+    expect(check('MM101', `${httpbinService}${ns('team: a')}${pod('a: b')}${star}`)).toEqual([]);
+    expect(check('MM101', `${httpbinService}${ns('istio.io/dataplane-mode: ambient')}${star}`)).toEqual([]);
+  });
+
+  it('patches a DestinationRule that names the host instead of creating one', () => {
+    const yaml = `${httpbinService}${ns('istio-injection: disabled')}${dr(`  host: httpbin
+  trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}`)}`;
+    const { objects, after } = fixAndRecheck('MM101', yaml);
+    expect(after).toEqual([]);
+    expect((find(objects, 'DestinationRule', 'httpbin').spec as { trafficPolicy: object }).trafficPolicy).toEqual({ tls: { mode: 'DISABLE' } });
+  });
+});
