@@ -16,19 +16,22 @@ export const MM101_ASSUMED =
 export const MM101 = defineRule({
   id: 'MM101',
   name: 'dr-tls-disables-mtls',
-  summary: 'A DestinationRule sends plaintext or non-Istio TLS to workloads whose PeerAuthentication is STRICT (503 UC).',
+  summary: 'mTLS disagrees between client and server: plaintext or non-Istio TLS to STRICT workloads (503 UC), Istio mTLS to DISABLE workloads or pods without a sidecar (503 UF).',
   docs: {
-    symptom: '503 UC, "upstream connect error or disconnect/reset before headers"; the server sidecar logs a TLS handshake error.',
+    symptom:
+      '503 UC, "upstream connect error or disconnect/reset before headers" (plaintext to a STRICT server: its sidecar logs a TLS handshake error), or 503 UF with a TLS error (Istio mTLS to a DISABLE server or to a pod without a sidecar).',
     cause:
-      'A DestinationRule (top level, a portLevelSettings entry, or a subset) sends plaintext (DISABLE, or no tls while meshConfig.enableAutoMtls is false) or non-Istio TLS (SIMPLE/MUTUAL) to workloads whose PeerAuthentication is STRICT. A port-level entry replaces tls as a block (no tls there = auto mTLS); subset tls overrides only when set; PeerAuthentication precedence workload > namespace > mesh-wide, with port-level mtls; auto mTLS infers from namespace/mesh policies only, so a workload STRICT under a namespace DISABLE gets plaintext.',
-    fix: 'tls.mode ISTIO_MUTUAL at each offending level, every other field kept (certificate fields Istio refuses next to ISTIO_MUTUAL are removed).',
-    seeds: ['seed 001', 'Kiali KIA0207', 'Kiali KIA0208'],
+      'mTLS disagrees between the two ends. (1) A DestinationRule (top level, a portLevelSettings entry, or a subset) sends plaintext (DISABLE, or no tls while meshConfig.enableAutoMtls is false) or non-Istio TLS (SIMPLE/MUTUAL) to workloads whose PeerAuthentication is STRICT. (2) With auto mTLS off, a Service that no DestinationRule covers for some clients gets plaintext on its STRICT ports. (3) A DestinationRule ISTIO_MUTUAL reaches workloads whose PeerAuthentication is DISABLE (mesh-wide in the root namespace, namespace, workload selector or portLevelMtls): an HTTP port refuses the TLS connection, a TCP port passes the TLS bytes to the application. (4) ISTIO_MUTUAL reaches pods without a sidecar: Istio sets the cluster\'s mTLS transport unconditionally, unlike auto mTLS (istio#36672). Which DestinationRule a client uses follows Istio\'s lookup (client namespace, service namespace, root namespace; exact hosts before wildcards), so a shadowed rule is not blamed. A port-level entry replaces tls as a block (no tls there = auto mTLS); subset tls overrides only when set; PeerAuthentication precedence workload > namespace > mesh-wide, with port-level mtls; auto mTLS infers from namespace/mesh policies only, so a workload STRICT under a namespace DISABLE gets plaintext. With no matching Service in the input, the servers are assumed from the host (the namespace it names, or every namespace the input knows) and the finding is a warning that says so.',
+    fix:
+      'The object to change. (1) tls.mode ISTIO_MUTUAL at each offending level, every other field kept (certificate fields Istio refuses next to ISTIO_MUTUAL are removed). (2) A DestinationRule for the Service with ISTIO_MUTUAL on its STRICT ports. (3) A DestinationRule that names the service: tls.mode DISABLE at the level; a wildcard (namespace- or mesh-wide) ISTIO_MUTUAL is the mesh\'s rule and the DISABLE policy its exception: the PeerAuthentication mode (or the port\'s) becomes PERMISSIVE, which accepts both, so no other client breaks. (4) tls.mode DISABLE when the DestinationRule names the host, else a DestinationRule of that host beside the wildcard one, its settings copied with ISTIO_MUTUAL made DISABLE.',
+    seeds: ['seed 001', 'Kiali KIA0207', 'Kiali KIA0208', 'Kiali KIA0401', 'Kiali KIA0501', 'Kiali KIA0505', 'Kiali KIA0506', 'istio#36672'],
     versions: 'Auto mTLS is judged for the Istio version: before 1.5 it is off unless the mesh config sets enableAutoMtls (the finding then has a version note).',
-    verify: "expressible: the client sidecar's cluster transport (plaintext, non-Istio TLS) and the server sidecar's inbound answer to it (no filter chains matched, invalid mTLS).",
+    verify:
+      "expressible for Services of the input: the client sidecar's cluster transport (plaintext, non-Istio TLS, Istio mTLS) and the server sidecar's inbound answer to it (no filter chains matched, invalid mTLS, a TLS handshake on a plaintext HTTP chain). Inexpressible: servers assumed from the host (no pod to simulate), Istio mTLS to a DISABLE TCP port and to pods without a sidecar (the failure is the application's, which the simulation does not run).",
   },
   parameters: [],
   subjects: ['DestinationRule', 'PeerAuthentication', 'Service'],
-  reads: ['DestinationRule', 'Service', 'PeerAuthentication', 'ConfigMap', 'Namespace'],
+  reads: ['DestinationRule', 'Service', 'PeerAuthentication', 'ConfigMap', 'Namespace', 'Pod'],
   messages: {
     PlaintextToStrictAssumed: message({
       severity: 'warning',
