@@ -45,3 +45,16 @@ export function sidecarStateOf(svc: Service, ctx: RuleContext): SidecarState {
   }
   return { state: 'unknown' };
 }
+
+/** A namespace of the input labelled for ambient: its pods have no sidecar, ztunnel carries mTLS (HBONE). */
+export function ambientNamespace(namespace: string | undefined, ctx: RuleContext): boolean {
+  if (namespace === undefined) return false;
+  return ctx.index.get(`Namespace//${namespace}`)?.object.metadata.labels?.[AMBIENT] === 'ambient';
+}
+
+/** Every pod of the input the Service selects is labelled ambient (and runs no istio-proxy). */
+export function ambientPods(svc: Service, ctx: RuleContext): boolean {
+  const selector = svc.spec?.selector ?? {};
+  const pods = ctx.index.inNamespace<Pod>('Pod', svc.metadata.namespace ?? 'default').filter((p) => selects(selector, p.metadata.labels));
+  return pods.length > 0 && pods.every((p) => p.metadata.labels?.[AMBIENT] === 'ambient' && !hasProxy(p));
+}

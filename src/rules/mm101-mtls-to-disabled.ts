@@ -100,6 +100,8 @@ export function mtlsToDisabledFindings(dr: DestinationRule, ctx: RuleContext): F
 
 /** PeerAuthentication subject: wildcard ISTIO_MUTUAL DestinationRules reach the servers it makes DISABLE. */
 export function disabledPolicyFindings(pa: PeerAuthentication, ctx: RuleContext): Finding[] {
+  const modes = [pa.spec?.mtls?.mode, ...Object.values(pa.spec?.portLevelMtls ?? {}).map((p) => p.mode)];
+  if (!modes.includes('DISABLE')) return [];
   const key = objectKey(pa);
   const hits: Hit[] = [];
   for (const dr of ctx.index.ofKind<DestinationRule>('DestinationRule')) {

@@ -5,6 +5,7 @@ import { isHttpPortName } from '../model/protocols.js';
 import type { DestinationRule, Service } from '../model/types.js';
 import type { TlsLevel } from './tls-levels.js';
 import type { RuleContext } from './types.js';
+import { ambientNamespace, ambientPods } from './mm101-injection.js';
 
 const MAX_SERVICES_FOR_WILDCARD = 200;
 /** A namespace no object of the input is in: stands for every client namespace without a DestinationRule. */
@@ -57,7 +58,8 @@ export function clientUsing(dr: DestinationRule, host: string, serviceNamespace:
   const root = ctx.index.meshConfig.rootNamespace;
   const drNs = dr.metadata.namespace ?? 'default';
   const key = objectKey(dr);
-  const candidates = [...new Set([...(drNs !== root ? [drNs] : []), serviceNamespace, OTHER_NAMESPACE])];
+  // Ambient clients have no sidecar: a DestinationRule's TLS applies at their waypoints only (MM4xx).
+  const candidates = [...new Set([...(drNs !== root ? [drNs] : []), serviceNamespace, OTHER_NAMESPACE])].filter((c) => !ambientNamespace(c, ctx));
   return candidates.find((c) => ctx.index.destinationRulesFor(host, c, serviceNamespace).some((d) => objectKey(d) === key));
 }
 
@@ -65,6 +67,8 @@ function serviceTargets(dr: DestinationRule, level: TlsLevel, services: Service[
   const out: Target[] = [];
   for (const svc of services) {
     const ns = svc.metadata.namespace ?? 'default';
+    // An ambient server has no sidecar: ztunnel terminates HBONE mTLS whatever the client's cluster says.
+    if (ambientNamespace(ns, ctx) || ambientPods(svc, ctx)) continue;
     const host = serviceFqdn(svc.metadata.name, ns, ctx.index.domain);
     const client = clientUsing(dr, host, ns, ctx);
     if (client === undefined) continue;
@@ -99,6 +103,7 @@ function assumedTargets(dr: DestinationRule, ctx: RuleContext): Target[] {
   if (!isClusterLocal(drHost, ctx.index.domain) && !hostsMatch(drHost, `x.svc.${ctx.index.domain}`)) return [];
   const out: Target[] = [];
   for (const ns of namespacesOf(drHost, ctx)) {
+    if (ambientNamespace(ns, ctx)) continue;
     const serverNs = ns ?? OTHER_NAMESPACE;
     const host = isWildcard(drHost) ? serviceFqdn(ANY_SERVICE, serverNs, ctx.index.domain) : drHost;
     if (!hostsMatch(drHost, host)) continue;

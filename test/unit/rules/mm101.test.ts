@@ -391,3 +391,32 @@ spec: {containers: [{name: httpbin}, {name: ${containers}}]}
     expect((find(objects, 'DestinationRule', 'httpbin').spec as { trafficPolicy: object }).trafficPolicy).toEqual({ tls: { mode: 'DISABLE' } });
   });
 });
+
+describe('MM101 and the ambient data plane', () => {
+  const ambient = (name: string): string => `
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: ${name}, labels: {istio.io/dataplane-mode: ambient}}
+`;
+  const disable = dr(`  host: httpbin
+  trafficPolicy: {tls: {mode: DISABLE}}`);
+  it('leaves out an ambient server namespace: ztunnel carries mTLS over HBONE', () => {
+    expect(check('MM101', mesh(disable))).toHaveLength(1);
+    expect(check('MM101', `${mesh(disable)}${ambient('foo')}`)).toEqual([]);
+    expect(check('MM101', `${strictMeshWide}\n---\n${httpbinService}${ambient('foo')}`, { mesh: { enableAutoMtls: false }, complete: true })).toEqual([]);
+  });
+
+  it('leaves out ambient clients: a DestinationRule\'s TLS applies at their waypoints only', () => {
+    const fromBar = dr(`  host: httpbin.foo.svc.cluster.local
+  trafficPolicy: {tls: {mode: DISABLE}}`, 'bar', 'to-httpbin');
+    expect(summary(check('MM101', mesh(fromBar)))).toEqual(['error PlaintextToStrict DestinationRule bar/to-httpbin']);
+    expect(check('MM101', `${mesh(fromBar)}${ambient('bar')}`)).toEqual([]);
+  });
+
+  it('says in an assumed finding that it assumed sidecars', () => {
+    const f = check('MM101', `${strictMeshWide}${dr(`  host: "*.local"
+  trafficPolicy: {tls: {mode: DISABLE}}`, 'bar', 'no-mtls')}`);
+    expect(f[0]?.message).toContain('the sidecar data plane');
+  });
+});
