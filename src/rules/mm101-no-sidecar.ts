@@ -1,7 +1,8 @@
 import { MM101, MM101_TO_NO_SIDECAR } from '../catalogue/rules/mm101.js';
 import { fill } from '../catalogue/message-type.js';
 import { pointer } from '../fix/json-pointer.js';
-import { isWildcard } from '../model/hosts.js';
+import { isWildcard, serviceFqdn } from '../model/hosts.js';
+import { outboundCluster, type FindingClaim } from './claims.js';
 import { describeRef, refKey, refOf } from '../model/kinds.js';
 import type { ClientTlsSettings, DestinationRule, KubeObject, ObjectRef, PortTrafficPolicy, Service, TrafficPolicy } from '../model/types.js';
 import { report } from './report.js';
@@ -63,6 +64,14 @@ function fixFor(dr: DestinationRule, hits: Hit[], ctx: RuleContext): Fix {
   return { patches: [], create, notes: [`each created DestinationRule copies the other settings of ${describeRef(refOf(dr))}: rules for one host do not merge with a wildcard one`] };
 }
 
+/** The client's cluster gives endpoints without a sidecar Istio mTLS (auto mTLS would give them plaintext). */
+function claimOf(h: Hit | undefined, ctx: RuleContext): FindingClaim {
+  const svc = h?.target.svc;
+  const port = h?.target.port ?? svc?.spec?.ports?.[0]?.port;
+  if (!h || !svc || port === undefined) return { kind: 'inexpressible', reason: 'the Service has no port: there is no cluster to inspect' };
+  return { kind: 'plain-endpoint-mtls', client: { type: 'sidecar', namespace: h.target.client }, cluster: outboundCluster(serviceFqdn(svc.metadata.name, svc.metadata.namespace ?? 'default', ctx.index.domain), port, h.level.subset) };
+}
+
 /** DestinationRule subject: ISTIO_MUTUAL reaching Services of the input whose pods run no sidecar (istio#36672). */
 export function noSidecarFindings(dr: DestinationRule, ctx: RuleContext): Finding[] {
   const hits: Hit[] = [];
@@ -89,7 +98,7 @@ export function noSidecarFindings(dr: DestinationRule, ctx: RuleContext): Findin
     resource: refOf(dr),
     related: [...related.values()],
     fix: fixFor(dr, hits, ctx),
-    claim: { kind: 'inexpressible' as const, reason: "the client's Istio mTLS transport is in its cluster, but the failure is in the application without a sidecar, which the simulation does not run" },
+    claim: claimOf(hits[0], ctx),
   };
   return [report(hits.some((h) => h.certain) ? MM101.messages.MtlsToNoSidecar : MM101.messages.MtlsToNoSidecarLikely, args, r)];
 }

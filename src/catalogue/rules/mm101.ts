@@ -27,7 +27,7 @@ export const MM101 = defineRule({
     seeds: ['seed 001', 'Kiali KIA0207', 'Kiali KIA0208', 'Kiali KIA0401', 'Kiali KIA0501', 'Kiali KIA0505', 'Kiali KIA0506', 'istio#36672'],
     versions: 'Auto mTLS is judged for the Istio version: before 1.5 it is off unless the mesh config sets enableAutoMtls (the finding then has a version note).',
     verify:
-      "expressible for Services of the input: the client sidecar's cluster transport (plaintext, non-Istio TLS, Istio mTLS) and the server sidecar's inbound answer to it (no filter chains matched, invalid mTLS, a TLS handshake on a plaintext HTTP chain). Inexpressible: servers assumed from the host (no pod to simulate), Istio mTLS to a DISABLE TCP port and to pods without a sidecar (the failure is the application's, which the simulation does not run).",
+      "expressible for Services of the input: the client sidecar's cluster transport (plaintext, non-Istio TLS, Istio mTLS) and the server sidecar's inbound answer to it (no filter chains matched, invalid mTLS, a TLS handshake on a plaintext HTTP chain). For pods without a sidecar: that the client's cluster gives endpoints without the tlsMode label Istio mTLS (what the application then does is beyond the simulation). Inexpressible: servers assumed from the host (no pod to simulate) and Istio mTLS to a DISABLE TCP port (the sidecar forwards the TLS bytes; the failure is the application's).",
   },
   parameters: [],
   subjects: ['DestinationRule', 'PeerAuthentication', 'Service'],

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { check, find, fixAndRecheck, httpbinService, strictMeshWide } from '../helpers.js';
+import { claimQueries, judgeClaim } from '../../../src/verify/claim-checks.js';
+import type { ClusterInfo } from '../../../src/verify/oracle-protocol.js';
 
 const dr = (spec: string, ns = 'foo', name = 'httpbin'): string => `
 ---
@@ -418,5 +420,29 @@ metadata: {name: ${name}, labels: {istio.io/dataplane-mode: ambient}}
     const f = check('MM101', `${strictMeshWide}${dr(`  host: "*.local"
   trafficPolicy: {tls: {mode: DISABLE}}`, 'bar', 'no-mtls')}`);
     expect(f[0]?.message).toContain('the sidecar data plane');
+  });
+});
+
+describe('MM101 claim plain-endpoint-mtls (verify)', () => {
+  const claim = { kind: 'plain-endpoint-mtls' as const, client: { type: 'sidecar' as const, namespace: 'foo' }, cluster: 'outbound|8000||httpbin.foo.svc.cluster.local' };
+  const judged = (info: ClusterInfo): boolean => judgeClaim(claim, new Map([['p/client', { id: 'p/client', clusters: { [claim.cluster]: info } }]]), 'p').effect;
+  it('asks for the client cluster, and confirms only an unconditional Istio mTLS transport', () => {
+    expect(claimQueries(claim, 'p')).toEqual([{ id: 'p/client', proxy: { type: 'sidecar', namespace: 'foo' }, clusters: [claim.cluster] }]);
+    expect(judged({ exists: true, transport: { kind: 'istio-mtls' } })).toBe(true);
+    // auto mTLS: Istio mTLS only for endpoints labelled tlsMode istio, plaintext for the others.
+    expect(judged({ exists: true, transportMatches: [{ name: 'tlsMode-istio', match: { tlsMode: 'istio' }, transport: { kind: 'istio-mtls' } }, { name: 'tlsMode-disabled', match: {}, transport: { kind: 'plaintext' } }] })).toBe(false);
+    expect(judged({ exists: true, transportMatches: [{ name: 'tlsMode-istio', match: { tlsMode: 'istio' }, transport: { kind: 'istio-mtls' } }] })).toBe(false);
+    expect(judged({ exists: false })).toBe(false);
+  });
+
+  it('is the claim of an MtlsToNoSidecar finding', () => {
+    const yaml = `${httpbinService}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: foo, labels: {istio-injection: disabled}}
+${dr(`  host: "*"
+  trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}`, 'foo', 'all-mtls')}`;
+    expect(check('MM101', yaml)[0]?.claim).toEqual({ ...claim, cluster: 'outbound|8000||httpbin.foo.svc.cluster.local' });
   });
 });
