@@ -7,6 +7,7 @@ import { autoMtlsOn } from '../model/mesh-config.js';
 import type { DestinationRule, KubeObject, ObjectRef, PeerAuthentication, Service } from '../model/types.js';
 import { noRuleFindings } from './mm101-no-destination-rule.js';
 import { noSidecarFindings } from './mm101-no-sidecar.js';
+import { surelyNoSidecar } from './mm101-injection.js';
 import { tlsLevels, type TlsLevel } from './tls-levels.js';
 import { describeTarget, policyName, targetsOf, type Target } from './mm101-targets.js';
 import { disabledPolicyFindings, mtlsToDisabledFindings } from './mm101-mtls-to-disabled.js';
@@ -62,7 +63,9 @@ function plaintextToStrict(dr: DestinationRule, ctx: RuleContext): Finding[] {
   const offending: { level: TlsLevel; sends: ClientSends; target: Target }[] = [];
   for (const level of tlsLevels(dr)) {
     if (level.inherits) continue;
-    const target = targetsOf(dr, level, ctx).find((t) => t.mtls.mode === 'STRICT' && clientSends(level, autoMtls, t.mtls.autoMtlsMode) !== 'istio-mtls');
+    const target = targetsOf(dr, level, ctx).find(
+      (t) => t.mtls.mode === 'STRICT' && clientSends(level, autoMtls, t.mtls.autoMtlsMode) !== 'istio-mtls' && !(t.svc && surelyNoSidecar(t.svc, ctx)),
+    );
     if (target) offending.push({ level, sends: clientSends(level, autoMtls, target.mtls.autoMtlsMode), target });
   }
   const first = offending[0];

@@ -58,3 +58,9 @@ export function ambientPods(svc: Service, ctx: RuleContext): boolean {
   const pods = ctx.index.inNamespace<Pod>('Pod', svc.metadata.namespace ?? 'default').filter((p) => selects(selector, p.metadata.labels));
   return pods.length > 0 && pods.every((p) => p.metadata.labels?.[AMBIENT] === 'ambient' && !hasProxy(p));
 }
+
+/** The input shows the Service's pods run without a sidecar: nothing enforces its PeerAuthentication. */
+export function surelyNoSidecar(svc: Service, ctx: RuleContext): boolean {
+  const s = sidecarStateOf(svc, ctx);
+  return s.state === 'none' && s.certain;
+}

@@ -7,7 +7,7 @@ import { isHttpPortName } from '../model/protocols.js';
 import type { DestinationRule, ObjectRef, Service } from '../model/types.js';
 import { noFix, report } from './report.js';
 import { serverRejectsClaim } from './mm101-claim.js';
-import { ambientNamespace, ambientPods } from './mm101-injection.js';
+import { ambientNamespace, ambientPods, surelyNoSidecar } from './mm101-injection.js';
 import { OTHER_NAMESPACE, policyName, type Target } from './mm101-targets.js';
 import type { Finding, Fix, RuleContext } from './types.js';
 
@@ -44,7 +44,7 @@ export function noRuleFindings(svc: Service, ctx: RuleContext): Finding[] {
   const selector = svc.spec?.selector;
   if (!selector || Object.keys(selector).length === 0 || svc.spec?.type === 'ExternalName') return [];
   const ns = svc.metadata.namespace ?? 'default';
-  if (ambientNamespace(ns, ctx) || ambientPods(svc, ctx)) return [];
+  if (ambientNamespace(ns, ctx) || ambientPods(svc, ctx) || surelyNoSidecar(svc, ctx)) return [];
   const host = serviceFqdn(svc.metadata.name, ns, ctx.index.domain);
   const ownNs = ctx.index.destinationRulesFor(host, ns, ns).length === 0;
   const client = ownNs ? ns : ctx.index.destinationRulesFor(host, OTHER_NAMESPACE, ns).length === 0 ? OTHER_NAMESPACE : undefined;

@@ -5,7 +5,7 @@ import { isWildcard, serviceFqdn } from '../model/hosts.js';
 import { outboundCluster, type FindingClaim } from './claims.js';
 import { describeRef, refKey, refOf } from '../model/kinds.js';
 import type { ClientTlsSettings, DestinationRule, KubeObject, ObjectRef, PortTrafficPolicy, Service, TrafficPolicy } from '../model/types.js';
-import { report } from './report.js';
+import { noFix, report } from './report.js';
 import { sidecarStateOf } from './mm101-injection.js';
 import { describeTarget, targetsOf, type Target } from './mm101-targets.js';
 import { tlsLevels, type TlsLevel } from './tls-levels.js';
@@ -59,7 +59,9 @@ function fixFor(dr: DestinationRule, hits: Hit[], ctx: RuleContext): Fix {
   for (const { target } of hits) {
     if (!target.svc || seen.has(target.host)) continue;
     seen.add(target.host);
-    create.push(hostRule(dr, target.svc, target.host));
+    const rule = hostRule(dr, target.svc, target.host);
+    if (ctx.index.get(`DestinationRule/${rule.metadata.namespace ?? ''}/${rule.metadata.name}`)) return noFix(`a DestinationRule ${rule.metadata.namespace ?? ''}/${rule.metadata.name} exists already`);
+    create.push(rule);
   }
   return { patches: [], create, notes: [`each created DestinationRule copies the other settings of ${describeRef(refOf(dr))}: rules for one host do not merge with a wildcard one`] };
 }

@@ -446,3 +446,18 @@ ${dr(`  host: "*"
     expect(check('MM101', yaml)[0]?.claim).toEqual({ ...claim, cluster: 'outbound|8000||httpbin.foo.svc.cluster.local' });
   });
 });
+
+describe('MM101 plaintext to a STRICT Service whose pods run no sidecar', () => {
+  it('is not flagged: no sidecar enforces the PeerAuthentication', () => {
+    const disabledNs = `
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: foo, labels: {istio-injection: disabled}}
+`;
+    const disable = dr(`  host: httpbin
+  trafficPolicy: {tls: {mode: DISABLE}}`);
+    expect(check('MM101', `${mesh(disable)}${disabledNs}`)).toEqual([]);
+    expect(check('MM101', `${strictMeshWide}\n---\n${httpbinService}${disabledNs}`, { mesh: { enableAutoMtls: false }, complete: true })).toEqual([]);
+  });
+});
