@@ -65,6 +65,8 @@ export type OutlierExpectation =
 export interface InexpressibleClaim {
   kind: 'inexpressible';
   reason: string;
+  /** The Envoy cluster the fix is meant to change (verify does not count its change as a break). */
+  cluster?: string;
 }
 
 export type FindingClaim = EnvoyClaim | InexpressibleClaim;

@@ -1,14 +1,14 @@
 import { MM101, MM101_ASSUMED, MM101_SENDER, MM101_TO_DISABLED } from '../catalogue/rules/mm101.js';
 import { fill } from '../catalogue/message-type.js';
 import { pointer } from '../fix/json-pointer.js';
-import { isWildcard } from '../model/hosts.js';
+import { isWildcard, serviceFqdn } from '../model/hosts.js';
 import { describeRef, objectKey, refKey, refOf } from '../model/kinds.js';
 import type { DestinationRule, ObjectRef, PeerAuthentication } from '../model/types.js';
 import { report } from './report.js';
 import { serverRejectsClaim } from './mm101-claim.js';
 import { describeTarget, policyName, targetsOf, type Target } from './mm101-targets.js';
 import { tlsLevels, type TlsLevel } from './tls-levels.js';
-import type { FindingClaim } from './claims.js';
+import { outboundCluster, type FindingClaim } from './claims.js';
 import type { Finding, PatchOperation, RuleContext } from './types.js';
 
 interface Hit {
@@ -43,9 +43,16 @@ function ownedByPolicy(h: Hit, ctx: RuleContext): boolean {
 function claimOf(hits: Hit[], ctx: RuleContext): FindingClaim {
   const http = hits.find((h) => h.target.svc && h.target.http === true);
   if (http) return serverRejectsClaim(http.target, http.level.subset, ctx);
-  if (hits.some((h) => h.target.svc)) {
-    return { kind: 'inexpressible', reason: 'on a TCP port the DISABLE server sidecar forwards the TLS bytes to the application: the failure is the application\'s, beyond Envoy\'s config' };
+  const tcp = hits.find((h) => h.target.svc && h.target.port !== undefined);
+  if (tcp?.target.svc && tcp.target.port !== undefined) {
+    const svc = tcp.target.svc;
+    return {
+      kind: 'inexpressible',
+      reason: 'on a TCP port the DISABLE server sidecar forwards the TLS bytes to the application: the failure is the application\'s, beyond Envoy\'s config',
+      cluster: outboundCluster(serviceFqdn(svc.metadata.name, svc.metadata.namespace ?? 'default', ctx.index.domain), tcp.target.port, tcp.level.subset),
+    };
   }
+  if (hits.some((h) => h.target.svc)) return { kind: 'inexpressible', reason: 'the Service has no port: there is no cluster to inspect' };
   return { kind: 'inexpressible', reason: 'no Service of the input is reached: there is no server pod to simulate' };
 }
 
