@@ -5,7 +5,7 @@ import { pointer } from '../fix/json-pointer.js';
 import { describeRef, refKey, refOf } from '../model/kinds.js';
 import { autoMtlsOn } from '../model/mesh-config.js';
 import type { DestinationRule, KubeObject, ObjectRef, PeerAuthentication, Service } from '../model/types.js';
-import { noRuleFindings } from './mm101-no-destination-rule.js';
+import { noRuleFindings, strictPolicyFindings } from './mm101-no-destination-rule.js';
 import { noSidecarFindings } from './mm101-no-sidecar.js';
 import { surelyNoSidecar } from './mm101-injection.js';
 import { tlsLevels, type TlsLevel } from './tls-levels.js';
@@ -99,7 +99,7 @@ function plaintextToStrict(dr: DestinationRule, ctx: RuleContext): Finding[] {
 export const mm101: Rule = {
   ...MM101,
   check(subject: KubeObject, ctx: RuleContext): Finding[] {
-    if (subject.kind === 'PeerAuthentication') return disabledPolicyFindings(subject as PeerAuthentication, ctx);
+    if (subject.kind === 'PeerAuthentication') return [...disabledPolicyFindings(subject as PeerAuthentication, ctx), ...strictPolicyFindings(subject as PeerAuthentication, ctx)];
     if (subject.kind === 'Service') return noRuleFindings(subject as Service, ctx);
     const dr = subject as DestinationRule;
     return [...plaintextToStrict(dr, ctx), ...mtlsToDisabledFindings(dr, ctx), ...noSidecarFindings(dr, ctx)];

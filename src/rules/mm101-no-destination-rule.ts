@@ -1,10 +1,10 @@
-import { MM101 } from '../catalogue/rules/mm101.js';
+import { MM101, MM101_ASSUMED } from '../catalogue/rules/mm101.js';
 import { serviceFqdn } from '../model/hosts.js';
 import { describeRef, refKey, refOf } from '../model/kinds.js';
 import { autoMtlsOn } from '../model/mesh-config.js';
-import { effectiveMtls } from '../model/peer-authentication.js';
+import { effectiveMtls, namespaceMtls } from '../model/peer-authentication.js';
 import { isHttpPortName } from '../model/protocols.js';
-import type { DestinationRule, ObjectRef, Service } from '../model/types.js';
+import type { DestinationRule, ObjectRef, PeerAuthentication, Service } from '../model/types.js';
 import { noFix, report } from './report.js';
 import { serverRejectsClaim } from './mm101-claim.js';
 import { ambientNamespace, ambientPods, surelyNoSidecar } from './mm101-injection.js';
@@ -72,4 +72,56 @@ export function noRuleFindings(svc: Service, ctx: RuleContext): Finding[] {
     claim: serverRejectsClaim(strict.find((t) => t.http) ?? first, undefined, ctx),
   };
   return [report(ctx.complete ? MM101.messages.NoRuleToStrict : MM101.messages.NoRuleToStrictInInput, args, r)];
+}
+
+const ANY = 'meshmedic-any-service';
+
+/** The DestinationRule the PeerAuthentication finding creates, when it breaks no DISABLE server of the input. */
+function policyRule(pa: PeerAuthentication, host: string, ctx: RuleContext): Fix {
+  const disabled = ctx.index.ofKind<PeerAuthentication>('PeerAuthentication').some((p) => [p.spec?.mtls?.mode, ...Object.values(p.spec?.portLevelMtls ?? {}).map((m) => m.mode)].includes('DISABLE'));
+  if (disabled) return noFix('a PeerAuthentication of the input is DISABLE: a wildcard ISTIO_MUTUAL DestinationRule would send Istio mTLS to it too; give the STRICT hosts their own DestinationRules');
+  const ns = pa.metadata.namespace ?? 'default';
+  const name = 'istio-mutual';
+  if (ctx.index.get(`DestinationRule/${ns}/${name}`)) return noFix(`a DestinationRule ${ns}/${name} exists already`);
+  return {
+    patches: [],
+    create: [{ apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name, namespace: ns, annotations: { 'meshmedic.io/generated-by': MM101.id } }, spec: { host, trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } } }],
+  };
+}
+
+/**
+ * PeerAuthentication subject, auto mTLS off, no Service of the namespace in the input: a namespace-wide
+ * (or mesh-wide) STRICT whose namespaces no DestinationRule covers (Kiali KIA0501, KIA0401).
+ */
+export function strictPolicyFindings(pa: PeerAuthentication, ctx: RuleContext): Finding[] {
+  if (autoMtlsOn(ctx.index.meshConfig, ctx.istioVersion) || ctx.complete) return [];
+  if (Object.keys(pa.spec?.selector?.matchLabels ?? {}).length > 0 || pa.spec?.mtls?.mode !== 'STRICT') return [];
+  const root = ctx.index.meshConfig.rootNamespace;
+  const paNs = pa.metadata.namespace ?? 'default';
+  const meshWide = paNs === root;
+  // Only where the input has no Service to judge: the mesh-wide policy when it has none at all.
+  if (meshWide && ctx.index.ofKind('Service').length > 0) return [];
+  const known = new Set<string>();
+  for (const o of ctx.index.all()) if (o.object.metadata.namespace) known.add(o.object.metadata.namespace);
+  const namespaces: (string | undefined)[] = meshWide ? [...known, undefined] : [paNs];
+  const where: string[] = [];
+  for (const ns of namespaces) {
+    if (ns !== undefined && (ctx.index.inNamespace<Service>('Service', ns).length > 0 || ambientNamespace(ns, ctx))) continue;
+    const m = namespaceMtls(ctx.index, ns);
+    if (m.mode !== 'STRICT' || !m.source || refKey(refOf(m.source)) !== refKey(refOf(pa))) continue;
+    const serverNs = ns ?? OTHER_NAMESPACE;
+    const host = serviceFqdn(ANY, serverNs, ctx.index.domain);
+    if (ctx.index.destinationRulesFor(host, serverNs, serverNs).length > 0) continue;
+    where.push(ns !== undefined ? `the Services of namespace ${ns}` : 'the Services of every namespace without a PeerAuthentication of its own');
+  }
+  if (where.length === 0) return [];
+  const host = meshWide ? `*.svc.${ctx.index.domain}` : `*.${paNs}.svc.${ctx.index.domain}`;
+  const args = { pa: describeRef(refOf(pa)), scope: meshWide ? 'the mesh' : `namespace ${paNs}`, where: where.join(', '), assumed: MM101_ASSUMED };
+  return [
+    report(MM101.messages.NoRuleToStrictAssumed, args, {
+      resource: refOf(pa),
+      fix: policyRule(pa, host, ctx),
+      claim: { kind: 'inexpressible', reason: 'no Service of the input is reached: there is no server pod to simulate' },
+    }),
+  ];
 }

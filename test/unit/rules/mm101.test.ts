@@ -461,3 +461,36 @@ metadata: {name: foo, labels: {istio-injection: disabled}}
     expect(check('MM101', `${strictMeshWide}\n---\n${httpbinService}${disabledNs}`, { mesh: { enableAutoMtls: false }, complete: true })).toEqual([]);
   });
 });
+
+describe('MM101 STRICT PeerAuthentication, auto mTLS off, no Service in the input (Kiali KIA0401/KIA0501)', () => {
+  const off = { mesh: { enableAutoMtls: false } };
+  it('warns on a namespace-wide STRICT that no DestinationRule covers, and creates a namespace-wide ISTIO_MUTUAL rule', () => {
+    const yaml = pa('default', 'foo', '{mtls: {mode: STRICT}}');
+    const f = check('MM101', yaml, off);
+    expect(summary(f)).toEqual(['warning NoRuleToStrictAssumed PeerAuthentication foo/default']);
+    expect(f[0]?.message).toContain('makes namespace foo STRICT while auto mTLS is off');
+    const { objects, after } = fixAndRecheck('MM101', yaml, off);
+    expect(after).toEqual([]);
+    expect(find(objects, 'DestinationRule', 'istio-mutual').spec).toEqual({ host: '*.foo.svc.cluster.local', trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } });
+  });
+
+  it('warns on a mesh-wide STRICT; with a DISABLE policy in the input it proposes no wildcard rule', () => {
+    const f = check('MM101', strictMeshWide, off);
+    expect(summary(f)).toEqual(['warning NoRuleToStrictAssumed PeerAuthentication istio-system/default']);
+    expect(fixAndRecheck('MM101', strictMeshWide, off).after).toEqual([]);
+    const withDisable = `${strictMeshWide}${pa('default', 'legacy', '{mtls: {mode: DISABLE}}')}`;
+    const g = check('MM101', withDisable, off);
+    expect(summary(g)).toEqual(['warning NoRuleToStrictAssumed PeerAuthentication istio-system/default']);
+    expect(g[0]?.fix.create).toEqual([]);
+    expect(g[0]?.fix.notes?.[0]).toContain('DISABLE');
+  });
+
+  it('is silent with auto mTLS on, with a covering DestinationRule, when complete, or when Services are in the input', () => {
+    const yaml = pa('default', 'foo', '{mtls: {mode: STRICT}}');
+    expect(check('MM101', yaml)).toEqual([]);
+    expect(check('MM101', yaml, { ...off, complete: true })).toEqual([]);
+    expect(check('MM101', `${yaml}${dr(`  host: "*.local"
+  trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}`, 'istio-system', 'mesh-mtls')}`, off)).toEqual([]);
+    expect(summary(check('MM101', `${yaml}\n---\n${httpbinService}`, off))).toEqual(['warning NoRuleToStrictInInput Service foo/httpbin']);
+  });
+});
