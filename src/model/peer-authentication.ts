@@ -8,6 +8,8 @@ export interface EffectiveMtls {
   source: PeerAuthentication | undefined;
   /** What auto mTLS infers for clients: namespace/mesh-wide policies only (workload and port level are ignored). */
   autoMtlsMode: Exclude<MtlsMode, 'UNSET'>;
+  /** JSON pointer segments of the mode field that decided it (in `source`). */
+  decidedAt: string[] | undefined;
 }
 
 function oldestFirst(a: PeerAuthentication, b: PeerAuthentication): number {
@@ -37,20 +39,16 @@ export function effectiveMtls(index: MeshIndex, service: Service, port?: number)
   const root = index.meshConfig.rootNamespace;
   const nsPolicies = index.peerAuthentications(ns).sort(oldestFirst);
   const workload = nsPolicies.find((pa) => labelsMatch(pa.spec?.selector?.matchLabels, service.spec?.selector));
-  const namespaceWide = nsPolicies.find((pa) => !pa.spec?.selector?.matchLabels || Object.keys(pa.spec.selector.matchLabels).length === 0);
-  const meshWide = index
-    .peerAuthentications(root)
-    .sort(oldestFirst)
-    .find((pa) => !pa.spec?.selector?.matchLabels || Object.keys(pa.spec.selector.matchLabels).length === 0);
+  const namespaceWide = namespaceWidePolicy(index, ns);
+  const meshWide = namespaceWidePolicy(index, root);
 
-  const nsMode = modeOf(namespaceWide) ?? modeOf(meshWide) ?? 'PERMISSIVE';
-  const nsSource = modeOf(namespaceWide) ? namespaceWide : modeOf(meshWide) ? meshWide : undefined;
-  let mode = nsMode as Exclude<MtlsMode, 'UNSET'>;
-  let source = nsSource;
+  const base = namespaceMtlsFrom(namespaceWide, meshWide);
+  let { mode, source, decidedAt } = base;
   const wlMode = modeOf(workload);
   if (wlMode) {
     mode = wlMode as Exclude<MtlsMode, 'UNSET'>;
     source = workload;
+    decidedAt = MODE_PATH;
   }
   if (workload && port !== undefined) {
     const target = targetPortOf(service, port);
@@ -58,9 +56,39 @@ export function effectiveMtls(index: MeshIndex, service: Service, port?: number)
     if (portMode && portMode !== 'UNSET') {
       mode = portMode;
       source = workload;
+      decidedAt = ['spec', 'portLevelMtls', String(target), 'mode'];
     }
   }
-  return { mode, source, autoMtlsMode: nsMode as Exclude<MtlsMode, 'UNSET'> };
+  return { mode, source, autoMtlsMode: base.mode, decidedAt };
+}
+
+const MODE_PATH = ['spec', 'mtls', 'mode'];
+
+function namespaceWidePolicy(index: MeshIndex, namespace: string): PeerAuthentication | undefined {
+  return index
+    .peerAuthentications(namespace)
+    .sort(oldestFirst)
+    .find((pa) => !pa.spec?.selector?.matchLabels || Object.keys(pa.spec.selector.matchLabels).length === 0);
+}
+
+function namespaceMtlsFrom(namespaceWide: PeerAuthentication | undefined, meshWide: PeerAuthentication | undefined): EffectiveMtls {
+  const nsMode = (modeOf(namespaceWide) ?? modeOf(meshWide) ?? 'PERMISSIVE') as Exclude<MtlsMode, 'UNSET'>;
+  const source = modeOf(namespaceWide) ? namespaceWide : modeOf(meshWide) ? meshWide : undefined;
+  return { mode: nsMode, source, autoMtlsMode: nsMode, decidedAt: source ? MODE_PATH : undefined };
+}
+
+/**
+ * The mode of a workload that no workload-selector policy selects, in `namespace` (undefined: a namespace
+ * without a policy of its own, under the mesh-wide one): the namespace-wide policy, else the mesh-wide one.
+ */
+export function namespaceMtls(index: MeshIndex, namespace: string | undefined): EffectiveMtls {
+  const root = index.meshConfig.rootNamespace;
+  return namespaceMtlsFrom(namespace === undefined ? undefined : namespaceWidePolicy(index, namespace), namespaceWidePolicy(index, root));
+}
+
+/** Whether a workload-selector policy in `namespace` could select a workload whose labels are unknown. */
+export function hasWorkloadPolicies(index: MeshIndex, namespace: string): boolean {
+  return index.peerAuthentications(namespace).some((pa) => Object.keys(pa.spec?.selector?.matchLabels ?? {}).length > 0);
 }
 
 /** PeerAuthentication port-level settings are keyed by the workload (target) port. */

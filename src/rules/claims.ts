@@ -33,6 +33,8 @@ export interface ClaimServer {
 export type EnvoyClaim =
   /** MM101: the client's cluster sends something other than Istio mTLS and the server's inbound listener refuses it. */
   | { kind: 'server-rejects'; client: ClaimProxy; cluster: string; server: ClaimServer }
+  /** MM101: the cluster sends Istio mTLS also to endpoints without a sidecar (no tlsMode label), not plaintext as auto mTLS does. */
+  | { kind: 'plain-endpoint-mtls'; client: ClaimProxy; cluster: string }
   /** MM102: the cluster does not originate TLS with sni = wantSni (plaintext, Istio mTLS, another sni, or auto_sni). */
   | { kind: 'upstream-tls-sni'; client: ClaimProxy; cluster: string; wantSni: string }
   /**
@@ -63,6 +65,8 @@ export type OutlierExpectation =
 export interface InexpressibleClaim {
   kind: 'inexpressible';
   reason: string;
+  /** The Envoy cluster the fix is meant to change (verify does not count its change as a break). */
+  cluster?: string;
 }
 
 export type FindingClaim = EnvoyClaim | InexpressibleClaim;

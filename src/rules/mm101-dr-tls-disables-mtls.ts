@@ -1,20 +1,21 @@
-import { MM101, MM101_OFFENDER } from '../catalogue/rules/mm101.js';
+import { MM101, MM101_ASSUMED, MM101_OFFENDER } from '../catalogue/rules/mm101.js';
 import { fill } from '../catalogue/message-type.js';
 import { report } from './report.js';
 import { pointer } from '../fix/json-pointer.js';
-import { hostsMatch, isWildcard, serviceFqdn } from '../model/hosts.js';
-import { describeRef, refOf } from '../model/kinds.js';
+import { describeRef, refKey, refOf } from '../model/kinds.js';
 import { autoMtlsOn } from '../model/mesh-config.js';
-import { effectiveMtls } from '../model/peer-authentication.js';
-import { isHttpPortName } from '../model/protocols.js';
-import type { DestinationRule, KubeObject, ObjectRef, Service } from '../model/types.js';
+import type { DestinationRule, KubeObject, ObjectRef, PeerAuthentication, Service } from '../model/types.js';
+import { noRuleFindings, strictPolicyFindings } from './mm101-no-destination-rule.js';
+import { noSidecarFindings } from './mm101-no-sidecar.js';
+import { surelyNoSidecar } from './mm101-injection.js';
 import { tlsLevels, type TlsLevel } from './tls-levels.js';
-import { outboundCluster, type FindingClaim } from './claims.js';
+import { describeTarget, policyName, targetsOf, type Target } from './mm101-targets.js';
+import { disabledPolicyFindings, mtlsToDisabledFindings } from './mm101-mtls-to-disabled.js';
+import { serverRejectsClaim } from './mm101-claim.js';
 import type { Finding, PatchOperation, Rule, RuleContext } from './types.js';
 
 /** Fields Istio's validation refuses next to ISTIO_MUTUAL (istio certificates are used instead). */
 const NOT_WITH_ISTIO_MUTUAL = ['clientCertificate', 'privateKey', 'caCertificates', 'caCrl', 'credentialName'] as const;
-const MAX_SERVICES_FOR_WILDCARD = 200;
 
 type ClientSends = 'istio-mtls' | 'plaintext' | 'plaintext-auto' | 'non-istio-tls';
 
@@ -40,28 +41,7 @@ function describeSends(s: ClientSends, level: TlsLevel): string {
   }
 }
 
-function servicesFor(dr: DestinationRule, ctx: RuleContext): Service[] {
-  const host = ctx.index.drHost(dr);
-  if (!isWildcard(host)) {
-    const s = ctx.index.serviceForHost(host);
-    return s ? [s] : [];
-  }
-  const out: Service[] = [];
-  for (const s of ctx.index.ofKind<Service>('Service')) {
-    if (hostsMatch(host, `${s.metadata.name}.${s.metadata.namespace ?? ''}.svc.${ctx.index.domain}`)) out.push(s);
-    if (out.length >= MAX_SERVICES_FOR_WILDCARD) break;
-  }
-  return out;
-}
-
-function portsOf(svc: Service, level: TlsLevel): (number | undefined)[] {
-  const ports = (svc.spec?.ports ?? []).map((p) => p.port);
-  if (level.port !== undefined) return ports.includes(level.port) ? [level.port] : [];
-  const covered = ports.filter((p) => !level.excludedPorts.includes(p));
-  return covered.length > 0 ? covered : ports.length === 0 ? [undefined] : [];
-}
-
-export function istioMutualPatch(dr: DestinationRule, level: TlsLevel): PatchOperation[] {
+export function istioMutualPatch(level: TlsLevel): PatchOperation[] {
   const holder = pointer(...level.path);
   if (!level.holderExists) return [{ op: 'add', path: holder, value: { tls: { mode: 'ISTIO_MUTUAL' } } }];
   if (!level.tls) return [{ op: 'add', path: `${holder}/tls`, value: { mode: 'ISTIO_MUTUAL' } }];
@@ -73,76 +53,55 @@ export function istioMutualPatch(dr: DestinationRule, level: TlsLevel): PatchOpe
     ops.push({ op: 'add', path: `${holder}/tls/mode`, value: 'ISTIO_MUTUAL' });
   }
   for (const f of NOT_WITH_ISTIO_MUTUAL) if (level.tls[f] !== undefined) ops.push({ op: 'remove', path: `${holder}/tls/${f}` });
-  void dr;
   return ops;
 }
 
-/** The claim: a sidecar in the DestinationRule's namespace sends non-mTLS, and the server's sidecar refuses it. */
-function claimFor(dr: DestinationRule, level: TlsLevel, svc: Service, port: number | undefined, ctx: RuleContext): FindingClaim {
-  const svcPort = (svc.spec?.ports ?? []).find((p) => port === undefined || p.port === port);
-  const selector = svc.spec?.selector;
-  if (!svcPort || !selector || Object.keys(selector).length === 0) {
-    return { kind: 'inexpressible', reason: 'the Service has no port or no selector: there is no server pod to simulate' };
+/** Plaintext or non-Istio TLS to STRICT servers: the DestinationRule is what to change. */
+function plaintextToStrict(dr: DestinationRule, ctx: RuleContext): Finding[] {
+  const autoMtls = autoMtlsOn(ctx.index.meshConfig, ctx.istioVersion);
+  const byVersion = !autoMtls && ctx.index.meshConfig.enableAutoMtls;
+  const offending: { level: TlsLevel; sends: ClientSends; target: Target }[] = [];
+  for (const level of tlsLevels(dr)) {
+    if (level.inherits) continue;
+    const target = targetsOf(dr, level, ctx).find(
+      (t) => t.mtls.mode === 'STRICT' && clientSends(level, autoMtls, t.mtls.autoMtlsMode) !== 'istio-mtls' && !(t.svc && surelyNoSidecar(t.svc, ctx)),
+    );
+    if (target) offending.push({ level, sends: clientSends(level, autoMtls, target.mtls.autoMtlsMode), target });
   }
-  const drNs = dr.metadata.namespace ?? 'default';
-  const svcNs = svc.metadata.namespace ?? 'default';
-  const client = drNs === ctx.index.meshConfig.rootNamespace ? svcNs : drNs;
-  const target = typeof svcPort.targetPort === 'number' ? svcPort.targetPort : svcPort.port;
-  return {
-    kind: 'server-rejects',
-    client: { type: 'sidecar', namespace: client },
-    cluster: outboundCluster(serviceFqdn(svc.metadata.name, svcNs, ctx.index.domain), svcPort.port, level.subset),
-    server: { namespace: svcNs, labels: selector, port: target, protocol: isHttpPortName(svcPort.appProtocol ?? svcPort.name) ? 'http' : 'tcp' },
+  const first = offending[0];
+  if (!first) return [];
+  const related = new Map<string, ObjectRef>();
+  for (const { target } of offending) {
+    if (target.svc) related.set(refKey(refOf(target.svc)), refOf(target.svc));
+    if (target.mtls.source) related.set(refKey(refOf(target.mtls.source)), refOf(target.mtls.source));
+  }
+  const offenders = offending
+    .map((o) => fill(MM101_OFFENDER, { level: o.level.label, sends: describeSends(o.sends, o.level), where: describeTarget(o.target), pa: policyName(o.target) }))
+    .join('; ');
+  const common = {
+    resource: refOf(dr),
+    related: [...related.values()],
+    ...(byVersion ? { versionNote: `judged for Istio ${ctx.istioVersion.major}.${ctx.istioVersion.minor}: auto mTLS is on by default only since 1.5` } : {}),
+    fix: { patches: [{ target: refOf(dr), patch: offending.flatMap((o) => istioMutualPatch(o.level)) }], create: [] },
   };
+  const args = { dr: describeRef(refOf(dr)), offenders, levels: offending.map((o) => o.level.label).join(', ') };
+  if (!first.target.svc) {
+    return [
+      report(MM101.messages.PlaintextToStrictAssumed, { ...args, assumed: MM101_ASSUMED }, {
+        ...common,
+        claim: { kind: 'inexpressible', reason: 'no Service of the input is reached: there is no server pod to simulate' },
+      }),
+    ];
+  }
+  return [report(MM101.messages.PlaintextToStrict, args, { ...common, claim: serverRejectsClaim(first.target, first.level.subset, ctx) })];
 }
 
 export const mm101: Rule = {
   ...MM101,
   check(subject: KubeObject, ctx: RuleContext): Finding[] {
+    if (subject.kind === 'PeerAuthentication') return [...disabledPolicyFindings(subject as PeerAuthentication, ctx), ...strictPolicyFindings(subject as PeerAuthentication, ctx)];
+    if (subject.kind === 'Service') return noRuleFindings(subject as Service, ctx);
     const dr = subject as DestinationRule;
-    const services = servicesFor(dr, ctx);
-    if (services.length === 0) return [];
-    const autoMtls = autoMtlsOn(ctx.index.meshConfig, ctx.istioVersion);
-    const byVersion = !autoMtls && ctx.index.meshConfig.enableAutoMtls;
-    const offending: { level: TlsLevel; sends: ClientSends; svc: Service; port: number | undefined; pa: ObjectRef | undefined }[] = [];
-    for (const level of tlsLevels(dr)) {
-      if (level.inherits) continue;
-      for (const svc of services) {
-        const hit = portsOf(svc, level)
-          .map((port) => ({ port, m: effectiveMtls(ctx.index, svc, port) }))
-          .find(({ m }) => m.mode === 'STRICT' && clientSends(level, autoMtls, m.autoMtlsMode) !== 'istio-mtls');
-        if (hit) {
-          offending.push({
-            level,
-            sends: clientSends(level, autoMtls, hit.m.autoMtlsMode),
-            svc,
-            port: hit.port,
-            pa: hit.m.source ? refOf(hit.m.source) : undefined,
-          });
-          break;
-        }
-      }
-    }
-    if (offending.length === 0) return [];
-    const related = new Map<string, ObjectRef>();
-    for (const o of offending) {
-      related.set(`svc/${o.svc.metadata.namespace}/${o.svc.metadata.name}`, refOf(o.svc));
-      if (o.pa) related.set(`pa/${o.pa.namespace}/${o.pa.name}`, o.pa);
-    }
-    const parts = offending.map((o) => {
-      const where = o.port !== undefined ? `${o.svc.metadata.name}.${o.svc.metadata.namespace}:${o.port}` : `${o.svc.metadata.name}.${o.svc.metadata.namespace}`;
-      const pa = o.pa ? `PeerAuthentication ${o.pa.namespace}/${o.pa.name}` : 'the mesh';
-      return fill(MM101_OFFENDER, { level: o.level.label, sends: describeSends(o.sends, o.level), where, pa });
-    });
-    const args = { dr: describeRef(refOf(dr)), offenders: parts.join('; '), levels: offending.map((o) => o.level.label).join(', ') };
-    return [
-      report(MM101.messages.PlaintextToStrict, args, {
-        resource: refOf(dr),
-        related: [...related.values()],
-        ...(byVersion ? { versionNote: `judged for Istio ${ctx.istioVersion.major}.${ctx.istioVersion.minor}: auto mTLS is on by default only since 1.5` } : {}),
-        fix: { patches: [{ target: refOf(dr), patch: offending.flatMap((o) => istioMutualPatch(dr, o.level)) }], create: [] },
-        ...(offending[0] ? { claim: claimFor(dr, offending[0].level, offending[0].svc, offending[0].port, ctx) } : {}),
-      }),
-    ];
+    return [...plaintextToStrict(dr, ctx), ...mtlsToDisabledFindings(dr, ctx), ...noSidecarFindings(dr, ctx)];
   },
 };

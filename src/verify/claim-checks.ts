@@ -53,6 +53,7 @@ export function claimQueries(claim: EnvoyClaim, prefix: string): OracleQuery[] {
     }
     case 'upstream-tls-sni':
     case 'outlier':
+    case 'plain-endpoint-mtls':
       return [{ id: `${prefix}/client`, proxy, clusters: [claim.cluster] }];
     case 'catch-all':
       return [{ id: `${prefix}/client`, proxy, call: { address: FOREIGN_IP, port: claim.port, protocol: 'tcp' } }];
@@ -90,6 +91,8 @@ export function judgeClaim(claim: EnvoyClaim, results: ReadonlyMap<string, Query
       return judgeSni(claim.cluster, claim.wantSni, client.clusters?.[claim.cluster]);
     case 'outlier':
       return judgeOutlier(claim, client.clusters?.[claim.cluster]);
+    case 'plain-endpoint-mtls':
+      return judgePlainEndpoint(claim.cluster, client.clusters?.[claim.cluster]);
     case 'catch-all': {
       const c = client.call;
       // An ORIGINAL_DST cluster (resolution NONE) keeps each connection's destination: nothing is captured.
@@ -127,10 +130,23 @@ function judgeServerRejects(claim: Extract<EnvoyClaim, { kind: 'server-rejects' 
   const tls = !sent || sent.kind === 'plaintext' ? 'plaintext' : sent.kind === 'istio-mtls' ? 'mtls' : 'tls';
   const inbound = results.get(`${prefix}/inbound-${tls}`)?.call;
   const rejected = inbound?.error !== undefined;
+  // Plaintext or non-Istio TLS to a STRICT server, or Istio mTLS to a DISABLE HTTP port: refused either way.
   return {
-    effect: tls !== 'mtls' && rejected,
+    effect: rejected,
     evidence: `cluster ${claim.cluster} sends ${describeTransport(sent)} to sidecar endpoints; the server's inbound listener on port ${claim.server.port} answers a ${tls} ${claim.server.protocol} call with ${describeCall(inbound)}`,
   };
+}
+
+/** The transport an endpoint without a sidecar receives: the cluster's own, or the match that needs no label. */
+export function transportToPlainEndpoint(c: ClusterInfo): Transport | undefined {
+  if (c.transport) return c.transport;
+  return (c.transportMatches ?? []).find((m) => !m.match || Object.keys(m.match).length === 0)?.transport;
+}
+
+function judgePlainEndpoint(cluster: string, info: ClusterInfo | undefined): Judgement {
+  if (!info?.exists) return { effect: false, evidence: `the client has no cluster ${cluster}` };
+  const t = transportToPlainEndpoint(info);
+  return { effect: t?.kind === 'istio-mtls', evidence: `cluster ${cluster} sends ${t ? describeTransport(t) : 'plaintext (raw_buffer)'} to endpoints without a sidecar` };
 }
 
 function judgeSni(cluster: string, want: string, info: ClusterInfo | undefined): Judgement {

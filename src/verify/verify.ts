@@ -137,7 +137,8 @@ function judgeFix(f: Finding, i: number, response: OracleResponse, probes: Oracl
     const after: Judgement = judgeClaim(own, fixed.map, `f${i}`);
     if (after.effect) return { fix: 'fix-breaks', fixEvidence: `the claimed effect remains after the fix: ${after.evidence}` };
   }
-  const broken = brokenProbe(probes, base, fixed.map, claim ? claimCluster(claim) : '');
+  const scope = claim ? claimCluster(claim) : f.claim?.kind === 'inexpressible' ? (f.claim.cluster ?? '') : '';
+  const broken = brokenProbe(probes, base, fixed.map, scope);
   return broken ? { fix: 'fix-breaks', fixEvidence: broken } : { fix: 'ok' };
 }
 
