@@ -66,10 +66,11 @@ function obj(kind: string, namespace: string, name: string, spec: Record<string,
 }
 
 describe('affectedSubjects: what is re-evaluated when an object changes', () => {
-  it("a PeerAuthentication change in a namespace re-evaluates that namespace's DestinationRules and those for its services elsewhere", () => {
+  it("a PeerAuthentication change in a namespace re-evaluates that namespace's DestinationRules and Services, those for its services elsewhere, and itself", () => {
     const index = indexFrom(mesh);
     const got = affectedSubjects(obj('PeerAuthentication', 'shop', 'default', { mtls: { mode: 'STRICT' } }), index);
-    expect([...got].sort()).toEqual(['DestinationRule/shop/other-team-rule', 'DestinationRule/shop/reviews', 'DestinationRule/web/reviews-from-web']);
+    // MM101 judges Services (plaintext to STRICT with no DestinationRule) and PeerAuthentications (DISABLE receiving mTLS) too.
+    expect([...got].sort()).toEqual(['DestinationRule/shop/other-team-rule', 'DestinationRule/shop/reviews', 'DestinationRule/web/reviews-from-web', 'PeerAuthentication/shop/default', 'Service/shop/reviews']);
   });
 
   it('a mesh-wide PeerAuthentication (root namespace) re-evaluates every DestinationRule', () => {
@@ -101,15 +102,15 @@ describe('affectedSubjects: what is re-evaluated when an object changes', () => 
     expect(got.has('DestinationRule/web/web')).toBe(false);
   });
 
-  it('a subject itself is always re-evaluated; a Service is not a subject', () => {
+  it('a subject itself is always re-evaluated (a Service too: MM101 judges Services), and nothing unrelated', () => {
     const index = indexFrom(mesh);
     expect(affectedSubjects(obj('DestinationRule', 'web', 'web', { host: 'web' }), index).has('DestinationRule/web/web')).toBe(true);
-    expect([...affectedSubjects(obj('Service', 'nowhere', 'lonely'), index)]).toEqual([]);
+    expect([...affectedSubjects(obj('Service', 'nowhere', 'lonely'), index)]).toEqual(['Service/nowhere/lonely']);
   });
 
   it('a Namespace change (its labels pick the policy) re-evaluates every subject in it, and none elsewhere', () => {
     const index = indexFrom(mesh);
     const ns: KubeObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } };
-    expect([...affectedSubjects(ns, index)].sort()).toEqual(['DestinationRule/shop/other-team-rule', 'DestinationRule/shop/reviews', 'VirtualService/shop/reviews']);
+    expect([...affectedSubjects(ns, index)].sort()).toEqual(['DestinationRule/shop/other-team-rule', 'DestinationRule/shop/reviews', 'Service/shop/reviews', 'VirtualService/shop/reviews']);
   });
 });
