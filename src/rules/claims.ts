@@ -47,7 +47,9 @@ export type EnvoyClaim =
   /** MM105: the route the call takes has this timeout (or per-try timeout). */
   | { kind: 'route-timeout'; client: ClaimProxy; call: ClaimCall; timeoutMs?: number; perTryTimeoutMs?: number }
   /** MM107: the cluster's outlier detection, as Envoy receives it. */
-  | { kind: 'outlier'; client: ClaimProxy; cluster: string; expect: OutlierExpectation };
+  | { kind: 'outlier'; client: ClaimProxy; cluster: string; expect: OutlierExpectation }
+  /** MM205: a request for the host at the gateway finds no listener, filter chain, virtual host or route (404 NR). */
+  | { kind: 'gateway-no-route'; client: ClaimProxy; call: ClaimCall };
 
 export interface ProxyWithDns extends ClaimProxy {
   dnsCapture?: boolean;

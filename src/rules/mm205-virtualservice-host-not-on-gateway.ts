@@ -1,0 +1,103 @@
+import { MM205 } from '../catalogue/rules/mm205.js';
+import { resolveGatewayName } from '../model/gateway-names.js';
+import { gatewayAccepts, isHttpProtocol, probeHost, serverHosts } from '../model/gateway-servers.js';
+import { resolveHost } from '../model/hosts.js';
+import { describeRef, refOf } from '../model/kinds.js';
+import type { Gateway, KubeObject, VirtualService } from '../model/types.js';
+import type { FindingClaim } from './claims.js';
+import { noFix, report } from './report.js';
+import type { Finding, Rule, RuleContext } from './types.js';
+
+const NO_FIX = noFix("no automatic fix: adding the host to a Gateway server changes what the gateway serves; correct the VirtualService's hosts or the Gateway's server hosts");
+
+const SERVED_ELSEWHERE: FindingClaim = {
+  kind: 'inexpressible',
+  reason: "the hosts are served through the VirtualService's other gateways: a request fails only at pods no other Gateway serves them on, which the finding cannot name",
+};
+
+interface Binding {
+  /** The bound Istio Gateways the input holds. */
+  known: Gateway[];
+  /** Bound gateways whose servers are not known: not in the input (offline), or Gateway API Gateways. */
+  unknown: number;
+  mesh: boolean;
+}
+
+function bindings(vs: VirtualService, ctx: RuleContext): Binding {
+  const ns = vs.metadata.namespace ?? '';
+  const out: Binding = { known: [], unknown: 0, mesh: false };
+  for (const g of vs.spec?.gateways ?? []) {
+    const r = resolveGatewayName(g, ns);
+    if (r.kind === 'mesh') out.mesh = true;
+    if (r.kind !== 'gateway') continue;
+    const gw = ctx.index.gateway(r.namespace, r.name);
+    if (gw) {
+      if (!out.known.includes(gw)) out.known.push(gw);
+    } else if (ctx.index.hasGatewayApiGateway(r.namespace, r.name) || !ctx.complete) out.unknown++;
+  }
+  return out;
+}
+
+/** The VirtualService host as written and as Istio resolves a short name (in the VirtualService's namespace). */
+function hostForms(host: string, ns: string, domain: string): string[] {
+  const resolved = resolveHost(host, ns, domain);
+  return resolved === host ? [host] : [host, resolved];
+}
+
+function acceptedHosts(gw: Gateway): string {
+  const hosts = (gw.spec?.servers ?? []).flatMap((s) => serverHosts(s, gw.metadata.namespace ?? '').map((h) => (h.namespace === '*' ? h.host : `${h.namespace}/${h.host}`)));
+  return hosts.length > 0 ? [...new Set(hosts)].join(', ') : 'nothing (no server)';
+}
+
+/** A request for the host at a pod the Gateway selects, on its first HTTP (else first) server's port. */
+function noRouteClaim(gw: Gateway, host: string): FindingClaim {
+  const servers = (gw.spec?.servers ?? []).filter((s) => s.port?.number !== undefined);
+  const server = servers.find((s) => isHttpProtocol(s.port?.protocol)) ?? servers.find((s) => (s.port?.protocol ?? '').toUpperCase() === 'HTTPS');
+  if (servers.length > 0 && !server) return { kind: 'inexpressible', reason: 'the Gateway has only TCP or TLS passthrough servers: the simulation sends HTTP requests' };
+  const probe = probeHost(host);
+  const https = server !== undefined && !isHttpProtocol(server.port?.protocol);
+  return {
+    kind: 'gateway-no-route',
+    client: { type: 'router', namespace: gw.metadata.namespace ?? '', labels: gw.spec?.selector ?? {} },
+    call: { port: server?.port?.number ?? 80, host: probe, ...(https ? { tls: { sni: probe } } : {}) },
+  };
+}
+
+/** Parity with istioctl IST0132: the hosts of a VirtualService that its bound Gateways do not serve. */
+export const mm205: Rule = {
+  ...MM205,
+  check(subject: KubeObject, ctx: RuleContext): Finding[] {
+    const vs = subject as VirtualService;
+    const ns = vs.metadata.namespace ?? '';
+    const hosts = vs.spec?.hosts ?? [];
+    const b = bindings(vs, ctx);
+    if (b.known.length === 0 || hosts.length === 0) return [];
+    const forms = new Map(hosts.map((h) => [h, hostForms(h, ns, ctx.index.domain)]));
+    const accepting = (gw: Gateway, h: string): boolean => gatewayAccepts(gw, ns, forms.get(h) ?? [h]);
+    const unserved = b.unknown > 0 || b.mesh ? [] : hosts.filter((h) => !b.known.some((gw) => accepting(gw, h)));
+    const base = { vs: describeRef(refOf(vs)), namespace: ns };
+    const findings: Finding[] = [];
+    const first = b.known[0] as Gateway;
+    if (unserved.length > 0) {
+      findings.push(
+        report(
+          MM205.messages.HostNotOnAnyGateway,
+          { ...base, gateways: b.known.map((g) => describeRef(refOf(g))).join(', '), them: b.known.length > 1 ? 'them' : 'it', hosts: unserved.join(', '), serverHosts: b.known.map((g) => acceptedHosts(g)).join('; ') },
+          { resource: refOf(vs), related: b.known.map(refOf), fix: NO_FIX, claim: noRouteClaim(first, unserved[0] as string) },
+        ),
+      );
+    }
+    if (unserved.length === hosts.length) return findings;
+    for (const gw of b.known) {
+      if (hosts.some((h) => accepting(gw, h))) continue;
+      findings.push(
+        report(
+          MM205.messages.GatewayServesNoHost,
+          { ...base, gateway: describeRef(refOf(gw)), hosts: hosts.join(', '), serverHosts: acceptedHosts(gw) },
+          { resource: refOf(vs), related: [refOf(gw)], fix: NO_FIX, claim: SERVED_ELSEWHERE },
+        ),
+      );
+    }
+    return findings;
+  },
+};
