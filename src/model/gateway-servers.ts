@@ -56,7 +56,12 @@ export function mergeOrder(a: KubeObject, b: KubeObject): number | undefined {
   const db = Date.parse(tb);
   if (Number.isNaN(da) || Number.isNaN(db)) return undefined;
   if (da !== db) return da - db;
-  return a.metadata.name.localeCompare(b.metadata.name) || (a.metadata.namespace ?? '').localeCompare(b.metadata.namespace ?? '');
+  // strings.Compare (pilot/pkg/model/config.go configCompareByCreationTime): byte order, not locale order
+  return byteCompare(a.metadata.name, b.metadata.name) || byteCompare(a.metadata.namespace ?? '', b.metadata.namespace ?? '');
+}
+
+function byteCompare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 export type SelectorOverlap = 'same' | 'nested' | 'none';

@@ -46,7 +46,7 @@ function hostForms(host: string, ns: string, domain: string): string[] {
 
 function acceptedHosts(gw: Gateway): string {
   const hosts = (gw.spec?.servers ?? []).flatMap((s) => serverHosts(s, gw.metadata.namespace ?? '').map((h) => (h.namespace === '*' ? h.host : `${h.namespace}/${h.host}`)));
-  return hosts.length > 0 ? [...new Set(hosts)].join(', ') : 'nothing (no server)';
+  return hosts.length > 0 ? [...new Set(hosts)].join(', ') : 'nothing (it has no server, which validation rejects)';
 }
 
 /** A request for the host at a pod the Gateway selects, on its first HTTP (else first) server's port. */

@@ -89,7 +89,7 @@ spec: {selector: {istio: ingressgateway}}
 `;
     const f = check('MM205', empty + vs('shop', 'shop', "['*']", '[empty]'));
     expect(types(f).map((t) => t.messageType)).toEqual(['HostNotOnAnyGateway']);
-    expect(f[0]?.message).toContain('nothing (no server)');
+    expect(f[0]?.message).toContain('nothing (it has no server');
   });
 });
 
@@ -119,6 +119,15 @@ describe('MM206 conflicting-gateway-servers', () => {
     expect(dropped?.message).toContain('port 80 (TCP, hosts a.example.com)');
     expect(dropped?.related.map((r) => r.name)).toEqual(['web']);
     expect(dropped?.fix).toMatchObject({ patches: [], create: [] });
+  });
+
+  it('with equal creation times Istio orders by name, then namespace', () => {
+    const t = '2025-01-01T00:00:00Z';
+    const f = check('MM206', gw2('b-web', 'shop', ingress, http80, t) + gw2('a-raw', 'shop', ingress, tcp80, t));
+    expect(types(f).map((x) => [x.messageType, x.resource])).toEqual([
+      ['ServerDropped', 'Gateway shop/b-web'],
+      ['ServerWins', 'Gateway shop/a-raw'],
+    ]);
   });
 
   it('without creation times, says one of the two is dropped', () => {
