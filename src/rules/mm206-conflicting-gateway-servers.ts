@@ -36,11 +36,12 @@ export const mm206: Rule = {
     const findings: Finding[] = [];
     for (const other of ctx.index.ofKind<Gateway>('Gateway')) {
       if (other === gw) continue;
-      const overlap = selectorOverlap(gw.spec?.selector, other.spec?.selector, pods);
-      if (overlap === 'none') continue;
       const lost = drops(other, gw, gw); // gw's servers dropped when other is older
       const won = drops(gw, other, other); // other's servers dropped when gw is older
       if (lost.length === 0 && won.length === 0) continue;
+      // the selectors last: they may scan the pods
+      const overlap = selectorOverlap(gw.spec?.selector, other.spec?.selector, pods);
+      if (overlap === 'none') continue;
       const order = mergeOrder(gw, other);
       const selector = selectorText(gw, other);
       const args = (d: DroppedServer) => ({

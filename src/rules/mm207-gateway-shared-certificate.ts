@@ -43,12 +43,15 @@ export const mm207: Rule = {
     const pods = ctx.index.ofKind('Pod');
     const findings: Finding[] = [];
     for (const other of ctx.index.ofKind<Gateway>('Gateway')) {
-      if (other === gw || selectorOverlap(gw.spec?.selector, other.spec?.selector, pods) === 'none') continue;
+      if (other === gw) continue;
       const theirs = (other.spec?.servers ?? []).filter(terminatesHttps);
+      let overlap: boolean | undefined; // the selectors last, once: they may scan the pods
       for (const s of mine) {
         // Same port and bind (one listener); a repeated host is MM206's (the later server is dropped).
         const t = theirs.find((o) => o.port?.number === s.port?.number && serverBind(o) === serverBind(s) && !sharesHost(s, o) && sameCertificate(s, o) !== undefined);
         if (!t) continue;
+        overlap ??= selectorOverlap(gw.spec?.selector, other.spec?.selector, pods) !== 'none';
+        if (!overlap) break;
         const labels = { ...(gw.spec?.selector ?? {}), ...(other.spec?.selector ?? {}) };
         const selector = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',') || 'every gateway pod';
         findings.push(
