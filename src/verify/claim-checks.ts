@@ -60,6 +60,7 @@ export function claimQueries(claim: EnvoyClaim, prefix: string): OracleQuery[] {
     case 'passthrough':
     case 'route-timeout':
     case 'gateway-no-route':
+    case 'gateway-server-missing':
       return [{ id: `${prefix}/client`, proxy, call: oracleCall(claim.call, claim.client.type === 'router' ? 'gateway' : undefined) }];
   }
 }
@@ -120,6 +121,10 @@ export function judgeClaim(claim: EnvoyClaim, results: ReadonlyMap<string, Query
     }
     case 'gateway-no-route':
       return judgeNoRoute(claim, client);
+    case 'gateway-server-missing': {
+      const c = client.call;
+      return { effect: c?.routeConfig !== claim.routeConfig, evidence: `${callText(claim.call)} at ${proxyText(claim.client)} takes ${describeCall(c)} (route config ${c?.routeConfig ?? 'none'}); the dropped server's would be ${claim.routeConfig}` };
+    }
   }
 }
 

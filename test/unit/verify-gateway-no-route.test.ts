@@ -32,3 +32,25 @@ describe('verify: the gateway-no-route claim (MM205)', () => {
     expect(j.evidence).toContain('outbound|80||web.shop.svc.cluster.local');
   });
 });
+
+describe('verify: the gateway-server-missing claim (MM206)', () => {
+  const missing: EnvoyClaim = {
+    kind: 'gateway-server-missing',
+    client: { type: 'router', namespace: 'shop', labels: { istio: 'ingressgateway' } },
+    call: { port: 443, host: 'a.example.com', tls: { sni: 'a.example.com' } },
+    routeConfig: 'https.443.https-two.two.shop',
+  };
+  const judgeMissing = (call: QueryResult['call']) => judgeClaim(missing, new Map([['f0/client', { id: 'f0/client', ...(call ? { call } : {}) }]]), 'f0');
+
+  it('asks for the request with the server host as SNI, in gateway mode', () => {
+    expect(claimQueries(missing, 'f0')[0]?.call).toEqual({ port: 443, host: 'a.example.com', protocol: 'http', tls: 'tls', sni: 'a.example.com', mode: 'gateway' });
+  });
+
+  it("is confirmed when the request uses another server's route config or none, refuted when it uses the dropped one's", () => {
+    expect(judgeMissing({ listener: '0.0.0.0_443', routeConfig: 'https.443.https-one.one.shop', cluster: 'outbound|80||web.shop.svc.cluster.local' }).effect).toBe(true);
+    expect(judgeMissing({ listener: '0.0.0.0_443', cluster: 'outbound|80||web.shop.svc.cluster.local' }).effect).toBe(true);
+    const refuted = judgeMissing({ listener: '0.0.0.0_443', routeConfig: 'https.443.https-two.two.shop', cluster: 'outbound|80||web.shop.svc.cluster.local' });
+    expect(refuted.effect).toBe(false);
+    expect(refuted.evidence).toContain('route config https.443.https-two.two.shop');
+  });
+});

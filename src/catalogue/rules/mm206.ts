@@ -20,7 +20,7 @@ export const MM206 = defineRule({
     fix: 'None automatic: which server should own the port is a decision. Move one server to another port, give the hosts to one Gateway, or merge the Gateways.',
     seeds: ['istioctl IST0145 (ConflictingGateways)'],
     versions: 'All versions.',
-    verify: "Inexpressible: Envoy's generated listener does not say which Gateway a filter chain came from, so the simulation cannot show that one Gateway's server is the one missing.",
+    verify: "ServerDropped and ServerWins: a request for the dropped server's first host, at a pod both Gateways select, does not use the route config Istio would have built for it (http.PORT, or https.PORT.NAME.GATEWAY.NAMESPACE); inexpressible for a dropped TCP or TLS passthrough server (no route config tells it apart), when the input gives no creation order (ServersConflict, OrderDependent), and when no pod carries both selectors (MayConflict).",
   },
   parameters: [],
   subjects: ['Gateway'],

@@ -119,6 +119,15 @@ describe('MM206 conflicting-gateway-servers', () => {
     expect(dropped?.message).toContain('port 80 (TCP, hosts a.example.com)');
     expect(dropped?.related.map((r) => r.name)).toEqual(['web']);
     expect(dropped?.fix).toMatchObject({ patches: [], create: [] });
+    // a TCP server has no route config to tell it apart: the dropped HTTP server's http.80 is what the claim checks
+    expect(dropped?.claim).toEqual({ kind: 'inexpressible', reason: expect.stringContaining('TCP') });
+    const reversed = check('MM206', gw2('web', 'shop', ingress, http80, '2025-02-01T00:00:00Z') + gw2('raw', 'shop', ingress, tcp80, '2025-01-01T00:00:00Z'));
+    expect(reversed.find((x) => x.messageType === 'ServerDropped')?.claim).toEqual({
+      kind: 'gateway-server-missing',
+      client: { type: 'router', namespace: 'shop', labels: { istio: 'ingressgateway' } },
+      call: { port: 80, host: 'a.example.com' },
+      routeConfig: 'http.80',
+    });
   });
 
   it('with equal creation times Istio orders by name, then namespace', () => {
