@@ -1,7 +1,8 @@
 import { MM205 } from '../catalogue/rules/mm205.js';
 import { resolveGatewayName } from '../model/gateway-names.js';
-import { gatewayAccepts, isHttpProtocol, probeHost, serverHosts } from '../model/gateway-servers.js';
-import { resolveHost } from '../model/hosts.js';
+import { gatewayAccepts, isHttpProtocol, probeHost, selectorOverlap, serverHosts } from '../model/gateway-servers.js';
+import type { MeshIndex } from '../model/mesh-index.js';
+import { hostsMatch, resolveHost } from '../model/hosts.js';
 import { describeRef, refOf } from '../model/kinds.js';
 import type { Gateway, KubeObject, VirtualService } from '../model/types.js';
 import type { FindingClaim } from './claims.js';
@@ -9,6 +10,31 @@ import { noFix, report } from './report.js';
 import type { Finding, Rule, RuleContext } from './types.js';
 
 const NO_FIX = noFix("no automatic fix: adding the host to a Gateway server changes what the gateway serves; correct the VirtualService's hosts or the Gateway's server hosts");
+
+const OTHER_ROUTES: FindingClaim = {
+  kind: 'inexpressible',
+  reason: "another VirtualService serves the hosts on the same gateway pods: the simulation does not say which VirtualService a route came from",
+};
+
+/**
+ * Another VirtualService that serves `host` on gateway pods `gw` shares: bound to a Gateway whose selector
+ * can pick the same pods and whose servers accept one of its hosts that matches `host` (exportTo is not
+ * judged: a conservative answer).
+ */
+function servedByOther(vs: VirtualService, host: string, gw: Gateway, index: MeshIndex): VirtualService | undefined {
+  const pods = index.ofKind('Pod');
+  return index.ofKind<VirtualService>('VirtualService').find((other) => {
+    if (other === vs) return false;
+    const ns = other.metadata.namespace ?? '';
+    const hosts = (other.spec?.hosts ?? []).flatMap((h) => hostForms(h, ns, index.domain)).filter((h) => hostsMatch(h, host));
+    if (hosts.length === 0) return false;
+    return (other.spec?.gateways ?? []).some((g) => {
+      const r = resolveGatewayName(g, ns);
+      const g2 = r.kind === 'gateway' ? index.gateway(r.namespace, r.name) : undefined;
+      return g2 !== undefined && gatewayAccepts(g2, ns, hosts) && selectorOverlap(gw.spec?.selector, g2.spec?.selector, pods) !== 'none';
+    });
+  });
+}
 
 const SERVED_ELSEWHERE: FindingClaim = {
   kind: 'inexpressible',
@@ -78,12 +104,27 @@ export const mm205: Rule = {
     const base = { vs: describeRef(refOf(vs)), namespace: ns };
     const findings: Finding[] = [];
     const first = b.known[0] as Gateway;
-    if (unserved.length > 0) {
+    const gateways = b.known.map((g) => describeRef(refOf(g))).join(', ');
+    const serverHostsText = b.known.map((g) => acceptedHosts(g)).join('; ');
+    const them = b.known.length > 1 ? 'them' : 'it';
+    const byOther = new Map(unserved.map((h) => [h, servedByOther(vs, forms.get(h)?.at(-1) ?? h, first, ctx.index)]));
+    const notFound = unserved.filter((h) => !byOther.get(h));
+    if (notFound.length > 0) {
       findings.push(
         report(
           MM205.messages.HostNotOnAnyGateway,
-          { ...base, gateways: b.known.map((g) => describeRef(refOf(g))).join(', '), them: b.known.length > 1 ? 'them' : 'it', hosts: unserved.join(', '), serverHosts: b.known.map((g) => acceptedHosts(g)).join('; ') },
-          { resource: refOf(vs), related: b.known.map(refOf), fix: NO_FIX, claim: noRouteClaim(first, unserved[0] as string) },
+          { ...base, gateways, them, hosts: notFound.join(', '), serverHosts: serverHostsText },
+          { resource: refOf(vs), related: b.known.map(refOf), fix: NO_FIX, claim: noRouteClaim(first, notFound[0] as string) },
+        ),
+      );
+    }
+    for (const h of unserved.filter((x) => byOther.get(x))) {
+      const other = byOther.get(h) as VirtualService;
+      findings.push(
+        report(
+          MM205.messages.HostServedByOther,
+          { ...base, gateways, them, hosts: h, serverHosts: serverHostsText, other: describeRef(refOf(other)) },
+          { resource: refOf(vs), related: [...b.known.map(refOf), refOf(other)], fix: NO_FIX, claim: OTHER_ROUTES },
         ),
       );
     }

@@ -13,7 +13,7 @@ export const MM205 = defineRule({
     fix: 'None automatic: adding the host to a server changes what the gateway serves, and removing it from the VirtualService changes what it routes. Correct the VirtualService hosts, or the Gateway servers\' hosts (and their namespace part).',
     seeds: ['istioctl IST0132 (VirtualServiceHostNotFoundInGateway)'],
     versions: 'All versions.',
-    verify: 'HostNotOnAnyGateway: a request for the host at a pod the first bound Gateway selects finds no listener, filter chain, virtual host or route. GatewayServesNoHost is inexpressible: the hosts are served through other gateways, and whether a request fails depends on which pods it is sent to.',
+    verify: 'HostNotOnAnyGateway: a request for the host at a pod the first bound Gateway selects finds no listener, filter chain, virtual host or route. HostServedByOther is inexpressible (the simulation does not say which VirtualService a route came from). GatewayServesNoHost is inexpressible: the hosts are served through other gateways, and whether a request fails depends on which pods it is sent to.',
   },
   parameters: [],
   subjects: ['VirtualService'],
@@ -25,6 +25,12 @@ export const MM205 = defineRule({
       detail: 'route_not_found',
       template: "{vs} is bound to {gateways}, but no server of {them} accepts {hosts} for a VirtualService of namespace {namespace}: the gateway has no virtual host for them from this VirtualService, and requests for them find no route unless another VirtualService serves them. The servers accept {serverHosts}.",
       certainty: "The Gateways are in the input: Istio's gateway generator skips every host that intersects no server's hosts.",
+    }),
+    HostServedByOther: message({
+      severity: 'warning',
+      symptom: 'routes unused',
+      template: "{vs} is bound to {gateways}, but no server of {them} accepts {hosts} for a VirtualService of namespace {namespace} (they accept {serverHosts}): this VirtualService's routes for them are never used at the gateway; requests for them there take the routes of {other} instead.",
+      certainty: "Nothing answers 404: another VirtualService serves the hosts on the same gateway pods, so whether the traffic goes where it should depends on what that VirtualService routes to.",
     }),
     GatewayServesNoHost: message({
       severity: 'warning',

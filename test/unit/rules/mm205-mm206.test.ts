@@ -63,6 +63,14 @@ describe('MM205 virtualservice-host-not-on-gateway', () => {
     expect(types(check('MM205', other + vs('shop', 'shop', '[shop.example.com]', '[istio-system/public]'))).map((t) => t.messageType)).toEqual(['HostNotOnAnyGateway']);
   });
 
+  it('says the routes are unused, not 404, when another VirtualService serves the host on the same gateway pods', () => {
+    const yaml = gateway('public', "['./shop.example.com']") + gateway('open', '[shop.example.com]') + vs('shop', 'shop', '[shop.example.com]', '[istio-system/public]') + vs('owner', 'istio-system', '[shop.example.com]', '[open]');
+    const f = check('MM205', yaml);
+    expect(types(f)).toEqual([{ rule: 'MM205', messageType: 'HostServedByOther', severity: 'warning', resource: 'VirtualService shop/shop' }]);
+    expect(f[0]?.message).toContain('VirtualService istio-system/owner');
+    expect(f[0]?.claim?.kind).toBe('inexpressible');
+  });
+
   it('warns about a bound Gateway that serves none of the hosts when another bound Gateway serves them', () => {
     const yaml = gateway('public', '[a.example.com]') + gateway('internal', '[b.example.com]') + vs('shop', 'shop', '[a.example.com]', '[istio-system/public, istio-system/internal]');
     const f = check('MM205', yaml);
