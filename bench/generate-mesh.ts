@@ -92,7 +92,8 @@ export function generateMesh(options: GeneratorOptions): GeneratedMesh {
         kind: 'VirtualService',
         metadata: { name, namespace: ns },
         spec: {
-          hosts: [name],
+          // the VirtualService bound to the Gateway lists the Gateway's host too: Istio serves a host at a gateway only when a server accepts it (MM205)
+          hosts: s === 0 ? [name, `${ns}.example.com`] : [name],
           ...(s === 0 ? { gateways: ['public', 'mesh'] } : {}),
           http: [
             {

@@ -14,9 +14,12 @@ import { MM201 } from './rules/mm201.js';
 import { MM202 } from './rules/mm202.js';
 import { MM203 } from './rules/mm203.js';
 import { MM204 } from './rules/mm204.js';
+import { MM205 } from './rules/mm205.js';
+import { MM206 } from './rules/mm206.js';
+import { MM207 } from './rules/mm207.js';
 
 /** Every rule meshmedic has, in id order: the one source of ids, names, docs, parameters and message types. */
-export const CATALOGUE: readonly RuleEntry[] = [MM101, MM102, MM103, MM104, MM105, MM106, MM107, MM108, MM201, MM202, MM203, MM204];
+export const CATALOGUE: readonly RuleEntry[] = [MM101, MM102, MM103, MM104, MM105, MM106, MM107, MM108, MM201, MM202, MM203, MM204, MM205, MM206, MM207];
 
 export function catalogueEntry(id: string): RuleEntry | undefined {
   return CATALOGUE.find((e) => e.id === id);

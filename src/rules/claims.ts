@@ -49,7 +49,11 @@ export type EnvoyClaim =
   /** MM105: the route the call takes has this timeout (or per-try timeout). */
   | { kind: 'route-timeout'; client: ClaimProxy; call: ClaimCall; timeoutMs?: number; perTryTimeoutMs?: number }
   /** MM107: the cluster's outlier detection, as Envoy receives it. */
-  | { kind: 'outlier'; client: ClaimProxy; cluster: string; expect: OutlierExpectation };
+  | { kind: 'outlier'; client: ClaimProxy; cluster: string; expect: OutlierExpectation }
+  /** MM205: a request for the host at the gateway finds no listener, filter chain, virtual host or route (404 NR). */
+  | { kind: 'gateway-no-route'; client: ClaimProxy; call: ClaimCall }
+  /** MM206: the request for a dropped server's host at the gateway does not use that server's route config (it was never built). */
+  | { kind: 'gateway-server-missing'; client: ClaimProxy; call: ClaimCall; routeConfig: string };
 
 export interface ProxyWithDns extends ClaimProxy {
   dnsCapture?: boolean;

@@ -10,9 +10,12 @@ import { mm201 } from './mm201-route-unknown-host.js';
 import { mm202 } from './mm202-route-unknown-subset.js';
 import { mm203 } from './mm203-conflicting-destination-rules.js';
 import { mm204 } from './mm204-virtualservice-missing-gateway.js';
+import { mm205 } from './mm205-virtualservice-host-not-on-gateway.js';
+import { mm206 } from './mm206-conflicting-gateway-servers.js';
+import { mm207 } from './mm207-gateway-shared-certificate.js';
 import type { Rule } from './types.js';
 
-export const RULES: readonly Rule[] = [mm101, mm102, mm103, mm104, mm105, mm106, mm107, mm108, mm201, mm202, mm203, mm204];
+export const RULES: readonly Rule[] = [mm101, mm102, mm103, mm104, mm105, mm106, mm107, mm108, mm201, mm202, mm203, mm204, mm205, mm206, mm207];
 
 export function ruleById(id: string): Rule | undefined {
   return RULES.find((r) => r.id === id);

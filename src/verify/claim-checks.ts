@@ -60,6 +60,8 @@ export function claimQueries(claim: EnvoyClaim, prefix: string): OracleQuery[] {
     case 'no-cluster':
     case 'passthrough':
     case 'route-timeout':
+    case 'gateway-no-route':
+    case 'gateway-server-missing':
       return [{ id: `${prefix}/client`, proxy, call: oracleCall(claim.call, claim.client.type === 'router' ? 'gateway' : undefined) }];
   }
 }
@@ -120,7 +122,22 @@ export function judgeClaim(claim: EnvoyClaim, results: ReadonlyMap<string, Query
       const evidence = `${callText(claim.call)} from ${proxyText(claim.client)} takes ${describeCall(client.call)}; ${shown}`;
       return { effect: timeoutOk && perTryOk && ra !== undefined, evidence, ...(!client.call?.route && !client.call?.virtualHost ? { inconclusive: true } : {}) };
     }
+    case 'gateway-no-route':
+      return judgeNoRoute(claim, client);
+    case 'gateway-server-missing': {
+      const c = client.call;
+      return { effect: c?.routeConfig !== claim.routeConfig, evidence: `${callText(claim.call)} at ${proxyText(claim.client)} takes ${describeCall(c)} (route config ${c?.routeConfig ?? 'none'}); the dropped server's would be ${claim.routeConfig}` };
+    }
   }
+}
+
+/** Istio's traffic simulation's errors for a request that no route takes (pilot/pkg/simulation traffic.go). */
+const NOT_ROUTED = ['no listener matched', 'no filter chains matched', 'no virtual host matched', 'no route matched'];
+
+function judgeNoRoute(claim: Extract<EnvoyClaim, { kind: 'gateway-no-route' }>, client: QueryResult): Judgement {
+  const c = client.call;
+  const effect = (c?.error !== undefined && NOT_ROUTED.includes(c.error)) || c?.routeAction?.directResponseStatus === 404;
+  return { effect, evidence: `${callText(claim.call)} at ${proxyText(claim.client)} takes ${describeCall(c)}` };
 }
 
 function judgeServerRejects(claim: Extract<EnvoyClaim, { kind: 'server-rejects' }>, client: QueryResult, results: ReadonlyMap<string, QueryResult>, prefix: string): Judgement {
