@@ -56,3 +56,16 @@ export function routeClientNamespaces(vs: VirtualService, index: MeshIndex): str
   }
   return [...out];
 }
+
+/** The namespaces an exportTo makes an object visible in: 'all', or a set ("." resolved, "~" none). */
+export function exportScope(exportTo: string[] | undefined, ownNamespace: string): 'all' | Set<string> {
+  if (!exportTo || exportTo.length === 0 || exportTo.includes('*')) return 'all';
+  return new Set(exportTo.filter((e) => e !== '~').map((e) => (e === '.' ? ownNamespace : e)));
+}
+
+/** Whether some namespace sees both objects. */
+export function scopesOverlap(a: 'all' | Set<string>, b: 'all' | Set<string>): boolean {
+  if (a === 'all') return b === 'all' || b.size > 0;
+  if (b === 'all') return a.size > 0;
+  return [...a].some((ns) => b.has(ns));
+}
