@@ -1,0 +1,33 @@
+import { message } from '../message-type.js';
+import { defineRule } from '../rule-entry.js';
+
+export const MM219 = defineRule({
+  id: 'MM219',
+  name: 'conflicting-mesh-virtualservices',
+  summary: 'Several mesh VirtualServices declare one host for the sidecars of one namespace: only the first one\'s routes are used.',
+  docs: {
+    symptom: 'The other VirtualService\'s routes silently do nothing for that host: requests go where the first one sends them, or 404 NR when none of its routes match.',
+    cause: 'Sidecars do not merge VirtualServices (only delegates merge into their root): for each host and port the first VirtualService builds the virtual host and later ones with the same host are dropped as duplicate domains (pilot/pkg/networking/core/httproute.go buildVirtualHost). The order a sidecar of namespace N sees (pilot/pkg/model/virtualservice.go SelectVirtualServices): those of N exported to N only, then those of other namespaces exported to N by name, then those exported to all; each group by creationTimestamp, then name, then namespace. Wildcard hosts that merely overlap are not dropped (Envoy picks the most specific domain), and VirtualServices bound only to Gateways are merged by the gateway, so neither is flagged.',
+    fix: 'None automatic: merging two VirtualServices needs a decision on route order. Merge them into one, or use delegation.',
+    seeds: ['istioctl IST0109 (ConflictingMeshGatewayVirtualServiceHosts)'],
+    versions: 'All versions meshmedic judges.',
+    verify: 'inexpressible: no claim kind checks which VirtualService a route comes from.',
+  },
+  parameters: [],
+  subjects: ['VirtualService'],
+  reads: ['VirtualService', 'ConfigMap'],
+  messages: {
+    RoutesDropped: message({
+      severity: 'warning',
+      symptom: 'routes ignored',
+      template: '{vs} and {others} declare host {host} for the sidecars of {scope}: there Istio uses only {winner} for it ({why}) and drops {vs}\'s routes for that host. Merge them into one VirtualService or use delegation.',
+      certainty: 'The routes are dropped for certain; whether the requests they meant to take fail or reach another backend depends on the kept VirtualService.',
+    }),
+    ShadowsOthers: message({
+      severity: 'warning',
+      symptom: 'routes ignored',
+      template: '{vs} and {others} declare host {host} for the sidecars of {scope}: Istio uses only {vs} for it there ({why}) and drops the routes of {others} for that host. Merge them into one VirtualService or use delegation.',
+      certainty: 'The other VirtualServices\' routes are dropped for certain; whether their requests fail depends on this one\'s routes.',
+    }),
+  },
+});
