@@ -8,7 +8,7 @@ import type { Finding, Rule, RuleContext } from './types.js';
 
 /** The entry's declared protocol of a port number (uppercase), if it sets one. */
 function protocolOn(se: ServiceEntry, port: number): string | undefined {
-  return se.spec?.ports?.find((p) => p.number === port)?.protocol?.toUpperCase();
+  return se.spec?.ports?.find((p) => p.number === port)?.protocol?.toUpperCase() || undefined;
 }
 
 function scopeText(a: 'all' | Set<string>, b: 'all' | Set<string>): string {

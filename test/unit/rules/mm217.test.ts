@@ -40,3 +40,11 @@ describe('MM217 serviceentry-protocol-conflict', () => {
     expect(check('MM217', se('a', 'ns1', 'HTTP', '  exportTo: [ns3]\n') + se('b', 'ns2', 'HTTPS', '  exportTo: [ns4]\n'))).toEqual([]);
   });
 });
+
+describe('MM217 empty protocol', () => {
+  it('an empty protocol string counts as unset', () => {
+    const a = se('a', 'default', 'HTTP');
+    const b = se('b', 'default', '""');
+    expect(check('MM217', a + b)).toEqual([]);
+  });
+});
