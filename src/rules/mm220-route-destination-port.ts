@@ -23,6 +23,8 @@ const NOT_HTTP = /^(tcp|tls|https|mongo|mysql|redis|udp|grpc-web-tls)(-|$)/i;
 function target(host: string, index: MeshIndex): Target | undefined {
   const svc = index.serviceForHost(host);
   if (svc) {
+    // An ExternalName Service routes to the cluster of the name it aliases (route.go GetDestinationCluster).
+    if (svc.spec?.type === 'ExternalName') return undefined;
     const ports = svc.spec?.ports ?? [];
     const http = ports.filter((p) => p.protocol !== 'UDP' && (isHttpPortName(p.appProtocol ?? p.name) || !NOT_HTTP.test(p.appProtocol ?? p.name ?? '')));
     return { declared: [svc], ports: ports.map((p) => p.port), httpPorts: http.map((p) => p.port) };

@@ -68,6 +68,8 @@ spec:
     expect(check('MM220', front + back1 + vs('{host: back}'))).toEqual([]);
     expect(check('MM220', front + back2 + vs('{host: back, port: {number: 9090}}'))).toEqual([]);
     expect(check('MM220', front + vs('{host: unknown, port: {number: 1}}'))).toEqual([]);
+    const alias = back1.replace('spec:', 'spec:\n  type: ExternalName\n  externalName: back.other.svc.cluster.local');
+    expect(check('MM220', front + alias + vs('{host: back, port: {number: 9999}}'))).toEqual([]);
   });
 
   it('no port the route is served on is known (wildcard host): info, no claim to check', () => {
