@@ -4,7 +4,7 @@ import { defineRule } from '../rule-entry.js';
 export const MM201 = defineRule({
   id: 'MM201',
   name: 'route-unknown-host',
-  summary: 'A VirtualService routes to a cluster-local host that no Service or ServiceEntry declares (503 NC).',
+  summary: 'A VirtualService routes to a cluster-local host that no Service or ServiceEntry declares, or to one not exported to the namespaces running it (503 NC).',
   docs: {
     symptom: '503 NC (cluster_not_found) for the requests the route takes.',
     cause: 'Envoy has no cluster for a destination host no Service or ServiceEntry declares, or that the ones declaring it do not export to the proxy\'s namespace (ServiceEntry exportTo, the Service annotation networking.istio.io/exportTo, meshConfig.defaultServiceExportTo); short names resolve in the VirtualService\'s namespace. The namespaces that run a route are those its exportTo names (its own for none or "*", as istioctl looks it up) and those of the Gateways it binds.',
