@@ -1,4 +1,5 @@
 import { MM219 } from '../catalogue/rules/mm219.js';
+import { resolveGatewayName } from '../model/gateway-names.js';
 import { resolveHost } from '../model/hosts.js';
 import { describeRef, refOf } from '../model/kinds.js';
 import type { MeshIndex } from '../model/mesh-index.js';
@@ -59,9 +60,10 @@ export const mm219: Rule = {
   ...MM219,
   check(subject: KubeObject, ctx: RuleContext): Finding[] {
     const vs = subject as VirtualService;
-    if (!meshBound(vs) || vsScope(vs, ctx.index) === 'none') return [];
+    if (vsScope(vs, ctx.index) === 'none') return [];
+    const findings: Finding[] = gatewayFindings(vs, ctx);
+    if (!meshBound(vs)) return findings;
     const ns = vs.metadata.namespace ?? '';
-    const findings: Finding[] = [];
     const hosts = new Set((vs.spec?.hosts ?? []).map((h) => resolveHost(h.toLowerCase(), ns, ctx.index.domain)));
     for (const host of hosts) {
       const candidates = ctx.index
@@ -87,6 +89,59 @@ export const mm219: Rule = {
     return findings;
   },
 };
+
+/**
+ * An http route Envoy treats as a catch-all (route.go IsCatchAllRoute): no match, or a match on nothing but
+ * the uri prefix "/" or regex ".*". Anything else (headers, ports, gateways, ...) is taken as narrower.
+ */
+function hasCatchAll(vs: VirtualService): boolean {
+  return (vs.spec?.http ?? []).some((r) => {
+    const match = (r as { match?: Record<string, unknown>[] }).match;
+    if (!match || match.length === 0) return true;
+    return match.some((m) => {
+      const keys = Object.keys(m).filter((k) => k !== 'name');
+      if (keys.length === 0) return true;
+      const uri = m['uri'] as { prefix?: string; regex?: string } | undefined;
+      return keys.length === 1 && keys[0] === 'uri' && (uri?.prefix === '/' || uri?.regex === '.*');
+    });
+  });
+}
+
+/**
+ * On a Gateway the VirtualServices for one host are merged (gateway.go vHostDedupMap), and catch-all routes are
+ * moved last in their order (route.go SortVHostRoutes): a catch-all after another VirtualService's catch-all never
+ * matches. The order is VirtualServicesForGateway's, with the Gateway's namespace taken as the gateway pods'.
+ */
+function gatewayFindings(vs: VirtualService, ctx: RuleContext): Finding[] {
+  if (!hasCatchAll(vs)) return [];
+  const ns = vs.metadata.namespace ?? '';
+  const out: Finding[] = [];
+  const gatewaysOf = (v: VirtualService) =>
+    new Set((v.spec?.gateways ?? []).map((g) => resolveGatewayName(g, v.metadata.namespace ?? '')).flatMap((r) => (r.kind === 'gateway' ? [`${r.namespace}/${r.name}`] : [])));
+  const mine = gatewaysOf(vs);
+  for (const host of new Set((vs.spec?.hosts ?? []).map((h) => resolveHost(h.toLowerCase(), ns, ctx.index.domain)))) {
+    for (const gw of mine) {
+      const gwNs = gw.slice(0, gw.indexOf('/'));
+      const candidates = ctx.index
+        .virtualServicesForHost(host)
+        .filter((v) => gatewaysOf(v).has(gw))
+        .map((v) => ({ vs: v, scope: vsScope(v, ctx.index) }));
+      const order = orderFor(candidates, gwNs);
+      const winner = order.find(hasCatchAll);
+      if (!winner || winner === vs || !order.includes(vs)) continue;
+      const args = { vs: describeRef(refOf(vs)), winner: describeRef(refOf(winner)), host, gateway: `Gateway ${gw}` };
+      out.push(
+        report(MM219.messages.GatewayCatchAllShadowed, args, {
+          resource: refOf(vs),
+          related: [refOf(winner)],
+          fix: noFix('no automatic fix: merging VirtualServices needs a decision on route order'),
+          claim: { kind: 'inexpressible', reason: 'no claim kind checks which VirtualService a route comes from' },
+        }),
+      );
+    }
+  }
+  return out;
+}
 
 /** Why the winner comes first, in Istio's order. */
 function whyFirst(vs: VirtualService, c: Conflict): string {
