@@ -1,9 +1,9 @@
 import { MM219 } from '../catalogue/rules/mm219.js';
 import { resolveGatewayName } from '../model/gateway-names.js';
-import { resolveHost } from '../model/hosts.js';
+import { hostCovers, resolveHost } from '../model/hosts.js';
 import { describeRef, refOf } from '../model/kinds.js';
 import type { MeshIndex } from '../model/mesh-index.js';
-import type { KubeObject, VirtualService } from '../model/types.js';
+import type { Gateway, KubeObject, VirtualService } from '../model/types.js';
 import { noFix, report } from './report.js';
 import type { Finding, Rule, RuleContext } from './types.js';
 
@@ -122,6 +122,7 @@ function gatewayFindings(vs: VirtualService, ctx: RuleContext): Finding[] {
   for (const host of new Set((vs.spec?.hosts ?? []).map((h) => resolveHost(h.toLowerCase(), ns, ctx.index.domain)))) {
     for (const gw of mine) {
       const gwNs = gw.slice(0, gw.indexOf('/'));
+      if (!servesHost(ctx.index.gateway(gwNs, gw.slice(gw.indexOf('/') + 1)), host)) continue;
       const candidates = ctx.index
         .virtualServicesForHost(host)
         .filter((v) => gatewaysOf(v).has(gw))
@@ -141,6 +142,15 @@ function gatewayFindings(vs: VirtualService, ctx: RuleContext): Finding[] {
     }
   }
   return out;
+}
+
+/** Whether an HTTP-routing server of the Gateway accepts the host (else no VirtualService serves it there). */
+function servesHost(gw: Gateway | undefined, host: string): boolean {
+  return (gw?.spec?.servers ?? []).some((server) => {
+    const protocol = (server.port?.protocol ?? '').toUpperCase();
+    if (!['HTTP', 'HTTP2', 'GRPC', 'HTTPS'].includes(protocol) || (server.tls as { mode?: string } | undefined)?.mode === 'PASSTHROUGH') return false;
+    return (server.hosts ?? []).some((h) => hostCovers(h.includes('/') ? h.slice(h.indexOf('/') + 1) : h, host));
+  });
 }
 
 /** Why the winner comes first, in Istio's order. */

@@ -52,7 +52,17 @@ describe('MM219 conflicting-mesh-virtualservices', () => {
 });
 
 describe('MM219 on a Gateway', () => {
-  const gwVs = (name: string, ns: string, match: string, created: string) => `
+  const gateway = (name: string, hosts: string) => `
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: ${name}, namespace: istio-system}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ${hosts}}]
+`;
+  const gws = gateway('ingress', '["*.example.com"]') + gateway('other', '["*"]') + gateway('elsewhere', '["*.example.org"]');
+  const gwVs0 = (name: string, ns: string, match: string, created: string) => `
 ---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -63,20 +73,23 @@ spec:
   http:
   - ${match}route: [{destination: {host: ${name}.${ns}.svc.cluster.local}}]
 `;
+  const gwVs = gwVs0;
   it('a catch-all after an older VirtualService\'s catch-all on the same Gateway host never matches', () => {
     const yaml = gwVs('old', 'team1', '', '2026-01-01T00:00:00Z') + gwVs('new', 'team2', 'match: [{uri: {prefix: /}}]\n    ', '2026-02-01T00:00:00Z');
-    const f = check('MM219', yaml);
+    const f = check('MM219', gws + yaml);
     expect(summary(f)).toEqual([['GatewayCatchAllShadowed', 'warning', 'team2/new']]);
     expect(f[0]?.message).toContain('VirtualService team1/old\'s catch-all takes every request');
   });
 
   it('no finding: the gateway merges distinct matches, other Gateways, and one catch-all', () => {
     const api = 'match: [{uri: {prefix: /api}}]\n    ';
-    expect(check('MM219', gwVs('old', 'team1', '', '2026-01-01T00:00:00Z') + gwVs('new', 'team2', api, '2026-02-01T00:00:00Z'))).toEqual([]);
-    expect(check('MM219', gwVs('old', 'team1', api, '2026-01-01T00:00:00Z') + gwVs('new', 'team2', '', '2026-02-01T00:00:00Z'))).toEqual([]);
+    expect(check('MM219', gws + gwVs('old', 'team1', '', '2026-01-01T00:00:00Z') + gwVs('new', 'team2', api, '2026-02-01T00:00:00Z'))).toEqual([]);
+    expect(check('MM219', gws + gwVs('old', 'team1', api, '2026-01-01T00:00:00Z') + gwVs('new', 'team2', '', '2026-02-01T00:00:00Z'))).toEqual([]);
     const other = gwVs('new', 'team2', '', '2026-02-01T00:00:00Z').replace('istio-system/ingress', 'istio-system/other');
-    expect(check('MM219', gwVs('old', 'team1', '', '2026-01-01T00:00:00Z') + other)).toEqual([]);
+    expect(check('MM219', gws + gwVs('old', 'team1', '', '2026-01-01T00:00:00Z') + other)).toEqual([]);
+    const unserved = (v: string) => v.replace('istio-system/ingress', 'istio-system/elsewhere');
+    expect(check('MM219', gws + unserved(gwVs('old', 'team1', '', '2026-01-01T00:00:00Z')) + unserved(gwVs('new', 'team2', '', '2026-02-01T00:00:00Z')))).toEqual([]);
     const headers = 'match: [{headers: {x-canary: {exact: "1"}}}]\n    ';
-    expect(check('MM219', gwVs('old', 'team1', headers, '2026-01-01T00:00:00Z') + gwVs('new', 'team2', '', '2026-02-01T00:00:00Z'))).toEqual([]);
+    expect(check('MM219', gws + gwVs('old', 'team1', headers, '2026-01-01T00:00:00Z') + gwVs('new', 'team2', '', '2026-02-01T00:00:00Z'))).toEqual([]);
   });
 });
