@@ -17,9 +17,14 @@ import { MM204 } from './rules/mm204.js';
 import { MM205 } from './rules/mm205.js';
 import { MM206 } from './rules/mm206.js';
 import { MM207 } from './rules/mm207.js';
+import { MM217 } from './rules/mm217.js';
+import { MM218 } from './rules/mm218.js';
+import { MM219 } from './rules/mm219.js';
+import { MM220 } from './rules/mm220.js';
+import { MM221 } from './rules/mm221.js';
 
 /** Every rule meshmedic has, in id order: the one source of ids, names, docs, parameters and message types. */
-export const CATALOGUE: readonly RuleEntry[] = [MM101, MM102, MM103, MM104, MM105, MM106, MM107, MM108, MM201, MM202, MM203, MM204, MM205, MM206, MM207];
+export const CATALOGUE: readonly RuleEntry[] = [MM101, MM102, MM103, MM104, MM105, MM106, MM107, MM108, MM201, MM202, MM203, MM204, MM205, MM206, MM207, MM217, MM218, MM219, MM220, MM221];
 
 export function catalogueEntry(id: string): RuleEntry | undefined {
   return CATALOGUE.find((e) => e.id === id);

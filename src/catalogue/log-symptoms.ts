@@ -144,9 +144,9 @@ export const LOG_SYMPTOMS: readonly SymptomRow[] = [
     when: { flags: ['NC'] },
     severity: 'error',
     certainty: LOGGED,
-    candidates: ['MM201', 'MM202', 'MM104'],
+    candidates: ['MM201', 'MM202', 'MM104', 'MM220'],
     cause: 'no cluster: route to an unknown host or subset',
-    detail: '{symptom}: a route sends {where} to a cluster Envoy does not have: a destination host no Service or ServiceEntry declares (MM201, MM104) or a subset no DestinationRule defines (MM202).',
+    detail: '{symptom}: a route sends {where} to a cluster Envoy does not have: a destination host no Service or ServiceEntry declares or exports to the proxy (MM201, MM104), a port the Service does not declare (MM220), or a subset no DestinationRule defines (MM202).',
     fix: 'declare the destination host (Service/ServiceEntry) or the subset (DestinationRule)',
   }),
   row({

@@ -72,6 +72,9 @@ export function affectedSubjects(o: KubeObject, index: MeshIndex): Set<string> {
       allOf(ns === index.meshConfig.rootNamespace ? undefined : ns);
       return out;
   }
+  // VirtualServices that declare the same hosts (MM219) or are served on a Service's or entry's ports (MM220)
+  const declared = o.kind === 'VirtualService' ? ((o as VirtualService).spec?.hosts ?? []).map((h) => resolveHost(h.toLowerCase(), ns, index.domain)) : o.kind === 'DestinationRule' ? [] : hostsOf(o, index);
+  for (const h of declared) for (const vs of index.virtualServicesForHost(h)) add(vs);
   for (const h of hostsOf(o, index)) {
     for (const dr of index.destinationRulesMatching(h)) add(dr);
     for (const vs of index.virtualServicesRoutingTo(h)) add(vs);

@@ -35,6 +35,12 @@ export function meshConfigFrom(raw: Record<string, unknown>, origin: string): Me
     }
     if (mode) cfg.outboundTrafficPolicy = mode;
   }
+  for (const key of ['defaultServiceExportTo', 'defaultVirtualServiceExportTo'] as const) {
+    const v = raw[key];
+    if (v === undefined) continue;
+    if (!Array.isArray(v) || v.some((e) => typeof e !== 'string')) throw new Error(`${origin}: field ${key} must be a list of strings`);
+    cfg[key] = v as string[];
+  }
   const dc = raw['defaultConfig'];
   const pm = dc && typeof dc === 'object' ? (dc as Record<string, unknown>)['proxyMetadata'] : undefined;
   if (pm && typeof pm === 'object') {

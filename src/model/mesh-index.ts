@@ -72,6 +72,7 @@ export class MeshIndex {
   /** DR hosts that are wildcards, with how many rules use each (few in real meshes). */
   private readonly wildcardRuleHosts = new Map<string, number>();
   private readonly routesByDestination = new KeyedMultiMap<VirtualService>();
+  private readonly virtualServicesByHost = new KeyedMultiMap<VirtualService>();
   private readonly byNamespace = new KeyedMultiMap<KubeObject>();
   private readonly portlessEntriesByPort = new KeyedMultiMap<ServiceEntry>();
   private readonly httpByPort = new KeyedMultiMap<KubeObject>();
@@ -169,6 +170,11 @@ export class MeshIndex {
     return this.routesByDestination.get(host);
   }
 
+  /** VirtualServices that declare `host` in spec.hosts (resolved in their namespace, exact string). */
+  virtualServicesForHost(host: string): VirtualService[] {
+    return this.virtualServicesByHost.get(host);
+  }
+
   /** Every DR host key (resolved), for wildcard matching. */
   destinationRuleHosts(): string[] {
     return [...this.rulesByHost.keys()];
@@ -248,6 +254,7 @@ export class MeshIndex {
         if (isWildcard(h)) this.wildcardRuleHosts.set(h, (this.wildcardRuleHosts.get(h) ?? 0) + 1);
       },
       route: (h) => this.routesByDestination.add(h, o as VirtualService),
+      vsHost: (h) => this.virtualServicesByHost.add(h, o as VirtualService),
       meshConfig: (c) => (this.configMapMeshConfig = c),
     });
   }
@@ -273,6 +280,7 @@ export class MeshIndex {
         }
       },
       route: (h) => this.routesByDestination.remove(h, o),
+      vsHost: (h) => this.virtualServicesByHost.remove(h, o),
       meshConfig: () => (this.configMapMeshConfig = undefined),
     });
   }
@@ -287,6 +295,7 @@ export class MeshIndex {
       httpPort: (port: string) => void;
       rule: (h: string) => void;
       route: (h: string) => void;
+      vsHost: (h: string) => void;
       meshConfig: (c: MeshConfig | undefined) => void;
     },
   ): void {
@@ -312,6 +321,7 @@ export class MeshIndex {
         break;
       case 'VirtualService': {
         for (const h of new Set(routeDestinations(o as VirtualService, this.domain).map((d) => d.host))) on.route(h);
+        for (const h of new Set(((o as VirtualService).spec?.hosts ?? []).map((x) => resolveHost(x.toLowerCase(), ns, this.domain)))) on.vsHost(h);
         break;
       }
       case 'ConfigMap':

@@ -251,6 +251,10 @@ export interface MeshConfig {
   outboundTrafficPolicy: 'ALLOW_ANY' | 'REGISTRY_ONLY';
   /** defaultConfig.proxyMetadata */
   proxyMetadata: Record<string, string>;
+  /** defaultServiceExportTo: the exportTo of Services and ServiceEntries that set none (unset: all). */
+  defaultServiceExportTo?: string[];
+  /** defaultVirtualServiceExportTo (unset: all). */
+  defaultVirtualServiceExportTo?: string[];
 }
 
 export const DEFAULT_MESH_CONFIG: MeshConfig = {

@@ -13,9 +13,14 @@ import { mm204 } from './mm204-virtualservice-missing-gateway.js';
 import { mm205 } from './mm205-virtualservice-host-not-on-gateway.js';
 import { mm206 } from './mm206-conflicting-gateway-servers.js';
 import { mm207 } from './mm207-gateway-shared-certificate.js';
+import { mm217 } from './mm217-serviceentry-protocol-conflict.js';
+import { mm218 } from './mm218-conflicting-sidecars.js';
+import { mm219 } from './mm219-conflicting-mesh-virtualservices.js';
+import { mm220 } from './mm220-route-destination-port.js';
+import { mm221 } from './mm221-destination-rule-unknown-host.js';
 import type { Rule } from './types.js';
 
-export const RULES: readonly Rule[] = [mm101, mm102, mm103, mm104, mm105, mm106, mm107, mm108, mm201, mm202, mm203, mm204, mm205, mm206, mm207];
+export const RULES: readonly Rule[] = [mm101, mm102, mm103, mm104, mm105, mm106, mm107, mm108, mm201, mm202, mm203, mm204, mm205, mm206, mm207, mm217, mm218, mm219, mm220, mm221];
 
 export function ruleById(id: string): Rule | undefined {
   return RULES.find((r) => r.id === id);

@@ -114,3 +114,29 @@ describe('affectedSubjects: what is re-evaluated when an object changes', () => 
     expect([...affectedSubjects(ns, index)].sort()).toEqual(['DestinationRule/shop/other-team-rule', 'DestinationRule/shop/reviews', 'Service/shop/reviews', 'VirtualService/shop/reviews']);
   });
 });
+
+describe('VirtualServices by declared host', () => {
+  const two = `
+apiVersion: v1
+kind: Service
+metadata: {name: front, namespace: shop}
+spec: {ports: [{name: http, port: 80}]}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: a, namespace: shop}
+spec: {hosts: [front], http: [{route: [{destination: {host: back}}]}]}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: b, namespace: web}
+spec: {hosts: [front.shop.svc.cluster.local], http: [{route: [{destination: {host: other}}]}]}
+`;
+  it('a VirtualService re-evaluates those declaring its hosts (MM219), a Service those served on it (MM220)', () => {
+    const index = indexFrom(two);
+    const a = index.get('VirtualService/shop/a')?.object as KubeObject;
+    expect([...affectedSubjects(a, index)]).toContain('VirtualService/web/b');
+    const front = index.get('Service/shop/front')?.object as KubeObject;
+    expect([...affectedSubjects(front, index)]).toEqual(expect.arrayContaining(['VirtualService/shop/a', 'VirtualService/web/b']));
+  });
+});
