@@ -14,9 +14,12 @@ import { MM201 } from './rules/mm201.js';
 import { MM202 } from './rules/mm202.js';
 import { MM203 } from './rules/mm203.js';
 import { MM204 } from './rules/mm204.js';
+import { MM301 } from './rules/mm301.js';
+import { MM302 } from './rules/mm302.js';
+import { MM303 } from './rules/mm303.js';
 
 /** Every rule meshmedic has, in id order: the one source of ids, names, docs, parameters and message types. */
-export const CATALOGUE: readonly RuleEntry[] = [MM101, MM102, MM103, MM104, MM105, MM106, MM107, MM108, MM201, MM202, MM203, MM204];
+export const CATALOGUE: readonly RuleEntry[] = [MM101, MM102, MM103, MM104, MM105, MM106, MM107, MM108, MM201, MM202, MM203, MM204, MM301, MM302, MM303];
 
 export function catalogueEntry(id: string): RuleEntry | undefined {
   return CATALOGUE.find((e) => e.id === id);

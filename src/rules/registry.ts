@@ -10,9 +10,12 @@ import { mm201 } from './mm201-route-unknown-host.js';
 import { mm202 } from './mm202-route-unknown-subset.js';
 import { mm203 } from './mm203-conflicting-destination-rules.js';
 import { mm204 } from './mm204-virtualservice-missing-gateway.js';
+import { mm301 } from './mm301-gateway-api-backend-not-found.js';
+import { mm302 } from './mm302-gateway-api-route-not-attached.js';
+import { mm303 } from './mm303-gateway-api-reference-not-granted.js';
 import type { Rule } from './types.js';
 
-export const RULES: readonly Rule[] = [mm101, mm102, mm103, mm104, mm105, mm106, mm107, mm108, mm201, mm202, mm203, mm204];
+export const RULES: readonly Rule[] = [mm101, mm102, mm103, mm104, mm105, mm106, mm107, mm108, mm201, mm202, mm203, mm204, mm301, mm302, mm303];
 
 export function ruleById(id: string): Rule | undefined {
   return RULES.find((r) => r.id === id);
