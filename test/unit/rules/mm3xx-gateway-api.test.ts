@@ -107,6 +107,13 @@ spec: {host: dev.bar.org, trafficPolicy: {tls: {mode: SIMPLE}}}
     expect(fixAndRecheck('MM102', yaml).after).toEqual([]);
   });
 
+  it('judges a GRPCRoute alike', () => {
+    const grpc = route(`  parentRefs: [{name: public}]\n  hostnames: [dev.bar.org]\n  rules: [{backendRefs: [{group: networking.istio.io, kind: Hostname, name: dev.bar.org, port: 443}]}]`, 'foo-dev', 'GRPCRoute');
+    const yaml = gateway() + grpc + externalEntry;
+    expect(check('MM102', yaml).map((x) => [x.messageType, x.resource.kind])).toEqual([['NoDestinationRule', 'GRPCRoute']]);
+    expect(fixAndRecheck('MM102', yaml).after).toEqual([]);
+  });
+
   it('accepts TLS origination with the right sni, a backend of another controller\'s Gateway, and a Service backend', () => {
     const dr = `
 ---
