@@ -184,7 +184,9 @@ function httpRouteHosts(route: GatewayRoute, ctx: RuleContext): RoutedHost[] {
   const proxy: ClaimProxy = gw
     ? { type: 'router', namespace: gw.metadata.namespace ?? 'default', labels: { 'gateway.networking.k8s.io/gateway-name': gw.metadata.name } }
     : { type: 'sidecar', namespace: ns };
-  const routeHosts = route.spec?.hostnames ?? [];
+  // No hostnames: the route takes the hostnames of the listeners it attaches to.
+  const listenerHosts = (gw?.spec?.listeners ?? []).flatMap((l) => (l.hostname !== undefined ? [l.hostname] : []));
+  const routeHosts = route.spec?.hostnames?.length ? route.spec.hostnames : listenerHosts;
   return backendsOf(route)
     .filter((b) => isHostnameBackend(b) && b.ref.namespace === undefined && b.ref.port !== undefined)
     .map((b) => ({ resource: route, proxy, routeNamespace: ns, host: b.ref.name, port: b.ref.port, routeHosts }));

@@ -105,6 +105,9 @@ spec: {host: dev.bar.org, trafficPolicy: {tls: {mode: SIMPLE}}}
 `;
     expect(check('MM102', yaml).map((x) => x.messageType)).toEqual(['SniFromOriginalHost']);
     expect(fixAndRecheck('MM102', yaml).after).toEqual([]);
+    // Without hostnames the route is reached under its listener's hostname (foo.bar.org).
+    expect(yaml).toContain('  hostnames: [foo.bar.org]\n');
+    expect(check('MM102', yaml.replace('  hostnames: [foo.bar.org]\n', '')).map((x) => x.messageType)).toEqual(['SniFromOriginalHost']);
   });
 
   it('judges a GRPCRoute alike', () => {
