@@ -5,7 +5,7 @@ import { backendsOf, isHostnameBackend, isServiceBackend, programmedByIstio, ref
 import { noFix, report } from './report.js';
 import type { Finding, Rule, RuleContext } from './types.js';
 
-const CLAIM = { kind: 'inexpressible', reason: 'the oracle runs no Gateway API deployment controller: no simulated proxy carries the Gateway\'s Service, so the route cannot be called' } as const;
+const CLAIM = { kind: 'inexpressible', reason: 'the oracle\'s simulated gateways receive no listener from a Gateway API Gateway (a call through its port finds none), so the route cannot be called' } as const;
 
 function describeBackend(b: Backend): string {
   return isHostnameBackend(b) ? `Hostname ${b.ref.name}` : `Service ${b.namespace}/${b.ref.name}`;

@@ -14,7 +14,7 @@ import {
 import { noFix, report } from './report.js';
 import type { Finding, Rule, RuleContext } from './types.js';
 
-const CLAIM = { kind: 'inexpressible', reason: 'the oracle runs no Gateway API deployment controller: no simulated proxy carries the Gateway\'s Service, so the route cannot be called' } as const;
+const CLAIM = { kind: 'inexpressible', reason: 'the oracle\'s simulated gateways receive no listener from a Gateway API Gateway (a call through its port finds none), so the route cannot be called' } as const;
 
 /** How far a listener gets in Istio's checks (conversion.go referenceAllowed): the first one it fails, or attached. */
 type Stage = 'hostname' | 'namespace' | 'kind' | 'attached' | 'unknown';

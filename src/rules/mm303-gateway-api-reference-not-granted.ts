@@ -5,7 +5,7 @@ import { backendsOf, isIstioIngress, isServiceBackend, programmedByIstio, refere
 import { noFix, report } from './report.js';
 import type { Finding, Rule, RuleContext } from './types.js';
 
-const CLAIM = { kind: 'inexpressible', reason: 'the oracle runs no Gateway API deployment controller: no simulated proxy carries the Gateway\'s Service, so its routes and listeners cannot be called' } as const;
+const CLAIM = { kind: 'inexpressible', reason: 'the oracle\'s simulated gateways receive no listener from a Gateway API Gateway (a call through its port finds none), so its routes and listeners cannot be called' } as const;
 const FIX = noFix('no automatic fix: a ReferenceGrant is the consent of the target namespace\'s owner; the message names the grant to create');
 
 function routeFindings(route: GatewayRoute, ctx: RuleContext): Finding[] {

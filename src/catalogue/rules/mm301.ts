@@ -3,7 +3,7 @@ import { message } from '../message-type.js';
 import { defineRule } from '../rule-entry.js';
 
 const INEXPRESSIBLE =
-  'inexpressible: the oracle runs no Gateway API deployment controller, so no simulated proxy carries the Service of a Gateway API Gateway and its routes cannot be called.';
+  "inexpressible: the oracle's simulated gateways receive no listener from a Gateway API Gateway (a call through its port finds none), so its routes cannot be called.";
 
 export const MM301 = defineRule({
   id: 'MM301',

@@ -15,7 +15,7 @@ export const MM302 = defineRule({
     fix: 'None automatic: whether the route or the Gateway is wrong is the owners\' decision (widening allowedRoutes opens the Gateway to other namespaces).',
     seeds: ['Istio Gateway API route status Accepted=False', 'Gateway API spec, ParentReference and AllowedRoutes'],
     versions: 'All Istio versions that serve the Gateway API. TLS listeners take TLSRoute, and TCPRoute when terminating, in current Istio (TCPRoute only in older ones): both are accepted here.',
-    verify: 'inexpressible: the oracle runs no Gateway API deployment controller, so no simulated proxy carries the Service of a Gateway API Gateway and its routes cannot be called.',
+    verify: "inexpressible: the oracle's simulated gateways receive no listener from a Gateway API Gateway (a call through its port finds none), so its routes cannot be called.",
   },
   parameters: [],
   subjects: ['HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute'],

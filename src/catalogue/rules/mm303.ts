@@ -15,7 +15,7 @@ export const MM303 = defineRule({
     fix: 'None automatic: a ReferenceGrant is the target namespace owner\'s consent, which meshmedic does not give on their behalf. The message names the grant to create.',
     seeds: ['Gateway API spec, ReferenceGrant', 'Istio Gateway API status RefNotPermitted'],
     versions: 'All Istio versions that serve the Gateway API.',
-    verify: 'inexpressible: the oracle runs no Gateway API deployment controller, so no simulated proxy carries the Service of a Gateway API Gateway and its routes and listeners cannot be called.',
+    verify: "inexpressible: the oracle's simulated gateways receive no listener from a Gateway API Gateway (a call through its port finds none), so its routes and listeners cannot be called.",
   },
   parameters: [],
   subjects: ['HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute', K8S_GATEWAY],
