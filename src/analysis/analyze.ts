@@ -1,6 +1,6 @@
 import { withoutNoOpPatches } from '../fix/no-op-patches.js';
 import type { InputDiagnostic } from '../model/diagnostics.js';
-import { objectKey } from '../model/kinds.js';
+import { kindKey, objectKey } from '../model/kinds.js';
 import type { MeshIndex } from '../model/mesh-index.js';
 import type { KubeObject } from '../model/types.js';
 import { RULES } from '../rules/registry.js';
@@ -40,7 +40,7 @@ export function analyze(index: MeshIndex, options: AnalyzeOptions = {}, subjects
   for (const r of rules) for (const k of r.subjects) byKind.set(k, [...(byKind.get(k) ?? []), r]);
   const objects = subjects ? [...subjects] : [...byKind.keys()].flatMap((k) => index.ofKind(k));
   for (const o of objects) {
-    for (const rule of byKind.get(o.kind) ?? []) {
+    for (const rule of byKind.get(kindKey(o)) ?? []) {
       try {
         for (const found of rule.check(o, ctx)) {
           const f = withoutNoOpPatches(found, (key) => index.get(key)?.object);
@@ -67,7 +67,7 @@ export function compareFindings(a: Finding, b: Finding): number {
   return (
     SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] ||
     a.rule.localeCompare(b.rule) ||
-    objectKey({ kind: a.resource.kind, metadata: a.resource }).localeCompare(objectKey({ kind: b.resource.kind, metadata: b.resource })) ||
+    objectKey({ apiVersion: a.resource.apiVersion, kind: a.resource.kind, metadata: a.resource }).localeCompare(objectKey({ apiVersion: b.resource.apiVersion, kind: b.resource.kind, metadata: b.resource })) ||
     a.message.localeCompare(b.message)
   );
 }

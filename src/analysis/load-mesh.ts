@@ -85,10 +85,8 @@ export async function buildMesh(read: ReadResult, options: LoadOptions = {}): Pr
   const verdict = policyInput ? judgePolicy(policyInput) : undefined;
   if (verdict) append(diagnostics, verdict.diagnostics);
   const policy = verdict?.accepted ? policyInput?.object : undefined;
-  const gatewayApiGateways = decoded.passthrough
-    .filter((o) => o.object.kind === 'Gateway' && o.object.apiVersion.startsWith('gateway.networking.k8s.io/'))
-    .map((o) => `${o.object.metadata.namespace ?? 'default'}/${o.object.metadata.name}`);
-  const indexOptions: IndexOptions = { ...(meshConfig ? { meshConfig } : {}), gatewayApiGateways };
+  // Gateway API Gateways are indexed objects (kinds.ts K8S_GATEWAY): the index answers hasGatewayApiGateway itself.
+  const indexOptions: IndexOptions = meshConfig ? { meshConfig } : {};
   const index = new MeshIndex(objects, indexOptions);
   if (index.meshConfigError) diagnostics.push({ severity: 'error', file: 'ConfigMap istio', message: `${index.meshConfigError}; Istio defaults used` });
   return { index, inputs: decoded.inOrder, policy, asWritten: decoded.asWritten, indexOptions, diagnostics, filesRead: read.filesRead };

@@ -22,9 +22,12 @@ import { MM218 } from './rules/mm218.js';
 import { MM219 } from './rules/mm219.js';
 import { MM220 } from './rules/mm220.js';
 import { MM221 } from './rules/mm221.js';
+import { MM301 } from './rules/mm301.js';
+import { MM302 } from './rules/mm302.js';
+import { MM303 } from './rules/mm303.js';
 
 /** Every rule meshmedic has, in id order: the one source of ids, names, docs, parameters and message types. */
-export const CATALOGUE: readonly RuleEntry[] = [MM101, MM102, MM103, MM104, MM105, MM106, MM107, MM108, MM201, MM202, MM203, MM204, MM205, MM206, MM207, MM217, MM218, MM219, MM220, MM221];
+export const CATALOGUE: readonly RuleEntry[] = [MM101, MM102, MM103, MM104, MM105, MM106, MM107, MM108, MM201, MM202, MM203, MM204, MM205, MM206, MM207, MM217, MM218, MM219, MM220, MM221, MM301, MM302, MM303];
 
 export function catalogueEntry(id: string): RuleEntry | undefined {
   return CATALOGUE.find((e) => e.id === id);

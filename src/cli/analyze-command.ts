@@ -6,7 +6,7 @@ import { inPlaceInputs, runInPlace } from './analyze-write.js';
 import { analyzeUnderPolicy } from '../analysis/policy-parameters.js';
 import { fixToFixedPoint } from '../fix/fixed-point.js';
 import { writeFixed } from '../fix/write-fixed.js';
-import { isKnownKind, objectKey } from '../model/kinds.js';
+import { isKnownKind, kindKey, objectKey } from '../model/kinds.js';
 import { MeshIndex } from '../model/mesh-index.js';
 import type { KubeObject } from '../model/types.js';
 import { formatDiagnostic } from '../model/diagnostics.js';
@@ -111,7 +111,7 @@ export async function analyzeCommand(args: string[], io: CliIo): Promise<number>
     // Fix, re-analyze (generated objects included), repeat: one --fix reaches the fixed point.
     const sources = new Map(mesh.inputs.map((i) => [objectKey(i.object), i.source]));
     const reanalyze = (objects: KubeObject[]): Finding[] => {
-      const loaded = objects.filter((o) => isKnownKind(o.kind) && o.kind !== 'MeshHealthPolicy').map((object) => ({ object, source: sources.get(objectKey(object)) ?? { file: '<generated>', line: 0 } }));
+      const loaded = objects.filter((o) => isKnownKind(kindKey(o)) && o.kind !== 'MeshHealthPolicy').map((object) => ({ object, source: sources.get(objectKey(object)) ?? { file: '<generated>', line: 0 } }));
       const index = new MeshIndex(loaded, mesh.indexOptions);
       return analyzeUnderPolicy(index, mesh.policy, { rules: selected, istioVersion, complete: values.complete }).findings;
     };

@@ -1,6 +1,6 @@
 import { CATALOGUE } from '../catalogue/index.js';
 import { hostsMatch, resolveHost, serviceFqdn } from '../model/hosts.js';
-import { objectKey, type KnownKind } from '../model/kinds.js';
+import { kindKey, objectKey, type KnownKind } from '../model/kinds.js';
 import { routeDestinations } from '../model/route-destinations.js';
 import type { MeshIndex } from '../model/mesh-index.js';
 import type { DestinationRule, KubeObject, ServiceEntry, VirtualService } from '../model/types.js';
@@ -40,20 +40,21 @@ function hostsOf(o: KubeObject, index: MeshIndex): string[] {
  */
 export function affectedSubjects(o: KubeObject, index: MeshIndex): Set<string> {
   const out = new Set<string>();
-  if (SUBJECT_KINDS.has(o.kind)) out.add(objectKey(o));
-  const kinds = subjectKindsAffectedBy(o.kind);
+  const kind = kindKey(o);
+  if (SUBJECT_KINDS.has(kind)) out.add(objectKey(o));
+  const kinds = subjectKindsAffectedBy(kind);
   const add = (x: KubeObject): void => {
-    if (kinds.has(x.kind)) out.add(objectKey(x));
+    if (kinds.has(kindKey(x))) out.add(objectKey(x));
   };
   const ns = o.metadata.namespace ?? '';
   const allOf = (namespace?: string): void => {
     for (const k of kinds) for (const x of namespace === undefined ? index.ofKind(k) : index.inNamespace(k, namespace)) add(x);
   };
-  if (!TRACED_KINDS.has(o.kind)) {
+  if (!TRACED_KINDS.has(kind)) {
     allOf(o.metadata.namespace === undefined ? undefined : ns);
     return out;
   }
-  switch (o.kind) {
+  switch (kind) {
     case 'ConfigMap':
       allOf();
       return out;

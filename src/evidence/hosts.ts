@@ -86,7 +86,7 @@ function hostsOfObject(o: KubeObject, index: MeshIndex): string[] {
 }
 
 function objectOf(ref: ObjectRef, index: MeshIndex): KubeObject | undefined {
-  return index.get(objectKey({ kind: ref.kind, metadata: { name: ref.name, ...(ref.namespace !== undefined ? { namespace: ref.namespace } : {}) } }))?.object;
+  return index.get(objectKey({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, ...(ref.namespace !== undefined ? { namespace: ref.namespace } : {}) } }))?.object;
 }
 
 /** The hosts a static finding is about: those of its resource, related objects and the objects it creates. */

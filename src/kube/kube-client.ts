@@ -8,6 +8,7 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
+import { kindKey } from '../model/kinds.js';
 import type { KubeObject, ObjectRef } from '../model/types.js';
 import type { PatchOperation } from '../rules/types.js';
 import { resourceForKind, type ResourceType } from './resources.js';
@@ -96,7 +97,7 @@ export class KubeClient {
   /** RFC 6902 patch, attributed to the meshmedic field manager. */
   async jsonPatch(ref: ObjectRef, ops: PatchOperation[], dryRun = false): Promise<KubeObject> {
     this.fence();
-    const r = this.resource(ref.kind);
+    const r = this.resource(kindKey(ref));
     this.onWrite('patch', ref.kind, dryRun);
     const params = { name: ref.name, body: ops, fieldManager: FIELD_MANAGER, ...(dryRun ? { dryRun: 'All' } : {}) };
     const opts = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
@@ -114,7 +115,7 @@ export class KubeClient {
   /** JSON merge patch of the status subresource of one of our own objects. */
   async patchStatus(ref: ObjectRef, status: Record<string, unknown>): Promise<KubeObject> {
     this.fence();
-    const r = this.resource(ref.kind);
+    const r = this.resource(kindKey(ref));
     this.onWrite('status', ref.kind, false);
     const opts = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
     const params = { group: r.group, version: r.version, plural: r.plural, name: ref.name, body: { status }, fieldManager: FIELD_MANAGER };

@@ -1,4 +1,4 @@
-import { KINDS, servedVersion, type Kind } from '../model/kinds.js';
+import { KINDS, kindName, servedVersion, type Kind } from '../model/kinds.js';
 
 /** The API resources the operator reads and writes: derived from the kinds registry (model/kinds.ts). */
 export interface ResourceType {
@@ -9,12 +9,14 @@ export interface ResourceType {
   namespaced: boolean;
 }
 
-function resourceOf<K extends Kind>(kind: K): ResourceType & { kind: K } {
+/** `kind` is the API kind (Gateway), not the registry key (Gateway.gateway.networking.k8s.io). */
+function resourceOf(kind: Kind): ResourceType {
   const k = KINDS[kind];
-  return { group: k.group, version: servedVersion(k), kind, plural: k.plural, namespaced: k.namespaced };
+  return { group: k.group, version: servedVersion(k), kind: kindName(kind), plural: k.plural, namespaced: k.namespaced };
 }
 
-export const RESOURCES = Object.fromEntries(Object.keys(KINDS).map((k) => [k, resourceOf(k as Kind)])) as { readonly [K in Kind]: ResourceType & { kind: K } };
+/** By registry key (model/kinds.ts kindKey). */
+export const RESOURCES = Object.fromEntries(Object.keys(KINDS).map((k) => [k, resourceOf(k as Kind)])) as { readonly [K in Kind]: ResourceType };
 
 export type ResourceKind = Kind;
 
@@ -28,6 +30,7 @@ export function collectionPath(r: ResourceType, namespace?: string): string {
   return namespace && r.namespaced ? `${base}/namespaces/${namespace}/${r.plural}` : `${base}/${r.plural}`;
 }
 
+/** The resource of a registry key (kindKey of the object or ref). */
 export function resourceForKind(kind: string): ResourceType | undefined {
   return Object.hasOwn(RESOURCES, kind) ? RESOURCES[kind as Kind] : undefined;
 }

@@ -1,7 +1,7 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { InputDiagnostic } from './diagnostics.js';
-import { groupOf, isKind, isKnownKind, KINDS, type KnownKind } from './kinds.js';
-import { compileKind, kindSchema, schemaHash } from './validator-source.js';
+import { groupOf, isKind, isKnownKind, kindKey, kindName, KINDS, type KindInfo, type KnownKind } from './kinds.js';
+import { compileKind, exportNameOf, kindSchema, schemaHash } from './validator-source.js';
 import * as precompiled from './validators.generated.js';
 import type { KubeObject, SourceLocation } from './types.js';
 
@@ -65,7 +65,7 @@ function validatorFor(kind: KnownKind): ValidateFunction {
 /** The validator `npm run validators` precompiled for this kind, if it was made from the kind's schema as it is now. */
 export function precompiledValidator(kind: KnownKind): ValidateFunction | undefined {
   const made = precompiled as unknown as Record<string, ValidateFunction | undefined> & { SCHEMA_HASHES: Readonly<Record<string, string>> };
-  return made.SCHEMA_HASHES[kind] === schemaHash(kindSchema(kind)) ? made[kind] : undefined;
+  return made.SCHEMA_HASHES[kind] === schemaHash(kindSchema(kind)) ? made[exportNameOf(kind)] : undefined;
 }
 
 /** Kustomization and Component files (kustomize.config.k8s.io) sit beside manifests but are never applied. */
@@ -172,23 +172,26 @@ function decodeObject(value: Record<string, unknown>, kind: string, apiVersion: 
     out.diagnostics.push({ ...source, severity: 'warning', object: label, message: `a kustomize ${kind} is build input, not an object the cluster receives: not analyzed and left out of --fix output; to analyze what it builds, run kustomize build DIR | meshmedic analyze -` });
     return;
   }
-  // The Kubernetes Gateway API (Gateway, HTTPRoute, GRPCRoute, TCPRoute, TLSRoute, ReferenceGrant, ...):
-  // valid input, read and carried through; Istio programs it, meshmedic does not judge it yet. So are
-  // the kinds meshmedic does not analyze (Deployments, ...), once they have a name.
-  if (GATEWAY_API_GROUPS.has(group) || !isKnownKind(kind)) {
-    if (!GATEWAY_API_GROUPS.has(group) && ISTIO_GROUPS.has(group) && !isKind(kind)) {
+  // The Kubernetes Gateway API kinds Istio programs (GatewayClass, Gateway, HTTPRoute, GRPCRoute, TCPRoute,
+  // TLSRoute, ReferenceGrant) are read; its other kinds (BackendTLSPolicy, x-k8s.io ListenerSets, ...) are
+  // valid input carried through unjudged. So are the kinds meshmedic does not analyze (Deployments, ...),
+  // once they have a name. The registry key tells the Gateway API's Gateway from Istio's (kindKey).
+  const key = kindKey({ apiVersion, kind });
+  const gatewayApi = GATEWAY_API_GROUPS.has(group);
+  if ((gatewayApi && (!isKind(key) || KINDS[key].group !== group)) || !isKnownKind(key)) {
+    if (!gatewayApi && ISTIO_GROUPS.has(group) && !isKind(kind)) {
       out.diagnostics.push({ ...source, severity: 'warning', object: label, field: 'kind', message: `unknown kind ${kind} in ${apiVersion}: not analyzed` });
     }
     if (named) keep(out.passthrough, value as KubeObject, ctx);
     else out.diagnostics.push({ ...source, severity: 'error', object: label, field: 'metadata.name', message: `${nameProblem(meta, name)}: the object is not read` });
     return;
   }
-  decodeKnown(value, kind, apiVersion, label, ctx);
+  decodeKnown(value, key, apiVersion, label, ctx);
 }
 
 function decodeKnown(value: Record<string, unknown>, kind: KnownKind, apiVersion: string, label: ObjectLabel, ctx: DecodeContext): void {
   const { source, out } = ctx;
-  const known = KINDS[kind];
+  const known: KindInfo = KINDS[kind];
   const group = groupOf(apiVersion);
   const version = apiVersion.slice(apiVersion.indexOf('/') + 1);
   if (group !== known.group || !(known.versions as readonly string[]).includes(version)) {
@@ -197,7 +200,7 @@ function decodeKnown(value: Record<string, unknown>, kind: KnownKind, apiVersion
       severity: 'error',
       object: label,
       field: 'apiVersion',
-      message: `${kind} is not served as ${apiVersion}; expected ${known.versions.map((v) => (known.group ? `${known.group}/${v}` : v)).join(', ')}`,
+      message: `${kindName(kind)} is not served as ${apiVersion}; expected ${known.versions.map((v) => (known.group ? `${known.group}/${v}` : v)).join(', ')}`,
     });
     return;
   }

@@ -1,12 +1,13 @@
 import type { LoadedObject } from './decode.js';
 import { hostsMatch, isVisibleFrom, isWildcard, resolveHost, serviceFqdn } from './hosts.js';
-import { objectKey } from './kinds.js';
+import { K8S_GATEWAY, kindKey, objectKey } from './kinds.js';
 import { isHttpPortName } from './protocols.js';
 import { routeDestinations } from './route-destinations.js';
 import { meshConfigFrom, parseMeshConfig } from './mesh-config.js';
 import type {
   DestinationRule,
   Gateway,
+  K8sGateway,
   KubeObject,
   MeshConfig,
   PeerAuthentication,
@@ -223,9 +224,14 @@ export class MeshIndex {
     return this.byKind.get('Gateway')?.get(`Gateway/${namespace}/${name}`) as Gateway | undefined;
   }
 
+  /** The gateway.networking.k8s.io Gateway of this namespace and name, if read. */
+  k8sGateway(namespace: string, name: string): K8sGateway | undefined {
+    return this.byKind.get(K8S_GATEWAY)?.get(`${K8S_GATEWAY}/${namespace}/${name}`) as K8sGateway | undefined;
+  }
+
   /** Whether a gateway.networking.k8s.io Gateway of this namespace and name was read. */
   hasGatewayApiGateway(namespace: string, name: string): boolean {
-    return this.gatewayApiGateways.has(`${namespace}/${name}`);
+    return this.gatewayApiGateways.has(`${namespace}/${name}`) || this.k8sGateway(namespace, name) !== undefined;
   }
 
   peerAuthentications(namespace: string): PeerAuthentication[] {
@@ -238,11 +244,12 @@ export class MeshIndex {
 
   private index(o: KubeObject): void {
     const key = objectKey(o);
-    let kindMap = this.byKind.get(o.kind);
-    if (!kindMap) this.byKind.set(o.kind, (kindMap = new Map()));
+    const kind = kindKey(o);
+    let kindMap = this.byKind.get(kind);
+    if (!kindMap) this.byKind.set(kind, (kindMap = new Map()));
     kindMap.set(key, o);
     const ns = o.metadata.namespace ?? '';
-    this.byNamespace.add(`${o.kind}/${ns}`, o);
+    this.byNamespace.add(`${kind}/${ns}`, o);
     this.forEachHostKey(o, {
       service: (h) => this.servicesByHost.set(h, o as Service),
       entry: (h) => this.entriesByHost.add(h, o as ServiceEntry),
@@ -261,8 +268,9 @@ export class MeshIndex {
 
   private unindex(o: KubeObject): void {
     const key = objectKey(o);
-    this.byKind.get(o.kind)?.delete(key);
-    this.byNamespace.remove(`${o.kind}/${o.metadata.namespace ?? ''}`, o);
+    const kind = kindKey(o);
+    this.byKind.get(kind)?.delete(key);
+    this.byNamespace.remove(`${kind}/${o.metadata.namespace ?? ''}`, o);
     this.forEachHostKey(o, {
       service: (h) => {
         if (this.servicesByHost.get(h) && objectKey(this.servicesByHost.get(h) as Service) === key) this.servicesByHost.delete(h);

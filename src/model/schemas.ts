@@ -51,6 +51,32 @@ const trafficPolicy = obj({
 const destination = obj({ host: str, subset: str, port: obj({ number: int }) }, ['host']);
 const routes = list(obj({ destination, weight: int }, ['destination']));
 
+const parentRef = obj({ group: str, kind: str, namespace: str, name: str, sectionName: str, port: int }, ['name']);
+const backendRef = obj({ group: str, kind: str, namespace: str, name: str, port: int, weight: int }, ['name']);
+const routeSpec = obj({
+  parentRefs: list(parentRef),
+  hostnames: strList,
+  rules: list(obj({ backendRefs: list(backendRef), filters: list(obj({ type: str, requestMirror: obj({ backendRef }) })) })),
+});
+const labelSelector = obj({
+  matchLabels: labels,
+  matchExpressions: list(obj({ key: str, operator: str, values: strList }, ['key', 'operator'])),
+});
+const listener = obj(
+  {
+    name: str,
+    hostname: str,
+    port: int,
+    protocol: str,
+    tls: obj({ mode: str, certificateRefs: list(obj({ group: str, kind: str, name: str, namespace: str }, ['name'])), options: labels }),
+    allowedRoutes: obj({
+      namespaces: obj({ from: { enum: ['All', 'Same', 'Selector', 'None'] }, selector: labelSelector }),
+      kinds: list(obj({ group: str, kind: str }, ['kind'])),
+    }),
+  },
+  ['name', 'port', 'protocol'],
+);
+
 /** The spec of each Istio and Kubernetes kind meshmedic analyzes (the kinds registry, model/kinds.ts, names them). */
 export const SPECS = {
   DestinationRule: obj(
@@ -116,6 +142,16 @@ export const SPECS = {
     externalName: str,
     ports: list(obj({ name: str, port: int, targetPort: { type: ['integer', 'string'] }, protocol: str, appProtocol: str }, ['port'])),
   }),
+  GatewayClass: obj({ controllerName: str }, ['controllerName']),
+  K8sGateway: obj({ gatewayClassName: str, listeners: list(listener), addresses: list(obj({ type: str, value: str })) }),
+  HTTPRoute: routeSpec,
+  GRPCRoute: routeSpec,
+  TCPRoute: routeSpec,
+  TLSRoute: routeSpec,
+  ReferenceGrant: obj(
+    { from: list(obj({ group: str, kind: str, namespace: str }, ['group', 'kind', 'namespace'])), to: list(obj({ group: str, kind: str, name: str }, ['group', 'kind'])) },
+    ['from', 'to'],
+  ),
 } as const satisfies Record<string, Schema>;
 
 /** Top-level fields besides spec that meshmedic reads. */

@@ -231,6 +231,70 @@ export interface ServiceSpecK8s {
   externalName?: string;
 }
 
+// ---- gateway.networking.k8s.io ---------------------------------------------
+
+/** A reference to a parent (Gateway, or a Service for GAMMA mesh routes). group/kind default to the Gateway's. */
+export interface ParentReference {
+  group?: string;
+  kind?: string;
+  namespace?: string;
+  name: string;
+  sectionName?: string;
+  port?: number;
+}
+
+/** A reference to a backend. group/kind default to core Service. */
+export interface BackendObjectReference {
+  group?: string;
+  kind?: string;
+  namespace?: string;
+  name: string;
+  port?: number;
+  weight?: number;
+}
+
+export interface RouteRule {
+  backendRefs?: BackendObjectReference[];
+  filters?: { type?: string; requestMirror?: { backendRef?: BackendObjectReference } }[];
+  [extra: string]: unknown;
+}
+
+export interface RouteSpec {
+  parentRefs?: ParentReference[];
+  hostnames?: string[];
+  rules?: RouteRule[];
+}
+
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: string; values?: string[] }[];
+}
+
+export interface Listener {
+  name: string;
+  hostname?: string;
+  port: number;
+  protocol: string;
+  tls?: { mode?: string; certificateRefs?: { group?: string; kind?: string; name: string; namespace?: string }[]; options?: Record<string, string> };
+  allowedRoutes?: { namespaces?: { from?: 'All' | 'Same' | 'Selector' | 'None'; selector?: LabelSelector }; kinds?: { group?: string; kind: string }[] };
+}
+
+export interface K8sGatewaySpec {
+  gatewayClassName: string;
+  listeners?: Listener[];
+  addresses?: { type?: string; value: string }[];
+}
+
+export interface ReferenceGrantSpec {
+  from: { group: string; kind: string; namespace: string }[];
+  to: { group: string; kind: string; name?: string }[];
+}
+
+export type K8sGateway = KubeObject<K8sGatewaySpec>;
+export type GatewayClass = KubeObject<{ controllerName: string }>;
+export type GatewayRoute = KubeObject<RouteSpec>;
+export type ReferenceGrant = KubeObject<ReferenceGrantSpec>;
+
 export type DestinationRule = KubeObject<DestinationRuleSpec>;
 export type VirtualService = KubeObject<VirtualServiceSpec>;
 export type ServiceEntry = KubeObject<ServiceEntrySpec, ServiceEntryStatus>;

@@ -29,13 +29,18 @@ export function compileKind(kind: KnownKind): ValidateFunction {
   return newAjv().compile(kindSchema(kind));
 }
 
+/** The name a kind's validator is exported as (a kind key may be qualified: Gateway.gateway.networking.k8s.io). */
+export function exportNameOf(kind: KnownKind): string {
+  return kind.replace(/[^A-Za-z0-9_$]/g, '_');
+}
+
 /** The module validators.generated.ts: each kind's validator (ajv's standalone code) and its schema hash. */
 export function generatedValidatorsModule(): string {
   const ajv = newAjv({ code: { source: true, esm: true } });
   const kinds = validatedKinds();
   for (const k of kinds) ajv.addSchema(kindSchema(k), k);
   const standalone = (createRequire(import.meta.url)('ajv/dist/standalone') as { default: (a: AjvClass, refs: Record<string, string>) => string }).default;
-  const code = standalone(ajv, Object.fromEntries(kinds.map((k) => [k, k])))
+  const code = standalone(ajv, Object.fromEntries(kinds.map((k) => [exportNameOf(k), k])))
     .replace(/^"use strict";/, '')
     .replace(/require\("ajv\/dist\/runtime\/ucs2length"\)\.default/g, 'ucs2length');
   if (code.includes('require(')) throw new Error('ajv standalone code needs a runtime module this generator does not import');

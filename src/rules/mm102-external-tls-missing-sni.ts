@@ -4,9 +4,10 @@ import { report, type Report } from './report.js';
 import { pointer } from '../fix/json-pointer.js';
 import { isWildcard, nameFromHost, resolveHost } from '../model/hosts.js';
 import { describeRef, refOf } from '../model/kinds.js';
-import type { ClientTlsSettings, DestinationRule, KubeObject, ServiceEntry, VirtualService } from '../model/types.js';
+import type { ClientTlsSettings, DestinationRule, GatewayRoute, KubeObject, ServiceEntry, VirtualService } from '../model/types.js';
 import { entryPort, externalEntryFor, isTlsProtocol } from './external-tls.js';
-import { outboundCluster } from './claims.js';
+import { outboundCluster, type ClaimProxy } from './claims.js';
+import { backendsOf, firstIngress, isHostnameBackend, isRoute, programmedByIstio } from './gateway-api.js';
 import { routeProxy } from './route-call.js';
 import { effectiveTls } from './tls-levels.js';
 import { atLeast, type Finding, type PatchOperation, type Rule, type RuleContext } from './types.js';
@@ -112,53 +113,90 @@ function patchRule(dr: DestinationRule, host: string, port: number, se: ServiceE
   return ops;
 }
 
+/** One destination a route sends HTTP to: where it is written, and who runs it. */
+interface RoutedHost {
+  resource: KubeObject;
+  proxy: ClaimProxy;
+  /** The namespace whose ServiceEntries the route sees (the route's own). */
+  routeNamespace: string;
+  host: string;
+  port: number | undefined;
+  subset?: string;
+  /** The hosts the route is reached under (the original Host of its requests). */
+  routeHosts: string[];
+}
+
+function judgeRoutedHost(d: RoutedHost, seen: Set<string>, ctx: RuleContext): Finding | undefined {
+  // Never a DestinationRule for "*" or an sni "*": it would change TLS for every host of the namespace.
+  if (isWildcard(d.host)) return undefined;
+  const se = externalEntryFor(ctx.index, d.host, d.routeNamespace);
+  if (!se) return undefined;
+  const port = entryPort(se, d.port);
+  if (!port || !isTlsProtocol(port.protocol)) return undefined;
+  const { host, subset } = d;
+  const key = `${host}:${port.number}:${subset ?? ''}`;
+  if (seen.has(key)) return undefined;
+  seen.add(key);
+  const dr = ctx.index.destinationRulesFor(host, d.proxy.namespace, se.metadata.namespace)[0];
+  // A route to a subset the rule does not define is a missing subset (MM202, 503 NC), not a TLS question.
+  if (subset !== undefined && !dr?.spec?.subsets?.some((s) => s.name === subset)) return undefined;
+  const tls = dr ? effectiveTls(dr, port.number, subset).tls : undefined;
+  const otherHosts = d.routeHosts.filter((h) => h !== host && h !== '*');
+  const problem = judge(tls, dr, host, otherHosts, ctx);
+  if (!problem) return undefined;
+  const related = [refOf(se), ...(dr ? [refOf(dr)] : [])];
+  const where = fill(MM102_WHERE, { vs: describeRef(refOf(d.resource)), host, port: port.number, subset: subset !== undefined ? ` subset ${subset}` : '', protocol: port.protocol ?? '', entry: describeRef(refOf(se)) });
+  return problemFinding(problem, where, host, {
+    resource: refOf(d.resource),
+    related,
+    ...(problem.type === MM102.messages.SniFromOriginalHost
+      ? { versionNote: `Istio >= 1.21 sets auto_sni from the original Host header; judged for Istio ${ctx.istioVersion.major}.${ctx.istioVersion.minor}` }
+      : {}),
+    claim: { kind: 'upstream-tls-sni', client: d.proxy, cluster: outboundCluster(host, port.number, subset), wantSni: host },
+    fix: dr
+      ? { patches: [{ target: refOf(dr), patch: patchRule(dr, host, port.number, se, subset) }], create: [] }
+      : { patches: [], create: [createRule(se, host, port.number)] },
+  });
+}
+
+function virtualServiceHosts(vs: VirtualService, ctx: RuleContext): RoutedHost[] {
+  const vsNs = vs.metadata.namespace ?? '';
+  const proxy = routeProxy(vs, ctx);
+  const routeHosts = (vs.spec?.hosts ?? []).map((h) => resolveHost(h, vsNs, ctx.index.domain)).filter((h) => h !== '*');
+  return (vs.spec?.http ?? []).flatMap((route) =>
+    (route.route ?? []).map((rd) => {
+      const d: RoutedHost = { resource: vs, proxy, routeNamespace: vsNs, host: resolveHost(rd.destination.host, vsNs, ctx.index.domain), port: rd.destination.port?.number, routeHosts };
+      if (rd.destination.subset !== undefined) d.subset = rd.destination.subset;
+      return d;
+    }),
+  );
+}
+
+/**
+ * An HTTPRoute's backendRefs of kind Hostname (group networking.istio.io): Istio routes to that host and
+ * port as a VirtualService destination would (conversion.go buildDestination). It runs on the pods of its
+ * first Istio ingress Gateway, in that Gateway's namespace, where the DestinationRule lookup starts.
+ */
+function httpRouteHosts(route: GatewayRoute, ctx: RuleContext): RoutedHost[] {
+  if (!programmedByIstio(route, ctx.index)) return [];
+  const ns = route.metadata.namespace ?? 'default';
+  const gw = firstIngress(route, ctx.index);
+  const proxy: ClaimProxy = gw
+    ? { type: 'router', namespace: gw.metadata.namespace ?? 'default', labels: { 'gateway.networking.k8s.io/gateway-name': gw.metadata.name } }
+    : { type: 'sidecar', namespace: ns };
+  // No hostnames: the route takes the hostnames of the listeners it attaches to.
+  const listenerHosts = (gw?.spec?.listeners ?? []).flatMap((l) => (l.hostname !== undefined ? [l.hostname] : []));
+  const routeHosts = route.spec?.hostnames?.length ? route.spec.hostnames : listenerHosts;
+  return backendsOf(route)
+    .filter((b) => isHostnameBackend(b) && b.ref.namespace === undefined && b.ref.port !== undefined)
+    .map((b) => ({ resource: route, proxy, routeNamespace: ns, host: b.ref.name, port: b.ref.port, routeHosts }));
+}
+
 export const mm102: Rule = {
   ...MM102,
   check(subject: KubeObject, ctx: RuleContext): Finding[] {
-    const vs = subject as VirtualService;
-    const vsNs = vs.metadata.namespace ?? '';
-    const proxy = routeProxy(vs, ctx);
-    const client = proxy.namespace;
-    const vsHosts = (vs.spec?.hosts ?? []).map((h) => resolveHost(h, vsNs, ctx.index.domain));
+    const routed = isRoute(subject) ? httpRouteHosts(subject, ctx) : virtualServiceHosts(subject as VirtualService, ctx);
     const seen = new Set<string>();
-    const findings: Finding[] = [];
-    (vs.spec?.http ?? []).forEach((route) => {
-      for (const rd of route.route ?? []) {
-        const host = resolveHost(rd.destination.host, vsNs, ctx.index.domain);
-        // Never a DestinationRule for "*" or an sni "*": it would change TLS for every host of the namespace.
-        if (isWildcard(host)) continue;
-        const se = externalEntryFor(ctx.index, host, vsNs);
-        if (!se) continue;
-        const port = entryPort(se, rd.destination.port?.number);
-        if (!port || !isTlsProtocol(port.protocol)) continue;
-        const subset = rd.destination.subset;
-        const key = `${host}:${port.number}:${subset ?? ''}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        const dr = ctx.index.destinationRulesFor(host, client, se.metadata.namespace)[0];
-        // A route to a subset the rule does not define is a missing subset (MM202, 503 NC), not a TLS question.
-        if (subset !== undefined && !dr?.spec?.subsets?.some((s) => s.name === subset)) continue;
-        const tls = dr ? effectiveTls(dr, port.number, subset).tls : undefined;
-        const otherHosts = vsHosts.filter((h) => h !== host && h !== '*');
-        const problem = judge(tls, dr, host, otherHosts, ctx);
-        if (!problem) continue;
-        const related = [refOf(se), ...(dr ? [refOf(dr)] : [])];
-        const where = fill(MM102_WHERE, { vs: describeRef(refOf(vs)), host, port: port.number, subset: subset !== undefined ? ` subset ${subset}` : '', protocol: port.protocol ?? '', entry: describeRef(refOf(se)) });
-        findings.push(
-          problemFinding(problem, where, host, {
-            resource: refOf(vs),
-            related,
-            ...(problem.type === MM102.messages.SniFromOriginalHost
-              ? { versionNote: `Istio >= 1.21 sets auto_sni from the original Host header; judged for Istio ${ctx.istioVersion.major}.${ctx.istioVersion.minor}` }
-              : {}),
-            claim: { kind: 'upstream-tls-sni', client: proxy, cluster: outboundCluster(host, port.number, subset), wantSni: host },
-            fix: dr
-              ? { patches: [{ target: refOf(dr), patch: patchRule(dr, host, port.number, se, subset) }], create: [] }
-              : { patches: [], create: [createRule(se, host, port.number)] },
-          }),
-        );
-      }
-    });
-    return findings;
+    return routed.flatMap((d) => judgeRoutedHost(d, seen, ctx) ?? []);
   },
 };
