@@ -93,7 +93,7 @@ export const SPECS = {
   ),
   Gateway: obj({
     selector: labels,
-    servers: list(obj({ port: obj({ number: int, protocol: str, name: str }), hosts: strList })),
+    servers: list(obj({ port: obj({ number: int, protocol: str, name: str }), hosts: strList, tls: obj({ mode: str, credentialName: str }) })),
   }),
   Sidecar: obj({
     workloadSelector: obj({ labels }),

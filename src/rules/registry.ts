@@ -10,9 +10,13 @@ import { mm201 } from './mm201-route-unknown-host.js';
 import { mm202 } from './mm202-route-unknown-subset.js';
 import { mm203 } from './mm203-conflicting-destination-rules.js';
 import { mm204 } from './mm204-virtualservice-missing-gateway.js';
+import { mm210 } from './mm210-dr-subset-selects-no-pod.js';
+import { mm211 } from './mm211-gateway-selects-no-workload.js';
+import { mm212 } from './mm212-gateway-port-not-on-service.js';
+import { mm213 } from './mm213-gateway-credential-unusable.js';
 import type { Rule } from './types.js';
 
-export const RULES: readonly Rule[] = [mm101, mm102, mm103, mm104, mm105, mm106, mm107, mm108, mm201, mm202, mm203, mm204];
+export const RULES: readonly Rule[] = [mm101, mm102, mm103, mm104, mm105, mm106, mm107, mm108, mm201, mm202, mm203, mm204, mm210, mm211, mm212, mm213];
 
 export function ruleById(id: string): Rule | undefined {
   return RULES.find((r) => r.id === id);
