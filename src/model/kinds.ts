@@ -22,7 +22,8 @@ export interface KindInfo {
 const ISTIO_VERSIONS = ['v1alpha3', 'v1beta1', 'v1'] as const;
 const istio = (plural: string, spec: Schema) => ({ group: 'networking.istio.io', versions: ISTIO_VERSIONS, namespaced: true, plural, read: true, fields: { spec } }) as const satisfies KindInfo;
 const core = <N extends boolean>(plural: string, namespaced: N, fields?: Record<string, Schema>) => ({ group: '', versions: ['v1'], namespaced, plural, read: true, ...(fields ? { fields } : {}) }) as const satisfies KindInfo;
-const apps = (plural: string) => ({ group: 'apps', versions: ['v1'], namespaced: true, plural, read: true, fields: { spec: WORKLOAD_SPECS.Workload } }) as const satisfies KindInfo;
+// apps/v1beta1 and v1beta2 (older manifests) have the same pod template: read alike.
+const apps = (plural: string) => ({ group: 'apps', versions: ['v1beta1', 'v1beta2', 'v1'], namespaced: true, plural, read: true, fields: { spec: WORKLOAD_SPECS.Workload } }) as const satisfies KindInfo;
 const meshmedic = (kind: keyof typeof MESHMEDIC_CRDS) => {
   const d = MESHMEDIC_CRDS[kind];
   return { group: d.group, versions: [d.version], namespaced: d.namespaced, plural: d.plural };

@@ -1,7 +1,8 @@
 import { MM210 } from '../catalogue/rules/mm210.js';
 import { describeRef, refOf } from '../model/kinds.js';
 import type { MeshIndex } from '../model/mesh-index.js';
-import type { DestinationRule, KubeObject, Service, Subset } from '../model/types.js';
+import { routeDestinations } from '../model/route-destinations.js';
+import type { DestinationRule, KubeObject, Service, Subset, VirtualService } from '../model/types.js';
 import type { Workload } from '../model/workloads.js';
 import { noFix, report } from './report.js';
 import type { Finding, Rule, RuleContext } from './types.js';
@@ -48,14 +49,24 @@ function matches(w: Workload, labels: Readonly<Record<string, string>>, index: M
 
 const NO_EDS = { kind: 'inexpressible', reason: 'a cluster without endpoints is an EDS fact; the oracle reads listeners, clusters and routes, not endpoints' } as const;
 
+/** The VirtualServices of the snapshot that route to the subset of the host. */
+function routesTo(host: string, subset: string, index: MeshIndex): VirtualService[] {
+  return index.virtualServicesRoutingTo(host).filter((vs) => routeDestinations(vs, index.domain).some((d) => d.host === host && d.destination.subset === subset));
+}
+
 function subsetFinding(dr: DestinationRule, svc: Service, subset: Subset, ctx: RuleContext, args: { service: string; host: string; workloads: string }): Finding {
-  const type = ctx.complete ? MM210.messages.SubsetSelectsNoPod : MM210.messages.SubsetSelectsNoPodInInput;
-  return report(type, { dr: describeRef(refOf(dr)), subset: subset.name, labels: describeLabels(subset.labels), ...args }, {
+  const routes = routesTo(args.host, subset.name, ctx.index);
+  const base = { dr: describeRef(refOf(dr)), subset: subset.name, labels: describeLabels(subset.labels), ...args };
+  const related = [refOf(svc), ...routes.map(refOf)];
+  const r = {
     resource: refOf(dr),
-    related: [refOf(svc)],
+    related,
     fix: noFix('no automatic fix: either the subset labels or the pod labels are wrong; fix the subset labels, or label the pods that should serve it'),
     claim: NO_EDS,
-  });
+  };
+  if (routes.length === 0) return report(MM210.messages.UnroutedSubsetSelectsNoPod, base, r);
+  const type = ctx.complete ? MM210.messages.SubsetSelectsNoPod : MM210.messages.SubsetSelectsNoPodInInput;
+  return report(type, { ...base, routes: routes.map((vs) => describeRef(refOf(vs))).join(', ') }, r);
 }
 
 /** Parity with istioctl IST0173: a subset whose labels select none of the host's Service's pods. */

@@ -3,15 +3,15 @@ import { describeRef, refOf } from '../model/kinds.js';
 import type { Gateway, KubeObject } from '../model/types.js';
 import { noFix, report } from './report.js';
 import type { Finding, Rule, RuleContext } from './types.js';
-import { describeLabels, gatewayWorkloads } from './workload-helpers.js';
+import { describeLabels, gatewayWorkloads, holdsProxyWorkloads } from './workload-helpers.js';
 
 /** Parity with istioctl IST0101 (gateway selector): a Gateway whose selector no pod matches. */
 export const mm211: Rule = {
   ...MM211,
   check(subject: KubeObject, ctx: RuleContext): Finding[] {
     const gw = subject as Gateway;
-    // Without any pod or workload the snapshot says nothing about which gateway pods exist.
-    if (!ctx.index.hasWorkloads() || gatewayWorkloads(gw, ctx.index).length > 0) return [];
+    // Without any proxy's workload the snapshot says nothing about which gateway pods exist.
+    if (gatewayWorkloads(gw, ctx.index).length > 0 || !holdsProxyWorkloads(ctx.index)) return [];
     const servers = (gw.spec?.servers ?? []).map((s) => `${s.port?.protocol ?? '?'} ${s.port?.number ?? '?'}`);
     const hosts = [...new Set((gw.spec?.servers ?? []).flatMap((s) => s.hosts ?? []))];
     const type = ctx.complete ? MM211.messages.NoWorkload : MM211.messages.NoWorkloadInInput;

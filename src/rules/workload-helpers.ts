@@ -29,6 +29,15 @@ export function servicesSelecting(w: Workload, index: MeshIndex): Service[] {
   });
 }
 
+/**
+ * Whether the snapshot holds a proxy's pod or template (a container named istio-proxy: gateway
+ * deployments declare it; sidecars have it once injected). Without one, it says nothing about which
+ * gateway proxies exist: they are usually installed apart from the application's manifests.
+ */
+export function holdsProxyWorkloads(index: MeshIndex): boolean {
+  return index.workloadsMatching({}).some((w) => (w.spec?.containers ?? []).some((c) => c.name === 'istio-proxy'));
+}
+
 /** Objects once each, by key. */
 export function uniqueObjects<T extends KubeObject>(objects: readonly T[]): T[] {
   const seen = new Map<string, T>();

@@ -37,16 +37,33 @@ spec:
   subsets: ${subsets}
 `;
 
+const routeTo = (subset: string): string => `---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews-${subset}, namespace: shop}
+spec:
+  hosts: [reviews]
+  http: [{route: [{destination: {host: reviews, subset: ${subset}}}]}]
+`;
+
 describe('MM210 dr-subset-selects-no-pod', () => {
-  it('flags a subset whose labels no pod template of the Service carries: warning offline, error when complete', () => {
-    const yaml = reviews + dr('[{name: v1, labels: {version: v1}}, {name: v3, labels: {version: v3}}]');
+  it('flags a routed subset whose labels no pod template of the Service carries: warning offline, error when complete', () => {
+    const yaml = reviews + dr('[{name: v1, labels: {version: v1}}, {name: v3, labels: {version: v3}}]') + routeTo('v3');
     expect(types(check('MM210', yaml))).toEqual([['MM210', 'SubsetSelectsNoPodInInput', 'warning', 'DestinationRule shop/reviews']]);
     const complete = check('MM210', yaml, { complete: true });
     expect(types(complete)).toEqual([['MM210', 'SubsetSelectsNoPod', 'error', 'DestinationRule shop/reviews']]);
     expect(complete[0]?.message).toContain('subset v3 (version=v3)');
     expect(complete[0]?.message).toContain('Deployment shop/reviews-v1');
+    expect(complete[0]?.message).toContain('VirtualService shop/reviews-v3 route to it');
+    expect(complete[0]?.related.map((r) => r.kind)).toEqual(['Service', 'VirtualService']);
     expect(complete[0]?.symptom).toBe('503 UH');
     expectNoFix('MM210', yaml);
+  });
+
+  it('a subset nothing routes to is latent: info, whatever the snapshot', () => {
+    const yaml = reviews + dr('[{name: v3, labels: {version: v3}}]') + routeTo('v1');
+    expect(types(check('MM210', yaml))).toEqual([['MM210', 'UnroutedSubsetSelectsNoPod', 'info', 'DestinationRule shop/reviews']]);
+    expect(types(check('MM210', yaml, { complete: true })).map((t) => t[2])).toEqual(['info']);
   });
 
   it('counts only the pods of the host\'s Service, in its namespace', () => {
@@ -59,7 +76,7 @@ apiVersion: v1
 kind: Pod
 metadata: {name: reviews-v3, namespace: elsewhere, labels: {app: reviews, version: v3}}
 `;
-    expect(check('MM210', reviews + other + dr('[{name: v3, labels: {version: v3}}]')).map((f) => f.messageType)).toEqual(['SubsetSelectsNoPodInInput']);
+    expect(check('MM210', reviews + other + dr('[{name: v3, labels: {version: v3}}]') + routeTo('v3')).map((f) => f.messageType)).toEqual(['SubsetSelectsNoPodInInput']);
   });
 
   it('does not flag a subset a pod or template matches, nor a host whose Service or workloads the input lacks', () => {
@@ -98,10 +115,10 @@ ${dr(`[{name: s, labels: ${subsetLabels}}]`).replace(/reviews/g, 'httpbin').repl
     const node = "{topology.kubernetes.io/region: us-west-1, topology.kubernetes.io/zone: us-west-1a}";
     expect(check('MM210', topology(node, '{topology.kubernetes.io/region: us-west-1, version: v1}'))).toEqual([]);
     expect(check('MM210', topology(node, '{kubernetes.io/hostname: node-1}'))).toEqual([]);
-    expect(check('MM210', topology(node, '{topology.kubernetes.io/zone: us-east-1b}')).map((f) => f.messageType)).toEqual(['SubsetSelectsNoPodInInput']);
-    expect(check('MM210', topology(node, '{kubernetes.io/hostname: node-2}')).map((f) => f.messageType)).toEqual(['SubsetSelectsNoPodInInput']);
+    expect(check('MM210', topology(node, '{topology.kubernetes.io/zone: us-east-1b}')).map((f) => f.messageType)).toEqual(['UnroutedSubsetSelectsNoPod']);
+    expect(check('MM210', topology(node, '{kubernetes.io/hostname: node-2}')).map((f) => f.messageType)).toEqual(['UnroutedSubsetSelectsNoPod']);
     // an empty region on the node is not added: a subset on region "" selects nothing
-    expect(check('MM210', topology('{topology.kubernetes.io/region: ""}', '{topology.kubernetes.io/region: ""}')).map((f) => f.messageType)).toEqual(['SubsetSelectsNoPodInInput']);
+    expect(check('MM210', topology('{topology.kubernetes.io/region: ""}', '{topology.kubernetes.io/region: ""}')).map((f) => f.messageType)).toEqual(['UnroutedSubsetSelectsNoPod']);
   });
 
   it('a topology label it cannot know counts as matching: no node, an unlisted node, the cluster id', () => {
@@ -151,6 +168,8 @@ describe('MM211 gateway-selects-no-workload', () => {
     expect(check('MM211', deployment + gateway('{istio: custom}', `[${http(80)}]`), { complete: true })).toEqual([]);
     expect(check('MM211', gatewayPod + gateway('{}', `[${http(80)}]`), { complete: true })).toEqual([]);
     expect(check('MM211', gateway('{istio: ingresstypo}', `[${http(80)}]`).slice(4), { complete: true })).toEqual([]);
+    // application workloads only (no proxy container): the gateways are installed elsewhere
+    expect(check('MM211', deployment + gateway('{istio: ingressgateway}', `[${http(80)}]`), { complete: true })).toEqual([]);
   });
 });
 
