@@ -18,9 +18,10 @@ import { MM210 } from './rules/mm210.js';
 import { MM211 } from './rules/mm211.js';
 import { MM212 } from './rules/mm212.js';
 import { MM213 } from './rules/mm213.js';
+import { MM214 } from './rules/mm214.js';
 
 /** Every rule meshmedic has, in id order: the one source of ids, names, docs, parameters and message types. */
-export const CATALOGUE: readonly RuleEntry[] = [MM101, MM102, MM103, MM104, MM105, MM106, MM107, MM108, MM201, MM202, MM203, MM204, MM210, MM211, MM212, MM213];
+export const CATALOGUE: readonly RuleEntry[] = [MM101, MM102, MM103, MM104, MM105, MM106, MM107, MM108, MM201, MM202, MM203, MM204, MM210, MM211, MM212, MM213, MM214];
 
 export function catalogueEntry(id: string): RuleEntry | undefined {
   return CATALOGUE.find((e) => e.id === id);

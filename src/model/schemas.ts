@@ -124,7 +124,7 @@ const podSpec = obj({
   containers: list(obj({ name: str, ports: list(obj({ containerPort: int, name: str, protocol: str })) })),
 });
 /** apps/v1 workloads: only the pod template's labels and pod spec are read (the pods they make). */
-const workloadSpec = obj({ template: obj({ metadata: obj({ labels: { ...labels, type: ['object', 'null'] } }), spec: podSpec }) });
+const workloadSpec = obj({ template: obj({ metadata: obj({ labels: { ...labels, type: ['object', 'null'] }, annotations: { ...labels, type: ['object', 'null'] } }), spec: podSpec }) });
 
 /** Workload kinds (model/kinds.ts) and Pod: the fields of their pods that rules read. */
 export const WORKLOAD_SPECS = { Pod: podSpec, Workload: workloadSpec } as const satisfies Record<string, Schema>;

@@ -253,7 +253,7 @@ export interface PodSpecK8s {
 
 export type Pod = KubeObject<PodSpecK8s>;
 /** apps/v1 Deployment, StatefulSet, DaemonSet, ReplicaSet: the pods their template makes. */
-export type WorkloadObject = KubeObject<{ template?: { metadata?: { labels?: Record<string, string> | null }; spec?: PodSpecK8s } }>;
+export type WorkloadObject = KubeObject<{ template?: { metadata?: { labels?: Record<string, string> | null; annotations?: Record<string, string> | null }; spec?: PodSpecK8s } }>;
 /** A Secret as meshmedic keeps it (model/secrets.ts): type and key names only, never a value. */
 export type Secret = KubeObject & { type?: string; keys?: string[] };
 

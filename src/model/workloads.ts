@@ -8,6 +8,7 @@ export interface Workload {
   object: KubeObject;
   namespace: string;
   labels: Readonly<Record<string, string>>;
+  annotations: Readonly<Record<string, string>>;
   spec: PodSpecK8s | undefined;
   /** A Pod (its node is known when scheduled), not a template. */
   isPod: boolean;
@@ -16,9 +17,9 @@ export interface Workload {
 export function workloadOf(o: KubeObject): Workload | undefined {
   if (!WORKLOAD_KINDS.has(o.kind)) return undefined;
   const namespace = o.metadata.namespace ?? '';
-  if (o.kind === 'Pod') return { object: o, namespace, labels: o.metadata.labels ?? {}, spec: (o as Pod).spec, isPod: true };
+  if (o.kind === 'Pod') return { object: o, namespace, labels: o.metadata.labels ?? {}, annotations: o.metadata.annotations ?? {}, spec: (o as Pod).spec, isPod: true };
   const template = (o as WorkloadObject).spec?.template;
-  return { object: o, namespace, labels: template?.metadata?.labels ?? {}, spec: template?.spec, isPod: false };
+  return { object: o, namespace, labels: template?.metadata?.labels ?? {}, annotations: template?.metadata?.annotations ?? {}, spec: template?.spec, isPod: false };
 }
 
 /** Whether every label of `selector` has its value in `labels` (an empty selector selects everything). */

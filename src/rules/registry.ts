@@ -14,9 +14,10 @@ import { mm210 } from './mm210-dr-subset-selects-no-pod.js';
 import { mm211 } from './mm211-gateway-selects-no-workload.js';
 import { mm212 } from './mm212-gateway-port-not-on-service.js';
 import { mm213 } from './mm213-gateway-credential-unusable.js';
+import { mm214 } from './mm214-inbound-port-protocol-conflict.js';
 import type { Rule } from './types.js';
 
-export const RULES: readonly Rule[] = [mm101, mm102, mm103, mm104, mm105, mm106, mm107, mm108, mm201, mm202, mm203, mm204, mm210, mm211, mm212, mm213];
+export const RULES: readonly Rule[] = [mm101, mm102, mm103, mm104, mm105, mm106, mm107, mm108, mm201, mm202, mm203, mm204, mm210, mm211, mm212, mm213, mm214];
 
 export function ruleById(id: string): Rule | undefined {
   return RULES.find((r) => r.id === id);

@@ -253,3 +253,53 @@ describe('MM213 gateway-credential-unusable', () => {
     expect(check('MM213', ingress + gateway('{istio: nothing}', https('absent')), { complete: true })).toEqual([]);
   });
 });
+
+const details = (nsLabels: string, extra = ''): string => `
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: ${nsLabels}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: details, namespace: shop}
+spec:
+  template:
+    metadata: {labels: {app: details}${extra}}
+    spec: {containers: [{name: details, ports: [{containerPort: 9080, name: api}]}]}
+`;
+const svc = (name: string, port: string, created = ''): string => `---
+apiVersion: v1
+kind: Service
+metadata: {name: ${name}, namespace: shop${created ? `, creationTimestamp: '${created}'` : ''}}
+spec: {selector: {app: details}, ports: [${port}]}
+`;
+
+describe('MM214 inbound-port-protocol-conflict', () => {
+  const injected = details('{istio-injection: enabled}');
+  it('flags one pod port targeted as HTTP and as TCP: warning while creation order is unknown', () => {
+    const yaml = injected + svc('details-http', '{name: http, port: 9080}') + svc('details-tcp', '{name: tcp-raw, port: 9090, targetPort: api}');
+    const f = check('MM214', yaml);
+    expect(types(f)).toEqual([['MM214', 'ProtocolConflict', 'warning', 'Deployment shop/details']]);
+    expect(f[0]?.message).toContain('port 9080 is targeted as HTTP by Service shop/details-http and as tcp by Service shop/details-tcp');
+    expectNoFix('MM214', yaml);
+  });
+
+  it('errors when the oldest Service is the HTTP one; nothing when a TCP one is', () => {
+    const httpFirst = injected + svc('details-http', '{name: http, port: 9080}', '2026-01-01T00:00:00Z') + svc('details-tcp', '{name: tcp, port: 9090, targetPort: 9080}', '2026-02-01T00:00:00Z');
+    expect(types(check('MM214', httpFirst))).toEqual([['MM214', 'HttpWinsOverTcp', 'error', 'Deployment shop/details']]);
+    const tcpFirst = httpFirst.replace('2026-01-01', '2026-03-01');
+    expect(check('MM214', tcpFirst)).toEqual([]);
+  });
+
+  it('does not flag one protocol on several ports, a detected (unnamed) port, UDP, other namespaces, or workloads without a sidecar', () => {
+    expect(check('MM214', injected + svc('a', '{name: http, port: 9080}') + svc('b', '{name: http-alt, port: 9090, targetPort: 9080}'))).toEqual([]);
+    expect(check('MM214', injected + svc('a', '{name: http, port: 9080}') + svc('b', '{port: 9090, targetPort: 9080}'))).toEqual([]);
+    expect(check('MM214', injected + svc('a', '{name: http, port: 9080}') + svc('b', '{name: tcp, port: 9080, protocol: UDP}'))).toEqual([]);
+    const pair = svc('a', '{name: http, port: 9080}') + svc('b', '{name: tcp, port: 9090, targetPort: 9080}');
+    expect(check('MM214', details('{}') + pair)).toEqual([]);
+    expect(check('MM214', details('{istio-injection: enabled}', ', annotations: {sidecar.istio.io/inject: "false"}') + pair)).toEqual([]);
+    expect(check('MM214', details('{}', ', annotations: {sidecar.istio.io/inject: "true"}') + pair).map((f) => f.messageType)).toEqual(['ProtocolConflict']);
+    expect(check('MM214', details('{istio.io/rev: canary}') + pair).map((f) => f.messageType)).toEqual(['ProtocolConflict']);
+    expect(check('MM214', injected + pair.replace(/namespace: shop/g, 'namespace: other'))).toEqual([]);
+  });
+});
