@@ -8,7 +8,12 @@ import { noFix, report } from './report.js';
 import type { Finding, Rule, RuleContext } from './types.js';
 import { describeLabels, describeWorkloads } from './workload-helpers.js';
 
-const LOCALITY = new Set(['topology.kubernetes.io/region', 'topology.kubernetes.io/zone', 'topology.istio.io/subzone']);
+/** The locality labels Istio adds, and the node label each is read from, then its beta fallback (controller.go getPodLocality). */
+const LOCALITY = new Map<string, readonly string[]>([
+  ['topology.kubernetes.io/region', ['topology.kubernetes.io/region', 'failure-domain.beta.kubernetes.io/region']],
+  ['topology.kubernetes.io/zone', ['topology.kubernetes.io/zone', 'failure-domain.beta.kubernetes.io/zone']],
+  ['topology.istio.io/subzone', ['topology.istio.io/subzone']],
+]);
 const HOSTNAME = 'kubernetes.io/hostname';
 /** Set by istiod from its own cluster id and network settings: not knowable from the objects. */
 const CLUSTER = 'topology.istio.io/cluster';
@@ -28,11 +33,12 @@ function endpointLabel(w: Workload, key: string, index: MeshIndex): string | und
   if (key === NETWORK) return own ?? 'unknown';
   const node = w.isPod ? w.spec?.nodeName : undefined;
   if (key === HOSTNAME) return node ? node : 'unknown';
-  if (!LOCALITY.has(key)) return own;
+  const nodeKeys = LOCALITY.get(key);
+  if (!nodeKeys) return own;
   if (!node || Object.hasOwn(w.labels, LOCALITY_LABEL)) return 'unknown';
   const nodeObject = index.get(`Node//${node}`)?.object;
   if (!nodeObject) return 'unknown';
-  const fromNode = nodeObject.metadata.labels?.[key];
+  const fromNode = nodeKeys.map((k) => nodeObject.metadata.labels?.[k]).find((v) => !!v);
   // an empty locality part is not added; the pod's own label stays
   return fromNode ? fromNode : own;
 }

@@ -34,6 +34,11 @@ function hasSidecar(w: Workload, index: MeshIndex): boolean | undefined {
   return undefined;
 }
 
+/** A Sidecar of the namespace with ingress listeners builds the inbound chains itself: not judged. */
+function sidecarDefinesIngress(w: Workload, index: MeshIndex): boolean {
+  return index.sidecars(w.namespace).some((sc) => Array.isArray((sc.spec as { ingress?: unknown } | undefined)?.ingress) && ((sc.spec as { ingress: unknown[] }).ingress.length > 0));
+}
+
 interface Target {
   svc: Service;
   protocol: { cls: ProtocolClass; name: string };
@@ -74,7 +79,7 @@ export const mm214: Rule = {
   ...MM214,
   check(subject: KubeObject, ctx: RuleContext): Finding[] {
     const w = workloadOf(subject);
-    if (!w || hasSidecar(w, ctx.index) !== true) return [];
+    if (!w || hasSidecar(w, ctx.index) !== true || sidecarDefinesIngress(w, ctx.index)) return [];
     const findings: Finding[] = [];
     for (const [port, ts] of targetsByPort(w, ctx.index)) {
       const http = ts.filter((t) => t.protocol.cls === 'http');

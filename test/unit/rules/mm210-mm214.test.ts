@@ -117,6 +117,8 @@ ${dr(`[{name: s, labels: ${subsetLabels}}]`).replace(/reviews/g, 'httpbin').repl
     expect(check('MM210', topology(node, '{kubernetes.io/hostname: node-1}'))).toEqual([]);
     expect(check('MM210', topology(node, '{topology.kubernetes.io/zone: us-east-1b}')).map((f) => f.messageType)).toEqual(['UnroutedSubsetSelectsNoPod']);
     expect(check('MM210', topology(node, '{kubernetes.io/hostname: node-2}')).map((f) => f.messageType)).toEqual(['UnroutedSubsetSelectsNoPod']);
+    // the beta node labels are read when the GA ones are not set
+    expect(check('MM210', topology('{failure-domain.beta.kubernetes.io/zone: z1}', '{topology.kubernetes.io/zone: z1}'))).toEqual([]);
     // an empty region on the node is not added: a subset on region "" selects nothing
     expect(check('MM210', topology('{topology.kubernetes.io/region: ""}', '{topology.kubernetes.io/region: ""}')).map((f) => f.messageType)).toEqual(['UnroutedSubsetSelectsNoPod']);
   });
@@ -301,5 +303,7 @@ describe('MM214 inbound-port-protocol-conflict', () => {
     expect(check('MM214', details('{}', ', annotations: {sidecar.istio.io/inject: "true"}') + pair).map((f) => f.messageType)).toEqual(['ProtocolConflict']);
     expect(check('MM214', details('{istio.io/rev: canary}') + pair).map((f) => f.messageType)).toEqual(['ProtocolConflict']);
     expect(check('MM214', injected + pair.replace(/namespace: shop/g, 'namespace: other'))).toEqual([]);
+    const sidecar = '---\napiVersion: networking.istio.io/v1\nkind: Sidecar\nmetadata: {name: default, namespace: shop}\nspec:\n  ingress: [{port: {number: 9080, protocol: HTTP, name: http}, defaultEndpoint: "127.0.0.1:9080"}]\n';
+    expect(check('MM214', injected + pair + sidecar)).toEqual([]);
   });
 });
