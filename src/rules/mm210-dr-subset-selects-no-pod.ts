@@ -2,7 +2,8 @@ import { MM210 } from '../catalogue/rules/mm210.js';
 import { describeRef, refOf } from '../model/kinds.js';
 import type { MeshIndex } from '../model/mesh-index.js';
 import { routeDestinations } from '../model/route-destinations.js';
-import type { DestinationRule, KubeObject, Service, Subset, VirtualService } from '../model/types.js';
+import { isWildcard, resolveHost } from '../model/hosts.js';
+import type { DestinationRule, KubeObject, Service, ServiceEntry, Subset, VirtualService, WorkloadEntrySpec } from '../model/types.js';
 import type { Workload } from '../model/workloads.js';
 import { noFix, report } from './report.js';
 import type { Finding, Rule, RuleContext } from './types.js';
@@ -75,18 +76,60 @@ function subsetFinding(dr: DestinationRule, svc: Service, subset: Subset, ctx: R
   return report(type, { ...base, routes: routes.map((vs) => describeRef(refOf(vs))).join(', ') }, r);
 }
 
-/** Parity with istioctl IST0173: a subset whose labels select none of the host's Service's pods. */
+/** Labels Istio sets on an entry's endpoints from what meshmedic does not read (locality, cluster, network). */
+const TOPOLOGY = new Set([...LOCALITY.keys(), HOSTNAME, CLUSTER, NETWORK]);
+
+/**
+ * The endpoints the host's ServiceEntries list inline, when that is all of them: resolution STATIC or DNS,
+ * no workloadSelector (which would add pods and WorkloadEntries), at least one endpoint each.
+ */
+function inlineEndpoints(host: string, index: MeshIndex): { entries: ServiceEntry[]; endpoints: WorkloadEntrySpec[] } | undefined {
+  const entries = index.entriesForHost(host).filter((se) => (se.spec?.hosts ?? []).some((h) => !isWildcard(h) && resolveHost(h, se.metadata.namespace, index.domain) === host));
+  if (entries.length === 0) return undefined;
+  const inline = entries.every((se) => (se.spec?.resolution === 'STATIC' || se.spec?.resolution === 'DNS') && !se.spec.workloadSelector && (se.spec.endpoints ?? []).length > 0);
+  return inline ? { entries, endpoints: entries.flatMap((se) => se.spec?.endpoints ?? []) } : undefined;
+}
+
+function endpointMatches(ep: WorkloadEntrySpec, labels: Readonly<Record<string, string>>): Match {
+  let result: Match = 'yes';
+  for (const [k, v] of Object.entries(labels)) {
+    if (TOPOLOGY.has(k)) result = 'unknown';
+    else if (ep.labels?.[k] !== v) return 'no';
+  }
+  return result;
+}
+
+function entryFindings(dr: DestinationRule, subsets: readonly Subset[], host: string, ctx: RuleContext): Finding[] {
+  const inline = inlineEndpoints(host, ctx.index);
+  if (!inline) return [];
+  const service = inline.entries.map((se) => describeRef(refOf(se))).join(', ');
+  const shown = inline.endpoints.slice(0, 3).map((ep) => `${ep.address ?? '?'} ${describeLabels(ep.labels)}`).join('; ') + (inline.endpoints.length > 3 ? ` and ${inline.endpoints.length - 3} more` : '');
+  const out: Finding[] = [];
+  for (const subset of subsets) {
+    if (inline.endpoints.some((ep) => endpointMatches(ep, subset.labels ?? {}) !== 'no')) continue;
+    const routes = routesTo(host, subset.name, ctx.index);
+    const base = { dr: describeRef(refOf(dr)), subset: subset.name, labels: describeLabels(subset.labels), service, workloads: shown, host };
+    const r = { resource: refOf(dr), related: [...inline.entries, ...routes].map(refOf), fix: noFix('no automatic fix: either the subset labels or the endpoint labels are wrong; fix the subset labels, or label the entry\'s endpoints'), claim: NO_EDS };
+    if (routes.length === 0) out.push(report(MM210.messages.UnroutedSubsetSelectsNoEndpoint, base, r));
+    else out.push(report(ctx.complete ? MM210.messages.SubsetSelectsNoEndpoint : MM210.messages.SubsetSelectsNoEndpointInInput, { ...base, routes: routes.map((vs) => describeRef(refOf(vs))).join(', ') }, r));
+  }
+  return out;
+}
+
+/** Parity with istioctl IST0173: a subset whose labels select none of the host's Service's pods (or entry's endpoints). */
 export const mm210: Rule = {
   ...MM210,
   check(subject: KubeObject, ctx: RuleContext): Finding[] {
     const dr = subject as DestinationRule;
     const subsets = (dr.spec?.subsets ?? []).filter((s) => Object.keys(s.labels ?? {}).length > 0);
-    if (subsets.length === 0 || !ctx.index.hasWorkloads()) return [];
+    if (subsets.length === 0) return [];
     const host = ctx.index.drHost(dr);
     const svc = ctx.index.serviceForHost(host);
+    if (!svc) return entryFindings(dr, subsets, host, ctx);
+    if (!ctx.index.hasWorkloads()) return [];
     const selector = svc?.spec?.selector;
     // A Service without a selector has its endpoints written by hand (EndpointSlices): not judged.
-    if (!svc || !selector || Object.keys(selector).length === 0) return [];
+    if (!selector || Object.keys(selector).length === 0) return [];
     const pods = ctx.index.workloadsMatching(selector, svc.metadata.namespace ?? '');
     const service = describeRef(refOf(svc));
     if (pods.length === 0) {

@@ -95,6 +95,45 @@ metadata: {name: reviews-v3, namespace: elsewhere, labels: {app: reviews, versio
     expect(types(check('MM210', yaml, { complete: true }))).toEqual([['MM210', 'ServiceSelectsNoPod', 'error', 'DestinationRule shop/reviews']]);
   });
 
+  const entry = (endpoints: string, extra = ''): string => `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: legacy, namespace: shop}
+spec:
+  hosts: [legacy.example.com]
+  ports: [{number: 80, name: http, protocol: HTTP}]
+  resolution: STATIC
+  endpoints: ${endpoints}${extra}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: legacy, namespace: shop}
+spec:
+  host: legacy.example.com
+  subsets: [{name: v2, labels: {version: v2}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: legacy, namespace: shop}
+spec:
+  hosts: [legacy.example.com]
+  http: [{route: [{destination: {host: legacy.example.com, subset: v2}}]}]
+`;
+
+  it('judges the endpoints a ServiceEntry lists inline, without needing pods', () => {
+    const yaml = entry('[{address: 10.0.0.1, labels: {version: v1}}, {address: 10.0.0.2}]');
+    expect(types(check('MM210', yaml))).toEqual([['MM210', 'SubsetSelectsNoEndpointInInput', 'warning', 'DestinationRule shop/legacy']]);
+    const complete = check('MM210', yaml, { complete: true });
+    expect(types(complete).map((t) => [t[1], t[2]])).toEqual([['SubsetSelectsNoEndpoint', 'error']]);
+    expect(complete[0]?.message).toContain('10.0.0.1 version=v1');
+    expectNoFix('MM210', yaml);
+    expect(check('MM210', entry('[{address: 10.0.0.1, labels: {version: v2}}]'), { complete: true })).toEqual([]);
+    // a workloadSelector adds pods and WorkloadEntries; resolution NONE needs no endpoints
+    expect(check('MM210', entry('[{address: 10.0.0.1}]', '\n  workloadSelector: {labels: {app: legacy}}'), { complete: true })).toEqual([]);
+    expect(check('MM210', entry('[{address: 10.0.0.1}]').replace('STATIC', 'NONE'), { complete: true })).toEqual([]);
+    expect(check('MM210', entry('[]'), { complete: true })).toEqual([]);
+  });
+
   const topology = (nodeLabels: string, subsetLabels: string, nodeName = 'node-1'): string => `
 apiVersion: v1
 kind: Service
