@@ -17,6 +17,11 @@ import { MM204 } from './rules/mm204.js';
 import { MM205 } from './rules/mm205.js';
 import { MM206 } from './rules/mm206.js';
 import { MM207 } from './rules/mm207.js';
+import { MM210 } from './rules/mm210.js';
+import { MM211 } from './rules/mm211.js';
+import { MM212 } from './rules/mm212.js';
+import { MM213 } from './rules/mm213.js';
+import { MM214 } from './rules/mm214.js';
 import { MM217 } from './rules/mm217.js';
 import { MM218 } from './rules/mm218.js';
 import { MM219 } from './rules/mm219.js';
@@ -27,7 +32,7 @@ import { MM302 } from './rules/mm302.js';
 import { MM303 } from './rules/mm303.js';
 
 /** Every rule meshmedic has, in id order: the one source of ids, names, docs, parameters and message types. */
-export const CATALOGUE: readonly RuleEntry[] = [MM101, MM102, MM103, MM104, MM105, MM106, MM107, MM108, MM201, MM202, MM203, MM204, MM205, MM206, MM207, MM217, MM218, MM219, MM220, MM221, MM301, MM302, MM303];
+export const CATALOGUE: readonly RuleEntry[] = [MM101, MM102, MM103, MM104, MM105, MM106, MM107, MM108, MM201, MM202, MM203, MM204, MM205, MM206, MM207, MM210, MM211, MM212, MM213, MM214, MM217, MM218, MM219, MM220, MM221, MM301, MM302, MM303];
 
 export function catalogueEntry(id: string): RuleEntry | undefined {
   return CATALOGUE.find((e) => e.id === id);

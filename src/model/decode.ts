@@ -1,6 +1,7 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { InputDiagnostic } from './diagnostics.js';
 import { groupOf, isKind, isKnownKind, kindKey, kindName, KINDS, type KindInfo, type KnownKind } from './kinds.js';
+import { secretShell, secretView, withoutSecretValues } from './secrets.js';
 import { compileKind, exportNameOf, kindSchema, schemaHash } from './validator-source.js';
 import * as precompiled from './validators.generated.js';
 import type { KubeObject, SourceLocation } from './types.js';
@@ -165,8 +166,10 @@ function decodeObject(value: Record<string, unknown>, kind: string, apiVersion: 
   const name = meta?.['name'];
   const named = typeof name === 'string' && name !== '';
   const label = labelFor(value, kind);
-  if (ctx.checkNumbers && !numbersFit(value, label, ctx)) return;
-  if (named) out.asWritten.push(value as KubeObject);
+  // A Secret's values are never checked, kept or shown: only its name, type and key names are read.
+  const secret = kind === 'Secret';
+  if (ctx.checkNumbers && !numbersFit(secret ? withoutSecretValues(value) : value, label, ctx)) return;
+  if (named) out.asWritten.push(secret ? secretShell(value) : (value as KubeObject));
   const group = groupOf(apiVersion);
   if (group === KUSTOMIZE_GROUP) {
     out.diagnostics.push({ ...source, severity: 'warning', object: label, message: `a kustomize ${kind} is build input, not an object the cluster receives: not analyzed and left out of --fix output; to analyze what it builds, run kustomize build DIR | meshmedic analyze -` });
@@ -186,10 +189,27 @@ function decodeObject(value: Record<string, unknown>, kind: string, apiVersion: 
     else out.diagnostics.push({ ...source, severity: 'error', object: label, field: 'metadata.name', message: `${nameProblem(meta, name)}: the object is not read` });
     return;
   }
+  if (secret) {
+    decodeSecret(value, apiVersion, label, ctx);
+    return;
+  }
   decodeKnown(value, key, apiVersion, label, ctx);
 }
 
-function decodeKnown(value: Record<string, unknown>, kind: KnownKind, apiVersion: string, label: ObjectLabel, ctx: DecodeContext): void {
+/**
+ * A Secret is analyzed as its view (model/secrets.ts: metadata, type, key names), and written back by
+ * --fix as it was read (the original goes to `inOrder` only): no value enters the index or a diagnostic.
+ */
+function decodeSecret(value: Record<string, unknown>, apiVersion: string, label: ObjectLabel, ctx: DecodeContext): void {
+  const { view, malformed } = secretView(value);
+  for (const field of malformed) {
+    ctx.out.diagnostics.push({ ...ctx.source, severity: 'error', object: label, field, message: 'must be a mapping of key names to string values (the values are not shown); object skipped' });
+  }
+  if (malformed.length > 0) return;
+  decodeKnown(view, 'Secret', apiVersion, label, ctx, value as KubeObject);
+}
+
+function decodeKnown(value: Record<string, unknown>, kind: KnownKind, apiVersion: string, label: ObjectLabel, ctx: DecodeContext, original?: KubeObject): void {
   const { source, out } = ctx;
   const known: KindInfo = KINDS[kind];
   const group = groupOf(apiVersion);
@@ -214,7 +234,16 @@ function decodeKnown(value: Record<string, unknown>, kind: KnownKind, apiVersion
   const object = value as KubeObject;
   for (const k of ['labels', 'annotations'] as const) if (object.metadata[k] === null) delete object.metadata[k];
   if (known.namespaced && !object.metadata.namespace) object.metadata.namespace = ctx.defaultNamespace;
-  keep(out.objects, object, ctx);
+  if (!original) {
+    keep(out.objects, object, ctx);
+    return;
+  }
+  if (isRecord(original.metadata) && !original.metadata.namespace && object.metadata.namespace) original.metadata.namespace = object.metadata.namespace;
+  const analyzed: LoadedObject = { object, source: ctx.source };
+  const written: LoadedObject = { object: original, source: ctx.source };
+  if (ctx.writeBack) analyzed.writeBack = written.writeBack = ctx.writeBack;
+  out.objects.push(analyzed);
+  out.inOrder.push(written);
 }
 
 function keep(list: LoadedObject[], object: KubeObject, ctx: DecodeContext): void {

@@ -1,5 +1,5 @@
 import { MESHMEDIC_CRDS } from '../api/crds.js';
-import { CONFIG_MAP_DATA, SERVICE_ENTRY_STATUS, SPECS, type Schema } from './schemas.js';
+import { CONFIG_MAP_DATA, SECRET_FIELDS, SERVICE_ENTRY_STATUS, SPECS, WORKLOAD_SPECS, type Schema } from './schemas.js';
 import type { KubeObject, ObjectRef } from './types.js';
 
 /** One API kind: where it is served, and what meshmedic does with it. */
@@ -36,6 +36,8 @@ const GATEWAY_API_ALPHA = ['v1alpha3', 'v1alpha2'] as const;
  */
 export const K8S_GATEWAY = `Gateway.${GATEWAY_API_GROUP}` as const;
 
+// apps/v1beta1 and v1beta2 (older manifests) have the same pod template: read alike.
+const apps = (plural: string) => ({ group: 'apps', versions: ['v1beta1', 'v1beta2', 'v1'], namespaced: true, plural, read: true, fields: { spec: WORKLOAD_SPECS.Workload } }) as const satisfies KindInfo;
 const meshmedic = (kind: keyof typeof MESHMEDIC_CRDS) => {
   const d = MESHMEDIC_CRDS[kind];
   return { group: d.group, versions: [d.version], namespaced: d.namespaced, plural: d.plural };
@@ -51,7 +53,14 @@ export const KINDS = {
   PeerAuthentication: { group: 'security.istio.io', versions: ['v1beta1', 'v1'], namespaced: true, plural: 'peerauthentications', read: true, fields: { spec: SPECS.PeerAuthentication } },
   Service: core('services', true, { spec: SPECS.Service }),
   Namespace: core('namespaces', false),
-  Pod: core('pods', true),
+  Pod: core('pods', true, { spec: WORKLOAD_SPECS.Pod }),
+  Node: core('nodes', false),
+  // Only metadata, type and key names are kept (model/secrets.ts): values never enter the index.
+  Secret: core('secrets', true, SECRET_FIELDS),
+  Deployment: apps('deployments'),
+  StatefulSet: apps('statefulsets'),
+  DaemonSet: apps('daemonsets'),
+  ReplicaSet: apps('replicasets'),
   ConfigMap: core('configmaps', true, { data: CONFIG_MAP_DATA }),
   // Its spec is checked by parsePolicy against the CRD's schema (src/api), as the API server does.
   MeshHealthPolicy: { ...meshmedic('MeshHealthPolicy'), read: true },

@@ -4,6 +4,8 @@ import { K8S_GATEWAY, kindKey, objectKey } from './kinds.js';
 import { isHttpPortName } from './protocols.js';
 import { routeDestinations } from './route-destinations.js';
 import { meshConfigFrom, parseMeshConfig } from './mesh-config.js';
+import { secretView } from './secrets.js';
+import { selects, workloadOf, WORKLOAD_KINDS, type Workload } from './workloads.js';
 import type {
   DestinationRule,
   Gateway,
@@ -78,6 +80,8 @@ export class MeshIndex {
   private readonly portlessEntriesByPort = new KeyedMultiMap<ServiceEntry>();
   private readonly httpByPort = new KeyedMultiMap<KubeObject>();
   private readonly gatewayApiGateways: Set<string>;
+  /** Pods and workloads with pod templates, by namespace. */
+  private readonly workloadsByNamespace = new KeyedMultiMap<KubeObject>();
 
   constructor(objects: LoadedObject[] = [], options: IndexOptions = {}) {
     this.domain = options.domain ?? 'cluster.local';
@@ -96,6 +100,8 @@ export class MeshIndex {
 
   /** Adds or replaces one object, updating every lookup it takes part in. */
   upsert(loaded: LoadedObject): void {
+    // A Secret's values never enter the index, whoever hands it one (the decoder already gives its view).
+    if (loaded.object.kind === 'Secret') loaded = { ...loaded, object: secretView(loaded.object).view };
     const key = objectKey(loaded.object);
     const previous = this.objects.get(key);
     if (previous) this.unindex(previous.object);
@@ -234,6 +240,28 @@ export class MeshIndex {
     return this.gatewayApiGateways.has(`${namespace}/${name}`) || this.k8sGateway(namespace, name) !== undefined;
   }
 
+  /**
+   * Pods and pod templates (Deployment, StatefulSet, DaemonSet, ReplicaSet) in `namespace` (every
+   * namespace when undefined) whose pod labels `selector` selects. A workload and its own pods may both
+   * be listed: read the answer as "some pod or template matches", not as a count.
+   */
+  workloadsMatching(selector: Readonly<Record<string, string>>, namespace?: string): Workload[] {
+    const namespaces = namespace === undefined ? [...this.workloadsByNamespace.keys()] : [namespace];
+    const out: Workload[] = [];
+    for (const ns of namespaces) {
+      for (const o of this.workloadsByNamespace.get(ns)) {
+        const w = workloadOf(o);
+        if (w && selects(selector, w.labels)) out.push(w);
+      }
+    }
+    return out;
+  }
+
+  /** Whether the snapshot holds any pod or workload: without one, it says nothing about which pods exist. */
+  hasWorkloads(): boolean {
+    return this.workloadsByNamespace.keys().next().done !== true;
+  }
+
   peerAuthentications(namespace: string): PeerAuthentication[] {
     return this.inNamespace<PeerAuthentication>('PeerAuthentication', namespace);
   }
@@ -250,6 +278,7 @@ export class MeshIndex {
     kindMap.set(key, o);
     const ns = o.metadata.namespace ?? '';
     this.byNamespace.add(`${kind}/${ns}`, o);
+    if (WORKLOAD_KINDS.has(o.kind)) this.workloadsByNamespace.add(ns, o);
     this.forEachHostKey(o, {
       service: (h) => this.servicesByHost.set(h, o as Service),
       entry: (h) => this.entriesByHost.add(h, o as ServiceEntry),
@@ -271,6 +300,7 @@ export class MeshIndex {
     const kind = kindKey(o);
     this.byKind.get(kind)?.delete(key);
     this.byNamespace.remove(`${kind}/${o.metadata.namespace ?? ''}`, o);
+    if (WORKLOAD_KINDS.has(o.kind)) this.workloadsByNamespace.remove(o.metadata.namespace ?? '', o);
     this.forEachHostKey(o, {
       service: (h) => {
         if (this.servicesByHost.get(h) && objectKey(this.servicesByHost.get(h) as Service) === key) this.servicesByHost.delete(h);

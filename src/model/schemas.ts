@@ -119,7 +119,7 @@ export const SPECS = {
   ),
   Gateway: obj({
     selector: labels,
-    servers: list(obj({ port: obj({ number: int, protocol: str, name: str }), hosts: strList })),
+    servers: list(obj({ port: obj({ number: int, protocol: str, name: str }), hosts: strList, tls: obj({ mode: str, credentialName: str }) })),
   }),
   Sidecar: obj({
     workloadSelector: obj({ labels }),
@@ -153,6 +153,23 @@ export const SPECS = {
     ['from', 'to'],
   ),
 } as const satisfies Record<string, Schema>;
+
+/** The pod fields meshmedic reads (a Pod's spec, a workload's pod template spec): where it runs and its ports. */
+const podSpec = obj({
+  nodeName: str,
+  containers: list(obj({ name: str, ports: list(obj({ containerPort: int, name: str, protocol: str })) })),
+});
+/** apps/v1 workloads: only the pod template's labels and pod spec are read (the pods they make). */
+const workloadSpec = obj({ template: obj({ metadata: obj({ labels: { ...labels, type: ['object', 'null'] }, annotations: { ...labels, type: ['object', 'null'] } }), spec: podSpec }) });
+
+/** Workload kinds (model/kinds.ts) and Pod: the fields of their pods that rules read. */
+export const WORKLOAD_SPECS = { Pod: podSpec, Workload: workloadSpec } as const satisfies Record<string, Schema>;
+
+/**
+ * A Secret as meshmedic keeps it (model/secrets.ts): its type and the NAMES of its keys, never a value.
+ * The decoder checks the input's shape itself (no value is ever shown in a diagnostic).
+ */
+export const SECRET_FIELDS: Readonly<Record<string, Schema>> = { type: str, keys: strList };
 
 /** Top-level fields besides spec that meshmedic reads. */
 export const SERVICE_ENTRY_STATUS: Schema = obj({ addresses: list(obj({ value: str, host: str })) });

@@ -303,7 +303,23 @@ export type Sidecar = KubeObject<SidecarSpec>;
 export type PeerAuthentication = KubeObject<PeerAuthenticationSpec>;
 export type Service = KubeObject<ServiceSpecK8s>;
 export type Namespace = KubeObject;
-export type Pod = KubeObject<{ containers?: { name: string; ports?: { containerPort: number; name?: string }[] }[] }>;
+export interface ContainerPortK8s {
+  containerPort: number;
+  name?: string;
+  protocol?: string;
+}
+
+/** The pod fields meshmedic reads: the node it runs on and its containers' ports. */
+export interface PodSpecK8s {
+  nodeName?: string;
+  containers?: { name?: string; ports?: ContainerPortK8s[] }[];
+}
+
+export type Pod = KubeObject<PodSpecK8s>;
+/** apps/v1 Deployment, StatefulSet, DaemonSet, ReplicaSet: the pods their template makes. */
+export type WorkloadObject = KubeObject<{ template?: { metadata?: { labels?: Record<string, string> | null; annotations?: Record<string, string> | null }; spec?: PodSpecK8s } }>;
+/** A Secret as meshmedic keeps it (model/secrets.ts): type and key names only, never a value. */
+export type Secret = KubeObject & { type?: string; keys?: string[] };
 
 /** The mesh config fields meshmedic reads (istio ConfigMap key `mesh`, or --mesh-config). */
 export interface MeshConfig {

@@ -13,6 +13,11 @@ import { mm204 } from './mm204-virtualservice-missing-gateway.js';
 import { mm205 } from './mm205-virtualservice-host-not-on-gateway.js';
 import { mm206 } from './mm206-conflicting-gateway-servers.js';
 import { mm207 } from './mm207-gateway-shared-certificate.js';
+import { mm210 } from './mm210-dr-subset-selects-no-pod.js';
+import { mm211 } from './mm211-gateway-selects-no-workload.js';
+import { mm212 } from './mm212-gateway-port-not-on-service.js';
+import { mm213 } from './mm213-gateway-credential-unusable.js';
+import { mm214 } from './mm214-inbound-port-protocol-conflict.js';
 import { mm217 } from './mm217-serviceentry-protocol-conflict.js';
 import { mm218 } from './mm218-conflicting-sidecars.js';
 import { mm219 } from './mm219-conflicting-mesh-virtualservices.js';
@@ -23,7 +28,7 @@ import { mm302 } from './mm302-gateway-api-route-not-attached.js';
 import { mm303 } from './mm303-gateway-api-reference-not-granted.js';
 import type { Rule } from './types.js';
 
-export const RULES: readonly Rule[] = [mm101, mm102, mm103, mm104, mm105, mm106, mm107, mm108, mm201, mm202, mm203, mm204, mm205, mm206, mm207, mm217, mm218, mm219, mm220, mm221, mm301, mm302, mm303];
+export const RULES: readonly Rule[] = [mm101, mm102, mm103, mm104, mm105, mm106, mm107, mm108, mm201, mm202, mm203, mm204, mm205, mm206, mm207, mm210, mm211, mm212, mm213, mm214, mm217, mm218, mm219, mm220, mm221, mm301, mm302, mm303];
 
 export function ruleById(id: string): Rule | undefined {
   return RULES.find((r) => r.id === id);

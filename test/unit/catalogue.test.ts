@@ -61,7 +61,7 @@ describe('the controller re-evaluates what the catalogue says a change affects',
   });
 
   it('a kind no rule reads or judges re-evaluates nothing', () => {
-    expect([...subjectKindsAffectedBy('Secret')]).toEqual([]);
+    expect([...subjectKindsAffectedBy('Lease')]).toEqual([]);
   });
 });
 

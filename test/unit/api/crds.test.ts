@@ -57,7 +57,7 @@ describe('one kinds registry (model/kinds.ts)', () => {
     expect(collectionPath(RESOURCES.MeshRemediation, 'shop')).toBe('/apis/meshmedic.io/v1alpha1/namespaces/shop/meshremediations');
     expect(collectionPath(RESOURCES.DestinationRule, 'shop')).toBe('/apis/networking.istio.io/v1/namespaces/shop/destinationrules');
     expect(collectionPath(RESOURCES.Namespace, 'shop')).toBe('/api/v1/namespaces');
-    expect(resourceForKind('Deployment')).toBeUndefined();
+    expect(resourceForKind('CronJob')).toBeUndefined();
   });
 
   it('reads a MeshRemediation in the input as a known kind it does not analyze (no "unknown kind" warning)', () => {

@@ -49,13 +49,13 @@ describe('JSON duplicate keys', () => {
 describe('what used to be dropped silently', () => {
   it('a non-Istio object without a name, a *List whose items is not a list, a name that is not a string', async () => {
     const dir = await write({
-      'n.yaml': `apiVersion: apps/v1\nkind: Deployment\nmetadata: {generateName: web-}\n---\napiVersion: v1\nkind: ConfigMapList\nitems: {a: 1}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: 7}\n---\n${service('ok')}`,
+      'n.yaml': `apiVersion: batch/v1\nkind: Job\nmetadata: {generateName: web-}\n---\napiVersion: v1\nkind: ConfigMapList\nitems: {a: 1}\n---\napiVersion: batch/v1\nkind: Job\nmetadata: {name: 7}\n---\n${service('ok')}`,
     });
     const mesh = await loadMesh([dir]);
     expect(texts(mesh.diagnostics)).toEqual([
-      expect.stringMatching(/n\.yaml:1: Deployment <unnamed> field metadata\.name: missing \(generateName is for kubectl create; kubectl apply needs a name\): the object is not read/),
+      expect.stringMatching(/n\.yaml:1: Job <unnamed> field metadata\.name: missing \(generateName is for kubectl create; kubectl apply needs a name\): the object is not read/),
       expect.stringMatching(/n\.yaml:5: ConfigMapList <unnamed> field items: must be a list of objects \(got \{"a":1\}\); ConfigMapList not read/),
-      expect.stringMatching(/n\.yaml:9: Deployment <unnamed> field metadata\.name: must be a non-empty string \(got 7\)/),
+      expect.stringMatching(/n\.yaml:9: Job <unnamed> field metadata\.name: must be a non-empty string \(got 7\)/),
     ]);
   });
 });
