@@ -40,7 +40,8 @@ export function sidecarStateOf(svc: Service, ctx: RuleContext): SidecarState {
   if (nsLabels['istio-injection'] === 'disabled') return { state: 'none', certain: true, why: `namespace ${nsName} is labelled istio-injection=disabled` };
   if (ctx.complete && pods.length > 0) return { state: 'none', certain: true, why: `pods ${names} run no istio-proxy container` };
   const injectable = nsLabels['istio-injection'] !== undefined || nsLabels['istio.io/rev'] !== undefined || pods.some((p) => injectValue(p) === 'true');
-  if (ns && !injectable) {
+  // A guess from the namespace's labels is an offline hint only: in a complete snapshot the pods decide (above).
+  if (ns && !injectable && !ctx.complete) {
     return { state: 'none', certain: false, why: `namespace ${nsName} has neither an istio-injection nor an istio.io/rev label, so Istio's default webhooks inject only pods labelled ${INJECT}=true` };
   }
   return { state: 'unknown' };

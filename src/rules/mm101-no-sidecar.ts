@@ -99,7 +99,9 @@ export function noSidecarFindings(dr: DestinationRule, ctx: RuleContext): Findin
   const r = {
     resource: refOf(dr),
     related: [...related.values()],
-    fix: fixFor(dr, hits, ctx),
+    // Only a certain verdict is fixed: on a guess the fix (plaintext) would fight PlaintextToStrict's (mTLS) on
+    // the same cluster, and it breaks the pods if they do run a sidecar.
+    fix: hits.some((h) => h.certain) ? fixFor(dr, hits, ctx) : noFix('no automatic fix on a guess about injection: inject the sidecar, or set tls.mode DISABLE once you know the pods run without one'),
     claim: claimOf(hits[0], ctx),
   };
   return [report(hits.some((h) => h.certain) ? MM101.messages.MtlsToNoSidecar : MM101.messages.MtlsToNoSidecarLikely, args, r)];

@@ -39,7 +39,7 @@ export async function analyzeAndVerify(
   );
   const rule = opts.rule ? ruleById(opts.rule) : undefined;
   const istioVersion = opts.istioVersion ?? DEFAULT_ISTIO_VERSION;
-  const { findings } = analyze(index, { ...(opts.params ? { params: opts.params } : {}), istioVersion, ...(rule ? { rules: [rule] } : {}) });
+  const { findings } = analyze(index, { ...(opts.params ? { params: opts.params } : {}), istioVersion, ...(opts.complete ? { complete: true } : {}), ...(rule ? { rules: [rule] } : {}) });
   const bin = await oracleBinary();
   const meshConfig = opts.meshConfigText ?? meshConfigYaml(opts.mesh);
   return verify({ index, objects, findings, istioVersion, ...(meshConfig ? { meshConfig } : {}) }, (request, flags) => runOracle(bin, request, flags));

@@ -40,6 +40,7 @@ function record(rule: string, yaml: string, opts: RecordedCase['opts'], findings
     ...(opts.mesh ? { mesh: opts.mesh } : {}),
     ...(opts.params ? { params: opts.params } : {}),
     ...(opts.istioVersion ? { istioVersion: opts.istioVersion } : {}),
+    ...(opts.complete ? { complete: true } : {}),
   };
   const c: RecordedCase = { test: expect.getState().currentTestName ?? '', rule, yaml, opts: kept, findings: findings.length };
   appendFileSync(file, JSON.stringify(c) + '\n');
