@@ -1,12 +1,10 @@
 import { ALL_DATA_PLANES, type ClientDataPlane } from '../catalogue/rule-entry.js';
-import { describeDataPlane, namespaceDataPlane } from '../model/data-plane.js';
+import { describeDataPlane, namespaceDataPlane, sidecarNamespacesSeeing } from '../model/data-plane.js';
 import type { MeshIndex } from '../model/mesh-index.js';
 import type { KubeObject, VirtualService } from '../model/types.js';
-import { exportScope } from '../model/visibility.js';
 import type { Finding, Rule } from '../rules/types.js';
 
 const GATEWAY_API_ROUTES: ReadonlySet<string> = new Set(['HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute']);
-const EXPORTED_KINDS: ReadonlySet<string> = new Set(['VirtualService', 'DestinationRule', 'ServiceEntry']);
 
 /** A route only gateways run: a VirtualService bound to gateways but not `mesh`, a Gateway API route whose parents are all Gateways. */
 function gatewayOnly(o: KubeObject): boolean {
@@ -27,16 +25,6 @@ function claimClient(f: Finding): { type: 'sidecar' | 'router'; namespace: strin
   return c?.client;
 }
 
-/** Some other namespace of the input runs sidecars and sees the subject (exportTo): its verdict holds there. */
-function sidecarClientsElsewhere(o: KubeObject, namespace: string, index: MeshIndex): boolean {
-  if (!EXPORTED_KINDS.has(o.kind)) return false;
-  const scope = exportScope((o.spec as { exportTo?: string[] } | undefined)?.exportTo, namespace);
-  return index.ofKind('Namespace').some((n) => {
-    const name = n.metadata.name;
-    return name !== namespace && (scope === 'all' || scope.has(name)) && namespaceDataPlane(name, index).mode === 'sidecar';
-  });
-}
-
 /**
  * The data plane a finding's verdict assumed, or undefined when the rule's verdict does not hold for the
  * subject's clients (an ambient namespace whose ztunnel, or waypoint, does not apply what the rule judges:
@@ -46,11 +34,13 @@ export function withDataPlane(f: Finding, subject: KubeObject, rule: Rule, index
   const planes: readonly ClientDataPlane[] = rule.dataPlanes ?? ALL_DATA_PLANES;
   const client = claimClient(f);
   if ((planes.length === 1 && planes[0] === 'gateway') || client?.type === 'router' || gatewayOnly(subject)) return { ...f, dataPlane: 'gateway' };
-  const namespace = client?.namespace ?? subject.metadata.namespace;
+  // The claim's client when its namespace is one of the input's (rules also name made-up client namespaces for the oracle).
+  const own = subject.kind === 'Namespace' ? subject.metadata.name : subject.metadata.namespace;
+  const namespace = client && index.get(`Namespace//${client.namespace}`) ? client.namespace : own;
   if (namespace === undefined) return { ...f, dataPlane: 'sidecar' };
   const plane = namespaceDataPlane(namespace, index);
   if (plane.mode === 'ambient' && !planes.includes(plane.waypoint ? 'waypoint' : 'ztunnel')) {
-    return sidecarClientsElsewhere(subject, namespace, index) ? { ...f, dataPlane: 'sidecar' } : undefined;
+    return sidecarNamespacesSeeing(subject, namespace, index).length > 0 ? { ...f, dataPlane: 'sidecar' } : undefined;
   }
   return { ...f, dataPlane: describeDataPlane(plane) };
 }

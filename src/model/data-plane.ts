@@ -1,4 +1,5 @@
 import { K8S_GATEWAY } from './kinds.js';
+import { exportScope } from './visibility.js';
 import type { MeshIndex } from './mesh-index.js';
 import type { KubeObject, Pod, Service } from './types.js';
 import { selects } from './workloads.js';
@@ -48,7 +49,7 @@ export function useWaypointOf(o: KubeObject, defaultNamespace: string): Omit<Way
 
 /** The waypoint of an object: its own label, else its namespace's (Istio's fetchWaypointForTarget). */
 export function waypointFor(o: KubeObject, index: MeshIndex): WaypointRef | undefined {
-  const ns = o.metadata.namespace ?? 'default';
+  const ns = o.kind === 'Namespace' ? o.metadata.name : (o.metadata.namespace ?? 'default');
   const own = useWaypointOf(o, ns);
   if (own === 'none') return undefined;
   if (own) return { ...own, labelledOn: o };
@@ -129,4 +130,19 @@ export function describeDataPlane(p: DataPlane): string {
   if (p.mode === 'ambient') return p.waypoint ? `ambient (waypoint ${p.waypoint.namespace}/${p.waypoint.name})` : 'ambient (ztunnel, no waypoint)';
   if (p.mode === 'none') return 'no proxy';
   return 'sidecar';
+}
+
+const EXPORTED_KINDS: ReadonlySet<string> = new Set(['VirtualService', 'DestinationRule', 'ServiceEntry']);
+
+/**
+ * The namespaces of the input, other than `namespace`, that run sidecars and see the object (its exportTo):
+ * sidecar clients there apply it whatever the data plane of its own namespace.
+ */
+export function sidecarNamespacesSeeing(o: KubeObject, namespace: string, index: MeshIndex): string[] {
+  if (!EXPORTED_KINDS.has(o.kind)) return [];
+  const scope = exportScope((o.spec as { exportTo?: string[] } | undefined)?.exportTo, namespace);
+  return index
+    .ofKind('Namespace')
+    .map((n) => n.metadata.name)
+    .filter((name) => name !== namespace && (scope === 'all' || scope.has(name)) && namespaceDataPlane(name, index).mode === 'sidecar');
 }
