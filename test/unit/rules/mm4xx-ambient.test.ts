@@ -160,7 +160,38 @@ describe('an ambient variant of each seed example names the data plane it assume
       const variant = analyze(index, { params }).findings;
       for (const f of variant) expect(f.dataPlane, `${f.rule} ${f.message}`).toMatch(/^(ambient \(|gateway$)/);
       // Sidecar/L7-only verdicts on ambient subjects are replaced by MM402's where it applies, never kept as sidecar verdicts.
-      for (const f of variant.filter((x) => x.dataPlane?.startsWith('ambient'))) expect(f.rule === 'MM402' || f.rule === 'MM401' || !['MM103', 'MM105', 'MM107', 'MM108', 'MM202'].includes(f.rule)).toBe(true);
+      for (const f of variant.filter((x) => x.dataPlane?.startsWith('ambient'))) expect(f.rule.startsWith('MM4') || !['MM103', 'MM105', 'MM107', 'MM108', 'MM202'].includes(f.rule)).toBe(true);
     });
   }
+});
+
+describe('MM403 waypoint-serviceentry-without-address', () => {
+  const se = (extra: string, labels = ''): string => `
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: db, namespace: app${labels ? `, labels: {${labels}}` : ''}}
+spec:
+  hosts: [db.example.com]
+  location: MESH_EXTERNAL
+  ports: [{number: 5432, name: tcp, protocol: TCP}]
+${extra}`;
+  const bound = ns('app', 'istio.io/dataplane-mode: ambient, istio.io/use-waypoint: waypoint') + waypoint();
+
+  it('flags an entry bound to a waypoint with resolution NONE or auto-allocation off and no addresses', () => {
+    const f = check('MM403', bound + se('  resolution: NONE'));
+    expect(f.map((x) => [x.messageType, x.resource.name, x.severity])).toEqual([['NoAddressForWaypoint', 'db', 'warning']]);
+    expect(f[0]?.message).toContain('resolution NONE');
+    expect(f[0]?.dataPlane).toBe('ambient (waypoint app/waypoint)');
+    const own = check('MM403', ambient + waypoint() + se('  resolution: DNS', 'istio.io/use-waypoint: waypoint, networking.istio.io/enable-autoallocate-ip: "false"'));
+    expect(own.map((x) => x.messageType)).toEqual(['NoAddressForWaypoint']);
+    expect(fixAndRecheck('MM403', bound + se('  resolution: NONE')).after).toHaveLength(1);
+  });
+
+  it('does not flag addresses, auto-allocated entries, or entries without a waypoint', () => {
+    expect(check('MM403', bound + se('  resolution: NONE\n  addresses: [10.1.2.3]'))).toEqual([]);
+    expect(check('MM403', bound + se('  resolution: DNS'))).toEqual([]);
+    expect(check('MM403', ambient + se('  resolution: NONE'))).toEqual([]);
+    expect(check('MM403', bound + se('  resolution: NONE', 'istio.io/use-waypoint: none'))).toEqual([]);
+  });
 });
