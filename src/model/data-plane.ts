@@ -2,7 +2,7 @@ import { K8S_GATEWAY } from './kinds.js';
 import { exportScope } from './visibility.js';
 import type { MeshIndex } from './mesh-index.js';
 import type { KubeObject, Pod, Service } from './types.js';
-import { selects } from './workloads.js';
+import { workloadOf, type Workload } from './workloads.js';
 
 /**
  * Which data plane carries a namespace's or a Service's traffic, as the input's labels tell, with Istio's
@@ -86,39 +86,44 @@ export function namespaceDataPlane(namespace: string, index: MeshIndex): DataPla
   return { mode: 'unknown', why: `namespace ${namespace} has no data-plane label` };
 }
 
-function hasSidecar(pod: KubeObject): boolean {
-  if (pod.metadata.annotations?.[SIDECAR_STATUS] !== undefined) return true;
-  const spec = (pod as Pod).spec as { containers?: { name: string }[]; initContainers?: { name: string }[] } | undefined;
+function hasSidecar(w: Workload): boolean {
+  if (w.annotations[SIDECAR_STATUS] !== undefined) return true;
+  const spec = w.spec as { containers?: { name: string }[]; initContainers?: { name: string }[] } | undefined;
   return [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])].some((c) => c.name === 'istio-proxy');
 }
 
-/** The data plane of one pod: its sidecar, its own dataplane-mode label, else its namespace's. */
-export function podDataPlane(pod: Pod, index: MeshIndex): DataPlane {
-  const ns = pod.metadata.namespace ?? 'default';
-  const name = pod.metadata.name;
-  if (hasSidecar(pod)) return { mode: 'sidecar', why: `pod ${ns}/${name} runs istio-proxy` };
-  const l = labelsOf(pod);
+/** The data plane of a pod, or of the pods a workload's template makes: a sidecar, its own dataplane-mode label, else its namespace's. */
+export function workloadDataPlane(w: Workload, index: MeshIndex): DataPlane {
+  const ns = w.namespace;
+  const what = `${w.object.kind === 'Pod' ? 'pod' : `the pods of ${w.object.kind}`} ${ns}/${w.object.metadata.name}`;
+  if (hasSidecar(w)) return { mode: 'sidecar', why: `${what} run istio-proxy` };
   const nsPlane = namespaceDataPlane(ns, index);
-  const hostNetwork = (pod.spec as { hostNetwork?: boolean } | undefined)?.hostNetwork === true;
-  if (l[DATAPLANE_MODE] === 'none') return { mode: 'none', why: `pod ${ns}/${name} is labelled ${DATAPLANE_MODE}: none` };
-  if ((l[DATAPLANE_MODE] === 'ambient' || nsPlane.mode === 'ambient') && !hostNetwork) {
-    const waypoint = waypointFor(pod, index);
-    return { mode: 'ambient', ...(waypoint ? { waypoint } : {}), why: l[DATAPLANE_MODE] === 'ambient' ? `pod ${ns}/${name} is labelled ${DATAPLANE_MODE}: ambient` : nsPlane.why };
+  const hostNetwork = (w.spec as { hostNetwork?: boolean } | undefined)?.hostNetwork === true;
+  const mode = w.labels[DATAPLANE_MODE];
+  if (mode === 'none') return { mode: 'none', why: `${what} are labelled ${DATAPLANE_MODE}: none` };
+  if ((mode === 'ambient' || nsPlane.mode === 'ambient') && !hostNetwork) {
+    const labelled = useWaypointOf({ ...w.object, metadata: { ...w.object.metadata, labels: { ...w.labels } } }, ns);
+    const waypoint = labelled === 'none' ? undefined : labelled ? { ...labelled, labelledOn: w.object } : nsPlane.mode === 'ambient' ? nsPlane.waypoint : undefined;
+    return { mode: 'ambient', ...(waypoint ? { waypoint } : {}), why: mode === 'ambient' ? `${what} are labelled ${DATAPLANE_MODE}: ambient` : nsPlane.why };
   }
-  if (l[INJECT] === 'true') return { mode: 'sidecar', why: `pod ${ns}/${name} is labelled ${INJECT}: "true"` };
+  if (w.labels[INJECT] === 'true' || w.annotations[INJECT] === 'true') return { mode: 'sidecar', why: `${what} are labelled ${INJECT}: "true"` };
   return nsPlane;
 }
 
+/** The data plane of one Pod. */
+export function podDataPlane(pod: Pod, index: MeshIndex): DataPlane {
+  return workloadDataPlane(workloadOf(pod) as Workload, index);
+}
+
 /**
- * The data plane of a Service's pods (the Pods of the input it selects), and its waypoint: Istio binds a
- * Service to the waypoint its own labels or its namespace's name (services.go fetchWaypointForService).
- * Without Pods in the input, the namespace's labels decide.
+ * The data plane of a Service's pods (the Pods and workload templates of the input it selects), and its
+ * waypoint: Istio binds a Service to the waypoint its own labels or its namespace's name (services.go
+ * fetchWaypointForService). Without workloads in the input, the namespace's labels decide.
  */
 export function serviceDataPlane(svc: Service, index: MeshIndex): DataPlane {
   const ns = svc.metadata.namespace ?? 'default';
   const selector = svc.spec?.selector;
-  const pods = selector ? index.inNamespace<Pod>('Pod', ns).filter((p) => selects(selector, p.metadata.labels ?? {})) : [];
-  const planes = pods.map((p) => podDataPlane(p, index));
+  const planes = selector ? index.workloadsMatching(selector, ns).map((w) => workloadDataPlane(w, index)) : [];
   const base: DataPlane = planes.length === 0 ? namespaceDataPlane(ns, index) : planes.every((p) => p.mode === planes[0]?.mode) ? (planes[0] as DataPlane) : { mode: 'unknown', why: `the pods of ${ns}/${svc.metadata.name} run different data planes` };
   if (base.mode !== 'ambient') return base;
   const waypoint = waypointFor(svc, index);

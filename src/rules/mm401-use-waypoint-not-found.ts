@@ -2,6 +2,7 @@ import { MM401 } from '../catalogue/rules/mm401.js';
 import { useWaypointOf, waypointExists } from '../model/data-plane.js';
 import { describeRef, refOf } from '../model/kinds.js';
 import type { KubeObject } from '../model/types.js';
+import { workloadOf } from '../model/workloads.js';
 import { noFix, report } from './report.js';
 import type { Finding, Rule, RuleContext } from './types.js';
 
@@ -10,7 +11,10 @@ export const mm401: Rule = {
   ...MM401,
   check(subject: KubeObject, ctx: RuleContext): Finding[] {
     const defaultNamespace = subject.kind === 'Namespace' ? subject.metadata.name : (subject.metadata.namespace ?? 'default');
-    const ref = useWaypointOf(subject, defaultNamespace);
+    // A workload's pods carry its template's labels.
+    const w = subject.kind === 'Pod' ? undefined : workloadOf(subject);
+    const labelled = w ? { ...subject, metadata: { ...subject.metadata, labels: { ...w.labels } } } : subject;
+    const ref = useWaypointOf(labelled, defaultNamespace);
     if (ref === undefined || ref === 'none' || waypointExists(ref, ctx.index)) return [];
     const type = ctx.complete ? MM401.messages.WaypointNotFound : MM401.messages.WaypointNotInInput;
     return [

@@ -7,7 +7,7 @@ const UNBOUND = 'Istio binds the object to no waypoint (status WaypointIsNotRead
 export const MM401 = defineRule({
   id: 'MM401',
   name: 'use-waypoint-not-found',
-  summary: 'An istio.io/use-waypoint label (Namespace, Service, ServiceEntry, Pod) names a waypoint Gateway that does not exist: traffic bypasses the waypoint and its L7 policy.',
+  summary: 'An istio.io/use-waypoint label (Namespace, Service, ServiceEntry, Pod or pod template) names a waypoint Gateway that does not exist: traffic bypasses the waypoint and its L7 policy.',
   docs: {
     symptom: 'No 503: requests reach the pods over ztunnel (L4), but the L7 routing, retries, timeouts and L7 authorization meant for the waypoint do not happen.',
     cause: `The label istio.io/use-waypoint (with istio.io/use-waypoint-namespace, default the labelled object's namespace) names a Gateway API Gateway (class istio-waypoint) that istiod looks up; the value "none" opts out. When no such Gateway exists, ${UNBOUND} A label on the object wins over its namespace's.`,
@@ -17,7 +17,7 @@ export const MM401 = defineRule({
     verify: 'inexpressible: the oracle simulates sidecars and gateways, not ztunnel or waypoint binding.',
   },
   parameters: [],
-  subjects: ['Namespace', 'Service', 'ServiceEntry', 'Pod'],
+  subjects: ['Namespace', 'Service', 'ServiceEntry', 'Pod', 'Deployment', 'StatefulSet', 'DaemonSet'],
   reads: [K8S_GATEWAY, 'Namespace'],
   messages: {
     WaypointNotFound: message({

@@ -195,3 +195,21 @@ ${extra}`;
     expect(check('MM403', bound + se('  resolution: NONE', 'istio.io/use-waypoint: none'))).toEqual([]);
   });
 });
+
+describe('MM401 on pod templates', () => {
+  it('reads a Deployment\'s template labels, not its own', () => {
+    const deploy = (where: 'template' | 'own'): string => `
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: reviews, namespace: app${where === 'own' ? ', labels: {istio.io/use-waypoint: gone}' : ''}}
+spec:
+  selector: {matchLabels: {app: reviews}}
+  template:
+    metadata: {labels: {app: reviews${where === 'template' ? ', istio.io/use-waypoint: gone' : ''}}}
+    spec: {containers: [{name: app, image: reviews}]}
+`;
+    expect(check('MM401', ambient + deploy('template'), { complete: true }).map((f) => [f.resource.kind, f.messageType])).toEqual([['Deployment', 'WaypointNotFound']]);
+    expect(check('MM401', ambient + deploy('own'), { complete: true })).toEqual([]);
+  });
+});
