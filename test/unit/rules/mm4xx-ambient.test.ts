@@ -213,3 +213,24 @@ spec:
     expect(check('MM401', ambient + deploy('own'), { complete: true })).toEqual([]);
   });
 });
+
+describe('MM402 on Service-attached Gateway API routes', () => {
+  const route = (parent: string): string => `
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: reviews, namespace: app}
+spec:
+  parentRefs: [${parent}]
+  rules: [{backendRefs: [{name: reviews, port: 9080}]}]
+`;
+  it('flags an HTTPRoute attached to an ambient Service without a waypoint', () => {
+    const f = check('MM402', ambient + svc() + route('{group: "", kind: Service, name: reviews}'));
+    expect(f.map((x) => [x.messageType, x.resource.kind])).toEqual([['GatewayApiRouteWithoutWaypoint', 'HTTPRoute']]);
+  });
+  it('does not flag a Gateway parent, a waypoint-bound Service, or a mesh with sidecar namespaces', () => {
+    expect(check('MM402', ambient + svc() + route('{name: ingress, namespace: istio-system}'))).toEqual([]);
+    expect(check('MM402', ambient + svc('istio.io/use-waypoint: waypoint') + route('{group: "", kind: Service, name: reviews}'))).toEqual([]);
+    expect(check('MM402', ambient + ns('web', 'istio-injection: enabled') + svc() + route('{group: "", kind: Service, name: reviews}'))).toEqual([]);
+  });
+});
