@@ -1,3 +1,4 @@
+import { withDataPlane } from './data-plane-verdict.js';
 import { withoutNoOpPatches } from '../fix/no-op-patches.js';
 import type { InputDiagnostic } from '../model/diagnostics.js';
 import { kindKey, objectKey } from '../model/kinds.js';
@@ -43,7 +44,8 @@ export function analyze(index: MeshIndex, options: AnalyzeOptions = {}, subjects
     for (const rule of byKind.get(kindKey(o)) ?? []) {
       try {
         for (const found of rule.check(o, ctx)) {
-          const f = withoutNoOpPatches(found, (key) => index.get(key)?.object);
+          const f = withDataPlane(withoutNoOpPatches(found, (key) => index.get(key)?.object), o, rule, index);
+          if (!f) continue;
           const source = index.sourceOf(o);
           result.findings.push(source ? { ...f, source } : f);
         }

@@ -40,6 +40,7 @@ export function ruleMarkdown(entry: RuleEntry, extra: readonly MessageType[] = [
     `- **Istio versions:** ${d.versions}`,
     ...(d.verify ? [`- **verify:** ${d.verify}`] : []),
     `- **Evaluated on:** ${entry.subjects.join(', ')}; **reads:** ${entry.reads.join(', ') || 'nothing else'}`,
+    ...(entry.dataPlanes ? [`- **Client data planes:** ${entry.dataPlanes.join(', ')} (elsewhere, e.g. an ambient namespace's ztunnel, the verdict does not hold and is not reported)`] : []),
     ...(entry.parameters.length > 0 ? [`- **Parameters:** ${entry.parameters.map(parameterLine).join('; ')}`] : []),
     '',
     '| message type | severity | symptom | message | why this severity |',

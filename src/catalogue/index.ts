@@ -30,9 +30,12 @@ import { MM221 } from './rules/mm221.js';
 import { MM301 } from './rules/mm301.js';
 import { MM302 } from './rules/mm302.js';
 import { MM303 } from './rules/mm303.js';
+import { MM401 } from './rules/mm401.js';
+import { MM402 } from './rules/mm402.js';
+import { MM403 } from './rules/mm403.js';
 
 /** Every rule meshmedic has, in id order: the one source of ids, names, docs, parameters and message types. */
-export const CATALOGUE: readonly RuleEntry[] = [MM101, MM102, MM103, MM104, MM105, MM106, MM107, MM108, MM201, MM202, MM203, MM204, MM205, MM206, MM207, MM210, MM211, MM212, MM213, MM214, MM217, MM218, MM219, MM220, MM221, MM301, MM302, MM303];
+export const CATALOGUE: readonly RuleEntry[] = [MM101, MM102, MM103, MM104, MM105, MM106, MM107, MM108, MM201, MM202, MM203, MM204, MM205, MM206, MM207, MM210, MM211, MM212, MM213, MM214, MM217, MM218, MM219, MM220, MM221, MM301, MM302, MM303, MM401, MM402, MM403];
 
 export function catalogueEntry(id: string): RuleEntry | undefined {
   return CATALOGUE.find((e) => e.id === id);

@@ -17,6 +17,15 @@ export interface RuleDocs {
   readonly verify?: string;
 }
 
+/**
+ * A client data plane a verdict can be about: a sidecar, a gateway (router), an ambient pod's ztunnel (L4
+ * only: no VirtualService, DestinationRule traffic policy or Sidecar resource applies), or an ambient
+ * destination's waypoint (an Envoy that applies L7 configuration for the services bound to it).
+ */
+export type ClientDataPlane = 'sidecar' | 'gateway' | 'ztunnel' | 'waypoint';
+
+export const ALL_DATA_PLANES: readonly ClientDataPlane[] = ['sidecar', 'gateway', 'ztunnel', 'waypoint'];
+
 type Stamped<M extends Record<string, MessageSpec>> = { readonly [K in keyof M]: M[K] extends MessageSpec<infer T> ? MessageType<T> : never };
 
 /** One rule of the catalogue: everything about it except the check itself. */
@@ -31,6 +40,12 @@ export interface RuleEntry<M extends Record<string, MessageSpec> = Record<string
   readonly subjects: readonly KnownKind[];
   /** Kinds whose changes can change its verdict on a subject (besides the subject itself). */
   readonly reads: readonly KnownKind[];
+  /**
+   * The client data planes the rule's verdict holds for (default: all). analyze drops a finding whose
+   * client is an ambient pod's ztunnel (or waypoint) when this does not list it, and a rule listing only
+   * 'gateway' is about gateways wherever its subject lives.
+   */
+  readonly dataPlanes?: readonly ClientDataPlane[];
   readonly messages: Stamped<M>;
 }
 

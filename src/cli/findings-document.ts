@@ -14,6 +14,7 @@ export function findingsDocument(findings: Finding[], diagnostics: InputDiagnost
       related: f.related,
       fix: f.fix,
       ...(f.versionNote ? { versionNote: f.versionNote } : {}),
+      ...(f.dataPlane ? { dataPlane: f.dataPlane } : {}),
       ...(f.source ? { source: f.source } : {}),
       ...(f.evidence ? { evidence: f.evidence } : {}),
     })),

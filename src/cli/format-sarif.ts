@@ -69,7 +69,7 @@ export function sarifLog(findings: Finding[], diagnostics: InputDiagnostic[], ru
           level: LEVEL[f.severity],
           message: { text: f.message },
           locations: [locationOf(f.source, f.resource, base)],
-          properties: { symptom: f.symptom, resource: f.resource, related: f.related, fix: f.fix, ...(f.versionNote ? { versionNote: f.versionNote } : {}) },
+          properties: { symptom: f.symptom, resource: f.resource, related: f.related, fix: f.fix, ...(f.versionNote ? { versionNote: f.versionNote } : {}), ...(f.dataPlane ? { dataPlane: f.dataPlane } : {}) },
         })),
       },
     ],

@@ -22,6 +22,7 @@ function fixLines(f: Finding): string[] {
   if (f.fix.proposeOnly) lines.push('fix: propose only (never applied automatically)');
   for (const n of f.fix.notes ?? []) lines.push(`note: ${n}`);
   if (f.versionNote) lines.push(`version: ${f.versionNote}`);
+  if (f.dataPlane) lines.push(`data plane: ${f.dataPlane}`);
   return lines;
 }
 

@@ -1,3 +1,4 @@
+import { DATAPLANE_MODE } from '../model/data-plane.js';
 import type { KubeObject, Pod, Service } from '../model/types.js';
 import type { RuleContext } from './types.js';
 
@@ -7,7 +8,7 @@ export type SidecarState =
   | { state: 'sidecar' | 'ambient' | 'unknown' };
 
 const INJECT = 'sidecar.istio.io/inject';
-const AMBIENT = 'istio.io/dataplane-mode';
+const AMBIENT = DATAPLANE_MODE;
 
 function selects(selector: Record<string, string>, labels: Record<string, string> | undefined): boolean {
   return Object.entries(selector).every(([k, v]) => labels?.[k] === v);

@@ -26,9 +26,12 @@ import { mm221 } from './mm221-destination-rule-unknown-host.js';
 import { mm301 } from './mm301-gateway-api-backend-not-found.js';
 import { mm302 } from './mm302-gateway-api-route-not-attached.js';
 import { mm303 } from './mm303-gateway-api-reference-not-granted.js';
+import { mm401 } from './mm401-use-waypoint-not-found.js';
+import { mm402 } from './mm402-l7-config-without-waypoint.js';
+import { mm403 } from './mm403-waypoint-serviceentry-without-address.js';
 import type { Rule } from './types.js';
 
-export const RULES: readonly Rule[] = [mm101, mm102, mm103, mm104, mm105, mm106, mm107, mm108, mm201, mm202, mm203, mm204, mm205, mm206, mm207, mm210, mm211, mm212, mm213, mm214, mm217, mm218, mm219, mm220, mm221, mm301, mm302, mm303];
+export const RULES: readonly Rule[] = [mm101, mm102, mm103, mm104, mm105, mm106, mm107, mm108, mm201, mm202, mm203, mm204, mm205, mm206, mm207, mm210, mm211, mm212, mm213, mm214, mm217, mm218, mm219, mm220, mm221, mm301, mm302, mm303, mm401, mm402, mm403];
 
 export function ruleById(id: string): Rule | undefined {
   return RULES.find((r) => r.id === id);

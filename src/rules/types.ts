@@ -59,6 +59,11 @@ export interface Finding {
   fix: Fix;
   /** Set when the verdict depends on the Istio version. */
   versionNote?: string;
+  /**
+   * The client data plane the verdict assumed (set by analyze from the subject's namespace and the rule):
+   * "sidecar", "gateway", "ambient (ztunnel, no waypoint)", "ambient (waypoint ns/name)", "no proxy".
+   */
+  dataPlane?: string;
   source?: SourceLocation;
   /** Access-log evidence (meshmedic explain). */
   evidence?: FindingEvidence;

@@ -24,6 +24,7 @@ export const MM102 = defineRule({
   parameters: [],
   subjects: ['VirtualService', 'HTTPRoute', 'GRPCRoute'],
   reads: ['ServiceEntry', 'DestinationRule', 'Gateway', K8S_GATEWAY, 'GatewayClass'],
+  dataPlanes: ['sidecar', 'gateway', 'waypoint'],
   messages: {
     NoDestinationRule: message({
       severity: 'error',

@@ -51,6 +51,7 @@ export const MM103 = defineRule({
   parameters: [],
   subjects: ['ServiceEntry'],
   reads: ['ServiceEntry', 'Service', 'VirtualService', 'DestinationRule', 'ConfigMap'],
+  dataPlanes: ['sidecar'],
   messages: {
     CatchAllListener: message({
       severity: 'error',

@@ -21,6 +21,7 @@ export const MM104 = defineRule({
   subjects: ['VirtualService'],
   // ServiceEntry decides the verdict; Service and Gateway pick the call its claim makes (src/rules/route-call.ts).
   reads: ['ServiceEntry', 'Service', 'Gateway'],
+  dataPlanes: ['sidecar', 'gateway', 'waypoint'],
   messages: {
     HostNotDeclared: message({
       severity: 'error',

@@ -20,6 +20,7 @@ export const MM105 = defineRule({
   parameters: ['minRouteTimeout', 'defaultRouteTimeout'],
   subjects: ['VirtualService'],
   reads: ['Service', 'ServiceEntry'],
+  dataPlanes: ['sidecar', 'gateway', 'waypoint'],
   messages: {
     TimedOutTryNotRetried: message({
       severity: 'warning',

@@ -19,6 +19,7 @@ export const MM106 = defineRule({
   parameters: ['keepAliveIdleTimeout'],
   subjects: ['DestinationRule'],
   reads: ['Service', 'VirtualService'],
+  dataPlanes: ['sidecar', 'gateway', 'waypoint'],
   messages: {
     IdleTimeoutNotBelowKeepAlive: message({
       severity: 'warning',

@@ -25,6 +25,7 @@ export const MM107 = defineRule({
   parameters: ['maxEjectionPercent'],
   subjects: ['DestinationRule'],
   reads: ['Service', 'ServiceEntry'],
+  dataPlanes: ['sidecar', 'gateway', 'waypoint'],
   messages: {
     EjectsAllEndpoints: message({
       severity: 'error',

@@ -19,6 +19,7 @@ export const MM108 = defineRule({
   parameters: [],
   subjects: ['Sidecar'],
   reads: ['ServiceEntry', 'VirtualService', 'DestinationRule', 'ConfigMap'],
+  dataPlanes: ['sidecar'],
   messages: {
     HiddenUnderRegistryOnly: message({
       severity: 'error',

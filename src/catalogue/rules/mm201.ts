@@ -16,6 +16,7 @@ export const MM201 = defineRule({
   parameters: [],
   subjects: ['VirtualService'],
   reads: ['Service', 'ServiceEntry', 'ConfigMap'],
+  dataPlanes: ['sidecar', 'gateway', 'waypoint'],
   messages: {
     HostNotFound: message({
       severity: 'error',

@@ -15,6 +15,7 @@ export const MM202 = defineRule({
   parameters: [],
   subjects: ['VirtualService'],
   reads: ['DestinationRule', 'Service', 'ServiceEntry'],
+  dataPlanes: ['sidecar', 'gateway', 'waypoint'],
   messages: {
     SubsetNotDefined: message({
       severity: 'error',

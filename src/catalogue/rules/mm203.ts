@@ -15,6 +15,7 @@ export const MM203 = defineRule({
   parameters: [],
   subjects: ['DestinationRule'],
   reads: ['DestinationRule'],
+  dataPlanes: ['sidecar', 'gateway', 'waypoint'],
   messages: {
     PolicyIgnored: message({
       severity: 'warning',

@@ -18,6 +18,7 @@ export const MM204 = defineRule({
   parameters: [],
   subjects: ['VirtualService'],
   reads: ['Gateway'],
+  dataPlanes: ['gateway'],
   messages: {
     GatewayNotFound: message({
       severity: 'error',

@@ -25,6 +25,7 @@ export const MM206 = defineRule({
   parameters: [],
   subjects: ['Gateway'],
   reads: ['Gateway', 'Pod'],
+  dataPlanes: ['gateway'],
   messages: {
     ServerDropped: message({
       severity: 'error',

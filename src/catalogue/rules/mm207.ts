@@ -17,6 +17,7 @@ export const MM207 = defineRule({
   parameters: [],
   subjects: ['Gateway'],
   reads: ['Gateway', 'Pod'],
+  dataPlanes: ['gateway'],
   messages: {
     SharedCertificate: message({
       severity: 'warning',

@@ -18,6 +18,7 @@ export const MM210 = defineRule({
   parameters: [],
   subjects: ['DestinationRule'],
   reads: ['Service', 'ServiceEntry', 'VirtualService', 'Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Node'],
+  dataPlanes: ['sidecar', 'gateway', 'waypoint'],
   messages: {
     SubsetSelectsNoPod: message({
       severity: 'error',

@@ -18,6 +18,7 @@ export const MM211 = defineRule({
   parameters: [],
   subjects: ['Gateway'],
   reads: ['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet'],
+  dataPlanes: ['gateway'],
   messages: {
     NoWorkload: message({
       severity: 'error',

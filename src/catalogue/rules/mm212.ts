@@ -18,6 +18,7 @@ export const MM212 = defineRule({
   parameters: [],
   subjects: ['Gateway'],
   reads: ['Service', 'Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet'],
+  dataPlanes: ['gateway'],
   messages: {
     PortNotOnService: message({
       severity: 'error',

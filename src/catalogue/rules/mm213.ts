@@ -18,6 +18,7 @@ export const MM213 = defineRule({
   parameters: [],
   subjects: ['Gateway'],
   reads: ['Secret', 'Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet'],
+  dataPlanes: ['gateway'],
   messages: {
     SecretNotFound: message({
       severity: 'error',

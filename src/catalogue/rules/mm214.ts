@@ -16,6 +16,7 @@ export const MM214 = defineRule({
   parameters: [],
   subjects: ['Deployment', 'StatefulSet', 'DaemonSet'],
   reads: ['Service', 'Namespace'],
+  dataPlanes: ['sidecar', 'waypoint'],
   messages: {
     HttpWinsOverTcp: message({
       severity: 'error',

@@ -16,6 +16,7 @@ export const MM217 = defineRule({
   parameters: [],
   subjects: ['ServiceEntry'],
   reads: ['ServiceEntry', 'ConfigMap'],
+  dataPlanes: ['sidecar', 'gateway', 'waypoint'],
   messages: {
     ProtocolConflict: message({
       severity: 'warning',

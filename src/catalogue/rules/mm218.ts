@@ -16,6 +16,7 @@ export const MM218 = defineRule({
   parameters: [],
   subjects: ['Sidecar'],
   reads: ['Sidecar', 'Pod', 'Namespace'],
+  dataPlanes: ['sidecar'],
   messages: {
     SameWorkload: message({
       severity: 'warning',

@@ -16,6 +16,7 @@ export const MM219 = defineRule({
   parameters: [],
   subjects: ['VirtualService'],
   reads: ['VirtualService', 'ConfigMap'],
+  dataPlanes: ['sidecar', 'gateway', 'waypoint'],
   messages: {
     RoutesDropped: message({
       severity: 'warning',

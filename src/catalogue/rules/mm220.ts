@@ -16,6 +16,7 @@ export const MM220 = defineRule({
   parameters: [],
   subjects: ['VirtualService'],
   reads: ['Service', 'ServiceEntry', 'Gateway'],
+  dataPlanes: ['sidecar', 'gateway', 'waypoint'],
   messages: {
     PortNotOnService: message({
       severity: 'error',

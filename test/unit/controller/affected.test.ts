@@ -111,7 +111,7 @@ describe('affectedSubjects: what is re-evaluated when an object changes', () => 
   it('a Namespace change (its labels pick the policy) re-evaluates every subject in it, and none elsewhere', () => {
     const index = indexFrom(mesh);
     const ns: KubeObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } };
-    expect([...affectedSubjects(ns, index)].sort()).toEqual(['DestinationRule/shop/other-team-rule', 'DestinationRule/shop/reviews', 'Service/shop/reviews', 'VirtualService/shop/reviews']);
+    expect([...affectedSubjects(ns, index)].sort()).toEqual(['DestinationRule/shop/other-team-rule', 'DestinationRule/shop/reviews', 'Namespace//shop', 'Service/shop/reviews', 'VirtualService/shop/reviews']);
   });
 });
 
