@@ -1,5 +1,6 @@
 import { DATAPLANE_MODE } from '../model/data-plane.js';
 import type { KubeObject, Pod, Service } from '../model/types.js';
+import { selects } from '../model/workloads.js';
 import type { RuleContext } from './types.js';
 
 /** Whether a Service's pods run a sidecar, as far as the input tells. */
@@ -10,9 +11,6 @@ export type SidecarState =
 const INJECT = 'sidecar.istio.io/inject';
 const AMBIENT = DATAPLANE_MODE;
 
-function selects(selector: Record<string, string>, labels: Record<string, string> | undefined): boolean {
-  return Object.entries(selector).every(([k, v]) => labels?.[k] === v);
-}
 
 function hasProxy(pod: Pod): boolean {
   const spec = pod.spec as { containers?: { name: string }[]; initContainers?: { name: string }[] } | undefined;
@@ -31,7 +29,7 @@ function injectValue(o: KubeObject): string | undefined {
 export function sidecarStateOf(svc: Service, ctx: RuleContext): SidecarState {
   const selector = svc.spec?.selector ?? {};
   const nsName = svc.metadata.namespace ?? 'default';
-  const pods = ctx.index.inNamespace<Pod>('Pod', nsName).filter((p) => selects(selector, p.metadata.labels));
+  const pods = ctx.index.inNamespace<Pod>('Pod', nsName).filter((p) => selects(selector, p.metadata.labels ?? {}));
   if (pods.some(hasProxy)) return { state: 'sidecar' };
   const ns = ctx.index.get(`Namespace//${nsName}`)?.object;
   const nsLabels = ns?.metadata.labels ?? {};
@@ -57,7 +55,7 @@ export function ambientNamespace(namespace: string | undefined, ctx: RuleContext
 /** Every pod of the input the Service selects is labelled ambient (and runs no istio-proxy). */
 export function ambientPods(svc: Service, ctx: RuleContext): boolean {
   const selector = svc.spec?.selector ?? {};
-  const pods = ctx.index.inNamespace<Pod>('Pod', svc.metadata.namespace ?? 'default').filter((p) => selects(selector, p.metadata.labels));
+  const pods = ctx.index.inNamespace<Pod>('Pod', svc.metadata.namespace ?? 'default').filter((p) => selects(selector, p.metadata.labels ?? {}));
   return pods.length > 0 && pods.every((p) => p.metadata.labels?.[AMBIENT] === 'ambient' && !hasProxy(p));
 }
 

@@ -1,6 +1,7 @@
 import { MM218 } from '../catalogue/rules/mm218.js';
 import { describeRef, refOf } from '../model/kinds.js';
 import type { KubeObject, Pod, Sidecar } from '../model/types.js';
+import { selects } from '../model/workloads.js';
 import { noFix, report } from './report.js';
 import type { Finding, Rule, RuleContext } from './types.js';
 
@@ -16,9 +17,8 @@ function selectorOf(s: Sidecar): Record<string, string> | undefined {
   return l && Object.keys(l).length > 0 ? l : undefined;
 }
 
-function selects(sel: Record<string, string>, pod: Pod): boolean {
-  const labels = pod.metadata.labels ?? {};
-  return Object.entries(sel).every(([k, v]) => labels[k] === v);
+function selectsPod(sel: Record<string, string>, pod: Pod): boolean {
+  return selects(sel, pod.metadata.labels ?? {});
 }
 
 /** Pods without a sidecar (ambient mode) run no Sidecar resource. */
@@ -50,8 +50,8 @@ export const mm218: Rule = {
     const others = all.filter((s) => s !== sc && selectorOf(s));
     const seen = new Set<string>();
     for (const pod of ctx.index.inNamespace<Pod>('Pod', ns)) {
-      if (!selects(mine, pod) || ambient(pod, ctx)) continue;
-      const group = [sc, ...others.filter((s) => selects(selectorOf(s) as Record<string, string>, pod))].sort(olderFirst);
+      if (!selectsPod(mine, pod) || ambient(pod, ctx)) continue;
+      const group = [sc, ...others.filter((s) => selectsPod(selectorOf(s) as Record<string, string>, pod))].sort(olderFirst);
       if (group.length < 2) continue;
       const key = group.map((s) => s.metadata.name).join(',');
       if (seen.has(key)) continue; // one finding per set of Sidecars
