@@ -27,7 +27,13 @@ function prng(seed: number): () => number {
   };
 }
 
-const FAULT_RATE = { drDisable: 0.02, unknownSubset: 0.01, shortTimeout: 0.01, tcpEntryWithoutAddresses: 0.1, outlierEjectsAll: 0.01 };
+const FAULT_RATE = {
+  drDisable: 0.02,
+  unknownSubset: 0.01,
+  shortTimeout: 0.01,
+  tcpEntryWithoutAddresses: 0.1,
+  outlierEjectsAll: 0.01,
+};
 
 /**
  * Per namespace: a namespace-wide STRICT PeerAuthentication, a Gateway, S services each with a
@@ -51,17 +57,34 @@ export function generateMesh(options: GeneratorOptions): GeneratedMesh {
   };
   for (let n = 0; n < namespaces; n++) {
     const ns = `team-${n}`;
-    objects.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'istio-injection': 'enabled' } } });
-    objects.push({ apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'default', namespace: ns }, spec: { mtls: { mode: 'STRICT' } } });
+    objects.push({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: ns, labels: { 'istio-injection': 'enabled' } },
+    });
+    objects.push({
+      apiVersion: 'security.istio.io/v1',
+      kind: 'PeerAuthentication',
+      metadata: { name: 'default', namespace: ns },
+      spec: { mtls: { mode: 'STRICT' } },
+    });
     objects.push({
       apiVersion: 'networking.istio.io/v1',
       kind: 'Gateway',
       metadata: { name: 'public', namespace: ns },
-      spec: { selector: { istio: 'ingressgateway' }, servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: [`${ns}.example.com`] }] },
+      spec: {
+        selector: { istio: 'ingressgateway' },
+        servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: [`${ns}.example.com`] }],
+      },
     });
     for (let s = 0; s < perNs; s++) {
       const name = `svc-${s}`;
-      objects.push({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: ns }, spec: { clusterIP: nextIp(), selector: { app: name }, ports: [{ name: 'http', port: 8080 }] } });
+      objects.push({
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name, namespace: ns },
+        spec: { clusterIP: nextIp(), selector: { app: name }, ports: [{ name: 'http', port: 8080 }] },
+      });
       const drDisable = rand() < FAULT_RATE.drDisable;
       const ejectAll = rand() < FAULT_RATE.outlierEjectsAll;
       if (drDisable) expected['MM101'] = (expected['MM101'] ?? 0) + 1;
@@ -75,7 +98,12 @@ export function generateMesh(options: GeneratorOptions): GeneratedMesh {
           trafficPolicy: {
             tls: { mode: drDisable ? 'DISABLE' : 'ISTIO_MUTUAL' },
             connectionPool: { http: { idleTimeout: '30s' } },
-            outlierDetection: { consecutive5xxErrors: ejectAll ? 1 : 5, interval: '10s', baseEjectionTime: '30s', maxEjectionPercent: ejectAll ? 100 : 50 },
+            outlierDetection: {
+              consecutive5xxErrors: ejectAll ? 1 : 5,
+              interval: '10s',
+              baseEjectionTime: '30s',
+              maxEjectionPercent: ejectAll ? 100 : 50,
+            },
           },
           subsets: [
             { name: 'v1', labels: { version: 'v1' } },
@@ -114,7 +142,13 @@ export function generateMesh(options: GeneratorOptions): GeneratedMesh {
       kind: 'ServiceEntry',
       metadata: { name: tcp ? 'legacy-db' : 'external-apis', namespace: ns },
       spec: tcp
-        ? { hosts: [`db-${n}.corp.example`], location: 'MESH_EXTERNAL', ports: [{ number: 5432 + (n % 1000), name: 'tcp', protocol: 'TCP' }], resolution: 'DNS', exportTo: ['.'] }
+        ? {
+            hosts: [`db-${n}.corp.example`],
+            location: 'MESH_EXTERNAL',
+            ports: [{ number: 5432 + (n % 1000), name: 'tcp', protocol: 'TCP' }],
+            resolution: 'DNS',
+            exportTo: ['.'],
+          }
         : {
             hosts: Array.from({ length: hostsPerEntry }, (_, h) => `api-${h}.partner-${n}.example`),
             location: 'MESH_EXTERNAL',

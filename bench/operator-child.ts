@@ -70,9 +70,7 @@ export type ChildMessage = SteadyReport | { type: 'marked' } | ProbeReport | Don
 
 /** The parent's commands: mark (before it changes an object), settle (after), finish. */
 export type ParentCommand =
-  | { type: 'mark' }
-  | { type: 'settle'; key: string; resourceVersion: string }
-  | { type: 'finish' };
+  { type: 'mark' } | { type: 'settle'; key: string; resourceVersion: string } | { type: 'finish' };
 
 const MB = 2 ** 20;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -157,7 +155,9 @@ async function operatorWrites(op: Operator): Promise<Counts> {
 
 async function within<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)));
+  const timeout = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)),
+  );
   try {
     return await Promise.race([p, timeout]);
   } finally {
@@ -179,7 +179,9 @@ const cpuSeconds = (since: NodeJS.CpuUsage): number => {
 };
 
 async function startOperator(cfg: ChildConfig): Promise<Operator> {
-  const { Operator } = (await import(new URL('../dist/controller/operator.js', import.meta.url).href)) as OperatorModule;
+  const { Operator } = (await import(
+    new URL('../dist/controller/operator.js', import.meta.url).href
+  )) as OperatorModule;
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(cfg.kubeconfig);
   const level = process.env['MESHMEDIC_BENCH_LOG'] ?? 'warn';
@@ -196,7 +198,15 @@ async function initialSync(op: Operator, cfg: ChildConfig): Promise<Omit<SteadyR
   log(`caches synced in ${readyMs.toFixed(0)} ms (${op.index.size} objects indexed); reconciling…`);
   await within('first drain of the queue', cfg.timeoutMs, op.idle());
   const idleMs = performance.now() - t0;
-  return { startRssMb, readyMs, idleMs, syncCpuSeconds: cpuSeconds(cpu0), syncRequests: { ...requests }, initialWrites: await operatorWrites(op), indexSize: op.index.size };
+  return {
+    startRssMb,
+    readyMs,
+    idleMs,
+    syncCpuSeconds: cpuSeconds(cpu0),
+    syncRequests: { ...requests },
+    initialWrites: await operatorWrites(op),
+    indexSize: op.index.size,
+  };
 }
 
 /** RSS window, then one full resync, then quiet until the steady window is over. */
@@ -231,12 +241,22 @@ let mark: { writes: Counts; requests: Counts } = { writes: {}, requests: {} };
 /** After the parent changed one object: waits for its event, then for the queue (twice, 1 s apart). */
 async function settle(op: Operator, cfg: ChildConfig, key: string, resourceVersion: string): Promise<ProbeReport> {
   const t0 = performance.now();
-  await waitUntil(`the event of ${key}@${resourceVersion}`, cfg.timeoutMs, () => op.index.get(key)?.object.metadata.resourceVersion === resourceVersion, 2);
+  await waitUntil(
+    `the event of ${key}@${resourceVersion}`,
+    cfg.timeoutMs,
+    () => op.index.get(key)?.object.metadata.resourceVersion === resourceVersion,
+    2,
+  );
   await within('probe drain', cfg.timeoutMs, op.idle());
   const ms = performance.now() - t0;
   await sleep(1000);
   await within('probe drain', cfg.timeoutMs, op.idle());
-  return { type: 'probed', ms, writes: diff(await operatorWrites(op), mark.writes), requests: diff(requests, mark.requests) };
+  return {
+    type: 'probed',
+    ms,
+    writes: diff(await operatorWrites(op), mark.writes),
+    requests: diff(requests, mark.requests),
+  };
 }
 
 function send(msg: ChildMessage): Promise<void> {

@@ -13,9 +13,17 @@ type Modules = [
 ];
 
 const dist = (path: string): Promise<unknown> => import(new URL(`../dist/${path}`, import.meta.url).href);
-const [{ ParsePool }, { decodeDocuments }, { duplicates }, { MeshIndex }, { analyze }, { findingsDocument }] = (await Promise.all(
-  ['input/parse-pool.js', 'model/decode.js', 'analysis/load-mesh.js', 'model/mesh-index.js', 'analysis/analyze.js', 'cli/findings-document.js'].map(dist),
-)) as Modules;
+const [{ ParsePool }, { decodeDocuments }, { duplicates }, { MeshIndex }, { analyze }, { findingsDocument }] =
+  (await Promise.all(
+    [
+      'input/parse-pool.js',
+      'model/decode.js',
+      'analysis/load-mesh.js',
+      'model/mesh-index.js',
+      'analysis/analyze.js',
+      'cli/findings-document.js',
+    ].map(dist),
+  )) as Modules;
 
 const file = process.argv[2] ?? '';
 const phases: Record<string, number> = { 'start + modules': performance.now() };
@@ -40,6 +48,18 @@ const index = new MeshIndex(decoded.objects.filter((o) => o.object.kind !== 'Mes
 lap('duplicates + index');
 const result = analyze(index);
 lap('rules');
-const out = JSON.stringify(findingsDocument(result.findings, [...parsed.diagnostics, ...decoded.diagnostics, ...dups]), null, 2);
+const out = JSON.stringify(
+  findingsDocument(result.findings, [...parsed.diagnostics, ...decoded.diagnostics, ...dups]),
+  null,
+  2,
+);
 lap('output');
-process.stdout.write(JSON.stringify({ phases, total: performance.now(), partsInWorkers: workers, findings: result.findings.length, outputBytes: out.length }) + '\n');
+process.stdout.write(
+  JSON.stringify({
+    phases,
+    total: performance.now(),
+    partsInWorkers: workers,
+    findings: result.findings.length,
+    outputBytes: out.length,
+  }) + '\n',
+);

@@ -87,9 +87,14 @@ function istioctlPath(): string | undefined {
 function cliRun(file: string, cacheDir: string): { ms: number; rssMb: number } {
   noteLoad();
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, ['--import', './bench/report-rss.mjs', CLI, 'analyze', file, '-o', 'json'], { encoding: 'utf8', maxBuffer: 1 << 30, env: { ...process.env, NODE_COMPILE_CACHE: cacheDir } });
+  const r = spawnSync(process.execPath, ['--import', './bench/report-rss.mjs', CLI, 'analyze', file, '-o', 'json'], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+    env: { ...process.env, NODE_COMPILE_CACHE: cacheDir },
+  });
   const wall = performance.now() - t0;
-  if (r.status !== 0 && r.status !== 1) throw new Error(`meshmedic analyze ${file} failed (${r.status}): ${r.stderr.slice(-2000)}`);
+  if (r.status !== 0 && r.status !== 1)
+    throw new Error(`meshmedic analyze ${file} failed (${r.status}): ${r.stderr.slice(-2000)}`);
   return { ms: wall, rssMb: Number(/MESHMEDIC_BENCH_MAXRSS_KB (\d+)/.exec(r.stderr)?.[1] ?? NaN) / 1024 };
 }
 
@@ -98,7 +103,13 @@ function cliBench(file: string, runs: number): CliResult {
   try {
     const cold = cliRun(file, cacheDir);
     const warm = Array.from({ length: runs }, () => cliRun(file, cacheDir));
-    const phases = JSON.parse(execFileSync(process.execPath, ['bench/phases.ts', file], { encoding: 'utf8', maxBuffer: 1 << 20, env: { ...process.env, NODE_COMPILE_CACHE: cacheDir } })) as { phases: Record<string, number>; total: number; partsInWorkers: number; findings: number };
+    const phases = JSON.parse(
+      execFileSync(process.execPath, ['bench/phases.ts', file], {
+        encoding: 'utf8',
+        maxBuffer: 1 << 20,
+        env: { ...process.env, NODE_COMPILE_CACHE: cacheDir },
+      }),
+    ) as { phases: Record<string, number>; total: number; partsInWorkers: number; findings: number };
     return {
       coldMs: cold.ms,
       warmMs: median(warm.map((w) => w.ms)),
@@ -127,7 +138,11 @@ function wallMs(cmd: string, args: string[], runs: number): number {
 }
 
 function offlineBench(file: string, incremental: boolean): OfflineResult {
-  const out = execFileSync(process.execPath, [...process.execArgv, 'bench/offline.ts', file, values.runs, incremental ? values.incremental : '0'], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const out = execFileSync(
+    process.execPath,
+    [...process.execArgv, 'bench/offline.ts', file, values.runs, incremental ? values.incremental : '0'],
+    { encoding: 'utf8', maxBuffer: 1 << 20 },
+  );
   return JSON.parse(out) as OfflineResult;
 }
 
@@ -148,7 +163,11 @@ function benchSize(size: number, dir: string, istioctl: string | undefined, inpr
   };
   if (istioctl && size <= Number(values['istioctl-max'])) {
     log(`  istioctl analyze on the YAML (${values['istioctl-runs']} runs)…`);
-    result.istioctlMs = wallMs(istioctl, ['analyze', '--use-kube=false', '-A', yamlFile], Number(values['istioctl-runs']));
+    result.istioctlMs = wallMs(
+      istioctl,
+      ['analyze', '--use-kube=false', '-A', yamlFile],
+      Number(values['istioctl-runs']),
+    );
   }
   if (size <= inprocessMax) {
     log('  in-process analysis of the JSON…');
@@ -160,7 +179,8 @@ function benchSize(size: number, dir: string, istioctl: string | undefined, inpr
 // ---- report --------------------------------------------------------------------------------------------
 
 const mb = (n: number): string => `${n.toFixed(0)} MB`;
-const perObjectUs = (r: SizeResult): number => ((r.yaml.warmMs - (r.yaml.phases['start + modules'] ?? 0)) / r.objects) * 1000;
+const perObjectUs = (r: SizeResult): number =>
+  ((r.yaml.warmMs - (r.yaml.phases['start + modules'] ?? 0)) / r.objects) * 1000;
 
 function cliTable(results: SizeResult[]): string[] {
   const lines = [
@@ -170,16 +190,27 @@ function cliTable(results: SizeResult[]): string[] {
   for (const r of results) {
     const ist = r.istioctlMs !== undefined ? ms(r.istioctlMs) : 'not run';
     const ratio = r.istioctlMs !== undefined ? `${(r.istioctlMs / r.yaml.warmMs).toFixed(2)}×` : '–';
-    lines.push(`| ${r.objects} | ${r.yamlMb.toFixed(1)} MB | ${ms(r.yaml.coldMs)} | **${ms(r.yaml.warmMs)}** | ${mb(r.yaml.rssMb)} | ${r.jsonMb.toFixed(1)} MB | ${ms(r.json.coldMs)} | **${ms(r.json.warmMs)}** | ${mb(r.json.rssMb)} | ${ist} | ${ratio} | ${r.yaml.findings} |`);
+    lines.push(
+      `| ${r.objects} | ${r.yamlMb.toFixed(1)} MB | ${ms(r.yaml.coldMs)} | **${ms(r.yaml.warmMs)}** | ${mb(r.yaml.rssMb)} | ${r.jsonMb.toFixed(1)} MB | ${ms(r.json.coldMs)} | **${ms(r.json.warmMs)}** | ${mb(r.json.rssMb)} | ${ist} | ${ratio} | ${r.yaml.findings} |`,
+    );
   }
   return lines;
 }
 
 function phaseTable(results: SizeResult[]): string[] {
   const names = Object.keys(results[0]?.yaml.phases ?? {});
-  const lines = [`| objects | format | ${names.join(' | ')} | total | parts parsed in workers |`, `|---:|---|${names.map(() => '---:|').join('')}---:|---:|`];
+  const lines = [
+    `| objects | format | ${names.join(' | ')} | total | parts parsed in workers |`,
+    `|---:|---|${names.map(() => '---:|').join('')}---:|---:|`,
+  ];
   for (const r of results) {
-    for (const [format, c] of [['YAML', r.yaml], ['JSON', r.json]] as const) lines.push(`| ${r.objects} | ${format} | ${names.map((n) => ms(c.phases[n] ?? NaN)).join(' | ')} | ${ms(c.phasesTotalMs)} | ${c.partsInWorkers} |`);
+    for (const [format, c] of [
+      ['YAML', r.yaml],
+      ['JSON', r.json],
+    ] as const)
+      lines.push(
+        `| ${r.objects} | ${format} | ${names.map((n) => ms(c.phases[n] ?? NaN)).join(' | ')} | ${ms(c.phasesTotalMs)} | ${c.partsInWorkers} |`,
+      );
   }
   return lines;
 }
@@ -195,11 +226,23 @@ function offlineTable(results: SizeResult[]): string[] {
     '|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const { offline: o } of rows) {
-    if (o) lines.push(`| ${o.objects} | ${ms(o.fullMedianMs)} | ${ms(o.coldMs)} | ${ms(o.floorMedianMs)} | ${(o.fullMedianMs / o.floorMedianMs).toFixed(2)}× | ${ms(o.jsonParseMedianMs)} | ${ms(o.parseDocumentsMedianMs)} (${(o.parseDocumentsMedianMs / o.jsonParseMedianMs).toFixed(2)}×) | ${o.findings} |`);
+    if (o)
+      lines.push(
+        `| ${o.objects} | ${ms(o.fullMedianMs)} | ${ms(o.coldMs)} | ${ms(o.floorMedianMs)} | ${(o.fullMedianMs / o.floorMedianMs).toFixed(2)}× | ${ms(o.jsonParseMedianMs)} | ${ms(o.parseDocumentsMedianMs)} (${(o.parseDocumentsMedianMs / o.jsonParseMedianMs).toFixed(2)}×) | ${o.findings} |`,
+      );
   }
-  lines.push('', 'Full analysis = JSON.parse + decoding and schema checks + index + all rules, in one process (no start-up, no output, no duplicate-key scan: the last two columns measure that apart). The process peaked at ' + rows.map((r) => mb(r.offline?.maxRssMb ?? NaN)).join(' / ') + '.');
+  lines.push(
+    '',
+    'Full analysis = JSON.parse + decoding and schema checks + index + all rules, in one process (no start-up, no output, no duplicate-key scan: the last two columns measure that apart). The process peaked at ' +
+      rows.map((r) => mb(r.offline?.maxRssMb ?? NaN)).join(' / ') +
+      '.',
+  );
   const big = rows.at(-1)?.offline;
-  if (big?.incrementalMedianMs != null) lines.push('', `Incremental re-evaluation after one DestinationRule changes, at ${big.objects} objects (${values.incremental} changes): median ${ms(big.incrementalMedianMs)}, p99 ${ms(big.incrementalP99Ms ?? NaN)}.`);
+  if (big?.incrementalMedianMs != null)
+    lines.push(
+      '',
+      `Incremental re-evaluation after one DestinationRule changes, at ${big.objects} objects (${values.incremental} changes): median ${ms(big.incrementalMedianMs)}, p99 ${ms(big.incrementalP99Ms ?? NaN)}.`,
+    );
   return lines;
 }
 
@@ -222,12 +265,28 @@ function targetLines(results: SizeResult[]): string[] {
   const k500 = at(500_000);
   const growth = k50 && k500 ? perObjectUs(k500) / perObjectUs(k50) : undefined;
   const rows: [string, string, boolean | undefined][] = [
-    ['50k objects of YAML ≤ 1.0 s (warm median)', k50 ? ms(k50.yaml.warmMs) : '–', k50 ? k50.yaml.warmMs <= 1000 : undefined],
-    ['1k objects of YAML ≤ istioctl analyze on them', k1 ? `${ms(k1.yaml.warmMs)} against ${k1.istioctlMs !== undefined ? ms(k1.istioctlMs) : '–'}` : '–', k1?.istioctlMs !== undefined ? k1.yaml.warmMs <= k1.istioctlMs : undefined],
+    [
+      '50k objects of YAML ≤ 1.0 s (warm median)',
+      k50 ? ms(k50.yaml.warmMs) : '–',
+      k50 ? k50.yaml.warmMs <= 1000 : undefined,
+    ],
+    [
+      '1k objects of YAML ≤ istioctl analyze on them',
+      k1 ? `${ms(k1.yaml.warmMs)} against ${k1.istioctlMs !== undefined ? ms(k1.istioctlMs) : '–'}` : '–',
+      k1?.istioctlMs !== undefined ? k1.yaml.warmMs <= k1.istioctlMs : undefined,
+    ],
     ['peak RSS ≤ 300 MB at 50k (YAML)', k50 ? mb(k50.yaml.rssMb) : '–', k50 ? k50.yaml.rssMb <= 300 : undefined],
-    ['linear growth to 500k: time per object (start-up apart) at 500k ≤ 1.25× that at 50k', growth !== undefined ? `${growth.toFixed(2)}×` : '–', growth !== undefined ? growth <= 1.25 : undefined],
+    [
+      'linear growth to 500k: time per object (start-up apart) at 500k ≤ 1.25× that at 50k',
+      growth !== undefined ? `${growth.toFixed(2)}×` : '–',
+      growth !== undefined ? growth <= 1.25 : undefined,
+    ],
   ];
-  return ['| target (issue 13) | measured | |', '|---|---|---|', ...rows.map(([t, m, ok]) => `| ${t} | ${m} | ${verdict(ok)} |`)];
+  return [
+    '| target (issue 13) | measured | |',
+    '|---|---|---|',
+    ...rows.map(([t, m, ok]) => `| ${t} | ${m} | ${verdict(ok)} |`),
+  ];
 }
 
 function render(results: SizeResult[], cluster: ClusterResult | undefined, machine: string): string {
@@ -243,7 +302,10 @@ function render(results: SizeResult[], cluster: ClusterResult | undefined, machi
     '',
     ...cliTable(results),
     '',
-    'The files are the bench generator\'s mesh (seed 42), as one multi-document YAML file and as one JSON array. Cold: the first run with an empty Node compile cache (what the first run after installing sees); warm: the median of the runs after it. Peak RSS: the process\'s, worker threads included. istioctl: `istioctl analyze --use-kube=false -A F` on the YAML (built by the test bed from the oracle\'s istio.io/istio pin), median of ' + values['istioctl-runs'] + ' runs' + `; not run above ${values['istioctl-max']} objects.`,
+    "The files are the bench generator's mesh (seed 42), as one multi-document YAML file and as one JSON array. Cold: the first run with an empty Node compile cache (what the first run after installing sees); warm: the median of the runs after it. Peak RSS: the process's, worker threads included. istioctl: `istioctl analyze --use-kube=false -A F` on the YAML (built by the test bed from the oracle's istio.io/istio pin), median of " +
+      values['istioctl-runs'] +
+      ' runs' +
+      `; not run above ${values['istioctl-max']} objects.`,
     '',
     '### Where the time goes (bench/phases.ts: the first run of a fresh process on the built dist, compile cache warm)',
     '',
@@ -276,7 +338,12 @@ try {
 let cluster: ClusterResult | undefined;
 if (!values['skip-cluster']) {
   log(`controller on a real API server (${values.trials} trials, ${values['steady-seconds']} s steady state)…`);
-  cluster = await clusterBench({ trials: Number(values.trials), steadySeconds: Number(values['steady-seconds']), background: Number(values.background), log });
+  cluster = await clusterBench({
+    trials: Number(values.trials),
+    steadySeconds: Number(values['steady-seconds']),
+    background: Number(values.background),
+    log,
+  });
 }
 
 const section = render(results, cluster, machine);

@@ -7,7 +7,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crdFileName, crdYaml, MESHMEDIC_CRDS } from '../src/api/crds.js';
 
-const dirs = [fileURLToPath(new URL('../crds/', import.meta.url)), fileURLToPath(new URL('../charts/meshmedic/crds/', import.meta.url))];
+const dirs = [
+  fileURLToPath(new URL('../crds/', import.meta.url)),
+  fileURLToPath(new URL('../charts/meshmedic/crds/', import.meta.url)),
+];
 for (const dir of dirs) {
   mkdirSync(dir, { recursive: true });
   for (const d of Object.values(MESHMEDIC_CRDS)) {

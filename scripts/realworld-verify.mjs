@@ -18,7 +18,11 @@ const filter = process.argv[2] ?? '';
 const tally = { confirmed: 0, refuted: 0, inexpressible: 0, fixBreaks: 0, sets: 0, errorsUnconfirmed: 0 };
 const run = (args) => {
   try {
-    return execFileSync(process.execPath, ['dist/cli/main.js', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 28 });
+    return execFileSync(process.execPath, ['dist/cli/main.js', ...args], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      maxBuffer: 1 << 28,
+    });
   } catch (err) {
     return err.stdout;
   }
@@ -40,14 +44,21 @@ for (const s of sets.filter((x) => x.name.includes(filter))) {
   tally.sets++;
   if (!r.verdicts.length && !r.rejected.length) continue;
   console.log(`== ${s.name}`);
-  for (const n of r.rejected) console.log(`  rejected by Istio's validation: ${n.kind} ${n.namespace ?? ''}/${n.name}: ${n.message.slice(0, 140)}`);
+  for (const n of r.rejected)
+    console.log(
+      `  rejected by Istio's validation: ${n.kind} ${n.namespace ?? ''}/${n.name}: ${n.message.slice(0, 140)}`,
+    );
   for (const v of r.verdicts) {
     tally[v.verdict]++;
     if (v.fix === 'fix-breaks') tally.fixBreaks++;
     if (v.severity === 'error' && v.verdict !== 'confirmed') tally.errorsUnconfirmed++;
-    console.log(`  ${v.verdict.padEnd(13)} ${v.rule} ${v.severity} ${v.resource.kind} ${v.resource.namespace ?? ''}/${v.resource.name} fix:${v.fix}`);
+    console.log(
+      `  ${v.verdict.padEnd(13)} ${v.rule} ${v.severity} ${v.resource.kind} ${v.resource.namespace ?? ''}/${v.resource.name} fix:${v.fix}`,
+    );
     console.log(`      ${v.evidence.slice(0, 260)}`);
     if (v.fixEvidence) console.log(`      fix: ${v.fixEvidence.slice(0, 260)}`);
   }
 }
-console.log(`realworld verify: ${tally.sets} sets; ${tally.confirmed} confirmed, ${tally.refuted} refuted, ${tally.inexpressible} inexpressible; ${tally.fixBreaks} fixes break; ${tally.errorsUnconfirmed} errors not confirmed`);
+console.log(
+  `realworld verify: ${tally.sets} sets; ${tally.confirmed} confirmed, ${tally.refuted} refuted, ${tally.inexpressible} inexpressible; ${tally.fixBreaks} fixes break; ${tally.errorsUnconfirmed} errors not confirmed`,
+);

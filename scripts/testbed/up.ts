@@ -10,7 +10,9 @@ import { testbedHome } from './home.js';
 async function main(): Promise<void> {
   const home = testbedHome();
   mkdirSync(home, { recursive: true });
-  process.stderr.write('[testbed:up] building or finding etcd, kube-apiserver and the Istio CRDs (a first build takes minutes)\n');
+  process.stderr.write(
+    '[testbed:up] building or finding etcd, kube-apiserver and the Istio CRDs (a first build takes minutes)\n',
+  );
   const bins = await ensureBinaries();
   const { plane, kc, crds } = await startDedicatedControlPlane(bins);
   const kubeconfig = join(home, 'kubeconfig');

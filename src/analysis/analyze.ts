@@ -5,7 +5,15 @@ import { kindKey, objectKey } from '../model/kinds.js';
 import type { MeshIndex } from '../model/mesh-index.js';
 import type { KubeObject } from '../model/types.js';
 import { RULES } from '../rules/registry.js';
-import { DEFAULT_PARAMETERS, SEVERITY_ORDER, type Finding, type IstioVersion, type Rule, type RuleContext, type RuleParameters } from '../rules/types.js';
+import {
+  DEFAULT_PARAMETERS,
+  SEVERITY_ORDER,
+  type Finding,
+  type IstioVersion,
+  type Rule,
+  type RuleContext,
+  type RuleParameters,
+} from '../rules/types.js';
 
 export const DEFAULT_ISTIO_VERSION: IstioVersion = { major: 1, minor: 28 };
 
@@ -33,7 +41,11 @@ export function ruleContext(index: MeshIndex, options: AnalyzeOptions): RuleCont
 }
 
 /** Runs the rules on the given subjects (all objects when omitted). Pure: no I/O. */
-export function analyze(index: MeshIndex, options: AnalyzeOptions = {}, subjects?: Iterable<KubeObject>): AnalyzeResult {
+export function analyze(
+  index: MeshIndex,
+  options: AnalyzeOptions = {},
+  subjects?: Iterable<KubeObject>,
+): AnalyzeResult {
   const ctx = ruleContext(index, options);
   const rules = options.rules ?? RULES;
   const result: AnalyzeResult = { findings: [], diagnostics: [] };
@@ -44,7 +56,12 @@ export function analyze(index: MeshIndex, options: AnalyzeOptions = {}, subjects
     for (const rule of byKind.get(kindKey(o)) ?? []) {
       try {
         for (const found of rule.check(o, ctx)) {
-          const f = withDataPlane(withoutNoOpPatches(found, (key) => index.get(key)?.object), o, rule, index);
+          const f = withDataPlane(
+            withoutNoOpPatches(found, (key) => index.get(key)?.object),
+            o,
+            rule,
+            index,
+          );
           if (!f) continue;
           const source = index.sourceOf(o);
           result.findings.push(source ? { ...f, source } : f);
@@ -55,7 +72,11 @@ export function analyze(index: MeshIndex, options: AnalyzeOptions = {}, subjects
           severity: 'error',
           file: src?.file ?? '<cluster>',
           ...(src ? { line: src.line } : {}),
-          object: { kind: o.kind, name: o.metadata.name, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}) },
+          object: {
+            kind: o.kind,
+            name: o.metadata.name,
+            ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}),
+          },
           message: `rule ${rule.id} failed on this object (${(err as Error).message}); other rules and objects were still analyzed`,
         });
       }
@@ -69,7 +90,9 @@ export function compareFindings(a: Finding, b: Finding): number {
   return (
     SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] ||
     a.rule.localeCompare(b.rule) ||
-    objectKey({ apiVersion: a.resource.apiVersion, kind: a.resource.kind, metadata: a.resource }).localeCompare(objectKey({ apiVersion: b.resource.apiVersion, kind: b.resource.kind, metadata: b.resource })) ||
+    objectKey({ apiVersion: a.resource.apiVersion, kind: a.resource.kind, metadata: a.resource }).localeCompare(
+      objectKey({ apiVersion: b.resource.apiVersion, kind: b.resource.kind, metadata: b.resource }),
+    ) ||
     a.message.localeCompare(b.message)
   );
 }

@@ -33,7 +33,8 @@ function claimClient(f: Finding): { type: 'sidecar' | 'router'; namespace: strin
 export function withDataPlane(f: Finding, subject: KubeObject, rule: Rule, index: MeshIndex): Finding | undefined {
   const planes: readonly ClientDataPlane[] = rule.dataPlanes ?? ALL_DATA_PLANES;
   const client = claimClient(f);
-  if ((planes.length === 1 && planes[0] === 'gateway') || client?.type === 'router' || gatewayOnly(subject)) return { ...f, dataPlane: 'gateway' };
+  if ((planes.length === 1 && planes[0] === 'gateway') || client?.type === 'router' || gatewayOnly(subject))
+    return { ...f, dataPlane: 'gateway' };
   // The claim's client when its namespace is one of the input's (rules also name made-up client namespaces for the oracle).
   const own = subject.kind === 'Namespace' ? subject.metadata.name : subject.metadata.namespace;
   const namespace = client && index.get(`Namespace//${client.namespace}`) ? client.namespace : own;

@@ -50,7 +50,11 @@ export function duplicates(objects: readonly LoadedObject[]): InputDiagnostic[] 
       severity: 'warning',
       file: o.source.file,
       line: o.source.line,
-      object: { kind: o.object.kind, name: o.object.metadata.name, ...(o.object.metadata.namespace ? { namespace: o.object.metadata.namespace } : {}) },
+      object: {
+        kind: o.object.kind,
+        name: o.object.metadata.name,
+        ...(o.object.metadata.namespace ? { namespace: o.object.metadata.namespace } : {}),
+      },
       message: `duplicate: ${later.source.file}:${later.source.line} has the same kind, namespace and name and replaces this one (as kubectl apply would)`,
     });
   }
@@ -68,7 +72,9 @@ export async function buildMesh(read: ReadResult, options: LoadOptions = {}): Pr
   const diagnostics: InputDiagnostic[] = [];
   append(diagnostics, read.diagnostics);
   append(diagnostics, decoded.diagnostics);
-  const meshConfig = options.meshConfigFile ? parseMeshConfig(await readFile(options.meshConfigFile, 'utf8'), options.meshConfigFile) : undefined;
+  const meshConfig = options.meshConfigFile
+    ? parseMeshConfig(await readFile(options.meshConfigFile, 'utf8'), options.meshConfigFile)
+    : undefined;
   const objects = decoded.objects.filter((o) => o.object.kind !== 'MeshHealthPolicy');
   append(diagnostics, duplicates(decoded.inOrder));
   // the last one, as for any duplicate
@@ -79,7 +85,8 @@ export async function buildMesh(read: ReadResult, options: LoadOptions = {}): Pr
     append(diagnostics, p.diagnostics);
     append(diagnostics, d.diagnostics);
     policyInput = d.objects.findLast((o) => o.object.kind === 'MeshHealthPolicy');
-    if (!policyInput && d.diagnostics.length === 0) diagnostics.push({ severity: 'error', file: options.policyFile, message: 'no MeshHealthPolicy in this file' });
+    if (!policyInput && d.diagnostics.length === 0)
+      diagnostics.push({ severity: 'error', file: options.policyFile, message: 'no MeshHealthPolicy in this file' });
   }
   // Read as the cluster reads it: a policy the API server would refuse is not applied, and says why.
   const verdict = policyInput ? judgePolicy(policyInput) : undefined;
@@ -88,8 +95,21 @@ export async function buildMesh(read: ReadResult, options: LoadOptions = {}): Pr
   // Gateway API Gateways are indexed objects (kinds.ts K8S_GATEWAY): the index answers hasGatewayApiGateway itself.
   const indexOptions: IndexOptions = meshConfig ? { meshConfig } : {};
   const index = new MeshIndex(objects, indexOptions);
-  if (index.meshConfigError) diagnostics.push({ severity: 'error', file: 'ConfigMap istio', message: `${index.meshConfigError}; Istio defaults used` });
-  return { index, inputs: decoded.inOrder, policy, asWritten: decoded.asWritten, indexOptions, diagnostics, filesRead: read.filesRead };
+  if (index.meshConfigError)
+    diagnostics.push({
+      severity: 'error',
+      file: 'ConfigMap istio',
+      message: `${index.meshConfigError}; Istio defaults used`,
+    });
+  return {
+    index,
+    inputs: decoded.inOrder,
+    policy,
+    asWritten: decoded.asWritten,
+    indexOptions,
+    diagnostics,
+    filesRead: read.filesRead,
+  };
 }
 
 /** Reads manifests (I/O) and builds the indexed snapshot. */

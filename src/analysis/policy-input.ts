@@ -20,11 +20,23 @@ export function judgePolicy(loaded: LoadedObject): PolicyVerdict {
   const { problems } = parsePolicy(o);
   // Not a reason to refuse the policy (a client without strict field validation gets it stored, pruned), but never silent.
   const unknown = undeclaredFields('MeshHealthPolicy', o).map((field): InputDiagnostic => ({
-    severity: 'warning', ...at, field, message: `unknown field "${field}": kubectl apply refuses it (strict field validation); other writes drop it; meshmedic ignores it`,
+    severity: 'warning',
+    ...at,
+    field,
+    message: `unknown field "${field}": kubectl apply refuses it (strict field validation); other writes drop it; meshmedic ignores it`,
   }));
   if (problems.length === 0) return { diagnostics: unknown, accepted: true };
-  const diagnostics: InputDiagnostic[] = [...problems.map((p): InputDiagnostic => ({ severity: 'error', ...at, field: p.field, message: p.message })), ...unknown];
-  const why = problems.some((p) => p.schema) ? 'the API server refuses it (its CRD schema)' : 'the operator would fail closed on it (Observe only)';
-  diagnostics.push({ severity: 'error', ...at, message: `this MeshHealthPolicy is not applied: ${why}; rule defaults are used` });
+  const diagnostics: InputDiagnostic[] = [
+    ...problems.map((p): InputDiagnostic => ({ severity: 'error', ...at, field: p.field, message: p.message })),
+    ...unknown,
+  ];
+  const why = problems.some((p) => p.schema)
+    ? 'the API server refuses it (its CRD schema)'
+    : 'the operator would fail closed on it (Observe only)';
+  diagnostics.push({
+    severity: 'error',
+    ...at,
+    message: `this MeshHealthPolicy is not applied: ${why}; rule defaults are used`,
+  });
   return { diagnostics, accepted: false };
 }

@@ -18,7 +18,10 @@ export function policySettings(policy: KubeObject | undefined): PolicySettings {
   if (!policy) return { params: {}, disabledRules: [] };
   const parsed = parsePolicy(policy);
   if (parsed.problems.length > 0) return { params: {}, disabledRules: [] };
-  return { params: parsed.params, disabledRules: (parsed.spec.rules ?? []).filter((r) => r.enabled === false).map((r) => r.id) };
+  return {
+    params: parsed.params,
+    disabledRules: (parsed.spec.rules ?? []).filter((r) => r.enabled === false).map((r) => r.id),
+  };
 }
 
 /**
@@ -27,7 +30,11 @@ export function policySettings(policy: KubeObject | undefined): PolicySettings {
  * input's Namespace labels) and not excluded; every other subject is judged with the rules' defaults.
  * A policy with problems applies nothing (load-mesh reports why).
  */
-export function analyzeUnderPolicy(index: MeshIndex, policy: KubeObject | undefined, options: AnalyzeOptions & { rules: readonly Rule[] }): AnalyzeResult {
+export function analyzeUnderPolicy(
+  index: MeshIndex,
+  policy: KubeObject | undefined,
+  options: AnalyzeOptions & { rules: readonly Rule[] },
+): AnalyzeResult {
   const parsed = policy ? parsePolicy(policy) : undefined;
   if (!parsed || parsed.problems.length > 0) return analyze(index, { ...options, params: {} });
   const labels = new Map(index.ofKind('Namespace').map((n) => [n.metadata.name, n.metadata.labels ?? {}]));
@@ -36,11 +43,21 @@ export function analyzeUnderPolicy(index: MeshIndex, policy: KubeObject | undefi
   for (const kind of new Set(options.rules.flatMap((r) => r.subjects))) {
     for (const o of index.ofKind(kind)) {
       const ns = o.metadata.namespace ?? '';
-      (effectiveFor([parsed], ns, labels.get(ns) ?? {}, { kind: o.kind, name: o.metadata.name }) ? covered : others).push(o);
+      (effectiveFor([parsed], ns, labels.get(ns) ?? {}, { kind: o.kind, name: o.metadata.name })
+        ? covered
+        : others
+      ).push(o);
     }
   }
   const disabled = new Set((parsed.spec.rules ?? []).filter((r) => r.enabled === false).map((r) => r.id));
-  const inScope = analyze(index, { ...options, rules: options.rules.filter((r) => !disabled.has(r.id)), params: parsed.params }, covered);
+  const inScope = analyze(
+    index,
+    { ...options, rules: options.rules.filter((r) => !disabled.has(r.id)), params: parsed.params },
+    covered,
+  );
   const outOfScope = analyze(index, { ...options, params: {} }, others);
-  return { findings: [...inScope.findings, ...outOfScope.findings].sort(compareFindings), diagnostics: [...inScope.diagnostics, ...outOfScope.diagnostics] };
+  return {
+    findings: [...inScope.findings, ...outOfScope.findings].sort(compareFindings),
+    diagnostics: [...inScope.diagnostics, ...outOfScope.diagnostics],
+  };
 }

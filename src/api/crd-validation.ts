@@ -17,7 +17,8 @@ let crdAjv: Ajv | undefined;
 function ajv(): Ajv {
   if (!crdAjv) {
     crdAjv = newAjv({ strict: true, verbose: false, validateFormats: false });
-    for (const keyword of KUBERNETES_KEYWORDS) crdAjv.addKeyword({ keyword, schemaType: ['string', 'array', 'boolean'] });
+    for (const keyword of KUBERNETES_KEYWORDS)
+      crdAjv.addKeyword({ keyword, schemaType: ['string', 'array', 'boolean'] });
   }
   return crdAjv;
 }
@@ -45,7 +46,8 @@ function jsonType(value: unknown): string {
 
 function valueAt(root: unknown, instancePath: string): unknown {
   let v: unknown = root;
-  for (const seg of instancePath.split('/').slice(1)) v = (v as Record<string, unknown> | undefined)?.[seg.replace(/~1/g, '/').replace(/~0/g, '~')];
+  for (const seg of instancePath.split('/').slice(1))
+    v = (v as Record<string, unknown> | undefined)?.[seg.replace(/~1/g, '/').replace(/~0/g, '~')];
   return v;
 }
 
@@ -60,19 +62,37 @@ export function causeOf(e: ErrorObject, root: unknown): SchemaCause | undefined 
       return { field: field ? `${field}.${missing}` : missing, message: 'Required value' };
     }
     case 'enum':
-      return { field, message: `Unsupported value: ${shown(value)}: supported values: ${(p['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
+      return {
+        field,
+        message: `Unsupported value: ${shown(value)}: supported values: ${(p['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
+      };
     case 'type':
-      return { field, message: `Invalid value: "${jsonType(value)}": ${field} in body must be of type ${String(p['type'])}: "${jsonType(value)}"` };
+      return {
+        field,
+        message: `Invalid value: "${jsonType(value)}": ${field} in body must be of type ${String(p['type'])}: "${jsonType(value)}"`,
+      };
     case 'pattern':
-      return { field, message: `Invalid value: ${shown(value)}: ${field} in body should match '${String(p['pattern'])}'` };
+      return {
+        field,
+        message: `Invalid value: ${shown(value)}: ${field} in body should match '${String(p['pattern'])}'`,
+      };
     case 'maximum':
-      return { field, message: `Invalid value: ${shown(value)}: ${field} in body should be less than or equal to ${String(p['limit'])}` };
+      return {
+        field,
+        message: `Invalid value: ${shown(value)}: ${field} in body should be less than or equal to ${String(p['limit'])}`,
+      };
     case 'minimum':
-      return { field, message: `Invalid value: ${shown(value)}: ${field} in body should be greater than or equal to ${String(p['limit'])}` };
+      return {
+        field,
+        message: `Invalid value: ${shown(value)}: ${field} in body should be greater than or equal to ${String(p['limit'])}`,
+      };
     case 'maxLength':
       return { field, message: `Too long: may not be more than ${String(p['limit'])} bytes` };
     case 'minLength':
-      return { field, message: `Invalid value: ${shown(value)}: ${field} in body should be at least ${String(p['limit'])} chars long` };
+      return {
+        field,
+        message: `Invalid value: ${shown(value)}: ${field} in body should be at least ${String(p['limit'])} chars long`,
+      };
     default:
       return { field, message: `Invalid value: ${shown(value)}: ${e.message ?? e.keyword}` };
   }
@@ -86,7 +106,11 @@ function listMapDuplicates(schema: OpenApiSchema, value: unknown, path: string, 
     if (schema['x-kubernetes-list-type'] === 'map' && keys) {
       const seen = new Set<string>();
       value.forEach((item, i) => {
-        const key = Object.fromEntries(keys.filter((k) => (item as Record<string, unknown>)?.[k] !== undefined).map((k) => [k, (item as Record<string, unknown>)[k]]));
+        const key = Object.fromEntries(
+          keys
+            .filter((k) => (item as Record<string, unknown>)?.[k] !== undefined)
+            .map((k) => [k, (item as Record<string, unknown>)[k]]),
+        );
         const text = JSON.stringify(key);
         if (seen.has(text)) out.push({ field: `${path}[${i}]`, message: `Duplicate value: ${text}` });
         seen.add(text);
@@ -130,10 +154,11 @@ export function crdValidator(schema: OpenApiSchema): CrdValidator {
   const validate: ValidateFunction = ajv().compile(schema);
   return (object) => {
     const causes: SchemaCause[] = [];
-    if (!validate(object)) for (const e of asTheApiServerStops(validate.errors ?? [])) {
-      const c = causeOf(e, object);
-      if (c && !causes.some((x) => x.field === c.field && x.message === c.message)) causes.push(c);
-    }
+    if (!validate(object))
+      for (const e of asTheApiServerStops(validate.errors ?? [])) {
+        const c = causeOf(e, object);
+        if (c && !causes.some((x) => x.field === c.field && x.message === c.message)) causes.push(c);
+      }
     listMapDuplicates(schema, object, '', causes);
     return causes;
   };
@@ -147,7 +172,10 @@ export function crdValidator(schema: OpenApiSchema): CrdValidator {
  */
 export function unknownFields(schema: OpenApiSchema, value: unknown, path = ''): string[] {
   if (schema['x-kubernetes-preserve-unknown-fields']) return [];
-  if (Array.isArray(value)) return schema.items ? value.flatMap((v, i) => unknownFields(schema.items as OpenApiSchema, v, `${path}[${i}]`)) : [];
+  if (Array.isArray(value))
+    return schema.items
+      ? value.flatMap((v, i) => unknownFields(schema.items as OpenApiSchema, v, `${path}[${i}]`))
+      : [];
   if (typeof value !== 'object' || value === null || schema.type !== 'object') return [];
   return Object.entries(value).flatMap(([k, v]) => {
     const child = path ? `${path}.${k}` : k;

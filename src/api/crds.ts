@@ -8,7 +8,10 @@ import { MESH_HEALTH_POLICY } from './meshhealthpolicy.js';
 import { MESH_REMEDIATION } from './meshremediation.js';
 import type { CrdDefinition } from './openapi.js';
 
-export const MESHMEDIC_CRDS = { MeshHealthPolicy: MESH_HEALTH_POLICY, MeshRemediation: MESH_REMEDIATION } as const satisfies Record<string, CrdDefinition>;
+export const MESHMEDIC_CRDS = {
+  MeshHealthPolicy: MESH_HEALTH_POLICY,
+  MeshRemediation: MESH_REMEDIATION,
+} as const satisfies Record<string, CrdDefinition>;
 
 export type MeshmedicKind = keyof typeof MESHMEDIC_CRDS;
 
@@ -21,7 +24,14 @@ export function crdManifest(d: CrdDefinition): Record<string, unknown> {
     spec: {
       group: d.group,
       scope: d.namespaced ? 'Namespaced' : 'Cluster',
-      names: { kind: d.kind, listKind: `${d.kind}List`, plural: d.plural, singular: d.singular, shortNames: d.shortNames, categories: ['meshmedic'] },
+      names: {
+        kind: d.kind,
+        listKind: `${d.kind}List`,
+        plural: d.plural,
+        singular: d.singular,
+        shortNames: d.shortNames,
+        categories: ['meshmedic'],
+      },
       versions: [
         {
           name: d.version,

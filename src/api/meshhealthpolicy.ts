@@ -5,7 +5,13 @@
  */
 import { PARAMETERS, type ParameterName, type ParameterSpec } from '../catalogue/parameters.js';
 import { ACCESS_LOG_BOUNDS, ACCESS_LOG_DEFAULTS } from '../controller/access-log-settings.js';
-import { CONDITIONS, OBJECT_META_FIELDS, OBSERVED_GENERATION, type CrdDefinition, type OpenApiSchema } from './openapi.js';
+import {
+  CONDITIONS,
+  OBJECT_META_FIELDS,
+  OBSERVED_GENERATION,
+  type CrdDefinition,
+  type OpenApiSchema,
+} from './openapi.js';
 
 export const MODES = ['Observe', 'Propose', 'Enforce'] as const;
 export type Mode = (typeof MODES)[number];
@@ -18,7 +24,9 @@ export interface LabelSelector {
 }
 
 /** A parameter as written in a policy: a duration string ("30s") or an integer. */
-export type RuleParameterValues = { [K in ParameterName]?: (typeof PARAMETERS)[K]['type'] extends 'duration' ? string : number };
+export type RuleParameterValues = {
+  [K in ParameterName]?: (typeof PARAMETERS)[K]['type'] extends 'duration' ? string : number;
+};
 
 export interface PolicyRule {
   id: string;
@@ -82,7 +90,10 @@ function labelSelector(description: string, bounds?: { key: number; value: numbe
 
 const namespaceSelector = labelSelector('Label selector for namespaces to evaluate, combined with namespaces (union).');
 
-const podSelector = labelSelector('Label selector of the pods to read. Unset means every pod with a container named as in container.', { key: 317, value: 63 });
+const podSelector = labelSelector(
+  'Label selector of the pods to read. Unset means every pod with a container named as in container.',
+  { key: 317, value: 63 },
+);
 
 const bounded = (name: keyof typeof ACCESS_LOG_BOUNDS, description: string): OpenApiSchema => ({
   type: 'integer',
@@ -102,7 +113,14 @@ const accessLogs: OpenApiSchema = {
     sinceSeconds: bounded('sinceSeconds', 'Read the lines of the last sinceSeconds seconds.'),
     maxLinesPerPod: bounded('maxLinesPerPod', 'Read at most this many lines per pod (the newest; tailLines).'),
     podSelector,
-    container: { type: 'string', description: 'The container whose log is read.', minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', default: ACCESS_LOG_DEFAULTS.container },
+    container: {
+      type: 'string',
+      description: 'The container whose log is read.',
+      minLength: 1,
+      maxLength: 63,
+      pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+      default: ACCESS_LOG_DEFAULTS.container,
+    },
     intervalSeconds: bounded('intervalSeconds', 'How often the logs are read again.'),
   },
 };
@@ -113,7 +131,8 @@ function specSchema(): OpenApiSchema {
     properties: {
       mode: {
         type: 'string',
-        description: 'Observe reports findings only; Propose also creates MeshRemediations; Enforce applies approved or auto-approvable ones.',
+        description:
+          'Observe reports findings only; Propose also creates MeshRemediations; Enforce applies approved or auto-approvable ones.',
         enum: MODES,
         default: 'Propose',
       },
@@ -143,15 +162,23 @@ function specSchema(): OpenApiSchema {
       exclusions: {
         type: 'array',
         description: 'Objects never reported or changed. An empty field matches anything.',
-        items: { type: 'object', properties: { namespace: { type: 'string' }, kind: { type: 'string' }, name: { type: 'string' } } },
+        items: {
+          type: 'object',
+          properties: { namespace: { type: 'string' }, kind: { type: 'string' }, name: { type: 'string' } },
+        },
       },
       enforce: { type: 'object', properties: { maxWritesPerMinute: { type: 'integer', minimum: 1 } } },
       istioVersion: {
         type: 'string',
-        description: 'Istio version whose semantics the rules assume (for example 1.28); empty means the version istiod reports.',
+        description:
+          'Istio version whose semantics the rules assume (for example 1.28); empty means the version istiod reports.',
         maxLength: 32,
       },
-      evidence: { type: 'object', description: 'Runtime evidence meshmedic reads besides the configuration.', properties: { accessLogs } },
+      evidence: {
+        type: 'object',
+        description: 'Runtime evidence meshmedic reads besides the configuration.',
+        properties: { accessLogs },
+      },
     },
   };
 }
@@ -161,7 +188,11 @@ const statusSchema: OpenApiSchema = {
   properties: {
     observedGeneration: OBSERVED_GENERATION,
     lastEvaluationTime: { type: 'string', format: 'date-time' },
-    modeInEffect: { type: 'string', description: 'The mode meshmedic runs this policy in (Observe, Propose or Enforce), which can differ from spec.mode.' },
+    modeInEffect: {
+      type: 'string',
+      description:
+        'The mode meshmedic runs this policy in (Observe, Propose or Enforce), which can differ from spec.mode.',
+    },
     findings: {
       type: 'object',
       properties: {

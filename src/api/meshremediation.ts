@@ -2,9 +2,26 @@
  * MeshRemediation (meshmedic.io/v1alpha1): the CRD's openAPIV3Schema, CEL rules included, as data; the
  * source of crds/meshmedic.io_meshremediations.yaml (scripts/gen-crds.ts).
  */
-import { CONDITIONS, OBJECT_META_FIELDS, OBSERVED_GENERATION, type CelRule, type CrdDefinition, type OpenApiSchema } from './openapi.js';
+import {
+  CONDITIONS,
+  OBJECT_META_FIELDS,
+  OBSERVED_GENERATION,
+  type CelRule,
+  type CrdDefinition,
+  type OpenApiSchema,
+} from './openapi.js';
 
-export const REMEDIATION_PHASES = ['Proposed', 'Approved', 'Applied', 'Rejected', 'Superseded', 'Failed', 'RolledBack', 'Reverted', 'Ignored'] as const;
+export const REMEDIATION_PHASES = [
+  'Proposed',
+  'Approved',
+  'Applied',
+  'Rejected',
+  'Superseded',
+  'Failed',
+  'RolledBack',
+  'Reverted',
+  'Ignored',
+] as const;
 export type RemediationPhase = (typeof REMEDIATION_PHASES)[number];
 
 export const PATCH_OPS = ['add', 'remove', 'replace', 'move', 'copy', 'test'] as const;
@@ -15,13 +32,16 @@ const IDENTITY = "is immutable: a MeshRemediation's identity is fixed when meshm
 function immutable(owner: string, field: string, optional: boolean): CelRule {
   // `namespace` is a CEL reserved word: CEL on CRDs escapes it as __namespace__.
   const f = field === 'namespace' ? '__namespace__' : field;
-  const rule = optional ? `has(self.${f}) ? (has(oldSelf.${f}) && self.${f} == oldSelf.${f}) : !has(oldSelf.${f})` : `self.${f} == oldSelf.${f}`;
+  const rule = optional
+    ? `has(self.${f}) ? (has(oldSelf.${f}) && self.${f} == oldSelf.${f}) : !has(oldSelf.${f})`
+    : `self.${f} == oldSelf.${f}`;
   return { rule, message: `${owner}.${field} ${IDENTITY}`, fieldPath: `.${field}` };
 }
 
 const str: OpenApiSchema = { type: 'string' };
 const preserved: OpenApiSchema = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
-const ref = (fields: readonly string[]): Record<string, OpenApiSchema> => Object.fromEntries(fields.map((f) => [f, str]));
+const ref = (fields: readonly string[]): Record<string, OpenApiSchema> =>
+  Object.fromEntries(fields.map((f) => [f, str]));
 
 const target: OpenApiSchema = {
   type: 'object',
@@ -46,13 +66,19 @@ const patches: OpenApiSchema = {
     type: 'object',
     required: ['target', 'patch'],
     properties: {
-      target: { type: 'object', required: ['apiVersion', 'kind', 'name'], properties: ref(['apiVersion', 'kind', 'namespace', 'name']) },
+      target: {
+        type: 'object',
+        required: ['apiVersion', 'kind', 'name'],
+        properties: ref(['apiVersion', 'kind', 'namespace', 'name']),
+      },
       patch: {
         type: 'array',
         items: {
           type: 'object',
           required: ['op', 'path'],
-          'x-kubernetes-validations': [{ rule: "!(self.op in ['move', 'copy']) || has(self.from)", message: 'move and copy operations need from' }],
+          'x-kubernetes-validations': [
+            { rule: "!(self.op in ['move', 'copy']) || has(self.from)", message: 'move and copy operations need from' },
+          ],
           properties: {
             op: { type: 'string', enum: PATCH_OPS },
             path: str,
@@ -73,15 +99,35 @@ const spec: OpenApiSchema = {
   required: ['rule', 'severity', 'target'],
   'x-kubernetes-validations': [immutable('spec', 'targetRef', true)],
   properties: {
-    rule: { type: 'string', pattern: '^MM[0-9]{3}$', 'x-kubernetes-validations': [{ rule: 'self == oldSelf', message: `spec.rule ${IDENTITY}` }] },
+    rule: {
+      type: 'string',
+      pattern: '^MM[0-9]{3}$',
+      'x-kubernetes-validations': [{ rule: 'self == oldSelf', message: `spec.rule ${IDENTITY}` }],
+    },
     severity: { type: 'string', enum: ['error', 'warning', 'info'] },
-    targetRef: { type: 'string', description: 'Kind/name of the target, for display (for example DestinationRule/httpbin).', maxLength: 320 },
+    targetRef: {
+      type: 'string',
+      description: 'Kind/name of the target, for display (for example DestinationRule/httpbin).',
+      maxLength: 320,
+    },
     target,
     message: { type: 'string', maxLength: 4096 },
-    evidence: { type: 'array', description: 'Why the rule fired; each item is a sentence or a structured record.', items: { 'x-kubernetes-preserve-unknown-fields': true } },
+    evidence: {
+      type: 'array',
+      description: 'Why the rule fired; each item is a sentence or a structured record.',
+      items: { 'x-kubernetes-preserve-unknown-fields': true },
+    },
     patches,
-    create: { type: 'array', description: 'Objects to create alongside the patches (complete manifests).', items: preserved },
-    after: { type: 'array', description: 'The changed and created objects as they would be after the fix, for review.', items: preserved },
+    create: {
+      type: 'array',
+      description: 'Objects to create alongside the patches (complete manifests).',
+      items: preserved,
+    },
+    after: {
+      type: 'array',
+      description: 'The changed and created objects as they would be after the fix, for review.',
+      items: preserved,
+    },
     repositoryEdits: {
       type: 'array',
       description:
@@ -95,18 +141,31 @@ const spec: OpenApiSchema = {
           managedBy: {
             type: 'object',
             required: ['tool', 'kind', 'name'],
-            properties: { tool: { type: 'string', enum: ['Argo CD', 'Flux'] }, kind: { type: 'string', enum: ['Application', 'Kustomization', 'HelmRelease'] }, namespace: str, name: str },
+            properties: {
+              tool: { type: 'string', enum: ['Argo CD', 'Flux'] },
+              kind: { type: 'string', enum: ['Application', 'Kustomization', 'HelmRelease'] },
+              namespace: str,
+              name: str,
+            },
           },
           diff: { type: 'string', maxLength: 65536 },
           note: str,
         },
       },
     },
-    proposeOnly: { type: 'boolean', description: 'The fix is only ever proposed, never applied automatically, even in Enforce mode.' },
-    approved: { type: 'boolean', description: 'Approves the proposal (kept for compatibility; approvedFingerprint names the content approved).', default: false },
+    proposeOnly: {
+      type: 'boolean',
+      description: 'The fix is only ever proposed, never applied automatically, even in Enforce mode.',
+    },
+    approved: {
+      type: 'boolean',
+      description: 'Approves the proposal (kept for compatibility; approvedFingerprint names the content approved).',
+      default: false,
+    },
     approvedFingerprint: {
       type: 'string',
-      description: 'The fingerprint (status.fingerprint) of the content approved; an approval of other content does not apply.',
+      description:
+        'The fingerprint (status.fingerprint) of the content approved; an approval of other content does not apply.',
       pattern: '^[0-9a-f]{16}$',
     },
   },
@@ -118,16 +177,31 @@ const status: OpenApiSchema = {
     phase: { type: 'string', enum: REMEDIATION_PHASES },
     reason: { type: 'string', description: 'Why the remediation is in its phase (machine-readable).' },
     message: str,
-    fingerprint: { type: 'string', description: "The fingerprint of the fix's content (patches and created objects) the status describes." },
+    fingerprint: {
+      type: 'string',
+      description: "The fingerprint of the fix's content (patches and created objects) the status describes.",
+    },
     identity: {
       type: 'object',
       description: 'What the remediation is about, as recorded by meshmedic.',
-      properties: { rule: str, target: { type: 'object', properties: ref(['apiVersion', 'kind', 'namespace', 'name', 'uid']) }, fingerprint: str },
+      properties: {
+        rule: str,
+        target: { type: 'object', properties: ref(['apiVersion', 'kind', 'namespace', 'name', 'uid']) },
+        fingerprint: str,
+      },
     },
     approvedBy: { type: 'string', description: 'Who approved the content, as meshmedic recorded it.' },
     approvedFingerprint: { type: 'string', description: 'The fingerprint of the content that was approved.' },
-    appliedResourceVersions: { type: 'object', description: 'The resourceVersion of each object the applied fix wrote, keyed by object.', additionalProperties: str },
-    targetResourceVersion: { type: 'string', description: "The target's resourceVersion when it was rejected or rolled back; a new proposal waits until it changes." },
+    appliedResourceVersions: {
+      type: 'object',
+      description: 'The resourceVersion of each object the applied fix wrote, keyed by object.',
+      additionalProperties: str,
+    },
+    targetResourceVersion: {
+      type: 'string',
+      description:
+        "The target's resourceVersion when it was rejected or rolled back; a new proposal waits until it changes.",
+    },
     created: {
       type: 'array',
       description: 'Objects the applied fix created (deleted again on rollback).',

@@ -51,7 +51,8 @@ export const CONDITIONS: OpenApiSchema = {
       type: {
         type: 'string',
         maxLength: 316,
-        pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$',
+        pattern:
+          '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$',
       },
       status: { type: 'string', enum: ['True', 'False', 'Unknown'] },
       observedGeneration: { type: 'integer', format: 'int64', minimum: 0 },

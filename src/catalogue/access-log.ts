@@ -8,12 +8,13 @@ export const MM104_LOG = defineMessages('MM104', {
     symptom: '503 UF/UC',
     detail: 'through PassthroughCluster',
     template:
-      "{requests} to {host}{upstream} left the mesh through PassthroughCluster because no ServiceEntry declares {host}; Envoy keeps reusing the connections and the IP the application resolved, which fail once DNS, an ELB or an egress firewall moves on. Fix: a MESH_EXTERNAL ServiceEntry for {host} ({ports}) with resolution DNS, so Envoy resolves the name itself.",
+      '{requests} to {host}{upstream} left the mesh through PassthroughCluster because no ServiceEntry declares {host}; Envoy keeps reusing the connections and the IP the application resolved, which fail once DNS, an ELB or an egress firewall moves on. Fix: a MESH_EXTERNAL ServiceEntry for {host} ({ports}) with resolution DNS, so Envoy resolves the name itself.',
     certainty: 'The proxies logged the failures: they happened.',
   }),
 });
 
-const SEMANTICS = "route timeouts are disabled by default since Istio 1.0 (15 s was Envoy's default before), so a 504 UT means a timeout or perTryTimeout is set somewhere";
+const SEMANTICS =
+  "route timeouts are disabled by default since Istio 1.0 (15 s was Envoy's default before), so a 504 UT means a timeout or perTryTimeout is set somewhere";
 const HEAD = '{requests} to {host} {were} cut after {p50} ms (p50) ≈ {rounded}';
 
 export const MM105_LOG = defineMessages('MM105', {
@@ -21,7 +22,8 @@ export const MM105_LOG = defineMessages('MM105', {
     severity: 'warning',
     symptom: '504 UT',
     template: `${HEAD}, the {matched}; ${SEMANTICS}. Fix: {target} (the policy's defaultRouteTimeout).`,
-    certainty: 'The requests were cut by a timeout the manifests set; whether a longer wait is acceptable is a decision: a risk.',
+    certainty:
+      'The requests were cut by a timeout the manifests set; whether a longer wait is acceptable is a decision: a risk.',
   }),
   TimeoutWithoutRoute: message({
     severity: 'warning',
@@ -31,9 +33,12 @@ export const MM105_LOG = defineMessages('MM105', {
   }),
 });
 
-const RACE = "on inbound cluster {targets}: {requests} hit a connection the application had closed (keep-alive race: upstream_reset_before_response_started, connection_termination)";
-const BELOW = "not below the applications' {assumed}keep-alive {keepAlive}, and the DestinationRule's pool also applies to the server's inbound cluster. Fix (propose only): connectionPool.http.idleTimeout {target}{retry}.";
-const RACE_CERTAINTY = 'The race depends on timing and on the application: the logged resets point at it, they do not prove it.';
+const RACE =
+  'on inbound cluster {targets}: {requests} hit a connection the application had closed (keep-alive race: upstream_reset_before_response_started, connection_termination)';
+const BELOW =
+  "not below the applications' {assumed}keep-alive {keepAlive}, and the DestinationRule's pool also applies to the server's inbound cluster. Fix (propose only): connectionPool.http.idleTimeout {target}{retry}.";
+const RACE_CERTAINTY =
+  'The race depends on timing and on the application: the logged resets point at it, they do not prove it.';
 
 /** What Envoy does when no DestinationRule sets connectionPool.http.idleTimeout (Istio's DestinationRule docs: 1 hour). */
 export const ENVOY_DEFAULT_IDLE = '1h (Envoy default)';
@@ -74,7 +79,8 @@ export const ACCESS_LOG_WORDS = {
   entryDeclared:
     "a ServiceEntry declares {host} ({entries}), yet the traffic went through PassthroughCluster: the port is not declared, the entry is not exported to the client's namespace, or a Sidecar hides it (MM108)",
   /** MM104: the client connected to an address, not a name. */
-  passthroughToAddress: 'the client connected to an IP address ({host}): no ServiceEntry with resolution DNS can be generated; declare the host name the application should use',
+  passthroughToAddress:
+    'the client connected to an IP address ({host}): no ServiceEntry with resolution DNS can be generated; declare the host name the application should use',
   /** MM105: no durations to match a timeout with. */
   noDurations: 'no durations were logged: cannot tell which timeout fired',
   /** MM105: the matching timeouts are already at least the policy's. */
@@ -84,7 +90,9 @@ export const ACCESS_LOG_WORDS = {
   /** MM105: an in-mesh host or an address without a VirtualService: none is generated. */
   noVirtualService: `504 UT: ${HEAD}; ${SEMANTICS}, but no VirtualService for {subject} is in the manifests given: look for one, an EnvoyFilter, or a client sending x-envoy-upstream-rq-timeout-ms`,
   /** MM106: the inbound cluster names no Kubernetes service. */
-  inboundNotAService: "the inbound cluster does not name a Kubernetes service ({host}), so no DestinationRule can be proposed; lower the app's keep-alive handling instead",
+  inboundNotAService:
+    "the inbound cluster does not name a Kubernetes service ({host}), so no DestinationRule can be proposed; lower the app's keep-alive handling instead",
   /** MM106: the rule's idle timeout is already below the keep-alive. */
-  idleTimeoutAlreadyBelow: '{dr} already keeps idle connections for {current}, below the {assumed}keep-alive {keepAlive}: the app closes connections earlier than that, or after a number of requests; state its keep-alive in the policy',
+  idleTimeoutAlreadyBelow:
+    '{dr} already keeps idle connections for {current}, below the {assumed}keep-alive {keepAlive}: the app closes connections earlier than that, or after a number of requests; state its keep-alive in the policy',
 } as const;

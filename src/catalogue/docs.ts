@@ -40,22 +40,34 @@ export function ruleMarkdown(entry: RuleEntry, extra: readonly MessageType[] = [
     `- **Istio versions:** ${d.versions}`,
     ...(d.verify ? [`- **verify:** ${d.verify}`] : []),
     `- **Evaluated on:** ${entry.subjects.join(', ')}; **reads:** ${entry.reads.join(', ') || 'nothing else'}`,
-    ...(entry.dataPlanes ? [`- **Client data planes:** ${entry.dataPlanes.join(', ')} (elsewhere, e.g. an ambient namespace's ztunnel, the verdict does not hold and is not reported)`] : []),
+    ...(entry.dataPlanes
+      ? [
+          `- **Client data planes:** ${entry.dataPlanes.join(', ')} (elsewhere, e.g. an ambient namespace's ztunnel, the verdict does not hold and is not reported)`,
+        ]
+      : []),
     ...(entry.parameters.length > 0 ? [`- **Parameters:** ${entry.parameters.map(parameterLine).join('; ')}`] : []),
     '',
     '| message type | severity | symptom | message | why this severity |',
     '| --- | --- | --- | --- | --- |',
-    ...types.map((t) => `| ${t.name} | ${t.severity} | ${cell(t.symptom + (t.detail ? ` (${t.detail})` : ''))} | ${cell(shownTemplate(t))} | ${cell(t.certainty)} |`),
+    ...types.map(
+      (t) =>
+        `| ${t.name} | ${t.severity} | ${cell(t.symptom + (t.detail ? ` (${t.detail})` : ''))} | ${cell(shownTemplate(t))} | ${cell(t.certainty)} |`,
+    ),
   ];
   return lines.join('\n');
 }
 
 /** The short table README shows: one row per rule. */
-export function rulesTableMarkdown(entries: readonly RuleEntry[], extraOf: (id: string) => readonly MessageType[]): string {
+export function rulesTableMarkdown(
+  entries: readonly RuleEntry[],
+  extraOf: (id: string) => readonly MessageType[],
+): string {
   return [
     '| id | name | severities | what it finds |',
     '| --- | --- | --- | --- |',
-    ...entries.map((e) => `| ${e.id} | ${e.name} | ${severitiesOf([...messageTypesOf(e), ...extraOf(e.id)])} | ${cell(e.summary)} |`),
+    ...entries.map(
+      (e) => `| ${e.id} | ${e.name} | ${severitiesOf([...messageTypesOf(e), ...extraOf(e.id)])} | ${cell(e.summary)} |`,
+    ),
   ].join('\n');
 }
 

@@ -35,7 +35,39 @@ import { MM402 } from './rules/mm402.js';
 import { MM403 } from './rules/mm403.js';
 
 /** Every rule meshmedic has, in id order: the one source of ids, names, docs, parameters and message types. */
-export const CATALOGUE: readonly RuleEntry[] = [MM101, MM102, MM103, MM104, MM105, MM106, MM107, MM108, MM201, MM202, MM203, MM204, MM205, MM206, MM207, MM210, MM211, MM212, MM213, MM214, MM217, MM218, MM219, MM220, MM221, MM301, MM302, MM303, MM401, MM402, MM403];
+export const CATALOGUE: readonly RuleEntry[] = [
+  MM101,
+  MM102,
+  MM103,
+  MM104,
+  MM105,
+  MM106,
+  MM107,
+  MM108,
+  MM201,
+  MM202,
+  MM203,
+  MM204,
+  MM205,
+  MM206,
+  MM207,
+  MM210,
+  MM211,
+  MM212,
+  MM213,
+  MM214,
+  MM217,
+  MM218,
+  MM219,
+  MM220,
+  MM221,
+  MM301,
+  MM302,
+  MM303,
+  MM401,
+  MM402,
+  MM403,
+];
 
 export function catalogueEntry(id: string): RuleEntry | undefined {
   return CATALOGUE.find((e) => e.id === id);
@@ -47,4 +79,6 @@ export function messageTypesOfRule(id: string): MessageType[] {
   return [...(entry ? messageTypesOf(entry) : []), ...ACCESS_LOG_TYPES.filter((t) => t.rule === id)];
 }
 
-const ACCESS_LOG_TYPES: readonly MessageType[] = [MM104_LOG, MM105_LOG, MM106_LOG].flatMap((m) => Object.values(m) as MessageType[]);
+const ACCESS_LOG_TYPES: readonly MessageType[] = [MM104_LOG, MM105_LOG, MM106_LOG].flatMap(
+  (m) => Object.values(m) as MessageType[],
+);

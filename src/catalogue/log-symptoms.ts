@@ -54,10 +54,22 @@ export interface SymptomArgs {
 }
 
 const CONDITIONS = {
-  blocked: { doc: '`BlackHoleCluster`, or a 502 from route `block_all`', holds: (f: SymptomFacts) => f.cluster === 'blackhole' || f.routeNames.includes('block_all') },
-  externalHost: { doc: 'to an external host name (not in the mesh, not an IP)', holds: (f: SymptomFacts) => f.host !== '' && !f.inMesh && !f.hostIsIp },
-  tlsFailure: { doc: 'a TLS failure logged (`CERTIFICATE_VERIFY_FAILED`, SSL, TLS, handshake)', holds: (f: SymptomFacts) => f.tlsFailure !== undefined },
-  foreignSni: { doc: 'an SNI other than the cluster host and not Istio\'s', holds: (f: SymptomFacts) => f.foreignSni !== undefined },
+  blocked: {
+    doc: '`BlackHoleCluster`, or a 502 from route `block_all`',
+    holds: (f: SymptomFacts) => f.cluster === 'blackhole' || f.routeNames.includes('block_all'),
+  },
+  externalHost: {
+    doc: 'to an external host name (not in the mesh, not an IP)',
+    holds: (f: SymptomFacts) => f.host !== '' && !f.inMesh && !f.hostIsIp,
+  },
+  tlsFailure: {
+    doc: 'a TLS failure logged (`CERTIFICATE_VERIFY_FAILED`, SSL, TLS, handshake)',
+    holds: (f: SymptomFacts) => f.tlsFailure !== undefined,
+  },
+  foreignSni: {
+    doc: "an SNI other than the cluster host and not Istio's",
+    holds: (f: SymptomFacts) => f.foreignSni !== undefined,
+  },
   inMesh: { doc: 'to an in-mesh host', holds: (f: SymptomFacts) => f.inMesh },
   noFlag: { doc: 'no response flag (`-`)', holds: (f: SymptomFacts) => f.responseFlags === '-' },
 } as const;
@@ -107,13 +119,18 @@ type Unknown<T extends string> = Exclude<Placeholders<T>, keyof SymptomArgs>;
 /** A template whose placeholders are all SymptomArgs names (else a type error naming the unknown one). */
 type Checked<T extends string> = [Unknown<T>] extends [never] ? T : `unknown placeholder {${Unknown<T>}}`;
 
-type RowSpec<C extends string, D extends string, F extends string> = Omit<SymptomRow, 'cause' | 'detail' | 'fix' | 'rule' | 'form'> & {
+type RowSpec<C extends string, D extends string, F extends string> = Omit<
+  SymptomRow,
+  'cause' | 'detail' | 'fix' | 'rule' | 'form'
+> & {
   readonly cause: Checked<C>;
   readonly detail: Checked<D>;
   readonly fix: Checked<F>;
 } & ({ readonly form: EvidenceForm; readonly rule?: never } | { readonly form?: never; readonly rule?: string });
 
-function row<const C extends string, const D extends string, const F extends string>(spec: RowSpec<C, D, F>): SymptomRow {
+function row<const C extends string, const D extends string, const F extends string>(
+  spec: RowSpec<C, D, F>,
+): SymptomRow {
   return spec.form ? { ...spec, rule: spec.form } : spec;
 }
 
@@ -122,7 +139,11 @@ const OUTBOUND_FAILURE = ['UC', 'UF', 'URX'];
 const INBOUND: readonly ClusterKind[] = ['inbound', 'inbound-passthrough'];
 const SNI_FIX = 'DestinationRule for {host}: tls.mode SIMPLE, sni {host}, subjectAltNames [{host}] (MM102)';
 const SNI_CAUSE = 'SNI mismatch: TLS to {host} not originated with sni {host}';
-const SNI_WHEN: SymptomMatch = { flags: OUTBOUND_FAILURE, notClusters: ['passthrough', 'inbound'], conditions: ['externalHost'] };
+const SNI_WHEN: SymptomMatch = {
+  flags: OUTBOUND_FAILURE,
+  notClusters: ['passthrough', 'inbound'],
+  conditions: ['externalHost'],
+};
 
 /** The table, in matching order. */
 export const LOG_SYMPTOMS: readonly SymptomRow[] = [
@@ -136,7 +157,8 @@ export const LOG_SYMPTOMS: readonly SymptomRow[] = [
     candidates: ['MM108'],
     rule: 'MM108',
     cause: 'blocked: host not in the registry (REGISTRY_ONLY)',
-    detail: '{symptom} BlackHoleCluster: the proxy drops traffic to {where}: outbound traffic policy REGISTRY_ONLY and no ServiceEntry the proxy can see declares it (missing, or hidden by a Sidecar\'s egress hosts, MM108).',
+    detail:
+      "{symptom} BlackHoleCluster: the proxy drops traffic to {where}: outbound traffic policy REGISTRY_ONLY and no ServiceEntry the proxy can see declares it (missing, or hidden by a Sidecar's egress hosts, MM108).",
     fix: 'declare {where} in a ServiceEntry and import it in the Sidecar egress hosts (MM108)',
   }),
   row({
@@ -146,7 +168,8 @@ export const LOG_SYMPTOMS: readonly SymptomRow[] = [
     certainty: LOGGED,
     candidates: ['MM201', 'MM202', 'MM104', 'MM220'],
     cause: 'no cluster: route to an unknown host or subset',
-    detail: '{symptom}: a route sends {where} to a cluster Envoy does not have: a destination host no Service or ServiceEntry declares or exports to the proxy (MM201, MM104), a port the Service does not declare (MM220), or a subset no DestinationRule defines (MM202).',
+    detail:
+      '{symptom}: a route sends {where} to a cluster Envoy does not have: a destination host no Service or ServiceEntry declares or exports to the proxy (MM201, MM104), a port the Service does not declare (MM220), or a subset no DestinationRule defines (MM202).',
     fix: 'declare the destination host (Service/ServiceEntry) or the subset (DestinationRule)',
   }),
   row({
@@ -156,7 +179,8 @@ export const LOG_SYMPTOMS: readonly SymptomRow[] = [
     certainty: LOGGED,
     candidates: ['MM204', 'MM201'],
     cause: 'no route for this Host/port',
-    detail: '{symptom}: no route matches {where} on this listener: on a gateway, no VirtualService bound to the Gateway lists the host (MM204); on a sidecar, the Host header or port matches no Service or VirtualService.',
+    detail:
+      '{symptom}: no route matches {where} on this listener: on a gateway, no VirtualService bound to the Gateway lists the host (MM204); on a sidecar, the Host header or port matches no Service or VirtualService.',
     fix: 'bind a VirtualService with this host to the Gateway, or call a declared host and port',
   }),
   row({
@@ -167,7 +191,8 @@ export const LOG_SYMPTOMS: readonly SymptomRow[] = [
     candidates: ['MM107'],
     rule: 'MM107',
     cause: 'no healthy upstream: endpoints ejected or not ready',
-    detail: '{symptom}: the cluster for {where} has no healthy endpoint: outlierDetection ejected all of them (maxEjectionPercent 100, MM107), or no pod is ready / the Service selects none.',
+    detail:
+      '{symptom}: the cluster for {where} has no healthy endpoint: outlierDetection ejected all of them (maxEjectionPercent 100, MM107), or no pod is ready / the Service selects none.',
     fix: 'bound outlierDetection.maxEjectionPercent (MM107); check the endpoints are ready',
   }),
   row({
@@ -177,7 +202,8 @@ export const LOG_SYMPTOMS: readonly SymptomRow[] = [
     certainty: LOGGED,
     candidates: [],
     cause: 'circuit breaker: connection pool overflow',
-    detail: '{symptom}: the DestinationRule connectionPool limits for {where} (maxConnections, http1MaxPendingRequests, http2MaxRequests, maxRequestsPerConnection) were reached and Envoy rejected the request.',
+    detail:
+      '{symptom}: the DestinationRule connectionPool limits for {where} (maxConnections, http1MaxPendingRequests, http2MaxRequests, maxRequestsPerConnection) were reached and Envoy rejected the request.',
     fix: 'raise the connectionPool limits of the DestinationRule, or expect the rejections (circuit breaking)',
   }),
   row({
@@ -200,7 +226,8 @@ export const LOG_SYMPTOMS: readonly SymptomRow[] = [
     rule: 'MM102',
     seeds: ['seed 000: `foo.bar.org` sent to `outbound|443||dev.bar.org`'],
     cause: SNI_CAUSE,
-    detail: "{symptom} on {target}: the request came in for {foreignSni} (SNI/Host) and went to {host}: without a DestinationRule that originates TLS with sni {host}, Envoy sends plaintext or the original name (auto_sni from the original Host since Istio 1.21) and {host}'s server resets or rejects the handshake.",
+    detail:
+      "{symptom} on {target}: the request came in for {foreignSni} (SNI/Host) and went to {host}: without a DestinationRule that originates TLS with sni {host}, Envoy sends plaintext or the original name (auto_sni from the original Host since Istio 1.21) and {host}'s server resets or rejects the handshake.",
     fix: SNI_FIX,
   }),
   row({
@@ -212,31 +239,36 @@ export const LOG_SYMPTOMS: readonly SymptomRow[] = [
     form: 'MM104',
     seeds: ['seed 002: `external.service.com`'],
     cause: 'external host via PassthroughCluster: stale IP',
-    detail: '{symptom} through PassthroughCluster to {where}: no ServiceEntry declares the host, so Envoy reuses the connection and IP the application resolved; they fail once DNS, an ELB or an egress firewall moves on.',
+    detail:
+      '{symptom} through PassthroughCluster to {where}: no ServiceEntry declares the host, so Envoy reuses the connection and IP the application resolved; they fail once DNS, an ELB or an egress firewall moves on.',
     fix: 'MESH_EXTERNAL ServiceEntry for {theHost} with resolution DNS (MM104)',
   }),
   row({
     id: 'route-timeout',
     when: { flags: ['UT'] },
     severity: 'warning',
-    certainty: 'A timeout the configuration sets cut the requests; whether a longer wait is acceptable is a decision: a risk.',
+    certainty:
+      'A timeout the configuration sets cut the requests; whether a longer wait is acceptable is a decision: a risk.',
     candidates: ['MM105'],
     form: 'MM105',
     seeds: ['seed 002: 15004 ms ≈ 15 s'],
     cause: 'route timeout fired',
-    detail: '{symptom}: requests to {where} were cut by a route timeout (route timeouts are disabled by default since Istio 1.0: one is set somewhere).',
+    detail:
+      '{symptom}: requests to {where} were cut by a route timeout (route timeouts are disabled by default since Istio 1.0: one is set somewhere).',
     fix: "route timeout = the policy's defaultRouteTimeout (MM105)",
   }),
   row({
     id: 'inbound-keepalive-race',
     when: { clusters: ['inbound'], flags: ['UC'] },
     severity: 'warning',
-    certainty: 'The race depends on timing and on the application: the logged resets point at it, they do not prove it.',
+    certainty:
+      'The race depends on timing and on the application: the logged resets point at it, they do not prove it.',
     candidates: ['MM106'],
     form: 'MM106',
     seeds: ['seed 002: `srv-a`'],
     cause: 'keep-alive race: app closed a connection Envoy reused',
-    detail: '{symptom} on inbound cluster {target}: the application closed an idle keep-alive connection (or one that reached its request limit) just as the sidecar reused it.',
+    detail:
+      '{symptom} on inbound cluster {target}: the application closed an idle keep-alive connection (or one that reached its request limit) just as the sidecar reused it.',
     fix: 'DestinationRule connectionPool.http.idleTimeout below the app keep-alive + retry on reset (MM106, propose only)',
   }),
   row({
@@ -247,7 +279,8 @@ export const LOG_SYMPTOMS: readonly SymptomRow[] = [
     candidates: [],
     seeds: ['seed 002: `srv-b`'],
     cause: 'app not listening: crashed, restarting, on localhost',
-    detail: '{symptom} on inbound cluster {target}: the sidecar could not connect to the application container (upstream {upstream}): it crashed, is restarting or not yet listening, or listens on 127.0.0.1 only (since Istio 1.10 inbound traffic goes to the pod IP).',
+    detail:
+      '{symptom} on inbound cluster {target}: the sidecar could not connect to the application container (upstream {upstream}): it crashed, is restarting or not yet listening, or listens on 127.0.0.1 only (since Istio 1.10 inbound traffic goes to the pod IP).',
     fix: 'no configuration fix: check the application container (restarts, readiness, listen address)',
   }),
   row({
@@ -269,7 +302,8 @@ export const LOG_SYMPTOMS: readonly SymptomRow[] = [
     rule: 'MM101',
     seeds: ['seed 001: `httpbin:8000`'],
     cause: 'in-mesh call reset: check mTLS',
-    detail: '{symptom} on {target}{alsoWhere}{tlsNote}: the server side reset the connection. The usual cause is a DestinationRule that sends plaintext or non-Istio TLS to a STRICT mTLS workload (the server sidecar logs a TLS handshake error, no request reaches the app): check mTLS (MM101). Otherwise the app closed the connection.',
+    detail:
+      '{symptom} on {target}{alsoWhere}{tlsNote}: the server side reset the connection. The usual cause is a DestinationRule that sends plaintext or non-Istio TLS to a STRICT mTLS workload (the server sidecar logs a TLS handshake error, no request reaches the app): check mTLS (MM101). Otherwise the app closed the connection.',
     fix: 'check mTLS: the DestinationRule tls.mode must be ISTIO_MUTUAL (or unset with auto mTLS) for STRICT workloads (MM101)',
   }),
   row({
@@ -279,7 +313,8 @@ export const LOG_SYMPTOMS: readonly SymptomRow[] = [
     certainty: LOGGED,
     candidates: ['MM102', 'MM104'],
     cause: 'external host closed the connection',
-    detail: '{symptom} on {target}: {flags} with {where}: plaintext sent to a TLS port (MM102), a stale connection, or the host is down.',
+    detail:
+      '{symptom} on {target}: {flags} with {where}: plaintext sent to a TLS port (MM102), a stale connection, or the host is down.',
     fix: 'check the port protocol and TLS origination (MM102); check the host is reachable',
   }),
   row({
@@ -289,7 +324,8 @@ export const LOG_SYMPTOMS: readonly SymptomRow[] = [
     certainty: LOGGED,
     candidates: ['MM102', 'MM104'],
     cause: 'external host unreachable',
-    detail: '{symptom} on {target}: {flags} with {where}: plaintext sent to a TLS port (MM102), a stale connection, or the host is down.',
+    detail:
+      '{symptom} on {target}: {flags} with {where}: plaintext sent to a TLS port (MM102), a stale connection, or the host is down.',
     fix: 'check the port protocol and TLS origination (MM102); check the host is reachable',
   }),
   row({
@@ -373,7 +409,9 @@ export function describeMatch(m: SymptomMatch, style: Style = 'md'): string {
     ...(m.clusters ? [m.clusters.map((k) => CLUSTER_WORDS[k][style]).join(' or ')] : []),
     ...(m.notClusters ? [notClusters(m.notClusters, style)] : []),
   ].join(' ');
-  const conditions = (m.conditions ?? []).map((c) => (style === 'md' ? CONDITIONS[c].doc : CONDITIONS[c].doc.replace(/`/g, '')));
+  const conditions = (m.conditions ?? []).map((c) =>
+    style === 'md' ? CONDITIONS[c].doc : CONDITIONS[c].doc.replace(/`/g, ''),
+  );
   const parts = [...(head ? [head] : []), ...conditions];
   return parts.length > 0 ? parts.join(', ') : 'any other failure';
 }

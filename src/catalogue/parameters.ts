@@ -29,7 +29,8 @@ export const PARAMETERS = {
     type: 'duration',
     field: 'minRouteTimeoutMs',
     rules: ['MM105'],
-    description: 'MM105 reports a route timeout below this (and a perTryTimeout below it on a route without timeout); unset: off.',
+    description:
+      'MM105 reports a route timeout below this (and a perTryTimeout below it on a route without timeout); unset: off.',
   },
   defaultRouteTimeout: {
     type: 'duration',

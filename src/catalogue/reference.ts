@@ -5,7 +5,7 @@ import { messageTypesOf, type RuleEntry } from './rule-entry.js';
 const SEVERITY_DISCIPLINE = [
   'Severity is fixed per message type and follows certainty:',
   '',
-  '- **error**: the failure is certain for the Istio version judged (`--istio-version`, or istiod\'s in the cluster), and `meshmedic verify` confirms it where the oracle can express it. A finding that rests on an object being absent is an error only when the snapshot is the whole mesh: the operator\'s cache, or `analyze --complete`.',
+  "- **error**: the failure is certain for the Istio version judged (`--istio-version`, or istiod's in the cluster), and `meshmedic verify` confirms it where the oracle can express it. A finding that rests on an object being absent is an error only when the snapshot is the whole mesh: the operator's cache, or `analyze --complete`.",
   '- **warning**: a risk: the failure depends on what meshmedic cannot see (traffic, timing, objects applied from elsewhere) or is latent.',
   '- **info**: hygiene: nothing fails.',
 ].join('\n');

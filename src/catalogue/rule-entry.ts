@@ -26,7 +26,9 @@ export type ClientDataPlane = 'sidecar' | 'gateway' | 'ztunnel' | 'waypoint';
 
 export const ALL_DATA_PLANES: readonly ClientDataPlane[] = ['sidecar', 'gateway', 'ztunnel', 'waypoint'];
 
-type Stamped<M extends Record<string, MessageSpec>> = { readonly [K in keyof M]: M[K] extends MessageSpec<infer T> ? MessageType<T> : never };
+type Stamped<M extends Record<string, MessageSpec>> = {
+  readonly [K in keyof M]: M[K] extends MessageSpec<infer T> ? MessageType<T> : never;
+};
 
 /** One rule of the catalogue: everything about it except the check itself. */
 export interface RuleEntry<M extends Record<string, MessageSpec> = Record<string, MessageSpec>> {
@@ -55,7 +57,9 @@ export interface RuleEntrySpec<M extends Record<string, MessageSpec>> extends Om
 
 /** Stamps the rule id and each message type's name on its messages. */
 export function defineRule<const M extends Record<string, MessageSpec>>(spec: RuleEntrySpec<M>): RuleEntry<M> {
-  const messages = Object.fromEntries(Object.entries(spec.messages).map(([name, m]) => [name, { ...m, rule: spec.id, name }]));
+  const messages = Object.fromEntries(
+    Object.entries(spec.messages).map(([name, m]) => [name, { ...m, rule: spec.id, name }]),
+  );
   return { ...spec, messages: messages as Stamped<M> };
 }
 

@@ -73,17 +73,26 @@ export async function analyzeCommand(args: string[], io: CliIo): Promise<number>
     return 0;
   }
   const inPlace = values.write ? 'write' : values.diff ? 'diff' : undefined;
-  if (values.write && values.diff) throw new UsageError('--write and --diff: choose one (--diff shows what --write would write)');
-  if (inPlace && values.output !== undefined) throw new UsageError(`--${inPlace} edits the input files: -o does not apply`);
-  if (inPlace && positionals.includes('-')) throw new UsageError(`--${inPlace} edits files: stdin (-) cannot be written back; use --fix to print the fixed objects`);
+  if (values.write && values.diff)
+    throw new UsageError('--write and --diff: choose one (--diff shows what --write would write)');
+  if (inPlace && values.output !== undefined)
+    throw new UsageError(`--${inPlace} edits the input files: -o does not apply`);
+  if (inPlace && positionals.includes('-'))
+    throw new UsageError(
+      `--${inPlace} edits files: stdin (-) cannot be written back; use --fix to print the fixed objects`,
+    );
   if (inPlace) values.fix = true;
   const output = values.output ?? (values.fix ? 'yaml' : 'text');
-  if (!['text', 'json', 'yaml', 'sarif'].includes(output)) throw new UsageError(`-o: expected text, json, yaml or sarif (got ${output})`);
-  if (values.fix && output === 'sarif') throw new UsageError('-o sarif reports findings; --fix prints objects (yaml or json)');
+  if (!['text', 'json', 'yaml', 'sarif'].includes(output))
+    throw new UsageError(`-o: expected text, json, yaml or sarif (got ${output})`);
+  if (values.fix && output === 'sarif')
+    throw new UsageError('-o sarif reports findings; --fix prints objects (yaml or json)');
   const failOn = values['fail-on'];
-  if (failOn !== 'error' && failOn !== 'warning' && failOn !== 'never') throw new UsageError(`--fail-on: expected error, warning or never (got ${failOn})`);
+  if (failOn !== 'error' && failOn !== 'warning' && failOn !== 'never')
+    throw new UsageError(`--fail-on: expected error, warning or never (got ${failOn})`);
   const minSeverity = values['min-severity'] as Severity;
-  if (!(minSeverity in SEVERITY_ORDER)) throw new UsageError(`--min-severity: expected error, warning or info (got ${minSeverity})`);
+  if (!(minSeverity in SEVERITY_ORDER))
+    throw new UsageError(`--min-severity: expected error, warning or info (got ${minSeverity})`);
   if (positionals.length === 0) throw new UsageError('no input: give files, directories or - for stdin');
   const istioVersion = parseVersion(values['istio-version']);
 
@@ -97,25 +106,43 @@ export async function analyzeCommand(args: string[], io: CliIo): Promise<number>
   const mesh = await buildMesh(read, loadOptions);
   if (mesh.index.size === 0) {
     for (const d of mesh.diagnostics) io.stderr.write(`${d.severity}: ${formatDiagnostic(d)}\n`);
-    io.stderr.write(`meshmedic: nothing usable could be read from ${positionals.join(' ')} (${mesh.filesRead} file(s))\n`);
+    io.stderr.write(
+      `meshmedic: nothing usable could be read from ${positionals.join(' ')} (${mesh.filesRead} file(s))\n`,
+    );
     return 2;
   }
-  const selected = selectRules(values.rules?.split(',').map((s) => s.trim()).filter(Boolean));
-  const result = analyzeUnderPolicy(mesh.index, mesh.policy, { rules: selected, istioVersion, complete: values.complete });
+  const selected = selectRules(
+    values.rules
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+  const result = analyzeUnderPolicy(mesh.index, mesh.policy, {
+    rules: selected,
+    istioVersion,
+    complete: values.complete,
+  });
   const diagnostics = [...mesh.diagnostics, ...result.diagnostics];
   const shown = result.findings.filter((f: Finding) => SEVERITY_ORDER[f.severity] <= SEVERITY_ORDER[minSeverity]);
   // Unreadable input objects always fail (what was not read was not judged); findings as --fail-on says.
-  const failed = result.findings.some((f) => failsOn(f.severity, failOn)) || diagnostics.some((d) => d.severity === 'error');
+  const failed =
+    result.findings.some((f) => failsOn(f.severity, failOn)) || diagnostics.some((d) => d.severity === 'error');
 
   if (values.fix) {
     // Fix, re-analyze (generated objects included), repeat: one --fix reaches the fixed point.
     const sources = new Map(mesh.inputs.map((i) => [objectKey(i.object), i.source]));
     const reanalyze = (objects: KubeObject[]): Finding[] => {
-      const loaded = objects.filter((o) => isKnownKind(kindKey(o)) && o.kind !== 'MeshHealthPolicy').map((object) => ({ object, source: sources.get(objectKey(object)) ?? { file: '<generated>', line: 0 } }));
+      const loaded = objects
+        .filter((o) => isKnownKind(kindKey(o)) && o.kind !== 'MeshHealthPolicy')
+        .map((object) => ({ object, source: sources.get(objectKey(object)) ?? { file: '<generated>', line: 0 } }));
       const index = new MeshIndex(loaded, mesh.indexOptions);
-      return analyzeUnderPolicy(index, mesh.policy, { rules: selected, istioVersion, complete: values.complete }).findings;
+      return analyzeUnderPolicy(index, mesh.policy, { rules: selected, istioVersion, complete: values.complete })
+        .findings;
     };
-    const fixed = fixToFixedPoint(mesh.inputs.map((i) => i.object), reanalyze);
+    const fixed = fixToFixedPoint(
+      mesh.inputs.map((i) => i.object),
+      reanalyze,
+    );
     if (inPlace) {
       const judge = async (again: typeof read): Promise<{ findings: Finding[]; diagnostics: typeof diagnostics }> => {
         const m = await buildMesh(again, loadOptions);
@@ -123,16 +150,37 @@ export async function analyzeCommand(args: string[], io: CliIo): Promise<number>
         return { findings: r.findings, diagnostics: [...m.diagnostics, ...r.diagnostics] };
       };
       const fails = (f: Finding): boolean => failsOn(f.severity, failOn);
-      return runInPlace({ mode: inPlace, paths, read, inputs: mesh.inputs, diagnostics, findings: result.findings, fixed, judge, fails }, io);
+      return runInPlace(
+        {
+          mode: inPlace,
+          paths,
+          read,
+          inputs: mesh.inputs,
+          diagnostics,
+          findings: result.findings,
+          fixed,
+          judge,
+          fails,
+        },
+        io,
+      );
     }
-    for (const fl of fixed.failures) io.stderr.write(`meshmedic: fix of ${fl.finding.rule} not applied to ${fl.target.kind} ${fl.target.namespace ?? ''}/${fl.target.name}: ${fl.error}\n`);
+    for (const fl of fixed.failures)
+      io.stderr.write(
+        `meshmedic: fix of ${fl.finding.rule} not applied to ${fl.target.kind} ${fl.target.namespace ?? ''}/${fl.target.name}: ${fl.error}\n`,
+      );
     for (const c of fixed.conflicts) io.stderr.write(`meshmedic: conflict: ${c}\n`);
-    if (!fixed.converged && fixed.conflicts.length === 0) io.stderr.write(`meshmedic: the fixes had not settled after ${fixed.passes} passes; run --fix again and report it\n`);
+    if (!fixed.converged && fixed.conflicts.length === 0)
+      io.stderr.write(
+        `meshmedic: the fixes had not settled after ${fixed.passes} passes; run --fix again and report it\n`,
+      );
     const written = writeFixed(mesh.inputs, fixed, output === 'json' ? 'json' : 'yaml');
     for (const d of [...diagnostics, ...written.notes]) io.stderr.write(`${d.severity}: ${formatDiagnostic(d)}\n`);
     io.stdout.write(written.text);
     const unwritten = written.unwritten > 0 ? ` (${written.unwritten} not written: see above)` : '';
-    io.stderr.write(`meshmedic: ${result.findings.length} finding(s); ${fixed.changed.size} object(s) patched${unwritten}, ${fixed.created.length} created\n`);
+    io.stderr.write(
+      `meshmedic: ${result.findings.length} finding(s); ${fixed.changed.size} object(s) patched${unwritten}, ${fixed.created.length} created\n`,
+    );
     return failed ? 1 : 0;
   }
   if (output === 'text') {
@@ -141,7 +189,9 @@ export async function analyzeCommand(args: string[], io: CliIo): Promise<number>
     io.stdout.write(JSON.stringify(sarifLog(shown, diagnostics, selected, MESHMEDIC_VERSION), null, 2) + '\n');
   } else {
     const doc = findingsDocument(shown, diagnostics);
-    io.stdout.write(output === 'json' ? JSON.stringify(doc, null, 2) + '\n' : dump(doc, { noRefs: true, lineWidth: -1 }));
+    io.stdout.write(
+      output === 'json' ? JSON.stringify(doc, null, 2) + '\n' : dump(doc, { noRefs: true, lineWidth: -1 }),
+    );
     for (const d of diagnostics) io.stderr.write(`${d.severity}: ${formatDiagnostic(d)}\n`);
   }
   return failed ? 1 : 0;

@@ -59,14 +59,22 @@ export async function runInPlace(a: InPlaceArgs, io: CliIo): Promise<number> {
   const filesRead = [...a.read.documents.map((d) => d.file), ...a.read.diagnostics.map((d) => d.file)];
   const plan = await planInPlace(a.inputs, a.diagnostics, a.fixed, new Set(filesRead));
   for (const d of a.diagnostics) io.stderr.write(`${d.severity}: ${formatDiagnostic(d)}\n`);
-  for (const fl of a.fixed.failures) io.stderr.write(`meshmedic: fix of ${fl.finding.rule} not applied to ${fl.target.kind} ${fl.target.namespace ?? ''}/${fl.target.name}: ${fl.error}\n`);
+  for (const fl of a.fixed.failures)
+    io.stderr.write(
+      `meshmedic: fix of ${fl.finding.rule} not applied to ${fl.target.kind} ${fl.target.namespace ?? ''}/${fl.target.name}: ${fl.error}\n`,
+    );
   for (const c of a.fixed.conflicts) io.stderr.write(`meshmedic: conflict: ${c}\n`);
-  if (!a.fixed.converged && a.fixed.conflicts.length === 0) io.stderr.write(`meshmedic: the fixes had not settled after ${a.fixed.passes} passes; what they reached is written; run again and report it\n`);
+  if (!a.fixed.converged && a.fixed.conflicts.length === 0)
+    io.stderr.write(
+      `meshmedic: the fixes had not settled after ${a.fixed.passes} passes; what they reached is written; run again and report it\n`,
+    );
   for (const r of plan.refused) io.stderr.write(`meshmedic: ${r.file}: ${r.message}\n`);
   const changes = plan.changes.filter((c) => c.before !== c.after);
   if (changes.length === 0) {
     const fixable = a.findings.filter(fixChangesSomething).length;
-    io.stderr.write(`meshmedic: nothing to change: ${a.findings.length} finding(s), ${fixable === 0 ? 'none with a fix to write' : `${fixable} with a fix that could not be written (see above)`}\n`);
+    io.stderr.write(
+      `meshmedic: nothing to change: ${a.findings.length} finding(s), ${fixable === 0 ? 'none with a fix to write' : `${fixable} with a fix that could not be written (see above)`}\n`,
+    );
     return exitCode(a.findings, a.diagnostics, a.fails, plan);
   }
   let after: ReadResult;
@@ -80,7 +88,9 @@ export async function runInPlace(a: InPlaceArgs, io: CliIo): Promise<number> {
       try {
         await writeAtomically(c);
         written.push(c);
-        io.stderr.write(`meshmedic: ${c.isNew ? 'created' : 'wrote'} ${c.file} (${describe(c)})${c.note ? `: ${c.note}` : ''}\n`);
+        io.stderr.write(
+          `meshmedic: ${c.isNew ? 'created' : 'wrote'} ${c.file} (${describe(c)})${c.note ? `: ${c.note}` : ''}\n`,
+        );
       } catch (err) {
         plan.refused.push({ file: c.file, message: `not written: ${(err as Error).message}` });
         io.stderr.write(`meshmedic: ${c.file}: not written: ${(err as Error).message}\n`);
@@ -107,27 +117,48 @@ function findingKey(f: Finding): string {
 }
 
 /** What the fixes left: the written findings must be gone; the others are listed. */
-function report(a: InPlaceArgs, plan: InPlacePlan, judged: { findings: Finding[]; diagnostics: InputDiagnostic[] }, io: CliIo): void {
+function report(
+  a: InPlaceArgs,
+  plan: InPlacePlan,
+  judged: { findings: Finding[]; diagnostics: InputDiagnostic[] },
+  io: CliIo,
+): void {
   const still = new Set(judged.findings.map(findingKey));
   const back = [...plan.written].filter((f) => still.has(findingKey(f)));
-  for (const f of back) io.stderr.write(`meshmedic: error: ${f.rule} on ${f.resource.kind} ${f.resource.namespace ?? ''}/${f.resource.name} is still reported after its fix was ${a.mode === 'diff' ? 'applied' : 'written'}; please report it\n`);
-  for (const d of judged.diagnostics) if (!a.diagnostics.some((x) => formatDiagnostic(x) === formatDiagnostic(d))) io.stderr.write(`${d.severity}: ${formatDiagnostic(d)}\n`);
+  for (const f of back)
+    io.stderr.write(
+      `meshmedic: error: ${f.rule} on ${f.resource.kind} ${f.resource.namespace ?? ''}/${f.resource.name} is still reported after its fix was ${a.mode === 'diff' ? 'applied' : 'written'}; please report it\n`,
+    );
+  for (const d of judged.diagnostics)
+    if (!a.diagnostics.some((x) => formatDiagnostic(x) === formatDiagnostic(d)))
+      io.stderr.write(`${d.severity}: ${formatDiagnostic(d)}\n`);
   const count = (s: string): number => judged.findings.filter((f) => f.severity === s).length;
   const fixed = new Set([...plan.written].map(findingKey).filter((k) => !still.has(k))).size;
   const verb = a.mode === 'diff' ? 'would fix' : 'fixed';
-  io.stderr.write(`meshmedic: ${a.findings.length} finding(s) before; ${verb} ${fixed}; ${judged.findings.length} remain (${count('error')} error, ${count('warning')} warning, ${count('info')} info)\n`);
+  io.stderr.write(
+    `meshmedic: ${a.findings.length} finding(s) before; ${verb} ${fixed}; ${judged.findings.length} remain (${count('error')} error, ${count('warning')} warning, ${count('info')} info)\n`,
+  );
   if (judged.findings.length > 0) io.stderr.write(formatText(judged.findings, [], false));
   if (back.length > 0) plan.refused.push({ file: '', message: 'fixed findings still reported' });
 }
 
-function exitCode(findings: readonly Finding[], diagnostics: readonly InputDiagnostic[], fails: (f: Finding) => boolean, plan: InPlacePlan): number {
+function exitCode(
+  findings: readonly Finding[],
+  diagnostics: readonly InputDiagnostic[],
+  fails: (f: Finding) => boolean,
+  plan: InPlacePlan,
+): number {
   return findings.some(fails) || diagnostics.some((d) => d.severity === 'error') || plan.refused.length > 0 ? 1 : 0;
 }
 
 /** The read, with the planned files as they would be written (in the order read; new files last). */
 function substitute(read: ReadResult, changes: readonly FileChange[]): ReadResult {
   const byFile = new Map(changes.map((c) => [c.file, c]));
-  const out: ReadResult = { documents: [], diagnostics: read.diagnostics.filter((d) => !byFile.has(d.file)), filesRead: read.filesRead };
+  const out: ReadResult = {
+    documents: [],
+    diagnostics: read.diagnostics.filter((d) => !byFile.has(d.file)),
+    filesRead: read.filesRead,
+  };
   const done = new Set<string>();
   const add = (c: FileChange): void => {
     done.add(c.file);
@@ -169,7 +200,10 @@ async function writeAtomically(c: FileChange): Promise<void> {
     );
     if (exists) throw new Error('it was created while meshmedic ran; run again');
   }
-  const tmp = join(dirname(target), `.${basename(target)}.meshmedic-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = join(
+    dirname(target),
+    `.${basename(target)}.meshmedic-${process.pid}-${randomBytes(4).toString('hex')}.tmp`,
+  );
   try {
     await writeFile(tmp, c.after, { flag: 'wx', mode });
     await chmod(tmp, mode);

@@ -8,6 +8,11 @@ import type { FileChange } from '../fix/write-in-place.js';
 export function unifiedDiff(changes: readonly FileChange[]): string {
   return changes
     .filter((c) => c.before !== c.after || c.isNew)
-    .map((c) => createTwoFilesPatch(c.isNew ? '/dev/null' : c.file, c.file, c.before, c.after, undefined, undefined, { headerOptions: FILE_HEADERS_ONLY }) ?? '')
+    .map(
+      (c) =>
+        createTwoFilesPatch(c.isNew ? '/dev/null' : c.file, c.file, c.before, c.after, undefined, undefined, {
+          headerOptions: FILE_HEADERS_ONLY,
+        }) ?? '',
+    )
     .join('');
 }

@@ -74,7 +74,8 @@ async function explain(args: string[], io: CliIo): Promise<number> {
   const output = values.output;
   if (output !== 'text' && output !== 'json') throw new UsageError(`-o: expected text or json (got ${output})`);
   if (!values.logs) throw new UsageError('--logs FILE|- is required');
-  if (values.logs === '-' && positionals.includes('-')) throw new UsageError('stdin cannot be both the log (--logs -) and a manifest (-)');
+  if (values.logs === '-' && positionals.includes('-'))
+    throw new UsageError('stdin cannot be both the log (--logs -) and a manifest (-)');
   const istioVersion = parseVersion(values['istio-version']);
 
   let mesh: LoadedMesh | undefined;
@@ -86,14 +87,19 @@ async function explain(args: string[], io: CliIo): Promise<number> {
     });
     if (positionals.length > 0 && mesh.index.size === 0) {
       for (const d of mesh.diagnostics) io.stderr.write(`${d.severity}: ${formatDiagnostic(d)}\n`);
-      io.stderr.write(`meshmedic: nothing usable could be read from ${positionals.join(' ')} (${mesh.filesRead} file(s))\n`);
+      io.stderr.write(
+        `meshmedic: nothing usable could be read from ${positionals.join(' ')} (${mesh.filesRead} file(s))\n`,
+      );
       return 2;
     }
   }
   const policy = policySettings(mesh?.policy);
   const params = { ...DEFAULT_PARAMETERS, ...policy.params };
   const rules = RULES.filter((r) => !policy.disabledRules.includes(r.id));
-  const staticResult = mesh && positionals.length > 0 ? analyze(mesh.index, { rules, params, istioVersion }) : { findings: [] as Finding[], diagnostics: [] };
+  const staticResult =
+    mesh && positionals.length > 0
+      ? analyze(mesh.index, { rules, params, istioVersion })
+      : { findings: [] as Finding[], diagnostics: [] };
 
   let input: Readable;
   if (values.logs === '-') {
@@ -113,7 +119,9 @@ async function explain(args: string[], io: CliIo): Promise<number> {
   const stats = agg.stats;
   if (stats.parsed === 0) {
     for (const m of stats.malformedSamples) io.stderr.write(`  line ${m.line}: ${m.reason}\n`);
-    io.stderr.write(`meshmedic: no access-log record could be read from ${values.logs} (${stats.lines} line(s), ${stats.malformed} malformed)\n`);
+    io.stderr.write(
+      `meshmedic: no access-log record could be read from ${values.logs} (${stats.lines} line(s), ${stats.malformed} malformed)\n`,
+    );
     return 2;
   }
   const result = explainGroups(groups, {

@@ -2,7 +2,10 @@ import type { InputDiagnostic } from '../model/diagnostics.js';
 import type { Finding } from '../rules/types.js';
 
 /** The output contract of `analyze -o json|yaml` (DESIGN.md): findings with rule, severity, resource, message, fix. */
-export function findingsDocument(findings: Finding[], diagnostics: InputDiagnostic[]): { findings: Finding[]; diagnostics: InputDiagnostic[] } {
+export function findingsDocument(
+  findings: Finding[],
+  diagnostics: InputDiagnostic[],
+): { findings: Finding[]; diagnostics: InputDiagnostic[] } {
   return {
     findings: findings.map((f) => ({
       rule: f.rule,

@@ -15,7 +15,9 @@ function cut(s: string, width: number): string {
 }
 
 export function describeStats(stats: LogStats, groups: number): string {
-  const formats = (Object.entries(stats.byFormat) as [LogFormat, number][]).filter(([, n]) => n > 0).map(([f, n]) => `${f} ${n}`);
+  const formats = (Object.entries(stats.byFormat) as [LogFormat, number][])
+    .filter(([, n]) => n > 0)
+    .map(([f, n]) => `${f} ${n}`);
   const range = stats.firstSeen !== undefined ? `, ${stats.firstSeen} .. ${stats.lastSeen ?? stats.firstSeen}` : '';
   const ungrouped = stats.ungrouped > 0 ? `, ${stats.ungrouped} in groups beyond the limit (counted only)` : '';
   return `Access log: ${stats.lines} line(s), ${stats.parsed} record(s) parsed${formats.length ? ` (${formats.join(', ')})` : ''}, ${stats.malformed} malformed, ${groups} group(s)${ungrouped}${range}`;
@@ -32,34 +34,64 @@ function durationText(d: Diagnosis): string {
 }
 
 /** The text view of `meshmedic explain`: a symptom -> cause -> fix table with counts, the details, then the findings. */
-export function formatExplainText(stats: LogStats, groups: number, diagnoses: Diagnosis[], findings: Finding[], diagnostics: InputDiagnostic[], color: boolean): string {
+export function formatExplainText(
+  stats: LogStats,
+  groups: number,
+  diagnoses: Diagnosis[],
+  findings: Finding[],
+  diagnostics: InputDiagnostic[],
+  color: boolean,
+): string {
   const c = (code: string, s: string): string => (color ? `${code}${s}${RESET}` : s);
   const out: string[] = [describeStats(stats, groups), ''];
   if (diagnoses.length === 0) {
     out.push('No 5xx answers or failure flags in this log.', '');
   } else {
     const widths = { n: 3, count: 7, symptom: 10, target: 48, cause: 56, rule: 17 };
-    out.push(c(BOLD, `${'#'.padStart(widths.n)}  ${'COUNT'.padStart(widths.count)}  ${cut('SYMPTOM', widths.symptom)}  ${cut('UPSTREAM / AUTHORITY', widths.target)}  ${cut('CAUSE', widths.cause)}  ${cut('RULE', widths.rule)}  FIX`));
+    out.push(
+      c(
+        BOLD,
+        `${'#'.padStart(widths.n)}  ${'COUNT'.padStart(widths.count)}  ${cut('SYMPTOM', widths.symptom)}  ${cut('UPSTREAM / AUTHORITY', widths.target)}  ${cut('CAUSE', widths.cause)}  ${cut('RULE', widths.rule)}  FIX`,
+      ),
+    );
     diagnoses.forEach((d, i) => {
       const sym = c(SEVERITY_COLOR[d.severity], cut(d.symptom, widths.symptom));
-      out.push(`${String(i + 1).padStart(widths.n)}  ${String(d.count).padStart(widths.count)}  ${sym}  ${cut(d.target, widths.target)}  ${cut(d.cause, widths.cause)}  ${cut(ruleText(d), widths.rule)}  ${d.fix}`);
+      out.push(
+        `${String(i + 1).padStart(widths.n)}  ${String(d.count).padStart(widths.count)}  ${sym}  ${cut(d.target, widths.target)}  ${cut(d.cause, widths.cause)}  ${cut(ruleText(d), widths.rule)}  ${d.fix}`,
+      );
     });
-    out.push(c(DIM, 'RULE: (logs) a finding built from the log; (manifests) explained by a finding of the manifests given; ? suspected, no manifest to confirm'));
+    out.push(
+      c(
+        DIM,
+        'RULE: (logs) a finding built from the log; (manifests) explained by a finding of the manifests given; ? suspected, no manifest to confirm',
+      ),
+    );
     out.push('', c(BOLD, 'DETAILS'));
     diagnoses.forEach((d, i) => {
-      const seen = d.firstSeen !== undefined ? `, ${d.firstSeen}${d.lastSeen !== d.firstSeen ? ` .. ${d.lastSeen}` : ''}` : '';
-      out.push(`${String(i + 1).padStart(3)}. ${c(SEVERITY_COLOR[d.severity], d.symptom)} ${d.target} (${d.count} request${d.count === 1 ? '' : 's'}${seen})`);
+      const seen =
+        d.firstSeen !== undefined ? `, ${d.firstSeen}${d.lastSeen !== d.firstSeen ? ` .. ${d.lastSeen}` : ''}` : '';
+      out.push(
+        `${String(i + 1).padStart(3)}. ${c(SEVERITY_COLOR[d.severity], d.symptom)} ${d.target} (${d.count} request${d.count === 1 ? '' : 's'}${seen})`,
+      );
       out.push(`     ${d.detail}`);
       const dur = durationText(d);
       if (dur) out.push(`     ${c(DIM, dur)}`);
       out.push(`     fix: ${d.fix}`);
-      out.push(`     ${c(DIM, `sample: ${d.sampleLine.length > 400 ? `${d.sampleLine.slice(0, 400)}…` : d.sampleLine}`)}`);
+      out.push(
+        `     ${c(DIM, `sample: ${d.sampleLine.length > 400 ? `${d.sampleLine.slice(0, 400)}…` : d.sampleLine}`)}`,
+      );
     });
     out.push('');
   }
   if (stats.malformed > 0) {
-    out.push(c(BOLD, `MALFORMED RECORDS (${stats.malformed}) — counted and skipped${stats.malformedSamples.length < stats.malformed ? `; the first ${stats.malformedSamples.length}` : ''}`));
-    for (const m of stats.malformedSamples) out.push(`  line ${m.line}: ${m.reason}: ${m.text.length > 160 ? `${m.text.slice(0, 160)}…` : m.text}`);
+    out.push(
+      c(
+        BOLD,
+        `MALFORMED RECORDS (${stats.malformed}) — counted and skipped${stats.malformedSamples.length < stats.malformed ? `; the first ${stats.malformedSamples.length}` : ''}`,
+      ),
+    );
+    for (const m of stats.malformedSamples)
+      out.push(`  line ${m.line}: ${m.reason}: ${m.text.length > 160 ? `${m.text.slice(0, 160)}…` : m.text}`);
     out.push('');
   }
   if (findings.length > 0 || diagnostics.length > 0) {

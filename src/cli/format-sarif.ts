@@ -23,10 +23,32 @@ export interface SarifLog {
   $schema: string;
   version: '2.1.0';
   runs: {
-    tool: { driver: { name: string; version: string; rules: { id: string; name: string; shortDescription: { text: string }; help: { text: string }; defaultConfiguration: { level: string } }[] } };
+    tool: {
+      driver: {
+        name: string;
+        version: string;
+        rules: {
+          id: string;
+          name: string;
+          shortDescription: { text: string };
+          help: { text: string };
+          defaultConfiguration: { level: string };
+        }[];
+      };
+    };
     originalUriBaseIds: Record<string, { uri: string }>;
-    invocations: { executionSuccessful: boolean; toolExecutionNotifications: { level: string; message: { text: string }; locations: Location[] }[] }[];
-    results: { ruleId: string; ruleIndex: number; level: string; message: { text: string }; locations: Location[]; properties: Record<string, unknown> }[];
+    invocations: {
+      executionSuccessful: boolean;
+      toolExecutionNotifications: { level: string; message: { text: string }; locations: Location[] }[];
+    }[];
+    results: {
+      ruleId: string;
+      ruleIndex: number;
+      level: string;
+      message: { text: string };
+      locations: Location[];
+      properties: Record<string, unknown>;
+    }[];
   }[];
 }
 
@@ -37,17 +59,38 @@ function uriOf(file: string, base: string): string {
 }
 
 function locationOf(source: SourceLocation | undefined, resource: ObjectRef | undefined, base: string): Location {
-  const physical = source && source.file && !source.file.startsWith('<') ? { physicalLocation: { artifactLocation: { uri: uriOf(source.file, base), uriBaseId: 'SRCROOT' }, ...(source.line > 0 ? { region: { startLine: source.line } } : {}) } } : {};
+  const physical =
+    source && source.file && !source.file.startsWith('<')
+      ? {
+          physicalLocation: {
+            artifactLocation: { uri: uriOf(source.file, base), uriBaseId: 'SRCROOT' },
+            ...(source.line > 0 ? { region: { startLine: source.line } } : {}),
+          },
+        }
+      : {};
   const logical = resource ? { logicalLocations: [{ fullyQualifiedName: describeRef(resource), kind: 'object' }] } : {};
   return { ...physical, ...logical };
 }
 
-function notification(d: InputDiagnostic, base: string): SarifLog['runs'][number]['invocations'][number]['toolExecutionNotifications'][number] {
+function notification(
+  d: InputDiagnostic,
+  base: string,
+): SarifLog['runs'][number]['invocations'][number]['toolExecutionNotifications'][number] {
   const source = { file: d.file, line: d.line ?? 0 };
-  return { level: d.severity, message: { text: formatDiagnostic(d) }, locations: [locationOf(source, undefined, base)] };
+  return {
+    level: d.severity,
+    message: { text: formatDiagnostic(d) },
+    locations: [locationOf(source, undefined, base)],
+  };
 }
 
-export function sarifLog(findings: Finding[], diagnostics: InputDiagnostic[], rules: readonly Rule[], version: string, base = process.cwd()): SarifLog {
+export function sarifLog(
+  findings: Finding[],
+  diagnostics: InputDiagnostic[],
+  rules: readonly Rule[],
+  version: string,
+  base = process.cwd(),
+): SarifLog {
   const ruleIds = rules.map((r) => r.id);
   return {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
@@ -58,18 +101,33 @@ export function sarifLog(findings: Finding[], diagnostics: InputDiagnostic[], ru
           driver: {
             name: 'meshmedic',
             version,
-            rules: rules.map((r) => ({ id: r.id, name: r.name, shortDescription: { text: r.summary }, help: { text: r.summary }, defaultConfiguration: { level: 'error' } })),
+            rules: rules.map((r) => ({
+              id: r.id,
+              name: r.name,
+              shortDescription: { text: r.summary },
+              help: { text: r.summary },
+              defaultConfiguration: { level: 'error' },
+            })),
           },
         },
         originalUriBaseIds: { SRCROOT: { uri: `file://${base.split(sep).join('/')}/` } },
-        invocations: [{ executionSuccessful: true, toolExecutionNotifications: diagnostics.map((d) => notification(d, base)) }],
+        invocations: [
+          { executionSuccessful: true, toolExecutionNotifications: diagnostics.map((d) => notification(d, base)) },
+        ],
         results: findings.map((f) => ({
           ruleId: f.rule,
           ruleIndex: ruleIds.indexOf(f.rule),
           level: LEVEL[f.severity],
           message: { text: f.message },
           locations: [locationOf(f.source, f.resource, base)],
-          properties: { symptom: f.symptom, resource: f.resource, related: f.related, fix: f.fix, ...(f.versionNote ? { versionNote: f.versionNote } : {}), ...(f.dataPlane ? { dataPlane: f.dataPlane } : {}) },
+          properties: {
+            symptom: f.symptom,
+            resource: f.resource,
+            related: f.related,
+            fix: f.fix,
+            ...(f.versionNote ? { versionNote: f.versionNote } : {}),
+            ...(f.dataPlane ? { dataPlane: f.dataPlane } : {}),
+          },
         })),
       },
     ],

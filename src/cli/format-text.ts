@@ -18,7 +18,10 @@ function fixLines(f: Finding): string[] {
       lines.push(`       ${o.op} ${o.path}${from}${value}`);
     }
   }
-  for (const c of f.fix.create) lines.push(`fix: create ${describeRef({ kind: c.kind, name: c.metadata.name, ...(c.metadata.namespace ? { namespace: c.metadata.namespace } : {}) })}  ${JSON.stringify(c.spec)}`);
+  for (const c of f.fix.create)
+    lines.push(
+      `fix: create ${describeRef({ kind: c.kind, name: c.metadata.name, ...(c.metadata.namespace ? { namespace: c.metadata.namespace } : {}) })}  ${JSON.stringify(c.spec)}`,
+    );
   if (f.fix.proposeOnly) lines.push('fix: propose only (never applied automatically)');
   for (const n of f.fix.notes ?? []) lines.push(`note: ${n}`);
   if (f.versionNote) lines.push(`version: ${f.versionNote}`);
@@ -47,7 +50,9 @@ export function formatText(findings: Finding[], diagnostics: InputDiagnostic[], 
     for (const d of diagnostics) out.push(`  ${d.severity}: ${formatDiagnostic(d)}`);
     out.push('');
   }
-  const counts = (['error', 'warning', 'info'] as const).map((s) => `${findings.filter((f) => f.severity === s).length} ${s}${s === 'info' ? '' : 's'}`);
+  const counts = (['error', 'warning', 'info'] as const).map(
+    (s) => `${findings.filter((f) => f.severity === s).length} ${s}${s === 'info' ? '' : 's'}`,
+  );
   out.push(findings.length === 0 ? 'No findings.' : `Summary: ${counts.join(', ')}.`);
   return out.join('\n') + '\n';
 }

@@ -18,7 +18,12 @@ export function rulesCommand(args: string[], io: CliIo): number {
     const entry = catalogueEntry(id.toUpperCase());
     if (!entry) continue;
     const own = new Set(messageTypesOf(entry).map((t) => t.name));
-    io.stdout.write(ruleText(entry, messageTypesOfRule(entry.id).filter((t) => !own.has(t.name))));
+    io.stdout.write(
+      ruleText(
+        entry,
+        messageTypesOfRule(entry.id).filter((t) => !own.has(t.name)),
+      ),
+    );
   }
   return 0;
 }

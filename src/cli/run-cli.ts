@@ -14,7 +14,10 @@ Usage:
   meshmedic --version
 `;
 
-export async function runCli(argv: string[], streams: { stdout: Writable & { isTTY?: boolean }; stderr: Writable; stdin?: Readable }): Promise<number> {
+export async function runCli(
+  argv: string[],
+  streams: { stdout: Writable & { isTTY?: boolean }; stderr: Writable; stdin?: Readable },
+): Promise<number> {
   const io: CliIo = { ...streams, color: Boolean(streams.stdout.isTTY) && !process.env['NO_COLOR'] };
   const [command, ...rest] = argv;
   try {

@@ -32,21 +32,26 @@ The oracle is built by \`npm run oracle:build\` (Go 1.26), or named by MESHMEDIC
 /** The mesh config as YAML: the --mesh-config file, else the `mesh` key of ConfigMap istio-system/istio. */
 export async function meshConfigText(file: string | undefined, objects: KubeObject[]): Promise<string | undefined> {
   if (file) return readFile(file, 'utf8');
-  const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'istio' && o.metadata.namespace === 'istio-system');
+  const cm = objects.find(
+    (o) => o.kind === 'ConfigMap' && o.metadata.name === 'istio' && o.metadata.namespace === 'istio-system',
+  );
   const mesh = (cm?.['data'] as Record<string, unknown> | undefined)?.['mesh'];
   return typeof mesh === 'string' ? mesh : undefined;
 }
 
 function formatReport(r: VerifyReport): string {
   const lines = [`Judged by Istio's config generator ${r.istio}, as ${r.judgedAs}.`];
-  for (const n of r.rejected) lines.push(`rejected by Istio's validation: ${n.kind} ${n.namespace ?? ''}/${n.name}: ${n.message}`);
+  for (const n of r.rejected)
+    lines.push(`rejected by Istio's validation: ${n.kind} ${n.namespace ?? ''}/${n.name}: ${n.message}`);
   for (const v of r.verdicts) {
     lines.push(`${v.verdict.toUpperCase().padEnd(13)} ${v.rule} ${v.severity} ${describeRef(v.resource)}`);
     lines.push(`    ${v.evidence}`);
     if (v.fix !== 'none') lines.push(`    fix: ${v.fix}${v.fixEvidence ? ` — ${v.fixEvidence}` : ''}`);
   }
   const count = (k: string): number => r.verdicts.filter((v) => v.verdict === k).length;
-  lines.push(`${r.verdicts.length} finding(s): ${count('confirmed')} confirmed, ${count('refuted')} refuted, ${count('inexpressible')} inexpressible; ${r.verdicts.filter((v) => v.fix === 'fix-breaks').length} fix(es) break`);
+  lines.push(
+    `${r.verdicts.length} finding(s): ${count('confirmed')} confirmed, ${count('refuted')} refuted, ${count('inexpressible')} inexpressible; ${r.verdicts.filter((v) => v.fix === 'fix-breaks').length} fix(es) break`,
+  );
   return lines.join('\n') + '\n';
 }
 
@@ -67,7 +72,8 @@ export async function verifyCommand(args: string[], io: CliIo): Promise<number> 
     io.stdout.write(VERIFY_USAGE);
     return 0;
   }
-  if (!['text', 'json'].includes(values.output)) throw new UsageError(`-o: expected text or json (got ${values.output})`);
+  if (!['text', 'json'].includes(values.output))
+    throw new UsageError(`-o: expected text or json (got ${values.output})`);
   if (positionals.length === 0) throw new UsageError('no input: give files, directories or - for stdin');
   const istioVersion = parseVersion(values['istio-version']);
   let binary: string;
@@ -78,13 +84,22 @@ export async function verifyCommand(args: string[], io: CliIo): Promise<number> 
     io.stderr.write(`meshmedic verify: ${err.message}\n`);
     return 2;
   }
-  const mesh = await loadMesh(positionals, { ...(values['mesh-config'] ? { meshConfigFile: values['mesh-config'] } : {}), ...(values.policy ? { policyFile: values.policy } : {}), stdin: io.stdin });
+  const mesh = await loadMesh(positionals, {
+    ...(values['mesh-config'] ? { meshConfigFile: values['mesh-config'] } : {}),
+    ...(values.policy ? { policyFile: values.policy } : {}),
+    stdin: io.stdin,
+  });
   for (const d of mesh.diagnostics) io.stderr.write(`${d.severity}: ${formatDiagnostic(d)}\n`);
   if (mesh.index.size === 0) {
     io.stderr.write(`meshmedic verify: nothing usable could be read from ${positionals.join(' ')}\n`);
     return 2;
   }
-  const rules = selectRules(values.rules?.split(',').map((s) => s.trim()).filter(Boolean));
+  const rules = selectRules(
+    values.rules
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
   const { findings } = analyzeUnderPolicy(mesh.index, mesh.policy, { rules, istioVersion });
   // Istio judges the input as written: also the objects meshmedic's reader skipped.
   const objects = mesh.asWritten.filter((o) => o.kind !== 'MeshHealthPolicy');
@@ -95,7 +110,9 @@ export async function verifyCommand(args: string[], io: CliIo): Promise<number> 
   );
   if (values.output === 'json') {
     const { verdicts, istio } = report;
-    io.stdout.write(JSON.stringify({ istio, judgedAs: report.judgedAs, rejected: report.rejected, verdicts }, null, 2) + '\n');
+    io.stdout.write(
+      JSON.stringify({ istio, judgedAs: report.judgedAs, rejected: report.rejected, verdicts }, null, 2) + '\n',
+    );
   } else {
     io.stdout.write(formatReport(report));
   }

@@ -38,7 +38,12 @@ export interface AccessLogSpec {
   intervalSeconds?: unknown;
 }
 
-export const ACCESS_LOG_DEFAULTS = { sinceSeconds: 600, maxLinesPerPod: 5000, container: 'istio-proxy', intervalSeconds: 60 } as const;
+export const ACCESS_LOG_DEFAULTS = {
+  sinceSeconds: 600,
+  maxLinesPerPod: 5000,
+  container: 'istio-proxy',
+  intervalSeconds: 60,
+} as const;
 
 /** Bounds (inclusive), the same as the CRD schema's. */
 export const ACCESS_LOG_BOUNDS = {
@@ -62,7 +67,11 @@ function isLabelKey(k: string): boolean {
   const slash = k.indexOf('/');
   const prefix = slash < 0 ? undefined : k.slice(0, slash);
   const name = slash < 0 ? k : k.slice(slash + 1);
-  return name.length <= 63 && LABEL_NAME.test(name) && (prefix === undefined || (prefix.length <= 253 && LABEL_PREFIX.test(prefix)));
+  return (
+    name.length <= 63 &&
+    LABEL_NAME.test(name) &&
+    (prefix === undefined || (prefix.length <= 253 && LABEL_PREFIX.test(prefix)))
+  );
 }
 
 function isLabelValue(v: string): boolean {
@@ -75,19 +84,27 @@ function integerIn(value: unknown, [min, max]: readonly [number, number]): value
 
 function parseSelector(raw: unknown, field: string, problems: SettingsProblem[]): LabelSelector | undefined {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    problems.push({ field, message: `must be a label selector {matchLabels, matchExpressions} (got ${JSON.stringify(raw)})` });
+    problems.push({
+      field,
+      message: `must be a label selector {matchLabels, matchExpressions} (got ${JSON.stringify(raw)})`,
+    });
     return undefined;
   }
   const sel = raw as { matchLabels?: unknown; matchExpressions?: unknown };
   const out: LabelSelector = {};
   if (sel.matchLabels !== undefined) {
     if (typeof sel.matchLabels !== 'object' || sel.matchLabels === null || Array.isArray(sel.matchLabels)) {
-      problems.push({ field: `${field}.matchLabels`, message: `must be a map of label keys to values (got ${JSON.stringify(sel.matchLabels)})` });
+      problems.push({
+        field: `${field}.matchLabels`,
+        message: `must be a map of label keys to values (got ${JSON.stringify(sel.matchLabels)})`,
+      });
     } else {
       const labels: Record<string, string> = {};
       for (const [k, v] of Object.entries(sel.matchLabels as Record<string, unknown>)) {
-        if (!isLabelKey(k)) problems.push({ field: `${field}.matchLabels`, message: `not a label key: ${JSON.stringify(k)}` });
-        else if (typeof v !== 'string' || !isLabelValue(v)) problems.push({ field: `${field}.matchLabels.${k}`, message: `not a label value: ${JSON.stringify(v)}` });
+        if (!isLabelKey(k))
+          problems.push({ field: `${field}.matchLabels`, message: `not a label key: ${JSON.stringify(k)}` });
+        else if (typeof v !== 'string' || !isLabelValue(v))
+          problems.push({ field: `${field}.matchLabels.${k}`, message: `not a label value: ${JSON.stringify(v)}` });
         else labels[k] = v;
       }
       out.matchLabels = labels;
@@ -95,23 +112,36 @@ function parseSelector(raw: unknown, field: string, problems: SettingsProblem[])
   }
   if (sel.matchExpressions !== undefined) {
     if (!Array.isArray(sel.matchExpressions)) {
-      problems.push({ field: `${field}.matchExpressions`, message: `must be a list (got ${JSON.stringify(sel.matchExpressions)})` });
+      problems.push({
+        field: `${field}.matchExpressions`,
+        message: `must be a list (got ${JSON.stringify(sel.matchExpressions)})`,
+      });
     } else {
       const exprs: LabelSelectorRequirement[] = [];
       sel.matchExpressions.forEach((e: unknown, i: number) => {
         const f = `${field}.matchExpressions[${i}]`;
-        const x = (typeof e === 'object' && e !== null ? e : {}) as { key?: unknown; operator?: unknown; values?: unknown };
+        const x = (typeof e === 'object' && e !== null ? e : {}) as {
+          key?: unknown;
+          operator?: unknown;
+          values?: unknown;
+        };
         if (typeof x.key !== 'string' || !isLabelKey(x.key)) {
           problems.push({ field: `${f}.key`, message: `not a label key: ${JSON.stringify(x.key)}` });
           return;
         }
         if (x.operator !== 'In' && x.operator !== 'NotIn' && x.operator !== 'Exists' && x.operator !== 'DoesNotExist') {
-          problems.push({ field: `${f}.operator`, message: `must be one of In, NotIn, Exists, DoesNotExist (got ${JSON.stringify(x.operator)})` });
+          problems.push({
+            field: `${f}.operator`,
+            message: `must be one of In, NotIn, Exists, DoesNotExist (got ${JSON.stringify(x.operator)})`,
+          });
           return;
         }
         const values = Array.isArray(x.values) ? x.values : x.values === undefined ? [] : undefined;
         if (values === undefined || values.some((v) => typeof v !== 'string' || !isLabelValue(v))) {
-          problems.push({ field: `${f}.values`, message: `must be a list of label values (got ${JSON.stringify(x.values)})` });
+          problems.push({
+            field: `${f}.values`,
+            message: `must be a list of label values (got ${JSON.stringify(x.values)})`,
+          });
           return;
         }
         const needsValues = x.operator === 'In' || x.operator === 'NotIn';
@@ -143,13 +173,20 @@ export function parseAccessLogSettings(raw: unknown, problems: SettingsProblem[]
   }
   const spec = raw as AccessLogSpec;
   const before = problems.length;
-  if (spec.enabled !== undefined && typeof spec.enabled !== 'boolean') problems.push({ field: `${FIELD}.enabled`, message: `must be true or false (got ${JSON.stringify(spec.enabled)})` });
+  if (spec.enabled !== undefined && typeof spec.enabled !== 'boolean')
+    problems.push({
+      field: `${FIELD}.enabled`,
+      message: `must be true or false (got ${JSON.stringify(spec.enabled)})`,
+    });
   const number = (name: keyof typeof ACCESS_LOG_BOUNDS): number => {
     const v = spec[name];
     if (v === undefined) return ACCESS_LOG_DEFAULTS[name];
     const bounds = ACCESS_LOG_BOUNDS[name];
     if (!integerIn(v, bounds)) {
-      problems.push({ field: `${FIELD}.${name}`, message: `must be an integer from ${bounds[0]} to ${bounds[1]} (got ${JSON.stringify(v)})` });
+      problems.push({
+        field: `${FIELD}.${name}`,
+        message: `must be an integer from ${bounds[0]} to ${bounds[1]} (got ${JSON.stringify(v)})`,
+      });
       return ACCESS_LOG_DEFAULTS[name];
     }
     return v;
@@ -160,10 +197,14 @@ export function parseAccessLogSettings(raw: unknown, problems: SettingsProblem[]
   let container: string = ACCESS_LOG_DEFAULTS.container;
   if (spec.container !== undefined) {
     if (typeof spec.container !== 'string' || spec.container.length > 63 || !DNS_LABEL.test(spec.container)) {
-      problems.push({ field: `${FIELD}.container`, message: `must be a container name (a DNS label, at most 63 characters; got ${JSON.stringify(spec.container)})` });
+      problems.push({
+        field: `${FIELD}.container`,
+        message: `must be a container name (a DNS label, at most 63 characters; got ${JSON.stringify(spec.container)})`,
+      });
     } else container = spec.container;
   }
-  const podSelector = spec.podSelector === undefined ? undefined : parseSelector(spec.podSelector, `${FIELD}.podSelector`, problems);
+  const podSelector =
+    spec.podSelector === undefined ? undefined : parseSelector(spec.podSelector, `${FIELD}.podSelector`, problems);
   if (spec.enabled !== true || problems.length > before) return undefined;
   return { sinceSeconds, maxLinesPerPod, container, intervalSeconds, ...(podSelector ? { podSelector } : {}) };
 }
@@ -172,7 +213,8 @@ export function parseAccessLogSettings(raw: unknown, problems: SettingsProblem[]
 export function labelSelectorString(sel: LabelSelector | undefined): string | undefined {
   if (!sel) return undefined;
   const parts: string[] = [];
-  for (const [k, v] of Object.entries(sel.matchLabels ?? {}).sort(([a], [b]) => a.localeCompare(b))) parts.push(`${k}=${v}`);
+  for (const [k, v] of Object.entries(sel.matchLabels ?? {}).sort(([a], [b]) => a.localeCompare(b)))
+    parts.push(`${k}=${v}`);
   for (const e of sel.matchExpressions ?? []) {
     const values = [...(e.values ?? [])].sort().join(',');
     if (e.operator === 'In') parts.push(`${e.key} in (${values})`);

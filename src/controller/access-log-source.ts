@@ -3,7 +3,13 @@ import { request as httpsRequest } from 'node:https';
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
-import { DEFAULT_AGGREGATE_LIMITS, LogAggregator, type AggregateLimits, type LogGroup, type LogStats } from '../evidence/aggregate.js';
+import {
+  DEFAULT_AGGREGATE_LIMITS,
+  LogAggregator,
+  type AggregateLimits,
+  type LogGroup,
+  type LogStats,
+} from '../evidence/aggregate.js';
 import { feedAccessLog } from '../evidence/read-log.js';
 import { labelSelectorString, sameSettings, type AccessLogSettings } from './access-log-settings.js';
 
@@ -70,7 +76,10 @@ export interface PodRef {
  * (a regular container, or an init container: Istio's native sidecar mode runs istio-proxy as one), which
  * has run at least once when the pod reports its state. Pure.
  */
-export function podsToRead(pods: readonly V1Pod[], container: string): { read: PodRef[]; skipped: { pod: string; reason: string }[] } {
+export function podsToRead(
+  pods: readonly V1Pod[],
+  container: string,
+): { read: PodRef[]; skipped: { pod: string; reason: string }[] } {
   const read: PodRef[] = [];
   const skipped: { pod: string; reason: string }[] = [];
   for (const p of pods) {
@@ -81,9 +90,20 @@ export function podsToRead(pods: readonly V1Pod[], container: string): { read: P
       skipped.push({ pod: name, reason: 'not scheduled on a node yet' });
       continue;
     }
-    const status = [...(p.status?.containerStatuses ?? []), ...(p.status?.initContainerStatuses ?? [])].find((s) => s.name === container);
-    if (status && status.state?.waiting && !status.lastState?.terminated && !status.lastState?.running && (status.restartCount ?? 0) === 0) {
-      skipped.push({ pod: name, reason: `container ${container} has not started (${status.state.waiting.reason ?? 'waiting'})` });
+    const status = [...(p.status?.containerStatuses ?? []), ...(p.status?.initContainerStatuses ?? [])].find(
+      (s) => s.name === container,
+    );
+    if (
+      status &&
+      status.state?.waiting &&
+      !status.lastState?.terminated &&
+      !status.lastState?.running &&
+      (status.restartCount ?? 0) === 0
+    ) {
+      skipped.push({
+        pod: name,
+        reason: `container ${container} has not started (${status.state.waiting.reason ?? 'waiting'})`,
+      });
       continue;
     }
     read.push({ name, node: p.spec.nodeName });
@@ -92,8 +112,16 @@ export function podsToRead(pods: readonly V1Pod[], container: string): { read: P
 }
 
 /** The path of a pods/log request (the API server passes sinceSeconds and tailLines on to the kubelet). */
-export function podLogPath(namespace: string, pod: string, settings: Pick<AccessLogSettings, 'container' | 'sinceSeconds' | 'maxLinesPerPod'>): string {
-  const q = new URLSearchParams({ container: settings.container, sinceSeconds: String(settings.sinceSeconds), tailLines: String(settings.maxLinesPerPod) });
+export function podLogPath(
+  namespace: string,
+  pod: string,
+  settings: Pick<AccessLogSettings, 'container' | 'sinceSeconds' | 'maxLinesPerPod'>,
+): string {
+  const q = new URLSearchParams({
+    container: settings.container,
+    sinceSeconds: String(settings.sinceSeconds),
+    tailLines: String(settings.maxLinesPerPod),
+  });
   return `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log?${q.toString()}`;
 }
 
@@ -199,10 +227,18 @@ export class AccessLogSource {
     if (error === undefined) {
       if (before === undefined) return;
       errors.delete(pod);
-      this.options.log.info(where, pod ? 'access logs: the pod log can be read again' : 'access logs: the namespace can be read again');
+      this.options.log.info(
+        where,
+        pod ? 'access logs: the pod log can be read again' : 'access logs: the namespace can be read again',
+      );
     } else if (error !== before) {
       errors.set(pod, error);
-      this.options.log.warn({ ...where, err: error }, pod ? 'access logs: cannot read the pod log' : 'access logs: reading the namespace failed; the previous evidence stays');
+      this.options.log.warn(
+        { ...where, err: error },
+        pod
+          ? 'access logs: cannot read the pod log'
+          : 'access logs: reading the namespace failed; the previous evidence stays',
+      );
     } else this.options.log.debug({ ...where, err: error }, 'access logs: still failing');
   }
 
@@ -211,7 +247,12 @@ export class AccessLogSource {
     const pods: V1Pod[] = [];
     let cont: string | undefined;
     do {
-      const page = await this.core.listNamespacedPod({ namespace: ns, limit: 500, ...(labelSelector ? { labelSelector } : {}), ...(cont ? { _continue: cont } : {}) });
+      const page = await this.core.listNamespacedPod({
+        namespace: ns,
+        limit: 500,
+        ...(labelSelector ? { labelSelector } : {}),
+        ...(cont ? { _continue: cont } : {}),
+      });
       pods.push(...page.items);
       cont = page.metadata?._continue || undefined;
     } while (cont);
@@ -243,14 +284,34 @@ export class AccessLogSource {
     for (const pod of errors?.keys() ?? []) if (pod !== '' && !pods.some((r) => r.pod === pod)) errors?.delete(pod);
     for (const s of skipped) this.options.log.debug({ namespace: ns, ...s }, 'access logs: pod skipped');
     const truncated = pods.filter((r) => r.truncated).map((r) => r.pod);
-    if (truncated.length > 0) this.options.log.warn({ namespace: ns, pods: truncated, maxLinesPerPod: settings.maxLinesPerPod }, 'access logs: the server sent more than tailLines lines; the rest was not read');
-    this.options.log.debug({ namespace: ns, pods: pods.length, failed: failed.length, lines: agg.stats.lines, records: agg.stats.parsed, groups: agg.groupCount, ms: Date.now() - started }, 'access logs read');
+    if (truncated.length > 0)
+      this.options.log.warn(
+        { namespace: ns, pods: truncated, maxLinesPerPod: settings.maxLinesPerPod },
+        'access logs: the server sent more than tailLines lines; the rest was not read',
+      );
+    this.options.log.debug(
+      {
+        namespace: ns,
+        pods: pods.length,
+        failed: failed.length,
+        lines: agg.stats.lines,
+        records: agg.stats.parsed,
+        groups: agg.groupCount,
+        ms: Date.now() - started,
+      },
+      'access logs read',
+    );
     if (pods.length > 0 && failed.length === pods.length) return undefined;
     return { namespace: ns, settings, groups: agg.groups(), stats: agg.stats, pods, readAt: new Date().toISOString() };
   }
 
   /** Streams one pod's log into the aggregator, at most maxLinesPerPod lines. */
-  private async readPod(ns: string, pod: string, settings: AccessLogSettings, agg: LogAggregator): Promise<{ lines: number; truncated: boolean }> {
+  private async readPod(
+    ns: string,
+    pod: string,
+    settings: AccessLogSettings,
+    agg: LogAggregator,
+  ): Promise<{ lines: number; truncated: boolean }> {
     const kc = this.options.kubeConfig;
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new Error('the kubeconfig has no current cluster');

@@ -10,11 +10,25 @@ export const SUBJECT_KINDS: ReadonlySet<string> = new Set(CATALOGUE.flatMap((e) 
 
 /** The subject kinds whose verdict a change to `kind` can change: those of the rules that read it or judge it. */
 export function subjectKindsAffectedBy(kind: string): Set<string> {
-  return new Set(CATALOGUE.filter((e) => e.subjects.includes(kind as KnownKind) || e.reads.includes(kind as KnownKind)).flatMap((e) => e.subjects));
+  return new Set(
+    CATALOGUE.filter((e) => e.subjects.includes(kind as KnownKind) || e.reads.includes(kind as KnownKind)).flatMap(
+      (e) => e.subjects,
+    ),
+  );
 }
 
 /** Kinds whose relations to subjects (shared hosts, ports, namespace, mesh) are traced below; any other kind a rule reads re-evaluates its namespace. */
-export const TRACED_KINDS: ReadonlySet<string> = new Set(['ConfigMap', 'Namespace', 'PeerAuthentication', 'Gateway', 'Sidecar', 'Service', 'ServiceEntry', 'DestinationRule', 'VirtualService']);
+export const TRACED_KINDS: ReadonlySet<string> = new Set([
+  'ConfigMap',
+  'Namespace',
+  'PeerAuthentication',
+  'Gateway',
+  'Sidecar',
+  'Service',
+  'ServiceEntry',
+  'DestinationRule',
+  'VirtualService',
+]);
 
 function hostsOf(o: KubeObject, index: MeshIndex): string[] {
   const ns = o.metadata.namespace;
@@ -48,7 +62,8 @@ export function affectedSubjects(o: KubeObject, index: MeshIndex): Set<string> {
   };
   const ns = o.metadata.namespace ?? '';
   const allOf = (namespace?: string): void => {
-    for (const k of kinds) for (const x of namespace === undefined ? index.ofKind(k) : index.inNamespace(k, namespace)) add(x);
+    for (const k of kinds)
+      for (const x of namespace === undefined ? index.ofKind(k) : index.inNamespace(k, namespace)) add(x);
   };
   if (!TRACED_KINDS.has(kind)) {
     allOf(o.metadata.namespace === undefined ? undefined : ns);
@@ -64,7 +79,9 @@ export function affectedSubjects(o: KubeObject, index: MeshIndex): Set<string> {
       return out;
     case 'PeerAuthentication':
       allOf(ns === index.meshConfig.rootNamespace ? undefined : ns);
-      if (ns !== index.meshConfig.rootNamespace) for (const s of index.inNamespace('Service', ns)) for (const dr of index.destinationRulesMatching(serviceFqdn(s.metadata.name, ns, index.domain))) add(dr);
+      if (ns !== index.meshConfig.rootNamespace)
+        for (const s of index.inNamespace('Service', ns))
+          for (const dr of index.destinationRulesMatching(serviceFqdn(s.metadata.name, ns, index.domain))) add(dr);
       return out;
     case 'Gateway':
       allOf();
@@ -74,7 +91,12 @@ export function affectedSubjects(o: KubeObject, index: MeshIndex): Set<string> {
       return out;
   }
   // VirtualServices that declare the same hosts (MM219) or are served on a Service's or entry's ports (MM220)
-  const declared = o.kind === 'VirtualService' ? ((o as VirtualService).spec?.hosts ?? []).map((h) => resolveHost(h.toLowerCase(), ns, index.domain)) : o.kind === 'DestinationRule' ? [] : hostsOf(o, index);
+  const declared =
+    o.kind === 'VirtualService'
+      ? ((o as VirtualService).spec?.hosts ?? []).map((h) => resolveHost(h.toLowerCase(), ns, index.domain))
+      : o.kind === 'DestinationRule'
+        ? []
+        : hostsOf(o, index);
   for (const h of declared) for (const vs of index.virtualServicesForHost(h)) add(vs);
   for (const h of hostsOf(o, index)) {
     for (const dr of index.destinationRulesMatching(h)) add(dr);
@@ -83,15 +105,32 @@ export function affectedSubjects(o: KubeObject, index: MeshIndex): Set<string> {
     if (o.kind === 'Service') {
       // entries whose endpoints or hosts name this Service derive their addresses from it (MM103)
       for (const se of index.ofKind<ServiceEntry>('ServiceEntry')) {
-        if (!se.spec?.addresses?.length && (se.spec?.endpoints ?? []).some((e) => e.address && hostsMatch(resolveHost(e.address.split('.').length === 2 ? `${e.address}.svc.${index.domain}` : e.address, se.metadata.namespace, index.domain), h))) add(se);
+        if (
+          !se.spec?.addresses?.length &&
+          (se.spec?.endpoints ?? []).some(
+            (e) =>
+              e.address &&
+              hostsMatch(
+                resolveHost(
+                  e.address.split('.').length === 2 ? `${e.address}.svc.${index.domain}` : e.address,
+                  se.metadata.namespace,
+                  index.domain,
+                ),
+                h,
+              ),
+          )
+        )
+          add(se);
         if (!se.spec?.addresses?.length && se.spec?.hosts.some((x) => `${x}.svc.${index.domain}` === h)) add(se);
       }
     }
   }
   if (o.kind === 'ServiceEntry') {
-    for (const p of (o as ServiceEntry).spec?.ports ?? []) for (const se of index.portlessEntriesOnPort(p.number)) add(se);
+    for (const p of (o as ServiceEntry).spec?.ports ?? [])
+      for (const se of index.portlessEntriesOnPort(p.number)) add(se);
     for (const sc of index.ofKind('Sidecar')) add(sc);
   }
-  if (o.kind === 'DestinationRule' || o.kind === 'VirtualService') for (const sc of index.inNamespace('Sidecar', ns)) add(sc);
+  if (o.kind === 'DestinationRule' || o.kind === 'VirtualService')
+    for (const sc of index.inNamespace('Sidecar', ns)) add(sc);
   return out;
 }

@@ -67,11 +67,24 @@ export function evidenceRemediationName(rule: string, resource: ObjectRef): stri
 }
 
 function writesOnlyIn(f: Finding, namespace: string): boolean {
-  return f.resource.namespace === namespace && f.fix.patches.every((p) => p.target.namespace === namespace) && f.fix.create.every((c) => c.metadata.namespace === namespace);
+  return (
+    f.resource.namespace === namespace &&
+    f.fix.patches.every((p) => p.target.namespace === namespace) &&
+    f.fix.create.every((c) => c.metadata.namespace === namespace)
+  );
 }
 
 function touched(f: Finding): ObjectRef[] {
-  return [f.resource, ...f.fix.patches.map((p) => p.target), ...f.fix.create.map((c) => ({ apiVersion: c.apiVersion, kind: c.kind, name: c.metadata.name, ...(c.metadata.namespace ? { namespace: c.metadata.namespace } : {}) }))];
+  return [
+    f.resource,
+    ...f.fix.patches.map((p) => p.target),
+    ...f.fix.create.map((c) => ({
+      apiVersion: c.apiVersion,
+      kind: c.kind,
+      name: c.metadata.name,
+      ...(c.metadata.namespace ? { namespace: c.metadata.namespace } : {}),
+    })),
+  ];
 }
 
 function findingKey(rule: string, resource: { kind: string; namespace?: string; name: string }): string {
@@ -97,7 +110,8 @@ export function evidenceSubjects(input: EvidenceInput): EvidenceResult {
     disabledRules: RULES.filter((r) => !enabled.has(r.id)).map((r) => r.id),
   });
   const fromLogs = new Set<string>();
-  for (const d of result.diagnoses) if (d.ruleBasis === 'logs' && d.finding) fromLogs.add(findingKey(d.finding.rule, d.finding.resource));
+  for (const d of result.diagnoses)
+    if (d.ruleBasis === 'logs' && d.finding) fromLogs.add(findingKey(d.finding.rule, d.finding.resource));
   const kept: Finding[] = [];
   for (const f of result.findings) {
     if (!fromLogs.has(findingKey(f.rule, f.resource)) || !enabled.has(f.rule)) continue;

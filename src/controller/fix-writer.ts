@@ -36,7 +36,9 @@ export type ResourceVersions = ReadonlyMap<string, string>;
 /** A fix target changed between the computation of the fix (and its review) and the write. */
 export class TargetChangedError extends Error {
   constructor(target: string, expected: string, actual: string | undefined) {
-    super(`${target} changed since the fix was computed (resourceVersion ${expected}, now ${actual ?? 'gone'}): nothing written; the fix is computed again`);
+    super(
+      `${target} changed since the fix was computed (resourceVersion ${expected}, now ${actual ?? 'gone'}): nothing written; the fix is computed again`,
+    );
   }
 }
 
@@ -71,10 +73,12 @@ function keepFirstBefore(previous: FixRecord | undefined, changes: FixRecord['ch
 export function fixUndone(live: KubeObject, rule: string, remediation: string): string | undefined {
   const record = existingRecord(live, rule);
   if (!record) return `${describeRef(refOf(live))} no longer carries the ${fixAnnotation(rule)} record`;
-  if (record.remediation !== undefined && record.remediation !== remediation) return `${describeRef(refOf(live))} carries the record of ${record.remediation}, not of this proposal`;
+  if (record.remediation !== undefined && record.remediation !== remediation)
+    return `${describeRef(refOf(live))} carries the record of ${record.remediation}, not of this proposal`;
   for (const c of record.changes) {
     const now = valueAt(live, c.path);
-    if (JSON.stringify(now.value) !== JSON.stringify(c.after)) return `${describeRef(refOf(live))} field ${c.path} is ${now.existed ? JSON.stringify(now.value) : 'unset'}, the fix wrote ${JSON.stringify(c.after)}`;
+    if (JSON.stringify(now.value) !== JSON.stringify(c.after))
+      return `${describeRef(refOf(live))} field ${c.path} is ${now.existed ? JSON.stringify(now.value) : 'unset'}, the fix wrote ${JSON.stringify(c.after)}`;
   }
   return undefined;
 }
@@ -104,7 +108,8 @@ function touchedPaths(ops: PatchOperation[]): string[] {
 function annotationOps(obj: KubeObject, entries: Record<string, string | null>): PatchOperation[] {
   const ops: PatchOperation[] = [];
   const current = obj.metadata.annotations;
-  if (!current && Object.values(entries).some((v) => v !== null)) ops.push({ op: 'add', path: '/metadata/annotations', value: {} });
+  if (!current && Object.values(entries).some((v) => v !== null))
+    ops.push({ op: 'add', path: '/metadata/annotations', value: {} });
   for (const [k, v] of Object.entries(entries)) {
     const path = `/metadata/annotations/${escapePathComponent(k)}`;
     if (v === null) {
@@ -125,7 +130,13 @@ export interface ApplyOutcome {
  * then JSON patches with `test` guards, attributed to field manager meshmedic, with a record of the
  * previous values on the target; created objects are server-side applied.
  */
-export async function applyFix(client: KubeClient, group: FindingGroup, remediation: string | undefined, computedFrom?: ResourceVersions, approvedBy?: string): Promise<ApplyOutcome> {
+export async function applyFix(
+  client: KubeClient,
+  group: FindingGroup,
+  remediation: string | undefined,
+  computedFrom?: ResourceVersions,
+  approvedBy?: string,
+): Promise<ApplyOutcome> {
   const time = new Date().toISOString();
   const plan: { target: KubeObject; ops: PatchOperation[] }[] = [];
   for (const p of group.patches) {
@@ -134,7 +145,8 @@ export async function applyFix(client: KubeClient, group: FindingGroup, remediat
     const guard = writeGuard(live);
     if (guard) throw new GuardError(`${describeRef(p.target)} is ${guard}`);
     const expected = computedFrom?.get(describeRef(p.target));
-    if (expected !== undefined && live.metadata.resourceVersion !== expected) throw new TargetChangedError(describeRef(p.target), expected, live.metadata.resourceVersion);
+    if (expected !== undefined && live.metadata.resourceVersion !== expected)
+      throw new TargetChangedError(describeRef(p.target), expected, live.metadata.resourceVersion);
     const after = deepClone(live) as KubeObject;
     applyPatch(after, p.patch, true, true);
     const record: FixRecord = {
@@ -147,20 +159,40 @@ export async function applyFix(client: KubeClient, group: FindingGroup, remediat
         touchedPaths(p.patch).map((path) => {
           const b = valueAt(live, path);
           const a = valueAt(after, path);
-          return { path, existed: b.existed, ...(b.existed ? { before: b.value } : {}), ...(a.existed ? { after: a.value } : {}) };
+          return {
+            path,
+            existed: b.existed,
+            ...(b.existed ? { before: b.value } : {}),
+            ...(a.existed ? { after: a.value } : {}),
+          };
         }),
       ),
       created: describeRef(p.target) === describeRef(group.resource) ? group.create.map(refOf) : [],
     };
     // The write is conditioned on the version the fix was computed from: a target changed since (after
     // the review) makes the API server answer 409 Conflict instead of taking unreviewed content.
-    const precondition: PatchOperation[] = expected !== undefined ? [{ op: 'replace', path: '/metadata/resourceVersion', value: expected }] : [];
-    const ops = [...precondition, ...p.patch, ...annotationOps(live, { [fixAnnotation(group.rule)]: JSON.stringify(record), [rolledBackAnnotation(group.rule)]: null })];
+    const precondition: PatchOperation[] =
+      expected !== undefined ? [{ op: 'replace', path: '/metadata/resourceVersion', value: expected }] : [];
+    const ops = [
+      ...precondition,
+      ...p.patch,
+      ...annotationOps(live, {
+        [fixAnnotation(group.rule)]: JSON.stringify(record),
+        [rolledBackAnnotation(group.rule)]: null,
+      }),
+    ];
     plan.push({ target: live, ops });
   }
   const toCreate = group.create.map((c) => ({
     ...c,
-    metadata: { ...c.metadata, labels: { ...c.metadata.labels, ...MANAGED_BY }, annotations: { ...c.metadata.annotations, 'meshmedic.io/created-for': `${group.rule}/${group.resource.kind}/${group.resource.namespace ?? ''}/${group.resource.name}` } },
+    metadata: {
+      ...c.metadata,
+      labels: { ...c.metadata.labels, ...MANAGED_BY },
+      annotations: {
+        ...c.metadata.annotations,
+        'meshmedic.io/created-for': `${group.rule}/${group.resource.kind}/${group.resource.namespace ?? ''}/${group.resource.name}`,
+      },
+    },
   }));
   for (const step of plan) await client.jsonPatch(refOf(step.target), step.ops, true);
   for (const c of toCreate) await client.apply(c, { dryRun: true });
@@ -174,25 +206,37 @@ export async function applyFix(client: KubeClient, group: FindingGroup, remediat
  * Puts back what a fix changed, if nothing else changed those fields since (otherwise it refuses, naming
  * the field), deletes the objects it created, and marks the target as rolled back for that rule.
  */
-export async function rollbackFix(client: KubeClient, target: ObjectRef, rule: string, remediation: string): Promise<KubeObject> {
+export async function rollbackFix(
+  client: KubeClient,
+  target: ObjectRef,
+  rule: string,
+  remediation: string,
+): Promise<KubeObject> {
   const live = await client.read(target);
   if (!live) throw new Error(`${describeRef(target)} no longer exists`);
   const record = existingRecord(live, rule);
   if (!record) throw new Error(`${describeRef(target)} carries no ${fixAnnotation(rule)} record: nothing to roll back`);
   // Only the operator's own record of this very proposal is undone: never another proposal's fix.
-  if (record.remediation !== remediation) throw new Error(`${describeRef(target)} carries the ${fixAnnotation(rule)} record of ${record.remediation ?? 'an unnamed fix'}, not of ${remediation}: not rolled back`);
+  if (record.remediation !== remediation)
+    throw new Error(
+      `${describeRef(target)} carries the ${fixAnnotation(rule)} record of ${record.remediation ?? 'an unnamed fix'}, not of ${remediation}: not rolled back`,
+    );
   const ops: PatchOperation[] = [];
   for (const c of record.changes) {
     const now = valueAt(live, c.path);
     if (JSON.stringify(now.value) !== JSON.stringify(c.after)) {
-      throw new Error(`${describeRef(target)} field ${c.path} changed after the fix (now ${JSON.stringify(now.value)}): not rolled back`);
+      throw new Error(
+        `${describeRef(target)} field ${c.path} changed after the fix (now ${JSON.stringify(now.value)}): not rolled back`,
+      );
     }
   }
   for (const c of [...record.changes].reverse()) {
     if (c.existed) ops.push({ op: 'add', path: c.path, value: c.before });
     else if (valueAt(live, c.path).existed) ops.push({ op: 'remove', path: c.path });
   }
-  ops.push(...annotationOps(live, { [fixAnnotation(rule)]: null, [rolledBackAnnotation(rule)]: new Date().toISOString() }));
+  ops.push(
+    ...annotationOps(live, { [fixAnnotation(rule)]: null, [rolledBackAnnotation(rule)]: new Date().toISOString() }),
+  );
   await client.jsonPatch(target, ops, true);
   const restored = await client.jsonPatch(target, ops);
   for (const c of record.created) await client.delete(c);

@@ -32,9 +32,20 @@ export function gitOpsOwner(o: KubeObject): GitOpsOwner | undefined {
   if (tracking) {
     const app = tracking.split(':')[0] ?? tracking;
     const sep = app.indexOf('_');
-    return { tool: 'Argo CD', kind: 'Application', ...(sep > 0 ? { namespace: app.slice(0, sep), name: app.slice(sep + 1) } : { name: app }), marker: `${ARGO_TRACKING} ${tracking}` };
+    return {
+      tool: 'Argo CD',
+      kind: 'Application',
+      ...(sep > 0 ? { namespace: app.slice(0, sep), name: app.slice(sep + 1) } : { name: app }),
+      marker: `${ARGO_TRACKING} ${tracking}`,
+    };
   }
-  if (l[ARGO_INSTANCE]) return { tool: 'Argo CD', kind: 'Application', name: l[ARGO_INSTANCE], marker: `${ARGO_INSTANCE} ${l[ARGO_INSTANCE]}` };
+  if (l[ARGO_INSTANCE])
+    return {
+      tool: 'Argo CD',
+      kind: 'Application',
+      name: l[ARGO_INSTANCE],
+      marker: `${ARGO_INSTANCE} ${l[ARGO_INSTANCE]}`,
+    };
   for (const f of FLUX) {
     const name = l[`${f.label}/name`];
     if (!name) continue;

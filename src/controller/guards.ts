@@ -18,7 +18,10 @@ export function writeGuard(o: KubeObject): string | undefined {
  * Why the operator must not write a fix's targets, for the first target that says so; a GitOps-managed one
  * says where the edit goes instead (the proposal's spec.repositoryEdits holds it as a diff).
  */
-export function fixGuard(targets: readonly ObjectRef[], live: (ref: ObjectRef) => KubeObject | undefined): string | undefined {
+export function fixGuard(
+  targets: readonly ObjectRef[],
+  live: (ref: ObjectRef) => KubeObject | undefined,
+): string | undefined {
   for (const t of targets) {
     const o = live(t);
     const why = o ? writeGuard(o) : undefined;

@@ -2,7 +2,12 @@ import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
 
 /** /healthz (process alive), /readyz (caches synced or standing by), /metrics (Prometheus). */
-export function startHealthServer(port: number, registry: Registry, ready: () => boolean, host = '0.0.0.0'): Promise<Server> {
+export function startHealthServer(
+  port: number,
+  registry: Registry,
+  ready: () => boolean,
+  host = '0.0.0.0',
+): Promise<Server> {
   const server = createServer((req, res) => {
     const url = req.url ?? '/';
     if (url.startsWith('/healthz')) {

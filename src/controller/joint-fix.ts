@@ -76,7 +76,7 @@ function jointFindings(ctx: JointFixContext, objects: Set<string>, seeds: Set<st
     for (const k of pending) analyzed.add(k);
     found.push(...ctx.findingsOf(subjects).filter(fixChangesSomething));
     const added: string[] = [];
-    for (let grew = true; grew; ) {
+    for (let grew = true; grew;) {
       grew = false;
       for (const f of found) {
         if (kept.has(f) || !writes(f.fix).some((k) => objects.has(k))) continue;
@@ -97,7 +97,8 @@ function overlaid(index: MeshIndex, overlay: ReadonlyMap<string, KubeObject>): L
   return [...overlay].map(([k, object]) => ({ object, source: index.get(k)?.source ?? { file: 'fix', line: 0 } }));
 }
 
-const sameFinding = (f: Finding, g: FindingGroup): boolean => f.rule === g.rule && refKey(f.resource) === refKey(g.resource);
+const sameFinding = (f: Finding, g: FindingGroup): boolean =>
+  f.rule === g.rule && refKey(f.resource) === refKey(g.resource);
 
 /** The other rules' findings whose fixes went into the joint fix. */
 function joinedOf(r: OverlayFixedPoint, group: FindingGroup): JoinedFix[] {
@@ -106,13 +107,21 @@ function joinedOf(r: OverlayFixedPoint, group: FindingGroup): JoinedFix[] {
     if (sameFinding(f, group)) continue;
     const k = `${f.rule}|${refKey(f.resource)}`;
     const j = out.get(k);
-    out.set(k, { rule: f.rule, resource: f.resource, proposeOnly: (j?.proposeOnly ?? false) || (f.fix.proposeOnly ?? false) });
+    out.set(k, {
+      rule: f.rule,
+      resource: f.resource,
+      proposeOnly: (j?.proposeOnly ?? false) || (f.fix.proposeOnly ?? false),
+    });
   }
   return [...out.values()];
 }
 
 /** For each existing object, the patches applied to it, in order, as one patch (the group's objects first). */
-function jointPatches(r: OverlayFixedPoint, group: FindingGroup, live: (key: string) => KubeObject | undefined): ResourcePatch[] {
+function jointPatches(
+  r: OverlayFixedPoint,
+  group: FindingGroup,
+  live: (key: string) => KubeObject | undefined,
+): ResourcePatch[] {
   const byKey = new Map<string, ResourcePatch>();
   for (const p of group.patches) byKey.set(refKey(p.target), { target: p.target, patch: [] });
   for (const { patch } of r.applied) {
@@ -121,10 +130,12 @@ function jointPatches(r: OverlayFixedPoint, group: FindingGroup, live: (key: str
     joint.patch.push(...patch.patch);
     byKey.set(k, joint);
   }
-  return [...byKey].filter(([k, p]) => {
-    const target = live(k);
-    return p.patch.length > 0 && target !== undefined && !patchChangesNothing(target, p);
-  }).map(([, p]) => p);
+  return [...byKey]
+    .filter(([k, p]) => {
+      const target = live(k);
+      return p.patch.length > 0 && target !== undefined && !patchChangesNothing(target, p);
+    })
+    .map(([, p]) => p);
 }
 
 function rulesOf(findings: Iterable<{ rule: string }>): string {
@@ -144,7 +155,10 @@ export function jointFix(group: FindingGroup, subject: KubeObject, ctx: JointFix
   const seeds = new Set([objectKey(subject), ...subjectsAround(objects, index)]);
   const found: Finding[] = [];
   const declined = ctx.declined ?? (() => false);
-  const own: JointFixContext = { ...ctx, findingsOf: (subjects) => ctx.findingsOf(subjects).filter((f) => sameFinding(f, group) || !declined(f)) };
+  const own: JointFixContext = {
+    ...ctx,
+    findingsOf: (subjects) => ctx.findingsOf(subjects).filter((f) => sameFinding(f, group) || !declined(f)),
+  };
   const analyze = (overlay: ReadonlyMap<string, KubeObject>): Finding[] => {
     const pass = withTemporarily(index, overlaid(index, overlay), () => jointFindings(own, objects, seeds));
     found.push(...pass);
@@ -154,7 +168,13 @@ export function jointFix(group: FindingGroup, subject: KubeObject, ctx: JointFix
   const r = fixOverlayToFixedPoint(live, analyze, ctx.maxPasses);
   if (r.conflicts.length > 0) return { ...group, conflict: { reason: 'FixConflict', message: r.conflicts.join('; ') } };
   if (!r.converged) {
-    return { ...group, conflict: { reason: 'FixNotConverged', message: `the fixes of ${rulesOf(found)} that write these objects had not settled after ${r.passes} passes` } };
+    return {
+      ...group,
+      conflict: {
+        reason: 'FixNotConverged',
+        message: `the fixes of ${rulesOf(found)} that write these objects had not settled after ${r.passes} passes`,
+      },
+    };
   }
   const joined = joinedOf(r, group);
   if (joined.length === 0 && r.passes <= 1) return group;

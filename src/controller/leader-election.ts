@@ -39,14 +39,22 @@ export function electionTiming(options: LeaderElectionOptions): ElectionTiming {
   const leaseDurationMs = options.leaseDurationSeconds * 1000;
   const { retryPeriodMs } = options;
   const renewDeadlineMs = options.renewDeadlineMs ?? (leaseDurationMs * 2) / 3;
-  for (const [name, v] of [['leaseDurationSeconds', options.leaseDurationSeconds], ['renewDeadlineMs', renewDeadlineMs], ['retryPeriodMs', retryPeriodMs]] as const) {
+  for (const [name, v] of [
+    ['leaseDurationSeconds', options.leaseDurationSeconds],
+    ['renewDeadlineMs', renewDeadlineMs],
+    ['retryPeriodMs', retryPeriodMs],
+  ] as const) {
     if (!Number.isFinite(v) || v <= 0) throw new Error(`leader election: ${name} must be a positive number, got ${v}`);
   }
   if (leaseDurationMs <= renewDeadlineMs) {
-    throw new Error(`leader election: the lease duration (${leaseDurationMs} ms) must be greater than the renew deadline (${renewDeadlineMs} ms)`);
+    throw new Error(
+      `leader election: the lease duration (${leaseDurationMs} ms) must be greater than the renew deadline (${renewDeadlineMs} ms)`,
+    );
   }
   if (renewDeadlineMs <= retryPeriodMs * JITTER_FACTOR) {
-    throw new Error(`leader election: the renew deadline (${renewDeadlineMs} ms) must be greater than ${JITTER_FACTOR} × the retry period (${retryPeriodMs} ms)`);
+    throw new Error(
+      `leader election: the renew deadline (${renewDeadlineMs} ms) must be greater than ${JITTER_FACTOR} × the retry period (${retryPeriodMs} ms)`,
+    );
   }
   return { leaseDurationMs, renewDeadlineMs, retryPeriodMs };
 }
@@ -115,7 +123,10 @@ export class LeaderElector {
     kc: KubeConfig,
     private readonly options: LeaderElectionOptions,
     private readonly log: Logger,
-    private readonly callbacks: { onStartedLeading: () => Promise<void> | void; onStoppedLeading: () => Promise<void> | void },
+    private readonly callbacks: {
+      onStartedLeading: () => Promise<void> | void;
+      onStoppedLeading: () => Promise<void> | void;
+    },
   ) {
     this.timing = electionTiming(options);
     this.api = kc.makeApiClient(CoordinationV1Api);
@@ -142,7 +153,9 @@ export class LeaderElector {
   private schedule(): void {
     if (this.stopped) return;
     // A leader that keeps failing checks again right at its deadline, not up to a retry period after it.
-    const delay = this.leading ? Math.max(0, Math.min(this.timing.retryPeriodMs, this.msToDeadline())) : this.timing.retryPeriodMs;
+    const delay = this.leading
+      ? Math.max(0, Math.min(this.timing.retryPeriodMs, this.msToDeadline()))
+      : this.timing.retryPeriodMs;
     this.timer = setTimeout(() => {
       this.inflight = this.tick();
     }, delay);
@@ -224,7 +237,19 @@ export class LeaderElector {
     if (!lease) {
       try {
         await this.api.createNamespacedLease(
-          { namespace, body: { metadata: { name, namespace }, spec: { holderIdentity: identity, leaseDurationSeconds, acquireTime: now, renewTime: now, leaseTransitions: 0 } } },
+          {
+            namespace,
+            body: {
+              metadata: { name, namespace },
+              spec: {
+                holderIdentity: identity,
+                leaseDurationSeconds,
+                acquireTime: now,
+                renewTime: now,
+                leaseTransitions: 0,
+              },
+            },
+          },
           request,
         );
         return 'holding';
@@ -279,7 +304,14 @@ export class LeaderElector {
         const request = abortableBy(signal);
         const lease = await this.api.readNamespacedLease({ name, namespace }, request);
         if (lease.spec?.holderIdentity !== identity) return;
-        await this.api.replaceNamespacedLease({ name, namespace, body: { ...lease, spec: { ...lease.spec, holderIdentity: '', renewTime: new V1MicroTime(0) } } }, request);
+        await this.api.replaceNamespacedLease(
+          {
+            name,
+            namespace,
+            body: { ...lease, spec: { ...lease.spec, holderIdentity: '', renewTime: new V1MicroTime(0) } },
+          },
+          request,
+        );
       });
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'could not release the lease');

@@ -22,18 +22,39 @@ import { OperatorMetrics } from './metrics.js';
 import { effectiveFor, modeInEffect, parsePolicy, type Effective, type Policy } from './policies.js';
 import { policyStatus } from './policy-status.js';
 import { TokenBucket } from './rate-limiter.js';
-import { groupFindings, groupRemediationName, objectsAfter, remediationName, remediationObject, type FindingGroup } from './remediation.js';
+import {
+  groupFindings,
+  groupRemediationName,
+  objectsAfter,
+  remediationName,
+  remediationObject,
+  type FindingGroup,
+} from './remediation.js';
 import { ResourceWatcher, type WatchEvent } from './watchers.js';
 import type { LogGroup } from '../evidence/aggregate.js';
 import { isFailure } from '../evidence/diagnose.js';
 import type { AccessLogSettings } from './access-log-settings.js';
 import { AccessLogSource, type NamespaceLogs } from './access-log-source.js';
-import { EVIDENCE_KIND, evidenceKey, evidenceSubjects, isEvidenceKey, type EvidenceResult } from './evidence-subjects.js';
+import {
+  EVIDENCE_KIND,
+  evidenceKey,
+  evidenceSubjects,
+  isEvidenceKey,
+  type EvidenceResult,
+} from './evidence-subjects.js';
 import { checkIdentity, forReview, identityOfGroup } from './remediation-identity.js';
 import { decideRemediation, phaseOf, type RemediationView } from './remediation-lifecycle.js';
 import { SettleClock } from './settling.js';
 import { leftAlone, planSubject, type SubjectStep } from './subject-plan.js';
-import { evidenceRequest, METRIC_KIND, parseRequest, policyRequest, requestKey, subjectRequest, type Request } from './requests.js';
+import {
+  evidenceRequest,
+  METRIC_KIND,
+  parseRequest,
+  policyRequest,
+  requestKey,
+  subjectRequest,
+  type Request,
+} from './requests.js';
 import { RemediationStore, subjectKeyOf } from './remediation-store.js';
 import { RemediationWriter, sha } from './remediation-writer.js';
 import { WorkQueue } from './work-queue.js';
@@ -60,7 +81,16 @@ export interface OperatorOptions {
   settleMs?: number;
 }
 
-const WATCHED = ['DestinationRule', 'VirtualService', 'ServiceEntry', 'Gateway', 'Sidecar', 'PeerAuthentication', 'Service', 'Namespace'] as const;
+const WATCHED = [
+  'DestinationRule',
+  'VirtualService',
+  'ServiceEntry',
+  'Gateway',
+  'Sidecar',
+  'PeerAuthentication',
+  'Service',
+  'Namespace',
+] as const;
 
 interface SubjectState {
   groups: FindingGroup[];
@@ -107,9 +137,14 @@ export class Operator {
     this.metrics = options.metrics ?? new OperatorMetrics();
     // Read lazily: the elector is made below, and a write can only come once it leads.
     const fence = (): void => {
-      if (!this.elector.holdsLease()) throw new FencedError('not the leader: lease not renewed within the renew deadline; writing nothing');
+      if (!this.elector.holdsLease())
+        throw new FencedError('not the leader: lease not renewed within the renew deadline; writing nothing');
     };
-    this.client = new KubeClient(options.kubeConfig, (verb, kind, dryRun) => this.metrics.apiWrites.inc({ verb, kind, dry_run: String(dryRun) }), fence);
+    this.client = new KubeClient(
+      options.kubeConfig,
+      (verb, kind, dryRun) => this.metrics.apiWrites.inc({ verb, kind, dry_run: String(dryRun) }),
+      fence,
+    );
     this.writer = new RemediationWriter({
       client: this.client,
       metrics: this.metrics,
@@ -123,7 +158,10 @@ export class Operator {
       { concurrency: options.concurrency ?? 4, baseBackoffMs: 200, maxBackoffMs: 30_000 },
       (key, err, attempt) => {
         this.metrics.reconcileErrors.inc({ kind: METRIC_KIND[parseRequest(key).kind] });
-        this.log.warn({ key, attempt, code: (err as { code?: unknown }).code, err: (err as Error).message }, 'reconcile failed; retrying with backoff');
+        this.log.warn(
+          { key, attempt, code: (err as { code?: unknown }).code, err: (err as Error).message },
+          'reconcile failed; retrying with backoff',
+        );
       },
     );
     this.elector = new LeaderElector(
@@ -182,17 +220,39 @@ export class Operator {
     this.remediations.clear();
     const root = this.options.rootNamespace ?? 'istio-system';
     this.watchers = [
-      ...WATCHED.map((k) => new ResourceWatcher(this.options.kubeConfig, RESOURCES[k], (e, o) => this.onMeshEvent(e, o), this.log)),
-      new ResourceWatcher(this.options.kubeConfig, RESOURCES.ConfigMap, (e, o) => o.metadata.name === 'istio' && this.onMeshEvent(e, o), this.log, root),
-      new ResourceWatcher(this.options.kubeConfig, RESOURCES.MeshHealthPolicy, (e, o) => this.onPolicyEvent(e, o), this.log),
-      new ResourceWatcher(this.options.kubeConfig, RESOURCES.MeshRemediation, (e, o) => this.onRemediationEvent(e, o), this.log),
+      ...WATCHED.map(
+        (k) => new ResourceWatcher(this.options.kubeConfig, RESOURCES[k], (e, o) => this.onMeshEvent(e, o), this.log),
+      ),
+      new ResourceWatcher(
+        this.options.kubeConfig,
+        RESOURCES.ConfigMap,
+        (e, o) => o.metadata.name === 'istio' && this.onMeshEvent(e, o),
+        this.log,
+        root,
+      ),
+      new ResourceWatcher(
+        this.options.kubeConfig,
+        RESOURCES.MeshHealthPolicy,
+        (e, o) => this.onPolicyEvent(e, o),
+        this.log,
+      ),
+      new ResourceWatcher(
+        this.options.kubeConfig,
+        RESOURCES.MeshRemediation,
+        (e, o) => this.onRemediationEvent(e, o),
+        this.log,
+      ),
     ];
     for (const w of this.watchers) w.start();
     await Promise.all(this.watchers.map((w) => w.synced));
     if (!this.running) return; // stopped meanwhile
     this.cachesSynced = true;
     this.readyFlag = true;
-    this.accessLogs = new AccessLogSource({ kubeConfig: this.options.kubeConfig, log: this.log, onLogs: (ns, logs) => this.onAccessLogs(ns, logs) });
+    this.accessLogs = new AccessLogSource({
+      kubeConfig: this.options.kubeConfig,
+      log: this.log,
+      onLogs: (ns, logs) => this.onAccessLogs(ns, logs),
+    });
     this.syncAccessLogs();
     this.log.info({ objects: this.index.size, policies: this.policies.size }, 'caches synced');
     this.resyncAll();
@@ -258,8 +318,15 @@ export class Operator {
     if (event === 'delete') {
       this.index.remove(key);
     } else {
-      const decoded = decodeDocuments([{ value: raw, file: `cluster:${describeRef({ kind: raw.kind, name: raw.metadata.name, ...(raw.metadata.namespace ? { namespace: raw.metadata.namespace } : {}) })}`, line: 0 }]);
-      for (const d of decoded.diagnostics) this.log.warn({ object: key }, `malformed resource skipped: ${formatDiagnostic(d)}`);
+      const decoded = decodeDocuments([
+        {
+          value: raw,
+          file: `cluster:${describeRef({ kind: raw.kind, name: raw.metadata.name, ...(raw.metadata.namespace ? { namespace: raw.metadata.namespace } : {}) })}`,
+          line: 0,
+        },
+      ]);
+      for (const d of decoded.diagnostics)
+        this.log.warn({ object: key }, `malformed resource skipped: ${formatDiagnostic(d)}`);
       const obj = decoded.objects[0];
       if (obj) this.index.upsert(obj);
       else this.index.remove(key);
@@ -313,7 +380,8 @@ export class Operator {
       switch (request.kind) {
         case 'subject':
           // A subject and the user's actions on its remediations are handled under one key, so they never race.
-          for (const mmrKey of this.remediations.ofSubject(request.subject)) await this.reconcileRemediation(mmrKey, reconcileId);
+          for (const mmrKey of this.remediations.ofSubject(request.subject))
+            await this.reconcileRemediation(mmrKey, reconcileId);
           await this.reconcileSubject(request.subject, reconcileId);
           return;
         case 'policy':
@@ -329,7 +397,12 @@ export class Operator {
   }
 
   private effective(ns: string, subject?: KubeObject): Effective | undefined {
-    return effectiveFor([...this.policies.values()], ns, this.namespaceLabels.get(ns) ?? {}, subject ? { kind: subject.kind, name: subject.metadata.name } : undefined);
+    return effectiveFor(
+      [...this.policies.values()],
+      ns,
+      this.namespaceLabels.get(ns) ?? {},
+      subject ? { kind: subject.kind, name: subject.metadata.name } : undefined,
+    );
   }
 
   private evaluate(subject: KubeObject, eff: Effective, only?: string): FindingGroup[] {
@@ -342,7 +415,11 @@ export class Operator {
       .filter((r) => !only || r.id === only)
       .map((r) => ruleById(r.id))
       .filter((r): r is Rule => r !== undefined);
-    const { findings, diagnostics } = analyze(this.index, { rules, params: eff.params, complete: true, ...(eff.istioVersion ? { istioVersion: eff.istioVersion } : {}) }, [subject]);
+    const { findings, diagnostics } = analyze(
+      this.index,
+      { rules, params: eff.params, complete: true, ...(eff.istioVersion ? { istioVersion: eff.istioVersion } : {}) },
+      [subject],
+    );
     for (const d of diagnostics) this.log.error({ subject: objectKey(subject) }, formatDiagnostic(d));
     return groupFindings(findings);
   }
@@ -359,20 +436,34 @@ export class Operator {
   private fixableFindings = (subjects: KubeObject[]): Finding[] =>
     subjects.flatMap((s) => {
       const eff = this.effective(s.metadata.namespace ?? '', s);
-      const rules = (eff?.rules ?? []).filter((r) => r.mode !== 'Observe').map((r) => ruleById(r.id)).filter((r): r is Rule => r !== undefined);
-      return eff && rules.length > 0 ? analyze(this.index, { ...this.analyzeOptions(eff), rules, complete: true }, [s]).findings : [];
+      const rules = (eff?.rules ?? [])
+        .filter((r) => r.mode !== 'Observe')
+        .map((r) => ruleById(r.id))
+        .filter((r): r is Rule => r !== undefined);
+      return eff && rules.length > 0
+        ? analyze(this.index, { ...this.analyzeOptions(eff), rules, complete: true }, [s]).findings
+        : [];
     });
 
   /** The group's fix computed with every other fix that writes its objects, to a fixed point (as `analyze --fix`). */
   private joint(g: FindingGroup, subject: KubeObject): FindingGroup {
-    return g.source === 'access-logs' ? g : jointFix(g, subject, { index: this.index, findingsOf: this.fixableFindings, declined: (f) => this.declined(f) });
+    return g.source === 'access-logs'
+      ? g
+      : jointFix(g, subject, {
+          index: this.index,
+          findingsOf: this.fixableFindings,
+          declined: (f) => this.declined(f),
+        });
   }
 
   /** Whether a person said no to this finding's fix on its target (its proposal is left alone, or was deleted at this version). */
   private declined(f: Finding): boolean {
     const key = `${f.resource.namespace}/${remediationName(f.rule, f.resource)}`;
     const rv = this.liveObject(f.resource)?.metadata.resourceVersion;
-    return leftAlone(this.remediations.get(key), rv) || (this.dismissed.get(key) !== undefined && this.dismissed.get(key) === rv);
+    return (
+      leftAlone(this.remediations.get(key), rv) ||
+      (this.dismissed.get(key) !== undefined && this.dismissed.get(key) === rv)
+    );
   }
 
   /** The resourceVersions, in the cache, of the objects a fix patches: its write is conditioned on them. */
@@ -387,7 +478,9 @@ export class Operator {
 
   /** Whether an object the fix patches has, in the cache, another resourceVersion than the one it was computed from. */
   private changedSince(g: FindingGroup, computedFrom: ReadonlyMap<string, string>): boolean {
-    return g.patches.some((p) => computedFrom.get(describeRef(p.target)) !== this.liveObject(p.target)?.metadata.resourceVersion);
+    return g.patches.some(
+      (p) => computedFrom.get(describeRef(p.target)) !== this.liveObject(p.target)?.metadata.resourceVersion,
+    );
   }
 
   private analyzeOptions(eff: Effective): AnalyzeOptions {
@@ -398,8 +491,10 @@ export class Operator {
     const subject = this.subjectObject(key);
     const ns = key.split('/')[1] ?? '';
     const eff = subject ? this.effective(ns, subject) : undefined;
-    const judged = (g: FindingGroup): boolean => eff?.rules.some((r) => r.id === g.rule && r.mode !== 'Observe') ?? false;
-    const groups = subject && eff ? this.evaluate(subject, eff).map((g) => (judged(g) ? this.joint(g, subject) : g)) : [];
+    const judged = (g: FindingGroup): boolean =>
+      eff?.rules.some((r) => r.id === g.rule && r.mode !== 'Observe') ?? false;
+    const groups =
+      subject && eff ? this.evaluate(subject, eff).map((g) => (judged(g) ? this.joint(g, subject) : g)) : [];
     // Read with the groups, before any await: each fix's write is conditioned on the versions it came from.
     const versions = new Map(groups.map((g) => [g, this.computedFrom(g)]));
     const previous = this.subjects.get(key);
@@ -416,8 +511,15 @@ export class Operator {
       remediationsOfSubject: this.remediations.ofSubject(key).flatMap((k) => this.remediations.get(k) ?? []),
       observed: (rule) => this.observed.has(`${key}|${rule}`),
       dismissedAt: (k) => this.dismissed.get(k),
-      guard: (g) => fixGuard(g.patches.map((p) => p.target), this.liveObject),
-      enforceRefusal: (g) => enforceRefusal(g) ?? jointRefusal(g, (rule, resource) => this.modeOf(rule, resource)) ?? (eff ? unsafeFix(g, ns, this.index, this.analyzeOptions(eff))?.message : undefined),
+      guard: (g) =>
+        fixGuard(
+          g.patches.map((p) => p.target),
+          this.liveObject,
+        ),
+      enforceRefusal: (g) =>
+        enforceRefusal(g) ??
+        jointRefusal(g, (rule, resource) => this.modeOf(rule, resource)) ??
+        (eff ? unsafeFix(g, ns, this.index, this.analyzeOptions(eff))?.message : undefined),
       unsettledMs: (g) => (g.create.length > 0 ? this.settling.waitMs(key, ns) : 0),
       remediationKey,
     });
@@ -426,14 +528,27 @@ export class Operator {
   }
 
   /** Carries out one step of a subject's plan (src/controller/subject-plan.ts). */
-  private async carryOut(step: SubjectStep, key: string, subject: KubeObject | undefined, eff: Effective | undefined, versions: Map<FindingGroup, Map<string, string>>, log: Logger): Promise<void> {
+  private async carryOut(
+    step: SubjectStep,
+    key: string,
+    subject: KubeObject | undefined,
+    eff: Effective | undefined,
+    versions: Map<FindingGroup, Map<string, string>>,
+    log: Logger,
+  ): Promise<void> {
     switch (step.step) {
       case 'event': {
         const g = step.group;
         if (!subject) return;
         this.observed.add(`${key}|${g.rule}`);
         // Named after the finding: a new leader, or a retry, records it once.
-        await this.client.event(subject, g.severity === 'info' ? 'Normal' : 'Warning', 'FindingDetected', `${g.rule}: ${g.message}`, `FindingDetected|${g.rule}|${sha(g.message)}`);
+        await this.client.event(
+          subject,
+          g.severity === 'info' ? 'Normal' : 'Warning',
+          'FindingDetected',
+          `${g.rule}: ${g.message}`,
+          `FindingDetected|${g.rule}|${sha(g.message)}`,
+        );
         return;
       }
       case 'requeue':
@@ -450,7 +565,12 @@ export class Operator {
         const g = step.group;
         const mmrKey = `${g.resource.namespace}/${groupRemediationName(g)}`;
         this.dismissed.delete(mmrKey);
-        const desired = remediationObject(g, subject, objectsAfter(g, this.liveObject).map(forReview), repositoryEdits(g.patches, this.liveObject));
+        const desired = remediationObject(
+          g,
+          subject,
+          objectsAfter(g, this.liveObject).map(forReview),
+          repositoryEdits(g.patches, this.liveObject),
+        );
         if (step.step === 'propose') {
           await this.writer.propose(desired, this.remediations.get(mmrKey), identityOfGroup(g, subject), step.why, log);
           const proposed = this.remediations.get(mmrKey);
@@ -490,7 +610,9 @@ export class Operator {
   }
 
   private evidenceFor(ns: string): EvidenceResult {
-    const staticFindings = [...this.subjects].filter(([k]) => !isEvidenceKey(k)).flatMap(([, s]) => s.groups.flatMap((g) => g.findings));
+    const staticFindings = [...this.subjects]
+      .filter(([k]) => !isEvidenceKey(k))
+      .flatMap(([, s]) => s.groups.flatMap((g) => g.findings));
     const policies = [...this.policies.values()];
     const labels = this.namespaceLabels.get(ns) ?? {};
     return evidenceSubjects({
@@ -506,7 +628,11 @@ export class Operator {
   /** Reconciles the evidence subjects of a namespace: those of its current logs and those that had findings or proposals. */
   private enqueueEvidence(ns: string): void {
     const result = this.evidenceFor(ns);
-    for (const f of result.elsewhere) this.log.debug({ namespace: ns, rule: f.rule, resource: describeRef(f.resource) }, 'access-log finding not proposed: its fix writes outside the namespace whose logs show it');
+    for (const f of result.elsewhere)
+      this.log.debug(
+        { namespace: ns, rule: f.rule, resource: describeRef(f.resource) },
+        'access-log finding not proposed: its fix writes outside the namespace whose logs show it',
+      );
     const keys = new Set([...result.subjects.keys()].map((name) => evidenceKey(ns, name)));
     const prefix = evidenceKey(ns, '');
     for (const [k, s] of this.subjects) if (k.startsWith(prefix) && s.groups.length > 0) keys.add(k);
@@ -518,7 +644,16 @@ export class Operator {
     if (logs) {
       // Only failures can make a finding: the groups of successful requests are not kept.
       this.evidence.set(ns, logs.groups.filter(isFailure));
-      this.log.debug({ namespace: ns, pods: logs.pods.length, lines: logs.stats.lines, records: logs.stats.parsed, groups: logs.groups.length }, 'access logs aggregated');
+      this.log.debug(
+        {
+          namespace: ns,
+          pods: logs.pods.length,
+          lines: logs.stats.lines,
+          records: logs.stats.parsed,
+          groups: logs.groups.length,
+        },
+        'access logs aggregated',
+      );
     } else this.evidence.delete(ns);
     this.enqueue(evidenceRequest(ns));
   }
@@ -558,7 +693,10 @@ export class Operator {
     const eff = subject ? this.effective(target.namespace, subject) : undefined;
     const covered = eff?.rules.some((r) => r.id === rule && r.mode !== 'Observe') ?? false;
     const fix = once(() => {
-      const own = subject && eff && covered ? this.evaluate(subject, { ...eff, rules: [{ id: rule, mode: 'Propose' }] }, rule)[0] : undefined;
+      const own =
+        subject && eff && covered
+          ? this.evaluate(subject, { ...eff, rules: [{ id: rule, mode: 'Propose' }] }, rule)[0]
+          : undefined;
       // The fix the subject's reconcile proposes: computed jointly with the others that write its objects.
       const current = own && subject ? this.joint(own, subject) : undefined;
       // Read with `current`, before any await: the write is conditioned on the very versions the fix came from.
@@ -611,7 +749,9 @@ export class Operator {
         return;
       case 'status':
         log.info({ phase: decision.phase, reason: decision.reason }, decision.message);
-        await this.writer.setPhase(mmr, decision.phase, decision.reason, decision.message, { targetResourceVersion: this.targetResourceVersion(mmr) });
+        await this.writer.setPhase(mmr, decision.phase, decision.reason, decision.message, {
+          targetResourceVersion: this.targetResourceVersion(mmr),
+        });
         return;
       case 'delete':
         this.ownDeletes.add(key);
@@ -622,7 +762,14 @@ export class Operator {
         await this.writer.rollback(mmr, decision.identity, () => this.targetResourceVersion(mmr), log);
         return;
       case 'apply':
-        await this.writer.applyApproved(mmr, decision.group, decision.fingerprint, decision.computedFrom, () => this.recheck(decision.group.rule, mmr), log);
+        await this.writer.applyApproved(
+          mmr,
+          decision.group,
+          decision.fingerprint,
+          decision.computedFrom,
+          () => this.recheck(decision.group.rule, mmr),
+          log,
+        );
     }
   }
 
@@ -653,7 +800,10 @@ export class Operator {
     const namespaces = [...this.namespaceLabels].map(([n, labels]) => ({ name: n, labels }));
     const status = policyStatus(policy, obj, groups, modeInEffect(policy, [...this.policies.values()], namespaces));
     if (!status) return;
-    const updated = await this.client.patchStatus({ apiVersion: obj.apiVersion, kind: 'MeshHealthPolicy', name }, status);
+    const updated = await this.client.patchStatus(
+      { apiVersion: obj.apiVersion, kind: 'MeshHealthPolicy', name },
+      status,
+    );
     this.policyObjects.set(name, updated);
     this.metrics.findings.reset();
     const all = [...this.subjects.values()].flatMap((s) => s.groups);
@@ -665,7 +815,6 @@ export class Operator {
     }
   }
 }
-
 
 /** f, computed on the first call and remembered. */
 function once<T>(f: () => T): () => T {

@@ -46,14 +46,38 @@ export function parsePolicy(obj: KubeObject): Policy {
   const istioVersion = parseIstioVersion(spec.istioVersion, checks);
   checkSelector(spec.namespaceSelector, checks);
   const accessLogs = parseAccessLogSettings(spec.evidence?.accessLogs, checks);
-  const refused = (field: string): boolean => causes.some((c) => field === c.field || field.startsWith(`${c.field}.`) || field.startsWith(`${c.field}[`));
-  const problems = [...causes.map((c): PolicyProblem => ({ ...c, schema: true })), ...checks.filter((p) => !refused(p.field))];
-  const meta = { name: obj.metadata.name, generation: obj.metadata.generation ?? 0, creationTimestamp: obj.metadata.creationTimestamp ?? '' };
+  const refused = (field: string): boolean =>
+    causes.some((c) => field === c.field || field.startsWith(`${c.field}.`) || field.startsWith(`${c.field}[`));
+  const problems = [
+    ...causes.map((c): PolicyProblem => ({ ...c, schema: true })),
+    ...checks.filter((p) => !refused(p.field)),
+  ];
+  const meta = {
+    name: obj.metadata.name,
+    generation: obj.metadata.generation ?? 0,
+    creationTimestamp: obj.metadata.creationTimestamp ?? '',
+  };
   if (problems.length > 0) {
     const covered = causes.length === 0 ? spec : coverageOf(spec);
-    return { ...meta, spec: covered, problems, params: {}, istioVersion: undefined, maxWritesPerMinute: DEFAULT_MAX_WRITES_PER_MINUTE, accessLogs: undefined };
+    return {
+      ...meta,
+      spec: covered,
+      problems,
+      params: {},
+      istioVersion: undefined,
+      maxWritesPerMinute: DEFAULT_MAX_WRITES_PER_MINUTE,
+      accessLogs: undefined,
+    };
   }
-  return { ...meta, spec, problems, params, istioVersion, maxWritesPerMinute: spec.enforce?.maxWritesPerMinute ?? DEFAULT_MAX_WRITES_PER_MINUTE, accessLogs };
+  return {
+    ...meta,
+    spec,
+    problems,
+    params,
+    istioVersion,
+    maxWritesPerMinute: spec.enforce?.maxWritesPerMinute ?? DEFAULT_MAX_WRITES_PER_MINUTE,
+    accessLogs,
+  };
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -80,7 +104,11 @@ function coverageOf(spec: MeshHealthPolicySpec): MeshHealthPolicySpec {
 function ruleParameters(spec: MeshHealthPolicySpec, problems: PolicyProblem[]): Partial<RuleParameters> {
   const params: Partial<RuleParameters> = {};
   for (const [r, i] of records<PolicyRule>(spec.rules)) {
-    if (typeof r.id === 'string' && !ruleById(r.id)) problems.push({ field: `spec.rules[${i}].id`, message: `unknown rule ${r.id}; known: ${RULES.map((x) => x.id).join(', ')}` });
+    if (typeof r.id === 'string' && !ruleById(r.id))
+      problems.push({
+        field: `spec.rules[${i}].id`,
+        message: `unknown rule ${r.id}; known: ${RULES.map((x) => x.id).join(', ')}`,
+      });
     const given: Record<string, unknown> = isRecord(r.parameters) ? r.parameters : {};
     for (const name of PARAMETER_NAMES) {
       const p: ParameterSpec = PARAMETERS[name];
@@ -91,7 +119,11 @@ function ruleParameters(spec: MeshHealthPolicySpec, problems: PolicyProblem[]): 
         continue;
       }
       const ms = typeof value === 'string' ? parseDurationMs(value) : undefined;
-      if (ms === undefined || ms <= 0) problems.push({ field: `spec.rules[${i}].parameters.${name}`, message: `not a positive duration: ${JSON.stringify(value)}` });
+      if (ms === undefined || ms <= 0)
+        problems.push({
+          field: `spec.rules[${i}].parameters.${name}`,
+          message: `not a positive duration: ${JSON.stringify(value)}`,
+        });
       else params[p.field] = ms;
     }
   }
@@ -109,9 +141,15 @@ function parseIstioVersion(text: unknown, problems: PolicyProblem[]): IstioVersi
 }
 
 function checkSelector(sel: LabelSelector | undefined, problems: PolicyProblem[]): void {
-  for (const [e, i] of records<NonNullable<LabelSelector['matchExpressions']>[number]>(isRecord(sel) ? sel.matchExpressions : undefined)) {
+  for (const [e, i] of records<NonNullable<LabelSelector['matchExpressions']>[number]>(
+    isRecord(sel) ? sel.matchExpressions : undefined,
+  )) {
     const needsValues = e.operator === 'In' || e.operator === 'NotIn';
-    if (needsValues && !(Array.isArray(e.values) && e.values.length > 0)) problems.push({ field: `spec.namespaceSelector.matchExpressions[${i}].values`, message: `operator ${e.operator} needs values` });
+    if (needsValues && !(Array.isArray(e.values) && e.values.length > 0))
+      problems.push({
+        field: `spec.namespaceSelector.matchExpressions[${i}].values`,
+        message: `operator ${e.operator} needs values`,
+      });
   }
 }
 
@@ -159,7 +197,9 @@ export interface Effective {
 }
 
 function olderFirst(a: Policy, b: Policy): number {
-  return a.creationTimestamp === b.creationTimestamp ? a.name.localeCompare(b.name) : a.creationTimestamp.localeCompare(b.creationTimestamp);
+  return a.creationTimestamp === b.creationTimestamp
+    ? a.name.localeCompare(b.name)
+    : a.creationTimestamp.localeCompare(b.creationTimestamp);
 }
 
 /**
@@ -168,10 +208,23 @@ function olderFirst(a: Policy, b: Policy): number {
  * (Observe < Propose < Enforce), with the smallest write rate; parameters come from the oldest policy
  * that sets each. An object a policy excludes is left out of that policy only.
  */
-export function effectiveFor(policies: Policy[], namespace: string, labels: Record<string, string>, object?: { kind: string; name: string }): Effective | undefined {
+export function effectiveFor(
+  policies: Policy[],
+  namespace: string,
+  labels: Record<string, string>,
+  object?: { kind: string; name: string },
+): Effective | undefined {
   const covering = policies
     .filter((p) => policyCovers(p, namespace, labels))
-    .filter((p) => !(p.spec.exclusions ?? []).some((x) => (!x.namespace || x.namespace === namespace) && (!x.kind || x.kind === object?.kind) && (!x.name || x.name === object?.name)))
+    .filter(
+      (p) =>
+        !(p.spec.exclusions ?? []).some(
+          (x) =>
+            (!x.namespace || x.namespace === namespace) &&
+            (!x.kind || x.kind === object?.kind) &&
+            (!x.name || x.name === object?.name),
+        ),
+    )
     .sort(olderFirst);
   const invalid = covering.filter((p) => p.problems.length > 0).map((p) => p.name);
   const valid = covering.filter((p) => p.problems.length === 0);
@@ -203,7 +256,11 @@ export function effectiveFor(policies: Policy[], namespace: string, labels: Reco
 }
 
 /** The highest mode a policy's rules get where it applies, after the other covering policies (its mode in effect). */
-export function modeInEffect(policy: Policy, all: Policy[], namespaces: { name: string; labels: Record<string, string> }[]): { mode: Mode | 'None'; downgradedBy: string[] } {
+export function modeInEffect(
+  policy: Policy,
+  all: Policy[],
+  namespaces: { name: string; labels: Record<string, string> }[],
+): { mode: Mode | 'None'; downgradedBy: string[] } {
   const declared = policy.spec.mode ?? 'Propose';
   let best: Mode | 'None' = 'None';
   const downgradedBy = new Set<string>();
@@ -213,7 +270,8 @@ export function modeInEffect(policy: Policy, all: Policy[], namespaces: { name: 
     if (!eff) continue;
     const top = eff.rules.reduce<Mode>((m, r) => (MODE_RANK[r.mode] > MODE_RANK[m] ? r.mode : m), 'Observe');
     if (best === 'None' || MODE_RANK[top] > MODE_RANK[best]) best = top;
-    if (MODE_RANK[top] < MODE_RANK[declared]) for (const p of [...(eff.failedClosedBy ?? []), ...eff.policies]) if (p !== policy.name) downgradedBy.add(p);
+    if (MODE_RANK[top] < MODE_RANK[declared])
+      for (const p of [...(eff.failedClosedBy ?? []), ...eff.policies]) if (p !== policy.name) downgradedBy.add(p);
   }
   return { mode: best, downgradedBy: [...downgradedBy].sort() };
 }

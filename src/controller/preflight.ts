@@ -55,18 +55,35 @@ export async function preflight(kc: KubeConfig, namespace: string): Promise<stri
     await core.readNamespace({ name: namespace });
   } catch (err) {
     const code = (err as { code?: number }).code;
-    if (code === 404) problems.push(`namespace ${namespace} does not exist on ${server}: create it (kubectl create namespace ${namespace}, or kubectl apply -k deploy/) or pass --namespace`);
+    if (code === 404)
+      problems.push(
+        `namespace ${namespace} does not exist on ${server}: create it (kubectl create namespace ${namespace}, or kubectl apply -k deploy/) or pass --namespace`,
+      );
     else if (code !== 403) return [`cannot reach ${server}: ${messageOf(err)}`];
   }
   const reviews = await Promise.all(
     NEEDED.map(async (n) => {
       const review = await authz.createSelfSubjectAccessReview({
-        body: { spec: { resourceAttributes: { verb: n.verb, group: n.group, resource: n.resource, ...(n.subresource ? { subresource: n.subresource } : {}), ...(n.own ? { namespace } : {}), ...(n.name ? { name: n.name } : {}) } } },
+        body: {
+          spec: {
+            resourceAttributes: {
+              verb: n.verb,
+              group: n.group,
+              resource: n.resource,
+              ...(n.subresource ? { subresource: n.subresource } : {}),
+              ...(n.own ? { namespace } : {}),
+              ...(n.name ? { name: n.name } : {}),
+            },
+          },
+        },
       });
       return review.status?.allowed ? undefined : describeNeed(n, namespace);
     }),
   );
   const denied = reviews.filter((r): r is string => r !== undefined);
-  if (denied.length > 0) problems.push(`the operator's identity may not: ${denied.join('; ')} (apply deploy/rbac.yaml, or check the ClusterRoleBinding's subject)`);
+  if (denied.length > 0)
+    problems.push(
+      `the operator's identity may not: ${denied.join('; ')} (apply deploy/rbac.yaml, or check the ClusterRoleBinding's subject)`,
+    );
   return problems;
 }

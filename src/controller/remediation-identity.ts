@@ -60,12 +60,21 @@ export function checkIdentity(mmr: KubeObject): IdentityVerdict {
   const apiVersion = str(t.apiVersion);
   const namespace = str(t.namespace);
   if (!rule || !kind || !name || !apiVersion || !namespace) {
-    return { ok: false, reason: 'Malformed', message: 'spec.rule and spec.target (apiVersion, kind, namespace, name) must all be set' };
+    return {
+      ok: false,
+      reason: 'Malformed',
+      message: 'spec.rule and spec.target (apiVersion, kind, namespace, name) must all be set',
+    };
   }
-  if (!ruleById(rule)) return { ok: false, reason: 'UnknownRule', message: `spec.rule ${rule} is not a meshmedic rule` };
+  if (!ruleById(rule))
+    return { ok: false, reason: 'UnknownRule', message: `spec.rule ${rule} is not a meshmedic rule` };
   const own = mmr.metadata.namespace ?? '';
   if (namespace !== own) {
-    return { ok: false, reason: 'TargetOutsideNamespace', message: `spec.target.namespace ${namespace} is not this proposal's namespace ${own}: a proposal only ever acts in its own namespace` };
+    return {
+      ok: false,
+      reason: 'TargetOutsideNamespace',
+      message: `spec.target.namespace ${namespace} is not this proposal's namespace ${own}: a proposal only ever acts in its own namespace`,
+    };
   }
   const expected = expectedRemediationName(rule, { apiVersion, kind, name });
   if (expected !== mmr.metadata.name) {
@@ -84,7 +93,13 @@ export function identityOfGroup(group: FindingGroup, subject: KubeObject): Remed
   const uid = subject.metadata.uid;
   return {
     rule: group.rule,
-    target: { apiVersion: subject.apiVersion, kind: subject.kind, namespace: subject.metadata.namespace ?? 'default', name: subject.metadata.name, ...(uid ? { uid } : {}) },
+    target: {
+      apiVersion: subject.apiVersion,
+      kind: subject.kind,
+      namespace: subject.metadata.namespace ?? 'default',
+      name: subject.metadata.name,
+      ...(uid ? { uid } : {}),
+    },
   };
 }
 
@@ -106,7 +121,10 @@ export function approvalOf(mmr: KubeObject): Approval {
 
 /** Whether every write of a fix lands in one namespace: a proposal never writes outside its own. */
 export function writesOnlyIn(group: Pick<FindingGroup, 'patches' | 'create'>, namespace: string): boolean {
-  return group.patches.every((p) => p.target.namespace === namespace) && group.create.every((c) => c.metadata.namespace === namespace);
+  return (
+    group.patches.every((p) => p.target.namespace === namespace) &&
+    group.create.every((c) => c.metadata.namespace === namespace)
+  );
 }
 
 /** The kubectl command that approves this content, pasteable as printed. */
@@ -120,16 +138,34 @@ export function approveCommand(namespace: string, name: string, fingerprint: str
  * the audit log names the user.
  */
 export function approverOf(mmr: KubeObject): string | undefined {
-  const fields = (mmr.metadata as { managedFields?: { manager?: string; time?: string; fieldsV1?: unknown }[] }).managedFields ?? [];
+  const fields =
+    (mmr.metadata as { managedFields?: { manager?: string; time?: string; fieldsV1?: unknown }[] }).managedFields ?? [];
   const touches = (f: unknown): boolean => {
-    const m = f as { 'f:metadata'?: { 'f:annotations'?: Record<string, unknown> }; 'f:spec'?: Record<string, unknown> } | undefined;
-    return Boolean(m?.['f:metadata']?.['f:annotations']?.[`f:${APPROVE_ANNOTATION}`] || m?.['f:spec']?.['f:approvedFingerprint'] || m?.['f:spec']?.['f:approved']);
+    const m = f as
+      { 'f:metadata'?: { 'f:annotations'?: Record<string, unknown> }; 'f:spec'?: Record<string, unknown> } | undefined;
+    return Boolean(
+      m?.['f:metadata']?.['f:annotations']?.[`f:${APPROVE_ANNOTATION}`] ||
+      m?.['f:spec']?.['f:approvedFingerprint'] ||
+      m?.['f:spec']?.['f:approved'],
+    );
   };
-  const hit = fields.filter((f) => f.manager !== 'meshmedic' && touches(f.fieldsV1)).sort((a, b) => (a.time ?? '').localeCompare(b.time ?? '')).pop();
+  const hit = fields
+    .filter((f) => f.manager !== 'meshmedic' && touches(f.fieldsV1))
+    .sort((a, b) => (a.time ?? '').localeCompare(b.time ?? ''))
+    .pop();
   return hit?.manager ? `${hit.manager}${hit.time ? ` at ${hit.time}` : ''}` : undefined;
 }
 
-const SERVER_MANAGED_METADATA = ['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'managedFields', 'selfLink', 'deletionTimestamp', 'deletionGracePeriodSeconds'];
+const SERVER_MANAGED_METADATA = [
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'managedFields',
+  'selfLink',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+];
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
 /** An object as a reviewer reads it: without the fields the API server manages and without status. */

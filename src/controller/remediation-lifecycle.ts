@@ -1,6 +1,13 @@
 import type { KubeObject } from '../model/types.js';
 import { approvalOf, approveCommand, checkIdentity, type RemediationIdentity } from './remediation-identity.js';
-import { fixFingerprint, REJECT_ANNOTATION, ROLLBACK_ANNOTATION, type FindingGroup, type FixConflict, type Phase } from './remediation.js';
+import {
+  fixFingerprint,
+  REJECT_ANNOTATION,
+  ROLLBACK_ANNOTATION,
+  type FindingGroup,
+  type FixConflict,
+  type Phase,
+} from './remediation.js';
 
 /**
  * The MeshRemediation lifecycle as data: what moves a proposal from one phase to another, and with which
@@ -104,7 +111,13 @@ export interface RemediationView {
 export type RemediationDecision =
   | { action: 'none' }
   | { action: 'status'; phase: Phase; reason: string; message: string }
-  | { action: 'apply'; identity: RemediationIdentity; group: FindingGroup; fingerprint: string; computedFrom: ReadonlyMap<string, string> }
+  | {
+      action: 'apply';
+      identity: RemediationIdentity;
+      group: FindingGroup;
+      fingerprint: string;
+      computedFrom: ReadonlyMap<string, string>;
+    }
   | { action: 'rollback'; identity: RemediationIdentity }
   | { action: 'delete'; why: string };
 
@@ -124,7 +137,10 @@ export function conflictMessage(conflict: FixConflict): string {
   return `not applied, approved or not: ${conflict.message}. Decide by hand which value the object keeps, or turn one of the rules off for it in the MeshHealthPolicy`;
 }
 
-const CONFLICT_TRIGGER: Record<FixConflict['reason'], Trigger> = { FixConflict: 'fixConflict', FixNotConverged: 'fixNotConverged' };
+const CONFLICT_TRIGGER: Record<FixConflict['reason'], Trigger> = {
+  FixConflict: 'fixConflict',
+  FixNotConverged: 'fixNotConverged',
+};
 
 export function phaseOf(mmr: KubeObject | undefined): Phase | undefined {
   return (mmr?.status as { phase?: Phase } | undefined)?.phase;
@@ -160,39 +176,88 @@ export function decideRemediation(view: RemediationView): RemediationDecision {
   const verdict = checkIdentity(mmr);
   const ours = statusOf(mmr).identity !== undefined;
   if (!verdict.ok) {
-    if (!ours) return phase === 'Ignored' ? { action: 'none' } : { action: 'status', phase: 'Ignored', reason: 'NotCreatedByMeshmedic', message: `ignored: ${verdict.message}; meshmedic only acts on the proposals it creates` };
+    if (!ours)
+      return phase === 'Ignored'
+        ? { action: 'none' }
+        : {
+            action: 'status',
+            phase: 'Ignored',
+            reason: 'NotCreatedByMeshmedic',
+            message: `ignored: ${verdict.message}; meshmedic only acts on the proposals it creates`,
+          };
     if (phase === 'Failed' && statusOf(mmr).reason === verdict.reason) return { action: 'none' };
-    return { action: 'status', phase: 'Failed', reason: verdict.reason, message: `${verdict.message}; delete it, meshmedic proposes again` };
+    return {
+      action: 'status',
+      phase: 'Failed',
+      reason: verdict.reason,
+      message: `${verdict.message}; delete it, meshmedic proposes again`,
+    };
   }
   const { identity } = verdict;
   if (!ours) {
     // Named as meshmedic would name it but not (yet) written by meshmedic: its next evaluation of the
     // target takes it over; with no finding to propose, it is someone else's object and stays untouched.
     if (view.current && view.targetUid !== undefined) return { action: 'none' };
-    return phase === 'Ignored' ? { action: 'none' } : { action: 'status', phase: 'Ignored', reason: 'NotCreatedByMeshmedic', message: `ignored: meshmedic has no ${identity.rule} finding on ${identity.target.kind}/${identity.target.name} and only acts on the proposals it creates` };
+    return phase === 'Ignored'
+      ? { action: 'none' }
+      : {
+          action: 'status',
+          phase: 'Ignored',
+          reason: 'NotCreatedByMeshmedic',
+          message: `ignored: meshmedic has no ${identity.rule} finding on ${identity.target.kind}/${identity.target.name} and only acts on the proposals it creates`,
+        };
   }
-  if (view.targetUid === undefined) return { action: 'delete', why: `${identity.target.kind}/${identity.target.name} no longer exists` };
-  if (identity.target.uid !== undefined && view.targetUid !== '' && identity.target.uid !== view.targetUid) return { action: 'delete', why: `${identity.target.kind}/${identity.target.name} was deleted and created again (another uid)` };
+  if (view.targetUid === undefined)
+    return { action: 'delete', why: `${identity.target.kind}/${identity.target.name} no longer exists` };
+  if (identity.target.uid !== undefined && view.targetUid !== '' && identity.target.uid !== view.targetUid)
+    return {
+      action: 'delete',
+      why: `${identity.target.kind}/${identity.target.name} was deleted and created again (another uid)`,
+    };
 
   const ann = mmr.metadata.annotations ?? {};
-  if (ann[ROLLBACK_ANNOTATION] === 'true' && (phase === 'Applied' || phase === 'Reverted')) return { action: 'rollback', identity };
-  if (ann[REJECT_ANNOTATION] === 'true' && transition(phase, 'rejected')) return moveTo(mmr, 'rejected', 'rejected by a user; not proposed again until the target changes');
-  if (phase === 'Applied') return view.reverted ? moveTo(mmr, 'fixReverted', `the fix was undone on the target: ${view.reverted}; not applied again automatically; approve it again to re-apply`) : { action: 'none' };
+  if (ann[ROLLBACK_ANNOTATION] === 'true' && (phase === 'Applied' || phase === 'Reverted'))
+    return { action: 'rollback', identity };
+  if (ann[REJECT_ANNOTATION] === 'true' && transition(phase, 'rejected'))
+    return moveTo(mmr, 'rejected', 'rejected by a user; not proposed again until the target changes');
+  if (phase === 'Applied')
+    return view.reverted
+      ? moveTo(
+          mmr,
+          'fixReverted',
+          `the fix was undone on the target: ${view.reverted}; not applied again automatically; approve it again to re-apply`,
+        )
+      : { action: 'none' };
 
   const approval = approvalOf(mmr);
   if (approval.kind === 'none' || !transition(phase, 'approved')) return { action: 'none' };
   const name = mmr.metadata.name;
   const ns = mmr.metadata.namespace ?? '';
   if (!view.covered) return moveTo(mmr, 'notCovered', notCoveredMessage(identity.rule));
-  if (!view.current) return moveTo(mmr, 'findingResolved', 'approved, but the finding is no longer present: nothing to apply');
-  if (view.current.conflict) return moveTo(mmr, CONFLICT_TRIGGER[view.current.conflict.reason], conflictMessage(view.current.conflict));
+  if (!view.current)
+    return moveTo(mmr, 'findingResolved', 'approved, but the finding is no longer present: nothing to apply');
+  if (view.current.conflict)
+    return moveTo(mmr, CONFLICT_TRIGGER[view.current.conflict.reason], conflictMessage(view.current.conflict));
   const fingerprint = fixFingerprint(view.current.patches, view.current.create);
-  if (approval.kind === 'unbound') return moveTo(mmr, 'approvalUnbound', `an approval must name the content reviewed: ${approveCommand(ns, name, fingerprint)}`);
+  if (approval.kind === 'unbound')
+    return moveTo(
+      mmr,
+      'approvalUnbound',
+      `an approval must name the content reviewed: ${approveCommand(ns, name, fingerprint)}`,
+    );
   if (approval.fingerprint !== fingerprint) {
-    return moveTo(mmr, 'approvalForOtherContent', `approved content ${approval.fingerprint}, but the fix computed from the live objects is now ${fingerprint} (the target changed after review): nothing is applied; review spec and approve again: ${approveCommand(ns, name, fingerprint)}`);
+    return moveTo(
+      mmr,
+      'approvalForOtherContent',
+      `approved content ${approval.fingerprint}, but the fix computed from the live objects is now ${fingerprint} (the target changed after review): nothing is applied; review spec and approve again: ${approveCommand(ns, name, fingerprint)}`,
+    );
   }
   if (shownFingerprint(mmr) !== fingerprint) {
-    return moveTo(mmr, 'proposalEdited', 'not applied: the patch in this proposal differs from the fix meshmedic computes from the live objects (edited by hand, or the target changed); meshmedic never applies a patch it did not compute');
+    return moveTo(
+      mmr,
+      'proposalEdited',
+      'not applied: the patch in this proposal differs from the fix meshmedic computes from the live objects (edited by hand, or the target changed); meshmedic never applies a patch it did not compute',
+    );
   }
   if (view.unsafe) return moveTo(mmr, view.unsafe.trigger, `not applied: ${view.unsafe.message}`);
   return { action: 'apply', identity, group: view.current, fingerprint, computedFrom: view.computedFrom ?? new Map() };

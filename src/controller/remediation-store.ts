@@ -68,7 +68,8 @@ export class RemediationStore {
   /** How many proposals are in each phase (meshmedic_remediations). */
   phaseCounts(): Map<string, number> {
     const counts = new Map<string, number>();
-    for (const r of this.byKey.values()) counts.set(phaseOf(r) ?? 'Proposed', (counts.get(phaseOf(r) ?? 'Proposed') ?? 0) + 1);
+    for (const r of this.byKey.values())
+      counts.set(phaseOf(r) ?? 'Proposed', (counts.get(phaseOf(r) ?? 'Proposed') ?? 0) + 1);
     return counts;
   }
 }

@@ -16,7 +16,8 @@ export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'meshmedic' };
 /** The synthetic kind of access-log subjects (src/controller/evidence-subjects.ts), which no API server holds. */
 const EVIDENCE_TARGET_KIND = 'AccessLogEvidence';
 
-export type Phase = 'Proposed' | 'Approved' | 'Applied' | 'Rejected' | 'Superseded' | 'Failed' | 'RolledBack' | 'Reverted' | 'Ignored';
+export type Phase =
+  'Proposed' | 'Approved' | 'Applied' | 'Rejected' | 'Superseded' | 'Failed' | 'RolledBack' | 'Reverted' | 'Ignored';
 
 /** All findings of one rule on one resource, merged: that is one remediation. */
 export interface FindingGroup {
@@ -142,12 +143,20 @@ export function objectsAfter(group: FindingGroup, live: (ref: ObjectRef) => Kube
 
 /** What a reviewer must know about a fix computed with other rules' fixes, or refused because they disagree. */
 function jointEvidence(group: FindingGroup): string[] {
-  const joined = (group.joined ?? []).map((j) => `note: computed and applied jointly with the ${j.rule} fix of ${describeRef(j.resource)} (they write the same objects): applying this proposal applies both`);
+  const joined = (group.joined ?? []).map(
+    (j) =>
+      `note: computed and applied jointly with the ${j.rule} fix of ${describeRef(j.resource)} (they write the same objects): applying this proposal applies both`,
+  );
   return [...joined, ...(group.conflict ? [`conflict: ${group.conflict.message}`] : [])];
 }
 
 /** The desired MeshRemediation spec for a finding group (the controller compares before writing). */
-export function remediationObject(group: FindingGroup, subject: KubeObject, after: KubeObject[], repositoryEdits: readonly RepositoryEdit[] = []): KubeObject {
+export function remediationObject(
+  group: FindingGroup,
+  subject: KubeObject,
+  after: KubeObject[],
+  repositoryEdits: readonly RepositoryEdit[] = [],
+): KubeObject {
   return {
     apiVersion: REMEDIATION_API_VERSION,
     kind: 'MeshRemediation',
@@ -162,8 +171,19 @@ export function remediationObject(group: FindingGroup, subject: KubeObject, afte
       },
       annotations: { 'meshmedic.io/fingerprint': fixFingerprint(group.patches, group.create) },
       // Owned by its target (same namespace): Kubernetes' garbage collector deletes it with the target.
-      ...(subject.metadata.uid && subject.kind !== EVIDENCE_TARGET_KIND && subject.metadata.namespace === (group.resource.namespace ?? 'default')
-        ? { ownerReferences: [{ apiVersion: subject.apiVersion, kind: subject.kind, name: subject.metadata.name, uid: subject.metadata.uid }] }
+      ...(subject.metadata.uid &&
+      subject.kind !== EVIDENCE_TARGET_KIND &&
+      subject.metadata.namespace === (group.resource.namespace ?? 'default')
+        ? {
+            ownerReferences: [
+              {
+                apiVersion: subject.apiVersion,
+                kind: subject.kind,
+                name: subject.metadata.name,
+                uid: subject.metadata.uid,
+              },
+            ],
+          }
         : {}),
     },
     spec: {
@@ -179,12 +199,14 @@ export function remediationObject(group: FindingGroup, subject: KubeObject, afte
         resourceVersion: subject.metadata.resourceVersion,
       },
       message: group.message.slice(0, 4000),
-      evidence: group.findings.flatMap((f) => [
-        `symptom: ${f.symptom}`,
-        ...f.related.map((r) => `involves ${describeRef(r)}`),
-        ...(f.versionNote ? [`version: ${f.versionNote}`] : []),
-        ...(f.fix.notes ?? []).map((n) => `note: ${n}`),
-      ]).concat(jointEvidence(group)),
+      evidence: group.findings
+        .flatMap((f) => [
+          `symptom: ${f.symptom}`,
+          ...f.related.map((r) => `involves ${describeRef(r)}`),
+          ...(f.versionNote ? [`version: ${f.versionNote}`] : []),
+          ...(f.fix.notes ?? []).map((n) => `note: ${n}`),
+        ])
+        .concat(jointEvidence(group)),
       patches: group.patches,
       create: group.create,
       after,

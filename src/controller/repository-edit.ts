@@ -15,14 +15,24 @@ export interface RepositoryEdit {
   note?: string;
 }
 
-const SERVER_FIELDS = ['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'managedFields', 'selfLink'] as const;
+const SERVER_FIELDS = [
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'managedFields',
+  'selfLink',
+] as const;
 
 /** The live object as a repository holds it: no status, no server-set metadata, no GitOps or kubectl markers. */
 export function manifestOf(live: KubeObject): KubeObject {
   const { status: _status, ...rest } = structuredClone(live);
   const metadata = rest.metadata as unknown as Record<string, unknown>;
   for (const f of SERVER_FIELDS) delete metadata[f];
-  for (const [field, drop] of [['annotations', LIVE_ONLY_ANNOTATIONS], ['labels', LIVE_ONLY_LABELS]] as const) {
+  for (const [field, drop] of [
+    ['annotations', LIVE_ONLY_ANNOTATIONS],
+    ['labels', LIVE_ONLY_LABELS],
+  ] as const) {
     const map = metadata[field] as Record<string, string> | undefined;
     if (!map) continue;
     for (const k of drop) delete map[k];
@@ -37,7 +47,10 @@ export function manifestOf(live: KubeObject): KubeObject {
  * diff is made on the manifest as YAML, the patch applied in place (yaml-edit.ts), so it shows only the
  * lines the fix changes; find the file that defines the object in the owner's source and apply the same change.
  */
-export function repositoryEdits(patches: readonly ResourcePatch[], live: (ref: ObjectRef) => KubeObject | undefined): RepositoryEdit[] {
+export function repositoryEdits(
+  patches: readonly ResourcePatch[],
+  live: (ref: ObjectRef) => KubeObject | undefined,
+): RepositoryEdit[] {
   const edits: RepositoryEdit[] = [];
   for (const p of patches) {
     const obj = live(p.target);
@@ -48,10 +61,18 @@ export function repositoryEdits(patches: readonly ResourcePatch[], live: (ref: O
     const path = `${obj.metadata.namespace ?? '_cluster'}/${obj.kind.toLowerCase()}-${obj.metadata.name}.yaml`;
     try {
       const after = applyOpsToDocumentText(before, [], p.patch);
-      edits.push({ target: refOf(obj), managedBy, diff: createTwoFilesPatch(`a/${path}`, `b/${path}`, before, after, undefined, undefined, { context: 3 }) });
+      edits.push({
+        target: refOf(obj),
+        managedBy,
+        diff: createTwoFilesPatch(`a/${path}`, `b/${path}`, before, after, undefined, undefined, { context: 3 }),
+      });
     } catch (err) {
       if (!(err instanceof YamlEditError)) throw err;
-      edits.push({ target: refOf(obj), managedBy, note: `no diff for ${describeRef(p.target)}: ${err.message}; spec.patches holds the change` });
+      edits.push({
+        target: refOf(obj),
+        managedBy,
+        note: `no diff for ${describeRef(p.target)}: ${err.message}; spec.patches holds the change`,
+      });
     }
   }
   return edits;

@@ -76,7 +76,11 @@ function planGroup(view: SubjectView, g: FindingGroup, subject: KubeObject): Sub
   if (g.conflict) return [{ step: 'propose', group: g, why: conflictMessage(g.conflict), reason: g.conflict.reason }];
   if (mode === 'Propose') return [{ step: 'propose', group: g }];
   const guard = view.guard(g);
-  const why = g.proposeOnly ? `${g.rule} fixes are proposed only, never applied automatically` : guard ? `not applied automatically: target is ${guard}` : view.enforceRefusal(g);
+  const why = g.proposeOnly
+    ? `${g.rule} fixes are proposed only, never applied automatically`
+    : guard
+      ? `not applied automatically: target is ${guard}`
+      : view.enforceRefusal(g);
   return why ? [{ step: 'propose', group: g, why }] : [{ step: 'enforce', group: g }];
 }
 
@@ -86,7 +90,12 @@ function planVanished(view: SubjectView): SubjectStep[] {
   const steps: SubjectStep[] = [];
   for (const mmr of view.remediationsOfSubject) {
     const rule = (mmr.spec as { rule?: string } | undefined)?.rule ?? '';
-    if (current.has(rule) || !checkIdentity(mmr).ok || (mmr.status as { identity?: unknown } | undefined)?.identity === undefined) continue;
+    if (
+      current.has(rule) ||
+      !checkIdentity(mmr).ok ||
+      (mmr.status as { identity?: unknown } | undefined)?.identity === undefined
+    )
+      continue;
     const phase = phaseOf(mmr);
     if (phase !== 'Proposed' && phase !== 'Failed' && phase !== 'Approved') continue;
     // With no policy judging the rule there any more, the finding was not evaluated at all: say so. (A
@@ -94,9 +103,16 @@ function planVanished(view: SubjectView): SubjectStep[] {
     if (view.subject && modeOf(view.eff, rule) === 'Observe') {
       const message = notCoveredMessage(rule);
       const s = (mmr.status ?? {}) as { reason?: string; message?: string };
-      if (phase !== 'Proposed' || s.reason !== 'NotCovered' || s.message !== message) steps.push({ step: 'status', mmr, phase: 'Proposed', reason: 'NotCovered', message });
+      if (phase !== 'Proposed' || s.reason !== 'NotCovered' || s.message !== message)
+        steps.push({ step: 'status', mmr, phase: 'Proposed', reason: 'NotCovered', message });
     } else {
-      steps.push({ step: 'status', mmr, phase: 'Superseded', reason: 'FindingResolved', message: 'the finding is no longer present' });
+      steps.push({
+        step: 'status',
+        mmr,
+        phase: 'Superseded',
+        reason: 'FindingResolved',
+        message: 'the finding is no longer present',
+      });
     }
   }
   return steps;

@@ -1,4 +1,10 @@
-import { makeInformer, type KubeConfig, type KubernetesObject, KubernetesObjectApi, type Informer } from '@kubernetes/client-node';
+import {
+  makeInformer,
+  type KubeConfig,
+  type KubernetesObject,
+  KubernetesObjectApi,
+  type Informer,
+} from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { KubeObject } from '../model/types.js';
 import { apiVersionOf, collectionPath, type ResourceType } from '../kube/resources.js';
@@ -65,7 +71,10 @@ export class ResourceWatcher {
     informer.on('error', (err: unknown) => {
       this.errors++;
       if (this.stopped) return;
-      this.log.warn({ resource: this.resource.plural, err: (err as Error)?.message ?? String(err), retryMs: this.retryMs }, 'watch failed; restarting');
+      this.log.warn(
+        { resource: this.resource.plural, err: (err as Error)?.message ?? String(err), retryMs: this.retryMs },
+        'watch failed; restarting',
+      );
       this.retryTimer = setTimeout(() => void this.restart(), this.retryMs);
       this.retryMs = Math.min(this.retryMs * 2, MAX_RETRY_MS);
     });
@@ -77,7 +86,10 @@ export class ResourceWatcher {
         if (this.errors === errorsBefore) this.resolveSynced();
       },
       (err: unknown) => {
-        this.log.warn({ resource: this.resource.plural, err: (err as Error)?.message }, 'initial list failed; retrying');
+        this.log.warn(
+          { resource: this.resource.plural, err: (err as Error)?.message },
+          'initial list failed; retrying',
+        );
         this.retryTimer = setTimeout(() => void this.restart(), this.retryMs);
       },
     );

@@ -16,7 +16,12 @@ export interface AggregateLimits {
   maxSampleChars: number;
 }
 
-export const DEFAULT_AGGREGATE_LIMITS: AggregateLimits = { maxGroups: 5000, maxDistinct: 8, maxMalformedSamples: 5, maxSampleChars: 2048 };
+export const DEFAULT_AGGREGATE_LIMITS: AggregateLimits = {
+  maxGroups: 5000,
+  maxDistinct: 8,
+  maxMalformedSamples: 5,
+  maxSampleChars: 2048,
+};
 
 export interface MalformedSample {
   line: number;
@@ -177,7 +182,8 @@ export class LogAggregator {
         firstMs: Infinity,
         lastMs: -Infinity,
         durations: new DurationHistogram(),
-        sampleLine: rawLine.length > this.limits.maxSampleChars ? `${rawLine.slice(0, this.limits.maxSampleChars)}…` : rawLine,
+        sampleLine:
+          rawLine.length > this.limits.maxSampleChars ? `${rawLine.slice(0, this.limits.maxSampleChars)}…` : rawLine,
         sampleLineNumber: lineNumber,
         sampleFormat: e.format,
         sets: Object.fromEntries(SET_NAMES.map((n) => [n, new Set<string>()])) as Record<SetName, Set<string>>,
@@ -233,6 +239,12 @@ export class LogAggregator {
         ...(Object.fromEntries(SET_NAMES.map((n) => [n, [...g.sets[n]]])) as Record<SetName, string[]>),
       });
     }
-    return out.sort((a, b) => b.count - a.count || a.target.localeCompare(b.target) || a.responseCode - b.responseCode || a.responseFlags.localeCompare(b.responseFlags));
+    return out.sort(
+      (a, b) =>
+        b.count - a.count ||
+        a.target.localeCompare(b.target) ||
+        a.responseCode - b.responseCode ||
+        a.responseFlags.localeCompare(b.responseFlags),
+    );
   }
 }

@@ -1,6 +1,15 @@
 import { compareFindings } from '../analysis/analyze.js';
 import { ACCESS_LOG_WORDS } from '../catalogue/access-log.js';
-import { DIAGNOSIS_WORDS, fillRow, matchSymptom, type EvidenceForm, type FilledSymptom, type SymptomArgs, type SymptomFacts, type SymptomRow } from '../catalogue/log-symptoms.js';
+import {
+  DIAGNOSIS_WORDS,
+  fillRow,
+  matchSymptom,
+  type EvidenceForm,
+  type FilledSymptom,
+  type SymptomArgs,
+  type SymptomFacts,
+  type SymptomRow,
+} from '../catalogue/log-symptoms.js';
 import { fill } from '../catalogue/message-type.js';
 import { isIpAddress } from '../model/hosts.js';
 import { describeRef } from '../model/kinds.js';
@@ -9,7 +18,13 @@ import type { ObjectRef } from '../model/types.js';
 import type { Finding, FindingEvidence, Severity } from '../rules/types.js';
 import type { LogGroup } from './aggregate.js';
 import { parseIstioSni } from './cluster-name.js';
-import { evidenceOf, keepAliveFinding, passthroughEntryFinding, timeoutFinding, type EvidenceContext } from './evidence-rules.js';
+import {
+  evidenceOf,
+  keepAliveFinding,
+  passthroughEntryFinding,
+  timeoutFinding,
+  type EvidenceContext,
+} from './evidence-rules.js';
 import { describeFlags } from './flags.js';
 import { candidateHosts, explainingFindings, hostOfGroup, isInMesh, type GroupHost } from './hosts.js';
 
@@ -76,7 +91,31 @@ interface Classified {
   texts: FilledSymptom;
 }
 
-const FAILURE_FLAGS = new Set(['UH', 'UF', 'UO', 'NR', 'URX', 'NC', 'UT', 'LR', 'UR', 'UC', 'DT', 'SI', 'UPE', 'UMSDR', 'NFCF', 'DF', 'OM', 'UAEX', 'RL', 'RLSE', 'IH', 'DPE', 'FI']);
+const FAILURE_FLAGS = new Set([
+  'UH',
+  'UF',
+  'UO',
+  'NR',
+  'URX',
+  'NC',
+  'UT',
+  'LR',
+  'UR',
+  'UC',
+  'DT',
+  'SI',
+  'UPE',
+  'UMSDR',
+  'NFCF',
+  'DF',
+  'OM',
+  'UAEX',
+  'RL',
+  'RLSE',
+  'IH',
+  'DPE',
+  'FI',
+]);
 
 /** Groups worth a diagnosis: 5xx answers, and failure flags whatever the code (TCP logs 0). */
 export function isFailure(g: LogGroup): boolean {
@@ -84,7 +123,9 @@ export function isFailure(g: LogGroup): boolean {
 }
 
 function tlsFailure(g: LogGroup): string | undefined {
-  return [...g.upstreamTransportFailureReasons, ...g.responseCodeDetails].find((t) => /CERTIFICATE_VERIFY_FAILED|SSL|TLS|handshake/i.test(t));
+  return [...g.upstreamTransportFailureReasons, ...g.responseCodeDetails].find((t) =>
+    /CERTIFICATE_VERIFY_FAILED|SSL|TLS|handshake/i.test(t),
+  );
 }
 
 /** What the symptom table matches on. */
@@ -146,7 +187,9 @@ function findingKey(f: Finding): string {
 function fixSummary(f: Finding): string {
   const parts = [
     ...f.fix.patches.map((p) => `patch ${describeRef(p.target)}`),
-    ...f.fix.create.map((c) => `create ${c.kind} ${c.metadata.namespace ? `${c.metadata.namespace}/` : ''}${c.metadata.name}`),
+    ...f.fix.create.map(
+      (c) => `create ${c.kind} ${c.metadata.namespace ? `${c.metadata.namespace}/` : ''}${c.metadata.name}`,
+    ),
   ];
   const text = parts.length > 0 ? parts.join('; ') : (f.fix.notes?.[0] ?? 'no automatic fix');
   return `${f.rule}: ${text}${f.fix.proposeOnly ? ' (propose only)' : ''}`;
@@ -166,14 +209,21 @@ function evidenceKey(form: EvidenceForm, host: string): string {
 function passthroughWords(host: string, index: MeshIndex | undefined): string {
   const declared = index && host ? index.entriesForHost(host) : [];
   if (declared.length === 0) return fill(ACCESS_LOG_WORDS.passthroughToAddress, { host: host || '?' });
-  return fill(ACCESS_LOG_WORDS.entryDeclared, { host, entries: declared.map((s) => `${s.metadata.namespace}/${s.metadata.name}`).join(', ') });
+  return fill(ACCESS_LOG_WORDS.entryDeclared, {
+    host,
+    entries: declared.map((s) => `${s.metadata.namespace}/${s.metadata.name}`).join(', '),
+  });
 }
 
 /**
  * The access-log findings, one per (form, host), unless a static finding of the same rule explains the group.
  * MM104 first: MM105 then knows which hosts already get their ServiceEntry from it.
  */
-function buildEvidence(classified: readonly Classified[], explainers: ReadonlyMap<LogGroup, Finding[]>, ctx: ExplainContext): Map<string, Built> {
+function buildEvidence(
+  classified: readonly Classified[],
+  explainers: ReadonlyMap<LogGroup, Finding[]>,
+  ctx: ExplainContext,
+): Map<string, Built> {
   const byKey = new Map<string, { form: EvidenceForm; host: string; groups: LogGroup[] }>();
   for (const c of classified) {
     if (!c.form || (explainers.get(c.g) ?? []).some((f) => f.rule === c.row.rule)) continue;
@@ -192,7 +242,12 @@ function buildEvidence(classified: readonly Classified[], explainers: ReadonlyMa
   }
   for (const [key, e] of byKey) {
     if (e.form === 'MM104') continue;
-    built.set(key, e.form === 'MM105' ? timeoutFinding(e.host, e.groups, ctx, mm104Hosts.has(e.host)) : keepAliveFinding(e.host, e.groups, ctx));
+    built.set(
+      key,
+      e.form === 'MM105'
+        ? timeoutFinding(e.host, e.groups, ctx, mm104Hosts.has(e.host))
+        : keepAliveFinding(e.host, e.groups, ctx),
+    );
   }
   return built;
 }
@@ -216,26 +271,53 @@ function capitalized(words: string): string {
 }
 
 /** The row's detail, then the evidence form's words, the explaining findings, or that none was found. */
-function detailOf(c: Classified, explainedBy: readonly Finding[], built: Built | undefined, ctx: ExplainContext): string {
+function detailOf(
+  c: Classified,
+  explainedBy: readonly Finding[],
+  built: Built | undefined,
+  ctx: ExplainContext,
+): string {
   if (built?.finding) return built.finding.message;
   const words = built?.words ? ` ${capitalized(built.words)}` : '';
   const first = explainedBy[0];
-  const explained = first ? fill(DIAGNOSIS_WORDS.explainedBy, { findings: explainedBy.map((f) => `${f.rule} on ${describeRef(f.resource)}`).join(', '), message: first.message }) : '';
-  const unexplained = ctx.index && !first && c.row.candidates.length > 0 ? fill(DIAGNOSIS_WORDS.unexplained, { candidates: c.row.candidates.join(', ') }) : '';
+  const explained = first
+    ? fill(DIAGNOSIS_WORDS.explainedBy, {
+        findings: explainedBy.map((f) => `${f.rule} on ${describeRef(f.resource)}`).join(', '),
+        message: first.message,
+      })
+    : '';
+  const unexplained =
+    ctx.index && !first && c.row.candidates.length > 0
+      ? fill(DIAGNOSIS_WORDS.unexplained, { candidates: c.row.candidates.join(', ') })
+      : '';
   return `${c.texts.detail}${words}${explained}${unexplained}`;
 }
 
-function ruleOf(c: Classified, explainedBy: readonly Finding[], finding: Finding | undefined): Pick<Diagnosis, 'rule' | 'ruleBasis'> {
+function ruleOf(
+  c: Classified,
+  explainedBy: readonly Finding[],
+  finding: Finding | undefined,
+): Pick<Diagnosis, 'rule' | 'ruleBasis'> {
   if (finding) return { rule: finding.rule, ruleBasis: 'logs' };
-  if (explainedBy.length > 0) return { rule: [...new Set(explainedBy.map((f) => f.rule))].join(','), ruleBasis: 'manifests' };
+  if (explainedBy.length > 0)
+    return { rule: [...new Set(explainedBy.map((f) => f.rule))].join(','), ruleBasis: 'manifests' };
   return c.row.rule ? { rule: c.row.rule, ruleBasis: 'suspected' } : {};
 }
 
-function diagnosisOf(c: Classified, explainedBy: readonly Finding[], built: Built | undefined, ctx: ExplainContext): Diagnosis {
+function diagnosisOf(
+  c: Classified,
+  explainedBy: readonly Finding[],
+  built: Built | undefined,
+  ctx: ExplainContext,
+): Diagnosis {
   const { g } = c;
   const finding = built?.finding;
   const ev = evidenceOf([g]);
-  const fix = finding ? fixSummary(finding) : explainedBy.length > 0 ? explainedBy.map(fixSummary).join('; ') : c.texts.fix;
+  const fix = finding
+    ? fixSummary(finding)
+    : explainedBy.length > 0
+      ? explainedBy.map(fixSummary).join('; ')
+      : c.texts.fix;
   return {
     severity: finding?.severity ?? explainedBy[0]?.severity ?? c.row.severity,
     symptom: `${g.responseCode} ${g.responseFlags}`,
@@ -261,13 +343,21 @@ export function explainGroups(groups: readonly LogGroup[], ctx: ExplainContext):
   const classified = groups.filter(isFailure).map((g) => classify(g, ctx, disabled));
   const explainers = new Map<LogGroup, Finding[]>();
   for (const c of classified) {
-    explainers.set(c.g, ctx.index ? explainingFindings(ctx.staticFindings, c.row.candidates, candidateHosts(c.host, ctx.index), ctx.index) : []);
+    explainers.set(
+      c.g,
+      ctx.index
+        ? explainingFindings(ctx.staticFindings, c.row.candidates, candidateHosts(c.host, ctx.index), ctx.index)
+        : [],
+    );
   }
   const built = buildEvidence(classified, explainers, ctx);
   const builtOf = (c: Classified): Built | undefined => (c.form ? built.get(evidenceKey(c.form, c.host)) : undefined);
   const diagnoses = classified.map((c) => diagnosisOf(c, explainers.get(c.g) ?? [], builtOf(c), ctx));
   const evidenceFindings = [...built.values()].flatMap((b) => (b.finding ? [b.finding] : []));
-  const findings: Finding[] = [...new Map(evidenceFindings.map((f) => [findingKey(f), f])).values(), ...explainedStatic(classified, explainers)].sort(compareFindings);
+  const findings: Finding[] = [
+    ...new Map(evidenceFindings.map((f) => [findingKey(f), f])).values(),
+    ...explainedStatic(classified, explainers),
+  ].sort(compareFindings);
   diagnoses.sort((a, b) => b.count - a.count || a.target.localeCompare(b.target) || a.symptom.localeCompare(b.symptom));
   return { diagnoses, findings };
 }

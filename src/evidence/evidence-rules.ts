@@ -7,11 +7,30 @@ import { isClusterLocal, isIpAddress, nameFromHost } from '../model/hosts.js';
 import { describeRef, refOf } from '../model/kinds.js';
 import { autoMtlsOn } from '../model/mesh-config.js';
 import type { MeshIndex } from '../model/mesh-index.js';
-import type { DestinationRule, KubeObject, ObjectRef, ServicePort, TrafficPolicy, VirtualService } from '../model/types.js';
+import type {
+  DestinationRule,
+  KubeObject,
+  ObjectRef,
+  ServicePort,
+  TrafficPolicy,
+  VirtualService,
+} from '../model/types.js';
 import { generatedEntry, servicePortFor } from '../rules/mm104-external-host-passthrough.js';
-import { idleTimeoutBelow, idleTimeoutPatch, keepAliveVersionNote, retryOnResetPatches } from '../rules/mm106-inbound-keepalive-race.js';
+import {
+  idleTimeoutBelow,
+  idleTimeoutPatch,
+  keepAliveVersionNote,
+  retryOnResetPatches,
+} from '../rules/mm106-inbound-keepalive-race.js';
 import { routeDestinations } from '../model/route-destinations.js';
-import type { Finding, FindingEvidence, IstioVersion, PatchOperation, ResourcePatch, RuleParameters } from '../rules/types.js';
+import type {
+  Finding,
+  FindingEvidence,
+  IstioVersion,
+  PatchOperation,
+  ResourcePatch,
+  RuleParameters,
+} from '../rules/types.js';
 import type { LogGroup } from './aggregate.js';
 import { splitHostPort } from './cluster-name.js';
 import { portOfAddress } from './hosts.js';
@@ -54,8 +73,10 @@ export function evidenceOf(groups: readonly LogGroup[]): FindingEvidence {
   let firstSeen: string | undefined;
   let lastSeen: string | undefined;
   for (const g of groups) {
-    if (g.firstSeen !== undefined && (firstSeen === undefined || timeKey(g.firstSeen) < timeKey(firstSeen))) firstSeen = g.firstSeen;
-    if (g.lastSeen !== undefined && (lastSeen === undefined || timeKey(g.lastSeen) > timeKey(lastSeen))) lastSeen = g.lastSeen;
+    if (g.firstSeen !== undefined && (firstSeen === undefined || timeKey(g.firstSeen) < timeKey(firstSeen)))
+      firstSeen = g.firstSeen;
+    if (g.lastSeen !== undefined && (lastSeen === undefined || timeKey(g.lastSeen) > timeKey(lastSeen)))
+      lastSeen = g.lastSeen;
   }
   const withDurations = sorted.find((g) => g.durationMs);
   const d = withDurations?.durationMs;
@@ -84,7 +105,11 @@ function were(n: number): string {
 /** The port and protocol a group of passthrough records used: HTTP for HTTP requests, TLS with an SNI or on 443, else TCP. */
 function observedPort(g: LogGroup): ServicePort | undefined {
   const authorityPort = g.authorities[0] ? splitHostPort(g.authorities[0]).port : undefined;
-  const port = portOfAddress(g.upstreamHosts[0]) ?? authorityPort ?? portOfAddress(g.downstreamLocalAddresses[0]) ?? (g.protocols.length > 0 ? 80 : undefined);
+  const port =
+    portOfAddress(g.upstreamHosts[0]) ??
+    authorityPort ??
+    portOfAddress(g.downstreamLocalAddresses[0]) ??
+    (g.protocols.length > 0 ? 80 : undefined);
   if (port === undefined) return undefined;
   const protocol = g.protocols.length > 0 ? 'HTTP' : g.requestedServerNames.length > 0 || port === 443 ? 'TLS' : 'TCP';
   return servicePortFor(port, protocol);
@@ -111,17 +136,38 @@ function createRef(o: KubeObject): ObjectRef {
  * a MESH_EXTERNAL ServiceEntry with the observed ports and protocols, resolution DNS. Undefined when the
  * host is an IP address or an entry already declares it (the diagnosis says why, in words).
  */
-export function passthroughEntryFinding(host: string, groups: readonly LogGroup[], ctx: EvidenceContext): Finding | undefined {
-  if (host === '' || isIpAddress(host) || isClusterLocal(host, ctx.index?.domain) || declared(ctx.index, host)) return undefined;
+export function passthroughEntryFinding(
+  host: string,
+  groups: readonly LogGroup[],
+  ctx: EvidenceContext,
+): Finding | undefined {
+  if (host === '' || isIpAddress(host) || isClusterLocal(host, ctx.index?.domain) || declared(ctx.index, host))
+    return undefined;
   const ports = observedPorts(groups);
   const routes = vsRoutingTo(ctx.index, host);
   const namespace = routes[0]?.metadata.namespace ?? ctx.namespace;
-  const se = generatedEntry(host, namespace, [...ports].sort((a, b) => a.number - b.number));
+  const se = generatedEntry(
+    host,
+    namespace,
+    [...ports].sort((a, b) => a.number - b.number),
+  );
   const evidence = evidenceOf(groups);
   const upstream = [...new Set(groups.flatMap((g) => g.upstreamHosts))].slice(0, 3);
   const portText = ports.map((p) => `${p.number}/${p.protocol}`).join(', ');
-  const args = { requests: requests(evidence.count), host, upstream: upstream.length ? ` (upstream ${upstream.join(', ')})` : '', ports: portText };
-  return { ...report(MM104_LOG.PassthroughStaleConnections, args, { resource: createRef(se), related: routes.map(refOf), fix: { patches: [], create: [se] } }), evidence };
+  const args = {
+    requests: requests(evidence.count),
+    host,
+    upstream: upstream.length ? ` (upstream ${upstream.join(', ')})` : '',
+    ports: portText,
+  };
+  return {
+    ...report(MM104_LOG.PassthroughStaleConnections, args, {
+      resource: createRef(se),
+      related: routes.map(refOf),
+      fix: { patches: [], create: [se] },
+    }),
+    evidence,
+  };
 }
 
 function matches(durationMs: number, timeoutMs: number | undefined): boolean {
@@ -149,11 +195,23 @@ interface RouteTimeouts {
   alreadyLong: string[];
 }
 
-function routeTimeouts(vs: VirtualService, host: string, durationMs: number, target: number, ctx: EvidenceContext): RouteTimeouts {
+function routeTimeouts(
+  vs: VirtualService,
+  host: string,
+  durationMs: number,
+  target: number,
+  ctx: EvidenceContext,
+): RouteTimeouts {
   const targetText = formatDurationMs(target);
   const out: RouteTimeouts = { matched: [], alreadyLong: [] };
   const ops: PatchOperation[] = [];
-  const indexes = [...new Set(routeDestinations(vs, ctx.index?.domain ?? 'cluster.local').filter((r) => r.kind === 'http' && r.host === host).map((r) => r.routeIndex))];
+  const indexes = [
+    ...new Set(
+      routeDestinations(vs, ctx.index?.domain ?? 'cluster.local')
+        .filter((r) => r.kind === 'http' && r.host === host)
+        .map((r) => r.routeIndex),
+    ),
+  ];
   for (const i of indexes) {
     const route = vs.spec?.http?.[i];
     if (!route) continue;
@@ -163,7 +221,12 @@ function routeTimeouts(vs: VirtualService, host: string, durationMs: number, tar
     const routeOps: PatchOperation[] = [];
     for (const [field, value, ms, path] of [
       ['timeout', route.timeout, t, pointer('spec', 'http', i, 'timeout')],
-      ['retries.perTryTimeout', route.retries?.perTryTimeout, pt, pointer('spec', 'http', i, 'retries', 'perTryTimeout')],
+      [
+        'retries.perTryTimeout',
+        route.retries?.perTryTimeout,
+        pt,
+        pointer('spec', 'http', i, 'retries', 'perTryTimeout'),
+      ],
     ] as const) {
       if (value === undefined || !matches(durationMs, ms)) continue;
       if ((ms ?? 0) >= target) {
@@ -174,7 +237,13 @@ function routeTimeouts(vs: VirtualService, host: string, durationMs: number, tar
       routeOps.push({ op: 'test', path, value }, { op: 'replace', path, value: targetText });
     }
     // A perTryTimeout raised above the route timeout is cut by the route timeout: raise that too.
-    if (routeOps.some((o) => o.path.endsWith('perTryTimeout')) && t !== undefined && t > 0 && t < target && !routeOps.some((o) => o.path.endsWith('/timeout'))) {
+    if (
+      routeOps.some((o) => o.path.endsWith('perTryTimeout')) &&
+      t !== undefined &&
+      t > 0 &&
+      t < target &&
+      !routeOps.some((o) => o.path.endsWith('/timeout'))
+    ) {
       const path = pointer('spec', 'http', i, 'timeout');
       routeOps.push({ op: 'test', path, value: route.timeout as string }, { op: 'replace', path, value: targetText });
     }
@@ -198,7 +267,11 @@ function generatedVirtualService(host: string, namespace: string, timeout: strin
   return {
     apiVersion: API,
     kind: 'VirtualService',
-    metadata: { name: nameFromHost(host), namespace, annotations: { 'meshmedic.io/generated-by': MM105_LOG.TimeoutWithoutRoute.rule } },
+    metadata: {
+      name: nameFromHost(host),
+      namespace,
+      annotations: { 'meshmedic.io/generated-by': MM105_LOG.TimeoutWithoutRoute.rule },
+    },
     spec: { hosts: [host], http: [{ timeout, route: [{ destination: { host } }] }] },
   };
 }
@@ -206,15 +279,31 @@ function generatedVirtualService(host: string, namespace: string, timeout: strin
 type HeadArgs = { requests: string; host: string; were: string; p50: number; rounded: string };
 
 /** An external host no VirtualService routes to: one with the policy's timeout (and the ServiceEntry it needs). */
-function withoutRouteFinding(host: string, groups: readonly LogGroup[], ctx: EvidenceContext, entryComesWith: boolean, head: HeadArgs, evidence: FindingEvidence): Finding {
+function withoutRouteFinding(
+  host: string,
+  groups: readonly LogGroup[],
+  ctx: EvidenceContext,
+  entryComesWith: boolean,
+  head: HeadArgs,
+  evidence: FindingEvidence,
+): Finding {
   const targetText = formatDurationMs(ctx.params.defaultRouteTimeoutMs);
   const vs = generatedVirtualService(host, ctx.namespace, targetText);
   const needsEntry = !entryComesWith && !declared(ctx.index, host);
   const entry = generatedEntry(host, ctx.namespace, observedPorts(groups));
   entry.metadata.annotations = { 'meshmedic.io/generated-by': MM105_LOG.TimeoutWithoutRoute.rule };
   const passthrough = groups.some((g) => g.cluster?.kind === 'passthrough');
-  const args = { ...head, passthrough: passthrough ? ' through PassthroughCluster' : '', target: targetText, withEntry: needsEntry ? ' and the MESH_EXTERNAL ServiceEntry it needs (resolution DNS)' : '' };
-  const fix = { patches: [], create: needsEntry ? [entry, vs] : [vs], ...(entryComesWith ? { notes: [`the ServiceEntry for ${host} comes with the MM104 finding`] } : {}) };
+  const args = {
+    ...head,
+    passthrough: passthrough ? ' through PassthroughCluster' : '',
+    target: targetText,
+    withEntry: needsEntry ? ' and the MESH_EXTERNAL ServiceEntry it needs (resolution DNS)' : '',
+  };
+  const fix = {
+    patches: [],
+    create: needsEntry ? [entry, vs] : [vs],
+    ...(entryComesWith ? { notes: [`the ServiceEntry for ${host} comes with the MM104 finding`] } : {}),
+  };
   return { ...report(MM105_LOG.TimeoutWithoutRoute, args, { resource: refOf(vs), fix }), evidence };
 }
 
@@ -223,25 +312,53 @@ function withoutRouteFinding(host: string, groups: readonly LogGroup[], ctx: Evi
  * perTryTimeout) of the VirtualServices for the host up to the policy's defaultRouteTimeout; for an external
  * host without any VirtualService, generates one (and the ServiceEntry it needs, unless `entryComesWith`).
  */
-export function timeoutFinding(host: string, groups: readonly LogGroup[], ctx: EvidenceContext, entryComesWith: boolean): TimeoutFindingResult {
+export function timeoutFinding(
+  host: string,
+  groups: readonly LogGroup[],
+  ctx: EvidenceContext,
+  entryComesWith: boolean,
+): TimeoutFindingResult {
   const evidence = evidenceOf(groups);
   const d = evidence.durationMs?.p50;
   if (d === undefined) return { words: fill(ACCESS_LOG_WORDS.noDurations, {}) };
   const target = ctx.params.defaultRouteTimeoutMs;
   const targetText = formatDurationMs(target);
-  const head: HeadArgs = { requests: requests(evidence.count), host, were: were(evidence.count), p50: d, rounded: roundTimeoutText(d) };
+  const head: HeadArgs = {
+    requests: requests(evidence.count),
+    host,
+    were: were(evidence.count),
+    p50: d,
+    rounded: roundTimeoutText(d),
+  };
   const routes = vsRoutingTo(ctx.index, host);
   const timeouts = routes.map((vs) => routeTimeouts(vs, host, d, target, ctx));
   const patches = timeouts.flatMap((t) => (t.patch ? [t.patch] : []));
   const first = patches[0];
   if (first) {
     const matched = timeouts.flatMap((t) => t.matched).join(' and ');
-    const finding = report(MM105_LOG.RouteTimeoutCut, { ...head, matched, target: targetText }, { resource: first.target, related: patches.slice(1).map((p) => p.target), fix: { patches, create: [] } });
+    const finding = report(
+      MM105_LOG.RouteTimeoutCut,
+      { ...head, matched, target: targetText },
+      { resource: first.target, related: patches.slice(1).map((p) => p.target), fix: { patches, create: [] } },
+    );
     return { finding: { ...finding, evidence } };
   }
   const alreadyLong = timeouts.flatMap((t) => t.alreadyLong);
-  if (alreadyLong.length > 0) return { words: fill(ACCESS_LOG_WORDS.timeoutAlreadyLong, { ...head, settings: alreadyLong.join(', '), target: targetText }) };
-  if (routes.length > 0) return { words: fill(ACCESS_LOG_WORDS.noMatchingRouteTimeout, { ...head, routes: routes.map((v) => describeRef(refOf(v))).join(', ') }) };
+  if (alreadyLong.length > 0)
+    return {
+      words: fill(ACCESS_LOG_WORDS.timeoutAlreadyLong, {
+        ...head,
+        settings: alreadyLong.join(', '),
+        target: targetText,
+      }),
+    };
+  if (routes.length > 0)
+    return {
+      words: fill(ACCESS_LOG_WORDS.noMatchingRouteTimeout, {
+        ...head,
+        routes: routes.map((v) => describeRef(refOf(v))).join(', '),
+      }),
+    };
   if (isIpAddress(host) || host === '' || !host.includes('.') || isClusterLocal(host, ctx.index?.domain)) {
     return { words: fill(ACCESS_LOG_WORDS.noVirtualService, { ...head, subject: host || 'this host' }) };
   }
@@ -252,25 +369,52 @@ function copyPolicy(tp: TrafficPolicy | undefined): TrafficPolicy {
   return tp ? (JSON.parse(JSON.stringify(tp)) as TrafficPolicy) : {};
 }
 
-type KeepAliveArgs = { targets: string; requests: string; assumed: string; keepAlive: string; target: string; retry: string };
+type KeepAliveArgs = {
+  targets: string;
+  requests: string;
+  assumed: string;
+  keepAlive: string;
+  target: string;
+  retry: string;
+};
 
 /** A DestinationRule for the host alone, copying the policy of a broader one that applies (rules of different levels do not merge). */
-function createdKeepAliveRule(host: string, svc: string, ns: string, target: string, dr: DestinationRule | undefined, ctx: EvidenceContext, notes: string[]): DestinationRule {
+function createdKeepAliveRule(
+  host: string,
+  svc: string,
+  ns: string,
+  target: string,
+  dr: DestinationRule | undefined,
+  ctx: EvidenceContext,
+  notes: string[],
+): DestinationRule {
   const trafficPolicy = copyPolicy(dr?.spec?.trafficPolicy);
   delete trafficPolicy.portLevelSettings;
-  trafficPolicy.connectionPool = { ...trafficPolicy.connectionPool, http: { ...trafficPolicy.connectionPool?.http, idleTimeout: target } };
+  trafficPolicy.connectionPool = {
+    ...trafficPolicy.connectionPool,
+    http: { ...trafficPolicy.connectionPool?.http, idleTimeout: target },
+  };
   if (!dr && ctx.index && !autoMtlsOn(ctx.index.meshConfig, ctx.istioVersion)) {
     trafficPolicy.tls = { mode: 'ISTIO_MUTUAL' };
-    notes.push('auto mTLS is off in this mesh: the generated DestinationRule sets tls ISTIO_MUTUAL so it does not turn mTLS off (MM101)');
+    notes.push(
+      'auto mTLS is off in this mesh: the generated DestinationRule sets tls ISTIO_MUTUAL so it does not turn mTLS off (MM101)',
+    );
   }
   if (dr) {
-    notes.push(`the new DestinationRule copies the trafficPolicy of ${describeRef(refOf(dr))} (host ${dr.spec?.host}): DestinationRules of different levels do not merge`);
-    if (dr.spec?.trafficPolicy?.portLevelSettings) notes.push(`portLevelSettings of ${describeRef(refOf(dr))} were not copied: review them`);
+    notes.push(
+      `the new DestinationRule copies the trafficPolicy of ${describeRef(refOf(dr))} (host ${dr.spec?.host}): DestinationRules of different levels do not merge`,
+    );
+    if (dr.spec?.trafficPolicy?.portLevelSettings)
+      notes.push(`portLevelSettings of ${describeRef(refOf(dr))} were not copied: review them`);
   }
   return {
     apiVersion: API,
     kind: 'DestinationRule',
-    metadata: { name: `${nameFromHost(svc)}-keepalive`, namespace: ns, annotations: { 'meshmedic.io/generated-by': MM106_LOG.KeepAliveRace.rule } },
+    metadata: {
+      name: `${nameFromHost(svc)}-keepalive`,
+      namespace: ns,
+      annotations: { 'meshmedic.io/generated-by': MM106_LOG.KeepAliveRace.rule },
+    },
     spec: { host, trafficPolicy },
   };
 }
@@ -281,7 +425,11 @@ function createdKeepAliveRule(host: string, svc: string, ns: string, target: str
  * keepAliveIdleTimeout, else ASSUMED_APP_KEEPALIVE_MS) in the DestinationRule that applies, created when none
  * does, and a retry on reset on the routes to the host. Propose only.
  */
-export function keepAliveFinding(host: string, groups: readonly LogGroup[], ctx: EvidenceContext): TimeoutFindingResult {
+export function keepAliveFinding(
+  host: string,
+  groups: readonly LogGroup[],
+  ctx: EvidenceContext,
+): TimeoutFindingResult {
   const m = /^([^.]+)\.([^.]+)\.svc\./.exec(host);
   if (!m) return { words: fill(ACCESS_LOG_WORDS.inboundNotAService, { host: host || 'no host' }) };
   const [, svc, ns] = m as unknown as [string, string, string];
@@ -290,32 +438,69 @@ export function keepAliveFinding(host: string, groups: readonly LogGroup[], ctx:
   const target = formatDurationMs(idleTimeoutBelow(keepAlive));
   const evidence = evidenceOf(groups);
   const notes: string[] = [];
-  if (assumed) notes.push(`the applications' keep-alive is assumed to be ${formatDurationMs(keepAlive)} (no keepAliveIdleTimeout in the policy); state the real value in the MeshHealthPolicy (MM106 parameters.keepAliveIdleTimeout)`);
-  notes.push('servers that close a connection after N requests (Tomcat maxKeepAliveRequests) race the same way: let them keep connections (maxKeepAliveRequests -1) and time out idle ones only');
+  if (assumed)
+    notes.push(
+      `the applications' keep-alive is assumed to be ${formatDurationMs(keepAlive)} (no keepAliveIdleTimeout in the policy); state the real value in the MeshHealthPolicy (MM106 parameters.keepAliveIdleTimeout)`,
+    );
+  notes.push(
+    'servers that close a connection after N requests (Tomcat maxKeepAliveRequests) race the same way: let them keep connections (maxKeepAliveRequests -1) and time out idle ones only',
+  );
   const dr = ctx.index?.destinationRulesFor(host, ns, ns)[0];
   const ownRule = dr && ctx.index?.drHost(dr) === host ? dr : undefined;
   const assumedText = assumed ? 'assumed ' : '';
   const current = ownRule?.spec?.trafficPolicy?.connectionPool?.http?.idleTimeout;
   const currentMs = current !== undefined ? parseDurationMs(current) : 3_600_000;
   if (ownRule && currentMs !== undefined && currentMs < keepAlive) {
-    return { words: fill(ACCESS_LOG_WORDS.idleTimeoutAlreadyBelow, { dr: describeRef(refOf(ownRule)), current: current ?? ENVOY_DEFAULT_IDLE, assumed: assumedText, keepAlive: formatDurationMs(keepAlive) }) };
+    return {
+      words: fill(ACCESS_LOG_WORDS.idleTimeoutAlreadyBelow, {
+        dr: describeRef(refOf(ownRule)),
+        current: current ?? ENVOY_DEFAULT_IDLE,
+        assumed: assumedText,
+        keepAlive: formatDurationMs(keepAlive),
+      }),
+    };
   }
   const retries = ctx.index ? retryOnResetPatches(ctx.index, host, undefined) : [];
-  const args: KeepAliveArgs = { targets: evidence.targets.join(', '), requests: requests(evidence.count), assumed: assumedText, keepAlive: formatDurationMs(keepAlive), target, retry: retries.length ? ' and a retry on reset' : '' };
+  const args: KeepAliveArgs = {
+    targets: evidence.targets.join(', '),
+    requests: requests(evidence.count),
+    assumed: assumedText,
+    keepAlive: formatDurationMs(keepAlive),
+    target,
+    retry: retries.length ? ' and a retry on reset' : '',
+  };
   const noRoute = `no VirtualService routes to ${host} in the manifests given: add retries {attempts: 2, retryOn: reset,connect-failure,refused-stream,unavailable,cancelled} to the routes that do`;
   const reportOn = (resource: ObjectRef, patches: ResourcePatch[], create: KubeObject[]): Report => ({
     resource,
     related: retries.map((p) => p.target),
     versionNote: keepAliveVersionNote(ctx.istioVersion),
-    fix: { patches: [...patches, ...retries], create, proposeOnly: true, notes: retries.length === 0 ? [...notes, noRoute] : notes },
+    fix: {
+      patches: [...patches, ...retries],
+      create,
+      proposeOnly: true,
+      notes: retries.length === 0 ? [...notes, noRoute] : notes,
+    },
   });
   let finding: Finding;
   if (ownRule) {
-    finding = report(MM106_LOG.KeepAliveRace, { ...args, dr: describeRef(refOf(ownRule)), current: current ?? ENVOY_DEFAULT_IDLE }, reportOn(refOf(ownRule), [{ target: refOf(ownRule), patch: idleTimeoutPatch(ownRule, target) }], []));
+    finding = report(
+      MM106_LOG.KeepAliveRace,
+      { ...args, dr: describeRef(refOf(ownRule)), current: current ?? ENVOY_DEFAULT_IDLE },
+      reportOn(refOf(ownRule), [{ target: refOf(ownRule), patch: idleTimeoutPatch(ownRule, target) }], []),
+    );
   } else {
     const created = createdKeepAliveRule(host, svc, ns, target, dr, ctx, notes);
     finding = dr
-      ? report(MM106_LOG.KeepAliveRaceBroaderRule, { ...args, dr: describeRef(refOf(dr)), drHost: dr.spec?.host ?? '', current: dr.spec?.trafficPolicy?.connectionPool?.http?.idleTimeout ?? ENVOY_DEFAULT_IDLE }, reportOn(refOf(created), [], [created]))
+      ? report(
+          MM106_LOG.KeepAliveRaceBroaderRule,
+          {
+            ...args,
+            dr: describeRef(refOf(dr)),
+            drHost: dr.spec?.host ?? '',
+            current: dr.spec?.trafficPolicy?.connectionPool?.http?.idleTimeout ?? ENVOY_DEFAULT_IDLE,
+          },
+          reportOn(refOf(created), [], [created]),
+        )
       : report(MM106_LOG.KeepAliveRaceNoRule, { ...args, host }, reportOn(refOf(created), [], [created]));
   }
   return { finding: { ...finding, evidence } };

@@ -38,10 +38,14 @@ const FLAG_TABLE: readonly (readonly [short: string, long: string, meaning: stri
 ];
 
 /** Short flag -> what it means. */
-export const RESPONSE_FLAGS: Readonly<Record<string, string>> = Object.fromEntries(FLAG_TABLE.map(([s, , m]) => [s, m]));
+export const RESPONSE_FLAGS: Readonly<Record<string, string>> = Object.fromEntries(
+  FLAG_TABLE.map(([s, , m]) => [s, m]),
+);
 
 /** Long flag name (%RESPONSE_FLAGS_LONG%) -> short flag. */
-export const LONG_RESPONSE_FLAGS: Readonly<Record<string, string>> = Object.fromEntries(FLAG_TABLE.map(([s, l]) => [l, s]));
+export const LONG_RESPONSE_FLAGS: Readonly<Record<string, string>> = Object.fromEntries(
+  FLAG_TABLE.map(([s, l]) => [l, s]),
+);
 
 const ORDER = new Map(FLAG_TABLE.map(([s], i) => [s, i]));
 
@@ -68,7 +72,8 @@ function normalize(names: readonly string[]): FlagsResult {
 export function parseFlagsText(text: string): FlagsResult {
   if (text === '-') return { ok: true, flags: [] };
   if (SHORT_FLAG.test(text)) return { ok: true, flags: [text] }; // the common case: one short flag
-  if (!/^[A-Za-z]+(,[A-Za-z]+)*$/.test(text)) return { ok: false, reason: `${JSON.stringify(text)} is not a list of Envoy response flags` };
+  if (!/^[A-Za-z]+(,[A-Za-z]+)*$/.test(text))
+    return { ok: false, reason: `${JSON.stringify(text)} is not a list of Envoy response flags` };
   return normalize(text.split(','));
 }
 

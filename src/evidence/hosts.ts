@@ -30,7 +30,12 @@ export function hostOfGroup(g: LogGroup): GroupHost {
     return { host: hp.host.toLowerCase(), ...(port !== undefined ? { port } : {}), from: 'authority' };
   }
   const sni = g.requestedServerNames[0];
-  if (sni) return { host: sni.toLowerCase(), ...(portOfAddress(g.upstreamHosts[0]) !== undefined ? { port: portOfAddress(g.upstreamHosts[0]) as number } : {}), from: 'sni' };
+  if (sni)
+    return {
+      host: sni.toLowerCase(),
+      ...(portOfAddress(g.upstreamHosts[0]) !== undefined ? { port: portOfAddress(g.upstreamHosts[0]) as number } : {}),
+      from: 'sni',
+    };
   return { host: '', from: 'none' };
 }
 
@@ -47,7 +52,9 @@ export function candidateHosts(host: string, index: MeshIndex | undefined): stri
   const domain = index?.domain ?? 'cluster.local';
   const parts = host.split('.');
   if (parts.length === 1) {
-    const named = (index?.ofKind<Service>('Service') ?? []).filter((s) => s.metadata.name === host).map((s) => serviceFqdn(s.metadata.name, s.metadata.namespace ?? 'default', domain));
+    const named = (index?.ofKind<Service>('Service') ?? [])
+      .filter((s) => s.metadata.name === host)
+      .map((s) => serviceFqdn(s.metadata.name, s.metadata.namespace ?? 'default', domain));
     return named.length > 0 ? named : [host];
   }
   if (parts.length === 2 && index) {
@@ -76,7 +83,10 @@ function hostsOfObject(o: KubeObject, index: MeshIndex): string[] {
       return ((o as ServiceEntry).spec?.hosts ?? []).map((h) => resolveHost(h, ns, index.domain));
     case 'VirtualService': {
       const vs = o as VirtualService;
-      return [...(vs.spec?.hosts ?? []).map((h) => resolveHost(h, ns, index.domain)), ...routeDestinations(vs, index.domain).map((d) => d.host)];
+      return [
+        ...(vs.spec?.hosts ?? []).map((h) => resolveHost(h, ns, index.domain)),
+        ...routeDestinations(vs, index.domain).map((d) => d.host),
+      ];
     }
     case 'Service':
       return [serviceFqdn(o.metadata.name, ns ?? 'default', index.domain)];
@@ -86,7 +96,13 @@ function hostsOfObject(o: KubeObject, index: MeshIndex): string[] {
 }
 
 function objectOf(ref: ObjectRef, index: MeshIndex): KubeObject | undefined {
-  return index.get(objectKey({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, ...(ref.namespace !== undefined ? { namespace: ref.namespace } : {}) } }))?.object;
+  return index.get(
+    objectKey({
+      apiVersion: ref.apiVersion,
+      kind: ref.kind,
+      metadata: { name: ref.name, ...(ref.namespace !== undefined ? { namespace: ref.namespace } : {}) },
+    }),
+  )?.object;
 }
 
 /** The hosts a static finding is about: those of its resource, related objects and the objects it creates. */
@@ -101,7 +117,14 @@ export function findingHosts(f: Finding, index: MeshIndex): string[] {
 }
 
 /** The static findings of `rules` that are about one of `hosts` (wildcards in the manifests match). */
-export function explainingFindings(findings: readonly Finding[], rules: readonly string[], hosts: readonly string[], index: MeshIndex): Finding[] {
+export function explainingFindings(
+  findings: readonly Finding[],
+  rules: readonly string[],
+  hosts: readonly string[],
+  index: MeshIndex,
+): Finding[] {
   if (hosts.length === 0) return [];
-  return findings.filter((f) => rules.includes(f.rule) && findingHosts(f, index).some((fh) => hosts.some((h) => hostsMatch(fh, h))));
+  return findings.filter(
+    (f) => rules.includes(f.rule) && findingHosts(f, index).some((fh) => hosts.some((h) => hostsMatch(fh, h))),
+  );
 }

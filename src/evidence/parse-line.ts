@@ -23,25 +23,39 @@ function timeOf(entry: AccessLogEntry, time: string | undefined): void {
   if (!Number.isNaN(ms)) entry.timeMs = ms;
 }
 
-function setIfDefined<K extends keyof AccessLogEntry>(entry: AccessLogEntry, key: K, value: AccessLogEntry[K] | undefined): void {
+function setIfDefined<K extends keyof AccessLogEntry>(
+  entry: AccessLogEntry,
+  key: K,
+  value: AccessLogEntry[K] | undefined,
+): void {
   if (value !== undefined) entry[key] = value;
 }
 
 /** Where BYTES_RECEIVED starts, and the format the fields before it reveal. */
-function layout(t: Token[]): { format: LogFormat; bytesAt: number; details?: string; termination?: string; failure?: string } | { error: string } {
-  const unquotedNumbers = (from: number): boolean => [0, 1, 2, 3].every((k) => t[from + k] !== undefined && !t[from + k]?.quoted && NUMBER_OR_DASH.test(t[from + k]?.text ?? ''));
+function layout(
+  t: Token[],
+):
+  { format: LogFormat; bytesAt: number; details?: string; termination?: string; failure?: string } | { error: string } {
+  const unquotedNumbers = (from: number): boolean =>
+    [0, 1, 2, 3].every(
+      (k) => t[from + k] !== undefined && !t[from + k]?.quoted && NUMBER_OR_DASH.test(t[from + k]?.text ?? ''),
+    );
   const t3 = t[3];
   if (!t3) return { error: 'line ends after the response flags' };
   if (t3.quoted) {
     // Istio 1.1-1.8: "%DYNAMIC_METADATA(istio.mixer:status)%" ["%UPSTREAM_TRANSPORT_FAILURE_REASON%"] BYTES...
     if (unquotedNumbers(4)) return { format: 'istio-text-mixer', bytesAt: 4 };
-    if (t[4]?.quoted && unquotedNumbers(5)) return { format: 'istio-text-mixer', bytesAt: 5, ...(dash(t[4].text) ? { failure: t[4].text } : {}) };
+    if (t[4]?.quoted && unquotedNumbers(5))
+      return { format: 'istio-text-mixer', bytesAt: 5, ...(dash(t[4].text) ? { failure: t[4].text } : {}) };
     return { error: 'quoted field after the flags is not followed by the byte counts' };
   }
   if (unquotedNumbers(3) && t[7]?.quoted) return { format: 'envoy-text', bytesAt: 3 };
   // Current Istio: RESPONSE_CODE_DETAILS CONNECTION_TERMINATION_DETAILS "UPSTREAM_TRANSPORT_FAILURE_REASON" BYTES...
   if (!t[4]?.quoted && t[5]?.quoted && unquotedNumbers(6)) {
-    const out: { format: LogFormat; bytesAt: number; details?: string; termination?: string; failure?: string } = { format: 'istio-text', bytesAt: 6 };
+    const out: { format: LogFormat; bytesAt: number; details?: string; termination?: string; failure?: string } = {
+      format: 'istio-text',
+      bytesAt: 6,
+    };
     if (dash(t3.text)) out.details = t3.text;
     if (dash(t[4]?.text)) out.termination = t[4]?.text;
     if (dash(t[5].text)) out.failure = t[5].text;
@@ -60,14 +74,17 @@ function layout(t: Token[]): { format: LogFormat; bytesAt: number; details?: str
  */
 function truncation(format: LogFormat, fields: number): string | undefined {
   const expected = format === 'istio-text' ? 15 : format === 'istio-text-mixer' ? 14 : fields === 9 ? 9 : 13;
-  return fields < expected ? `line cut short: ${fields} fields from BYTES_RECEIVED on, the ${format} format has ${expected}` : undefined;
+  return fields < expected
+    ? `line cut short: ${fields} fields from BYTES_RECEIVED on, the ${format} format has ${expected}`
+    : undefined;
 }
 
 /** The byte counts and durations must be integers JavaScript holds exactly (Envoy writes unsigned 64-bit). */
 function oversizedNumber(t: Token[], from: number): string | undefined {
   for (let k = from; k < from + 4; k++) {
     const text = t[k]?.text ?? '-';
-    if (text !== '-' && !Number.isSafeInteger(Number(text))) return `field ${k + 1} (${text}) is too large for a byte count or a duration`;
+    if (text !== '-' && !Number.isSafeInteger(Number(text)))
+      return `field ${k + 1} (${text}) is too large for a byte count or a duration`;
   }
   return undefined;
 }
@@ -80,15 +97,18 @@ export function parseTextLine(line: string): ParseResult {
   const request = t[0];
   if (!request?.quoted) return { ok: false, reason: 'no quoted "METHOD PATH PROTOCOL" field' };
   const code = t[1];
-  if (!code || code.quoted || !/^(\d{1,3}|-)$/.test(code.text)) return { ok: false, reason: `response code ${JSON.stringify(code?.text ?? '')} is not a number` };
+  if (!code || code.quoted || !/^(\d{1,3}|-)$/.test(code.text))
+    return { ok: false, reason: `response code ${JSON.stringify(code?.text ?? '')} is not a number` };
   const flagsToken = t[2];
   const flags = flagsToken && !flagsToken.quoted ? parseFlagsText(flagsToken.text) : undefined;
-  if (!flags?.ok) return { ok: false, reason: `response flags ${JSON.stringify(flagsToken?.text ?? '')} are not Envoy flags` };
+  if (!flags?.ok)
+    return { ok: false, reason: `response flags ${JSON.stringify(flagsToken?.text ?? '')} are not Envoy flags` };
   const l = layout(t);
   if ('error' in l) return { ok: false, reason: l.error };
   const b = l.bytesAt;
   for (let k = 4; k <= 8; k++) {
-    if (!t[b + k]?.quoted) return { ok: false, reason: `field ${b + k + 1} should be quoted (X-FORWARDED-FOR .. UPSTREAM_HOST)` };
+    if (!t[b + k]?.quoted)
+      return { ok: false, reason: `field ${b + k + 1} should be quoted (X-FORWARDED-FOR .. UPSTREAM_HOST)` };
   }
   const bad = truncation(l.format, t.length - b) ?? oversizedNumber(t, b);
   if (bad) return { ok: false, reason: bad };
@@ -165,12 +185,19 @@ const JSON_COUNTS = [
 
 /** response_code, response_flags and the byte counts and durations: checked, since a diagnosis rests on them. */
 function jsonCore(o: JsonRecord): { ok: true; entry: AccessLogEntry } | { ok: false; reason: string } {
-  if (isUnset(o.response_code)) return { ok: false, reason: 'JSON object without response_code: not an access-log record' };
-  const code = jsonInteger(o, 'response_code', MAX_RESPONSE_CODE, `an HTTP status code (an integer from 0 to ${MAX_RESPONSE_CODE})`);
+  if (isUnset(o.response_code))
+    return { ok: false, reason: 'JSON object without response_code: not an access-log record' };
+  const code = jsonInteger(
+    o,
+    'response_code',
+    MAX_RESPONSE_CODE,
+    `an HTTP status code (an integer from 0 to ${MAX_RESPONSE_CODE})`,
+  );
   if (!code.ok) return code;
   const rawFlags = o.response_flags ?? o.response_flags_long;
   const flags = parseFlagsJson(rawFlags);
-  if (!flags.ok) return { ok: false, reason: `response_flags ${JSON.stringify(rawFlags)} are not Envoy flags: ${flags.reason}` };
+  if (!flags.ok)
+    return { ok: false, reason: `response_flags ${JSON.stringify(rawFlags)} are not Envoy flags: ${flags.reason}` };
   const entry: AccessLogEntry = { format: 'json', responseCode: code.value ?? 0, responseFlags: flags.flags };
   for (const [key, field, what] of JSON_COUNTS) {
     const n = jsonInteger(o, key, Number.MAX_SAFE_INTEGER, what);
@@ -188,7 +215,8 @@ export function parseJsonRecord(text: string): ParseResult {
   } catch (err) {
     return { ok: false, reason: `invalid JSON (${(err as Error).message})` };
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, reason: 'JSON value is not an object' };
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return { ok: false, reason: 'JSON value is not an object' };
   const o = value as JsonRecord;
   const core = jsonCore(o);
   if (!core.ok) return core;

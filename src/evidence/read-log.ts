@@ -34,7 +34,11 @@ export interface FeedResult {
  * Like readAccessLog, into an existing aggregator (several logs, e.g. one per pod, into one aggregate), and
  * reading at most `maxLines` lines of this input (the caller closes the input when it was cut short).
  */
-export async function feedAccessLog(input: Readable, agg: LogAggregator, options: Omit<ReadLogOptions, 'limits'> & { maxLines?: number } = {}): Promise<FeedResult> {
+export async function feedAccessLog(
+  input: Readable,
+  agg: LogAggregator,
+  options: Omit<ReadLogOptions, 'limits'> & { maxLines?: number } = {},
+): Promise<FeedResult> {
   const maxLines = options.maxLines ?? Infinity;
   let lines = 0;
   let truncated = false;

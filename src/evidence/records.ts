@@ -47,14 +47,19 @@ export class RecordAssembler {
     this.buffer.push(line);
     this.chars += line.length + 1;
     this.scan(line);
-    if (this.inString) return [this.abandon(`multi-line JSON object cut off: line ${this.lineNo} ends inside a string`)];
+    if (this.inString)
+      return [this.abandon(`multi-line JSON object cut off: line ${this.lineNo} ends inside a string`)];
     if (this.depth === 0) {
       const rec = { text: this.buffer.join('\n'), line: this.startLine };
       this.reset();
       return [rec];
     }
     if (this.buffer.length > this.limits.maxLines || this.chars > this.limits.maxChars) {
-      return [this.abandon(`multi-line JSON object longer than ${this.limits.maxLines} lines or ${this.limits.maxChars} characters`)];
+      return [
+        this.abandon(
+          `multi-line JSON object longer than ${this.limits.maxLines} lines or ${this.limits.maxChars} characters`,
+        ),
+      ];
     }
     return [];
   }

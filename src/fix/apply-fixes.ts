@@ -41,7 +41,11 @@ export function applyFixes(objects: KubeObject[], findings: Finding[]): FixResul
         for (const k of Object.keys(target)) if (!(k in trial)) delete target[k];
         result.changed.add(key);
       } catch (err) {
-        result.failures.push({ finding: f, target: p.target, error: (err as Error).message.split('\n')[0] ?? 'patch failed' });
+        result.failures.push({
+          finding: f,
+          target: p.target,
+          error: (err as Error).message.split('\n')[0] ?? 'patch failed',
+        });
       }
     }
     for (const c of f.fix.create) {

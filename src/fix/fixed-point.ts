@@ -41,8 +41,14 @@ export interface OverlayFixedPoint {
 }
 
 /** The objects a pass's fixes touch (their patch targets and the objects they would create), as the fixes left them so far. */
-function touchedBy(findings: Finding[], overlay: ReadonlyMap<string, KubeObject>, base: (key: string) => KubeObject | undefined): KubeObject[] {
-  const keys = new Set(findings.flatMap((f) => [...f.fix.patches.map((p) => refKey(p.target)), ...f.fix.create.map(objectKey)]));
+function touchedBy(
+  findings: Finding[],
+  overlay: ReadonlyMap<string, KubeObject>,
+  base: (key: string) => KubeObject | undefined,
+): KubeObject[] {
+  const keys = new Set(
+    findings.flatMap((f) => [...f.fix.patches.map((p) => refKey(p.target)), ...f.fix.create.map(objectKey)]),
+  );
   return [...keys].flatMap((k) => overlay.get(k) ?? base(k) ?? []);
 }
 
@@ -59,7 +65,11 @@ function stateKey(overlay: ReadonlyMap<string, KubeObject>, base: (key: string) 
 }
 
 function appliedIn(pass: number, findings: Finding[], failures: FixResult['failures']): AppliedPatch[] {
-  return findings.flatMap((finding) => finding.fix.patches.filter((patch) => !failures.some((x) => x.finding === finding && x.target === patch.target)).map((patch) => ({ pass, finding, patch })));
+  return findings.flatMap((finding) =>
+    finding.fix.patches
+      .filter((patch) => !failures.some((x) => x.finding === finding && x.target === patch.target))
+      .map((patch) => ({ pass, finding, patch })),
+  );
 }
 
 /**
@@ -67,10 +77,23 @@ function appliedIn(pass: number, findings: Finding[], failures: FixResult['failu
  * on the objects as the fixes left them so far (`overlay`), re-analyze, repeat until nothing is left to fix.
  * Fixes that bring back an earlier state (two rules disagreeing on one field) stop the loop and are reported.
  */
-export function fixOverlayToFixedPoint(base: (key: string) => KubeObject | undefined, analyze: (overlay: ReadonlyMap<string, KubeObject>) => Finding[], maxPasses = MAX_FIX_PASSES): OverlayFixedPoint {
+export function fixOverlayToFixedPoint(
+  base: (key: string) => KubeObject | undefined,
+  analyze: (overlay: ReadonlyMap<string, KubeObject>) => Finding[],
+  maxPasses = MAX_FIX_PASSES,
+): OverlayFixedPoint {
   let overlay = new Map<string, KubeObject>();
   const seen = new Map<string, number>([[stateKey(overlay, base), 0]]);
-  const result: OverlayFixedPoint = { overlay, changed: new Set(), applied: [], createdBy: new Map(), failures: [], passes: 0, converged: false, conflicts: [] };
+  const result: OverlayFixedPoint = {
+    overlay,
+    changed: new Set(),
+    applied: [],
+    createdBy: new Map(),
+    failures: [],
+    passes: 0,
+    converged: false,
+    conflicts: [],
+  };
   const rulesByPass: string[][] = [];
   while (result.passes < maxPasses) {
     const fixable = analyze(overlay).filter(fixChangesSomething);
@@ -92,7 +115,9 @@ export function fixOverlayToFixedPoint(base: (key: string) => KubeObject | undef
     const earlier = seen.get(key);
     if (earlier !== undefined) {
       const involved = [...new Set(rulesByPass.slice(earlier).flat())].sort();
-      result.conflicts.push(`the fixes of ${involved.join(' and ')} undo each other: the input came back to its state after pass ${earlier}; stopped there`);
+      result.conflicts.push(
+        `the fixes of ${involved.join(' and ')} undo each other: the input came back to its state after pass ${earlier}; stopped there`,
+      );
       break;
     }
     for (const k of r.changed) result.changed.add(k);
@@ -115,16 +140,26 @@ export function fixOverlayToFixedPoint(base: (key: string) => KubeObject | undef
  * nothing is left to fix, so that one `--fix` reaches the fixed point a second one would. Fixes that
  * bring back an earlier state (two rules disagreeing on one field) stop the loop and are reported.
  */
-export function fixToFixedPoint(objects: KubeObject[], analyzeObjects: (objects: KubeObject[]) => Finding[], maxPasses = MAX_FIX_PASSES): FixedPointResult {
+export function fixToFixedPoint(
+  objects: KubeObject[],
+  analyzeObjects: (objects: KubeObject[]) => Finding[],
+  maxPasses = MAX_FIX_PASSES,
+): FixedPointResult {
   // A key given twice is the later object (as in the index, and as kubectl apply would).
   const last = new Map(objects.map((o, i) => [objectKey(o), i]));
   const original = (key: string): KubeObject | undefined => {
     const i = last.get(key);
     return i === undefined ? undefined : objects[i];
   };
-  const inputsWith = (overlay: ReadonlyMap<string, KubeObject>): KubeObject[] => objects.map((o, i) => (last.get(objectKey(o)) === i ? (overlay.get(objectKey(o)) ?? o) : o));
-  const createdIn = (overlay: ReadonlyMap<string, KubeObject>): KubeObject[] => [...overlay].filter(([k]) => !last.has(k)).map(([, o]) => o);
-  const r = fixOverlayToFixedPoint(original, (overlay) => analyzeObjects([...inputsWith(overlay), ...createdIn(overlay)]), maxPasses);
+  const inputsWith = (overlay: ReadonlyMap<string, KubeObject>): KubeObject[] =>
+    objects.map((o, i) => (last.get(objectKey(o)) === i ? (overlay.get(objectKey(o)) ?? o) : o));
+  const createdIn = (overlay: ReadonlyMap<string, KubeObject>): KubeObject[] =>
+    [...overlay].filter(([k]) => !last.has(k)).map(([, o]) => o);
+  const r = fixOverlayToFixedPoint(
+    original,
+    (overlay) => analyzeObjects([...inputsWith(overlay), ...createdIn(overlay)]),
+    maxPasses,
+  );
   return {
     objects: inputsWith(r.overlay),
     created: createdIn(r.overlay),

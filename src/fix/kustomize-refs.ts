@@ -62,7 +62,12 @@ async function patchesOf(kustomization: string, text: string): Promise<Kustomize
     if (!p || typeof p !== 'object') continue;
     const entry = p as Record<string, unknown>;
     if (typeof entry['path'] === 'string') await fromFile(entry['path'], entry['target']);
-    else if (typeof entry['patch'] === 'string') out.push({ file: kustomization, kustomization, targets: [...targetOf(entry['target']), ...identities(entry['patch'])] });
+    else if (typeof entry['patch'] === 'string')
+      out.push({
+        file: kustomization,
+        kustomization,
+        targets: [...targetOf(entry['target']), ...identities(entry['patch'])],
+      });
   }
   return out;
 }
@@ -75,7 +80,9 @@ function targetOf(t: unknown): KustomizePatch['targets'] {
   if (!t || typeof t !== 'object') return [];
   const r = t as Record<string, unknown>;
   if (typeof r['kind'] !== 'string' || typeof r['name'] !== 'string') return [];
-  return [{ kind: r['kind'], name: r['name'], ...(typeof r['namespace'] === 'string' ? { namespace: r['namespace'] } : {}) }];
+  return [
+    { kind: r['kind'], name: r['name'], ...(typeof r['namespace'] === 'string' ? { namespace: r['namespace'] } : {}) },
+  ];
 }
 
 /** kind, metadata.name and metadata.namespace of each document of a strategic-merge patch. */
@@ -87,7 +94,11 @@ function identities(text: string): KustomizePatch['targets'] {
     const v = d.toJS() as Record<string, unknown> | null;
     const meta = v && typeof v === 'object' ? (v['metadata'] as Record<string, unknown> | undefined) : undefined;
     if (v && typeof v['kind'] === 'string' && meta && typeof meta['name'] === 'string') {
-      out.push({ kind: v['kind'], name: meta['name'], ...(typeof meta['namespace'] === 'string' ? { namespace: meta['namespace'] } : {}) });
+      out.push({
+        kind: v['kind'],
+        name: meta['name'],
+        ...(typeof meta['namespace'] === 'string' ? { namespace: meta['namespace'] } : {}),
+      });
     }
   }
   return out;
@@ -109,7 +120,12 @@ export async function kustomizationIn(dir: string): Promise<string | undefined> 
 
 /** Whether a patch names the object (a patch without a namespace names any). */
 export function patchNames(p: KustomizePatch, o: { kind: string; name: string; namespace?: string }): boolean {
-  return p.targets.some((t) => t.kind === o.kind && t.name === o.name && (t.namespace === undefined || o.namespace === undefined || t.namespace === o.namespace));
+  return p.targets.some(
+    (t) =>
+      t.kind === o.kind &&
+      t.name === o.name &&
+      (t.namespace === undefined || o.namespace === undefined || t.namespace === o.namespace),
+  );
 }
 
 export function samePath(a: string, b: string): boolean {

@@ -26,6 +26,9 @@ export function withoutNoOpPatches(f: Finding, lookup: (key: string) => KubeObje
     return target !== undefined && patchChangesNothing(target, p);
   });
   if (noOps.length === 0) return f;
-  const notes = [...(f.fix.notes ?? []), ...noOps.map((p) => `no patch of ${describeRef(p.target)}: it would change nothing`)];
+  const notes = [
+    ...(f.fix.notes ?? []),
+    ...noOps.map((p) => `no patch of ${describeRef(p.target)}: it would change nothing`),
+  ];
   return { ...f, fix: { ...f.fix, patches: f.fix.patches.filter((p) => !noOps.includes(p)), notes } };
 }

@@ -49,7 +49,12 @@ export function writeFixed(inputs: readonly LoadedObject[], fixed: FixedObjects,
     if (wb.kind === 'verbatim' && format === 'yaml' && !written.has(wb)) yaml.push(wb.text);
     written.add(wb);
   });
-  if (format === 'json') return { text: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [...json, ...fixed.created] }, null, 2) + '\n', notes, unwritten };
+  if (format === 'json')
+    return {
+      text: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [...json, ...fixed.created] }, null, 2) + '\n',
+      notes,
+      unwritten,
+    };
   for (const c of fixed.created) yaml.push(dumpObject(c));
   return { text: yaml.join('---\n'), notes, unwritten };
 }
@@ -58,11 +63,35 @@ function dumpObject(o: KubeObject): string {
   return dump(o, { noRefs: true, lineWidth: -1 });
 }
 
-function noteFor(wb: WriteBack, input: LoadedObject, changed: boolean, format: 'yaml' | 'json'): InputDiagnostic | undefined {
+function noteFor(
+  wb: WriteBack,
+  input: LoadedObject,
+  changed: boolean,
+  format: 'yaml' | 'json',
+): InputDiagnostic | undefined {
   const o = input.object;
-  const base = { file: input.source.file, line: input.source.line, object: { kind: o.kind, name: o.metadata.name, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}) } };
-  if (wb.kind === 'refused') return { ...base, severity: 'error', message: `--fix leaves this object out of its output: ${wb.reason}` };
-  if (format === 'json') return { ...base, severity: 'warning', message: `--fix -o json leaves this document out: ${wb.reason}; use -o yaml, which writes it back as it was` };
-  if (changed) return { ...base, severity: 'warning', message: `fix not written: ${wb.reason}, so the document is written back as it was; apply the fix by hand (meshmedic analyze shows it)` };
+  const base = {
+    file: input.source.file,
+    line: input.source.line,
+    object: {
+      kind: o.kind,
+      name: o.metadata.name,
+      ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}),
+    },
+  };
+  if (wb.kind === 'refused')
+    return { ...base, severity: 'error', message: `--fix leaves this object out of its output: ${wb.reason}` };
+  if (format === 'json')
+    return {
+      ...base,
+      severity: 'warning',
+      message: `--fix -o json leaves this document out: ${wb.reason}; use -o yaml, which writes it back as it was`,
+    };
+  if (changed)
+    return {
+      ...base,
+      severity: 'warning',
+      message: `fix not written: ${wb.reason}, so the document is written back as it was; apply the fix by hand (meshmedic analyze shows it)`,
+    };
   return undefined;
 }

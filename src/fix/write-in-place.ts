@@ -61,7 +61,12 @@ interface Target {
  * reading the edited text back does not give exactly the fixed objects. `filesRead`: every file read (also
  * those without objects, such as kustomizations), for the kustomizations near them.
  */
-export async function planInPlace(inputs: readonly LoadedObject[], diagnostics: readonly InputDiagnostic[], fixed: FixedPointResult, filesRead: Iterable<string> = []): Promise<InPlacePlan> {
+export async function planInPlace(
+  inputs: readonly LoadedObject[],
+  diagnostics: readonly InputDiagnostic[],
+  fixed: FixedPointResult,
+  filesRead: Iterable<string> = [],
+): Promise<InPlacePlan> {
   const plan: InPlacePlan = { changes: [], refused: [], written: new Set() };
   const last = new Map(inputs.map((o, i) => [objectKey(o.object), i]));
   const targets = new Map<number, Target>();
@@ -97,7 +102,12 @@ export async function planInPlace(inputs: readonly LoadedObject[], diagnostics: 
   });
   for (const [file, list] of byFile) {
     const fileInputs = inputsOf.get(file) ?? [];
-    const why = cannotWrite(file, fileInputs.map(({ o }) => o), diagnostics) ?? kustomizeProblem(file, list, inputs, kustomize);
+    const why =
+      cannotWrite(
+        file,
+        fileInputs.map(({ o }) => o),
+        diagnostics,
+      ) ?? kustomizeProblem(file, list, inputs, kustomize);
     if (why) {
       refuse(file, why);
       continue;
@@ -105,19 +115,38 @@ export async function planInPlace(inputs: readonly LoadedObject[], diagnostics: 
     try {
       const before = await readFile(file, 'utf8');
       const after = isJsonText(before) ? editJson(before, list) : editYaml(before, list);
-      const expected = fileInputs.map(({ o, i }) => (last.get(objectKey(o.object)) === i && fixed.changed.has(objectKey(o.object)) ? (fixed.objects[i] ?? o.object) : o.object));
+      const expected = fileInputs.map(({ o, i }) =>
+        last.get(objectKey(o.object)) === i && fixed.changed.has(objectKey(o.object))
+          ? (fixed.objects[i] ?? o.object)
+          : o.object,
+      );
       checkReadsBack(after, file, expected);
-      plan.changes.push({ file, before, after, isNew: false, patches: list.reduce((n, t) => n + t.patches.length, 0), created: 0 });
+      plan.changes.push({
+        file,
+        before,
+        after,
+        isNew: false,
+        patches: list.reduce((n, t) => n + t.patches.length, 0),
+        created: 0,
+      });
       for (const t of list) for (const p of t.patches) plan.written.add(p.finding);
     } catch (err) {
-      refuse(file, err instanceof WriteRefused || err instanceof YamlEditError ? err.message : `cannot edit in place: ${(err as Error).message}`);
+      refuse(
+        file,
+        err instanceof WriteRefused || err instanceof YamlEditError
+          ? err.message
+          : `cannot edit in place: ${(err as Error).message}`,
+      );
     }
   }
 
   for (const [file, objects] of created) {
     const source = [...objects.values()][0]?.from ?? file;
     if (refusedFiles.has(source) && source !== file) {
-      refuse(createdFileFor(source), `not written: the objects the fixes of ${source} create go with that file, which is not written`);
+      refuse(
+        createdFileFor(source),
+        `not written: the objects the fixes of ${source} create go with that file, which is not written`,
+      );
       continue;
     }
     try {
@@ -128,7 +157,8 @@ export async function planInPlace(inputs: readonly LoadedObject[], diagnostics: 
     }
   }
   // A finding is written only when all of it is.
-  for (const f of [...plan.written]) if (f.fix.patches.some((p) => !targetWritten(p, plan, last, inputs)) ) plan.written.delete(f);
+  for (const f of [...plan.written])
+    if (f.fix.patches.some((p) => !targetWritten(p, plan, last, inputs))) plan.written.delete(f);
   return plan;
 }
 
@@ -145,7 +175,12 @@ function ancestors(file: string, levels = 4): string[] {
   return out;
 }
 
-function targetWritten(p: ResourcePatch, plan: InPlacePlan, last: Map<string, number>, inputs: readonly LoadedObject[]): boolean {
+function targetWritten(
+  p: ResourcePatch,
+  plan: InPlacePlan,
+  last: Map<string, number>,
+  inputs: readonly LoadedObject[],
+): boolean {
   const i = last.get(refKey(p.target));
   if (i === undefined) return true; // a created object, patched before it was written
   const file = (inputs[i] as LoadedObject).source.file;
@@ -163,25 +198,48 @@ function label(o: KubeObject): string {
 }
 
 /** Why a file that fixes target must not be written (undefined: it may be). */
-function cannotWrite(file: string, fromFile: readonly LoadedObject[], diagnostics: readonly InputDiagnostic[]): string | undefined {
+function cannotWrite(
+  file: string,
+  fromFile: readonly LoadedObject[],
+  diagnostics: readonly InputDiagnostic[],
+): string | undefined {
   if (file === '<stdin>') return 'objects read from stdin cannot be written back: use --fix to print them fixed';
   const error = diagnostics.find((d) => d.file === file && d.severity === 'error');
-  if (error) return `not written: the file did not read cleanly (line ${error.line ?? '?'}: ${error.message}); fix that first`;
+  if (error)
+    return `not written: the file did not read cleanly (line ${error.line ?? '?'}: ${error.message}); fix that first`;
   const wb = fromFile.find((o) => o.writeBack)?.writeBack;
   if (wb) return `not written: ${wb.reason}`;
   return undefined;
 }
 
-function kustomizeProblem(file: string, targets: readonly Target[], inputs: readonly LoadedObject[], patches: readonly KustomizePatch[]): string | undefined {
+function kustomizeProblem(
+  file: string,
+  targets: readonly Target[],
+  inputs: readonly LoadedObject[],
+  patches: readonly KustomizePatch[],
+): string | undefined {
   for (const p of patches) {
-    if (samePath(p.file, file) && p.file !== p.kustomization) return `not written: this file is a kustomize patch listed by ${p.kustomization}; kustomize merges it into its base, so the fix belongs in whichever of them sets the field: apply it by hand (meshmedic analyze shows it)`;
+    if (samePath(p.file, file) && p.file !== p.kustomization)
+      return `not written: this file is a kustomize patch listed by ${p.kustomization}; kustomize merges it into its base, so the fix belongs in whichever of them sets the field: apply it by hand (meshmedic analyze shows it)`;
   }
   for (const t of targets) {
     const o = t.input.object;
-    const p = patches.find((x) => patchNames(x, { kind: o.kind, name: o.metadata.name, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}) }) && !samePath(x.file, file));
+    const p = patches.find(
+      (x) =>
+        patchNames(x, {
+          kind: o.kind,
+          name: o.metadata.name,
+          ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}),
+        }) && !samePath(x.file, file),
+    );
     if (p) {
-      const holders = [...new Set(inputs.filter((i) => objectKey(i.object) === objectKey(o)).map((i) => i.source.file))];
-      const where = p.file === p.kustomization ? `an inline patch in ${p.kustomization}` : `${p.file} (a patch listed by ${p.kustomization})`;
+      const holders = [
+        ...new Set(inputs.filter((i) => objectKey(i.object) === objectKey(o)).map((i) => i.source.file)),
+      ];
+      const where =
+        p.file === p.kustomization
+          ? `an inline patch in ${p.kustomization}`
+          : `${p.file} (a patch listed by ${p.kustomization})`;
       return `not written: ${label(o)} is defined in ${holders.join(', ')} and patched by ${where}; which file should change depends on the overlay: apply the fix by hand`;
     }
   }
@@ -191,13 +249,22 @@ function kustomizeProblem(file: string, targets: readonly Target[], inputs: read
 // ---- YAML ----------------------------------------------------------------------------------------------
 
 /** Where each object of a document value is: the document itself, or items of (nested) Lists or a sequence. */
-export function objectPaths(value: unknown, path: Segment[] = [], depth = 0): { path: Segment[]; value: Record<string, unknown> }[] {
+export function objectPaths(
+  value: unknown,
+  path: Segment[] = [],
+  depth = 0,
+): { path: Segment[]; value: Record<string, unknown> }[] {
   if (depth > 100) return [];
-  if (Array.isArray(value)) return value.flatMap((v, i) => (Array.isArray(v) ? [] : objectPaths(v, [...path, i], depth + 1)));
+  if (Array.isArray(value))
+    return value.flatMap((v, i) => (Array.isArray(v) ? [] : objectPaths(v, [...path, i], depth + 1)));
   if (!value || typeof value !== 'object') return [];
   const r = value as Record<string, unknown>;
   const kind = r['kind'];
-  if (typeof kind === 'string' && (kind === 'List' || (kind.endsWith('List') && Object.hasOwn(r, 'items'))) && Array.isArray(r['items'])) {
+  if (
+    typeof kind === 'string' &&
+    (kind === 'List' || (kind.endsWith('List') && Object.hasOwn(r, 'items'))) &&
+    Array.isArray(r['items'])
+  ) {
     return (r['items'] as unknown[]).flatMap((v, i) => objectPaths(v, [...path, 'items', i], depth + 1));
   }
   return [{ path, value: r }];
@@ -207,7 +274,11 @@ function matches(v: Record<string, unknown>, o: KubeObject): boolean {
   const meta = v['metadata'] as Record<string, unknown> | undefined;
   if (v['kind'] !== o.kind || !meta || meta['name'] !== o.metadata.name) return false;
   const ns = meta['namespace'];
-  return ns === o.metadata.namespace || ((ns === undefined || ns === null || ns === '') && (o.metadata.namespace === undefined || o.metadata.namespace === 'default'));
+  return (
+    ns === o.metadata.namespace ||
+    ((ns === undefined || ns === null || ns === '') &&
+      (o.metadata.namespace === undefined || o.metadata.namespace === 'default'))
+  );
 }
 
 function editYaml(text: string, targets: readonly Target[]): string {
@@ -215,14 +286,20 @@ function editYaml(text: string, targets: readonly Target[]): string {
   if (!Array.isArray(docs)) throw new WriteRefused('not written: no YAML document in the file');
   for (const d of docs) {
     const problem = d.errors[0] ?? d.warnings[0];
-    if (problem) throw new WriteRefused(`not written: the YAML editor reads the file otherwise than the analysis did (${problem.message.split('\n')[0] ?? ''})`);
+    if (problem)
+      throw new WriteRefused(
+        `not written: the YAML editor reads the file otherwise than the analysis did (${problem.message.split('\n')[0] ?? ''})`,
+      );
   }
   const starts = docs.map((d, i) => (i === 0 ? 0 : d.range[0]));
   const located = docs.flatMap((d, doc) => objectPaths(d.toJS()).map((p) => ({ doc, ...p })));
   const edits = new Map<number, { base: Segment[]; patch: ResourcePatch; finding: Finding }[]>();
   for (const t of targets) {
     const found = located.filter((l) => matches(l.value, t.input.object)).at(-1);
-    if (!found) throw new WriteRefused(`not written: ${label(t.input.object)} was not found in the file as the YAML editor reads it`);
+    if (!found)
+      throw new WriteRefused(
+        `not written: ${label(t.input.object)} was not found in the file as the YAML editor reads it`,
+      );
     const list = edits.get(found.doc) ?? [];
     for (const p of t.patches) list.push({ base: found.path, ...p });
     edits.set(found.doc, list);
@@ -238,7 +315,10 @@ function editYaml(text: string, targets: readonly Target[]): string {
       try {
         slice = applyOpsToDocumentText(slice, e.base, e.patch.patch);
       } catch (err) {
-        if (err instanceof YamlEditError) throw new YamlEditError(`not written: the fix of ${e.finding.rule} to ${refLabel(e.finding.resource)} cannot be applied to the file: ${err.message}`);
+        if (err instanceof YamlEditError)
+          throw new YamlEditError(
+            `not written: the fix of ${e.finding.rule} to ${refLabel(e.finding.resource)} cannot be applied to the file: ${err.message}`,
+          );
         throw err;
       }
     }
@@ -264,12 +344,16 @@ function editJson(text: string, targets: readonly Target[]): string {
   try {
     value = JSON.parse(text);
   } catch {
-    throw new WriteRefused('not written: several JSON documents in one file, or JSON with YAML in it; --write edits such a file only when it is one JSON value');
+    throw new WriteRefused(
+      'not written: several JSON documents in one file, or JSON with YAML in it; --write edits such a file only when it is one JSON value',
+    );
   }
   const indent = /\n( +|\t)"/.exec(text)?.[1] ?? '';
   const trailing = /\s*$/.exec(text)?.[0] ?? '';
   if (JSON.stringify(value, null, indent) + trailing !== text) {
-    throw new WriteRefused('not written: a JSON file not laid out as JSON.stringify writes it (as kubectl get -o json does); --write would reformat it, so it leaves it alone: apply the fix by hand, or keep the manifest as YAML');
+    throw new WriteRefused(
+      'not written: a JSON file not laid out as JSON.stringify writes it (as kubectl get -o json does); --write would reformat it, so it leaves it alone: apply the fix by hand, or keep the manifest as YAML',
+    );
   }
   const located = objectPaths(value);
   for (const t of targets) {
@@ -280,7 +364,9 @@ function editJson(text: string, targets: readonly Target[]): string {
       try {
         applyPatch(trial, p.patch.patch, true, true);
       } catch (err) {
-        throw new WriteRefused(`not written: the fix of ${p.finding.rule} cannot be applied to the file: ${(err as Error).message.split('\n')[0] ?? ''}`);
+        throw new WriteRefused(
+          `not written: the fix of ${p.finding.rule} cannot be applied to the file: ${(err as Error).message.split('\n')[0] ?? ''}`,
+        );
       }
       for (const k of Object.keys(found.value)) delete found.value[k];
       Object.assign(found.value, trial);
@@ -299,7 +385,11 @@ interface CreatedObject {
 }
 
 /** The created objects by the file they go to: beside the input file of the finding that created them. */
-function createdByFile(inputs: readonly LoadedObject[], last: Map<string, number>, fixed: FixedPointResult): Map<string, Map<string, CreatedObject>> {
+function createdByFile(
+  inputs: readonly LoadedObject[],
+  last: Map<string, number>,
+  fixed: FixedPointResult,
+): Map<string, Map<string, CreatedObject>> {
   const out = new Map<string, Map<string, CreatedObject>>();
   const fallback = inputs.find((i) => i.source.file !== '<stdin>')?.source.file ?? 'meshmedic';
   for (const object of fixed.created) {
@@ -323,7 +413,13 @@ function renderObject(o: KubeObject): string {
   return new Document(o, { version: '1.1' }).toString({ indentSeq: false, lineWidth: 0 });
 }
 
-async function addCreated(plan: InPlacePlan, file: string, objects: CreatedObject[], inputs: readonly LoadedObject[], diagnostics: readonly InputDiagnostic[]): Promise<void> {
+async function addCreated(
+  plan: InPlacePlan,
+  file: string,
+  objects: CreatedObject[],
+  inputs: readonly LoadedObject[],
+  diagnostics: readonly InputDiagnostic[],
+): Promise<void> {
   const existing = plan.changes.find((c) => c.file === file);
   let before: string | undefined;
   if (!existing) {
@@ -339,8 +435,12 @@ async function addCreated(plan: InPlacePlan, file: string, objects: CreatedObjec
     const fromFile = inputs.filter((i) => i.source.file === file);
     const why = cannotWrite(file, fromFile, diagnostics);
     if (why) throw new WriteRefused(why);
-    if (fromFile.length === 0 && parseDocuments(current, file).documents.length > 0) throw new WriteRefused(`not written: ${file} exists but was not read; give it as an input too (or move it away) and run again`);
-    const after = (current === '' || current.endsWith('\n') ? current : current + '\n') + body.map((b) => '---\n' + b).join('');
+    if (fromFile.length === 0 && parseDocuments(current, file).documents.length > 0)
+      throw new WriteRefused(
+        `not written: ${file} exists but was not read; give it as an input too (or move it away) and run again`,
+      );
+    const after =
+      (current === '' || current.endsWith('\n') ? current : current + '\n') + body.map((b) => '---\n' + b).join('');
     checkCreated(after, file, fromFile.length, objects);
     if (existing) {
       existing.after = after;
@@ -353,8 +453,18 @@ async function addCreated(plan: InPlacePlan, file: string, objects: CreatedObjec
   const after = header + body.join('---\n');
   checkCreated(after, file, 0, objects);
   const kustomization = await kustomizationIn(dirname(file));
-  const note = kustomization ? `add ${basename(file)} to the resources of ${kustomization}, or kustomize build leaves it out` : undefined;
-  plan.changes.push({ file, before: '', after, isNew: true, patches: 0, created: objects.length, ...(note ? { note } : {}) });
+  const note = kustomization
+    ? `add ${basename(file)} to the resources of ${kustomization}, or kustomize build leaves it out`
+    : undefined;
+  plan.changes.push({
+    file,
+    before: '',
+    after,
+    isNew: true,
+    patches: 0,
+    created: objects.length,
+    ...(note ? { note } : {}),
+  });
 }
 
 // ---- checks --------------------------------------------------------------------------------------------
@@ -364,10 +474,15 @@ function checkReadsBack(text: string, file: string, expected: readonly KubeObjec
   const read = parseDocuments(text, file);
   const decoded = decodeDocuments(read.documents);
   const problem = [...read.diagnostics, ...decoded.diagnostics].find((d) => d.severity === 'error');
-  if (problem) throw new WriteRefused(`not written: the edited file would not read cleanly (line ${problem.line ?? '?'}: ${problem.message}); this is a meshmedic bug, please report it`);
+  if (problem)
+    throw new WriteRefused(
+      `not written: the edited file would not read cleanly (line ${problem.line ?? '?'}: ${problem.message}); this is a meshmedic bug, please report it`,
+    );
   const got = decoded.inOrder.map((o) => o.object);
   if (got.length !== expected.length || got.some((o, i) => !deepEqual(o, expected[i]))) {
-    throw new WriteRefused('not written: the edited file does not read back as the fixed objects; this is a meshmedic bug, please report it (use --fix to print them)');
+    throw new WriteRefused(
+      'not written: the edited file does not read back as the fixed objects; this is a meshmedic bug, please report it (use --fix to print them)',
+    );
   }
 }
 
@@ -377,5 +492,8 @@ function checkCreated(text: string, file: string, existing: number, objects: rea
   const got = decoded.inOrder.slice(existing).map((o) => o.object);
   const want = objects.map((o) => deepClone(o.object) as KubeObject);
   const norm = decodeDocuments(want.map((value) => ({ value, file, line: 0 }))).inOrder.map((o) => o.object);
-  if (got.length !== norm.length || got.some((o, i) => !deepEqual(o, norm[i]))) throw new WriteRefused(`not written: the created objects do not read back from ${file} as created; this is a meshmedic bug, please report it`);
+  if (got.length !== norm.length || got.some((o, i) => !deepEqual(o, norm[i])))
+    throw new WriteRefused(
+      `not written: the created objects do not read back from ${file} as created; this is a meshmedic bug, please report it`,
+    );
 }

@@ -1,4 +1,17 @@
-import { Document, isMap, isPair, isScalar, isSeq, parseAllDocuments, Scalar, type Node, type Pair, type ParsedNode, type YAMLMap, type YAMLSeq } from 'yaml';
+import {
+  Document,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  parseAllDocuments,
+  Scalar,
+  type Node,
+  type Pair,
+  type ParsedNode,
+  type YAMLMap,
+  type YAMLSeq,
+} from 'yaml';
 import type { PatchOperation } from '../rules/types.js';
 
 /**
@@ -23,7 +36,12 @@ export type Segment = string | number;
 export class YamlEditError extends Error {}
 
 /** Options the documents are parsed with here and by the caller (YAML 1.2, duplicate keys are errors). */
-export const YAML_PARSE_OPTIONS = { version: '1.2', uniqueKeys: true, prettyErrors: false, keepSourceTokens: false } as const;
+export const YAML_PARSE_OPTIONS = {
+  version: '1.2',
+  uniqueKeys: true,
+  prettyErrors: false,
+  keepSourceTokens: false,
+} as const;
 
 interface Style {
   indent: number;
@@ -34,7 +52,8 @@ interface Style {
 /** Parses one document's text; anything the parser reports is an error (the file is not edited). */
 export function parseOneDocument(text: string): Document.Parsed {
   const docs = parseAllDocuments(text, YAML_PARSE_OPTIONS);
-  if (!Array.isArray(docs) || docs.length !== 1) throw new YamlEditError('the edited document no longer parses as one document');
+  if (!Array.isArray(docs) || docs.length !== 1)
+    throw new YamlEditError('the edited document no longer parses as one document');
   const doc = docs[0] as Document.Parsed;
   const problem = doc.errors[0] ?? doc.warnings[0];
   if (problem) throw new YamlEditError(`the document does not parse cleanly: ${problem.message.split('\n')[0] ?? ''}`);
@@ -45,7 +64,10 @@ export function parseOneDocument(text: string): Document.Parsed {
 export function pointerSegments(pointer: string): string[] {
   if (pointer === '') return [];
   if (!pointer.startsWith('/')) throw new YamlEditError(`not a JSON pointer: ${JSON.stringify(pointer)}`);
-  return pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 /**
@@ -66,8 +88,12 @@ function applyOp(text: string, base: Segment[], op: PatchOperation): string {
   switch (op.op) {
     case 'test': {
       const found = ed.valueAt(path);
-      if (found === MISSING) throw new YamlEditError(`test failed: ${op.path} is not there (expected ${JSON.stringify(op.value)})`);
-      if (!deepEqual(found, op.value)) throw new YamlEditError(`test failed: ${op.path} is ${JSON.stringify(found)}, the fix expected ${JSON.stringify(op.value)} (the file changed since it was analyzed?)`);
+      if (found === MISSING)
+        throw new YamlEditError(`test failed: ${op.path} is not there (expected ${JSON.stringify(op.value)})`);
+      if (!deepEqual(found, op.value))
+        throw new YamlEditError(
+          `test failed: ${op.path} is ${JSON.stringify(found)}, the fix expected ${JSON.stringify(op.value)} (the file changed since it was analyzed?)`,
+        );
       return text;
     }
     case 'add':
@@ -157,7 +183,8 @@ class Editor {
   private parentOf(path: Segment[]): { parent: Collection; key: Segment; loc: Located } {
     if (path.length === 0) throw new YamlEditError('an operation on the whole document');
     const loc = this.locate(path.slice(0, -1));
-    if (!loc || !isCollection(loc.node)) throw new YamlEditError(`${formatPath(path.slice(0, -1))} is not there (or not a mapping or list)`);
+    if (!loc || !isCollection(loc.node))
+      throw new YamlEditError(`${formatPath(path.slice(0, -1))} is not there (or not a mapping or list)`);
     return { parent: loc.node, key: path[path.length - 1] as Segment, loc };
   }
 
@@ -166,12 +193,17 @@ class Editor {
     if (isMap(parent)) {
       const i = parent.items.findIndex((p) => keyText(p) === String(key));
       if (i >= 0) return this.replaceEntry(parent, i, value);
-      if (parent.flow) return this.rewriteFlow(parent, { ...(parent.toJS(this.doc) as Record<string, unknown>), [String(key)]: value });
+      if (parent.flow)
+        return this.rewriteFlow(parent, {
+          ...(parent.toJS(this.doc) as Record<string, unknown>),
+          [String(key)]: value,
+        });
       return this.insertPair(parent, String(key), value);
     }
     const seq = parent as YAMLSeq<ParsedNode | null>;
     const i = arrayIndex(key, seq.items.length, true);
-    if (i === undefined) throw new YamlEditError(`add: index ${String(key)} is out of range (the list has ${seq.items.length} items)`);
+    if (i === undefined)
+      throw new YamlEditError(`add: index ${String(key)} is out of range (the list has ${seq.items.length} items)`);
     if (seq.flow) {
       const items = seq.toJS(this.doc) as unknown[];
       items.splice(i, 0, value);
@@ -183,14 +215,18 @@ class Editor {
   /** `replace` of a value that is there (the caller checked). */
   replace(path: Segment[], value: unknown): string {
     const { parent, key } = this.parentOf(path);
-    const at = isMap(parent) ? parent.items.findIndex((p) => keyText(p) === String(key)) : (arrayIndex(key, parent.items.length, false) ?? -1);
+    const at = isMap(parent)
+      ? parent.items.findIndex((p) => keyText(p) === String(key))
+      : (arrayIndex(key, parent.items.length, false) ?? -1);
     if (at < 0) throw new YamlEditError(`replace: ${formatPath(path)} is not there`);
     return this.replaceEntry(parent, at, value);
   }
 
   remove(path: Segment[]): string {
     const { parent, key, loc } = this.parentOf(path);
-    const at = isMap(parent) ? parent.items.findIndex((p) => keyText(p) === String(key)) : (arrayIndex(key, parent.items.length, false) ?? -1);
+    const at = isMap(parent)
+      ? parent.items.findIndex((p) => keyText(p) === String(key))
+      : (arrayIndex(key, parent.items.length, false) ?? -1);
     if (at < 0) throw new YamlEditError(`remove: ${formatPath(path)} is not there`);
     if (parent.flow || parent.items.length === 1) {
       const js = parent.toJS(this.doc) as Record<string, unknown> | unknown[];
@@ -198,7 +234,9 @@ class Editor {
       else delete js[String(key)];
       return parent.flow ? this.rewriteFlow(parent, js) : this.replaceLocated(loc, js);
     }
-    const [start, end] = isMap(parent) ? this.pairSpan(parent, at) : this.itemSpan(parent as YAMLSeq<ParsedNode | null>, at);
+    const [start, end] = isMap(parent)
+      ? this.pairSpan(parent, at)
+      : this.itemSpan(parent as YAMLSeq<ParsedNode | null>, at);
     return this.text.slice(0, start) + this.text.slice(end);
   }
 
@@ -224,7 +262,9 @@ class Editor {
       else js[keyText(parent.items[index] as Pair<ParsedNode, ParsedNode | null>)] = value;
       return this.rewriteFlow(parent, js);
     }
-    const node = isMap(parent) ? (parent.items[index] as Pair<ParsedNode, ParsedNode | null>).value : ((parent as YAMLSeq<ParsedNode | null>).items[index] ?? null);
+    const node = isMap(parent)
+      ? (parent.items[index] as Pair<ParsedNode, ParsedNode | null>).value
+      : ((parent as YAMLSeq<ParsedNode | null>).items[index] ?? null);
     return this.replaceLocated({ node, parent, index }, value);
   }
 
@@ -232,7 +272,11 @@ class Editor {
   private replaceLocated(loc: Located, value: unknown): string {
     const { node, parent, index } = loc;
     if (isScalarValue(value) && isScalar(node) && node.range && !isBlockScalar(node) && node.source !== '') {
-      return this.splice(node.range[0], node.range[1], renderScalar(value, typeof value === 'string' ? node.type : undefined));
+      return this.splice(
+        node.range[0],
+        node.range[1],
+        renderScalar(value, typeof value === 'string' ? node.type : undefined),
+      );
     }
     if (!parent) {
       if (!node?.range) throw new YamlEditError('cannot replace the document root in place');
@@ -250,12 +294,17 @@ class Editor {
       if (start === undefined) throw new YamlEditError('a mapping key without a source position');
       const end = this.entryEnd(pair);
       const col = this.column(start);
-      if (!this.onlySpaceBefore(start) && !this.afterDash(start)) throw new YamlEditError('a mapping entry that does not start its line');
+      if (!this.onlySpaceBefore(start) && !this.afterDash(start))
+        throw new YamlEditError('a mapping entry that does not start its line');
       return this.splice(start, end, this.indentRest(renderBlock({ [keyText(pair)]: value }, this.style), col));
     }
     const seq = parent as YAMLSeq<ParsedNode | null>;
     const dash = this.dashOf(seq, index);
-    return this.splice(dash, this.entryEnd(seq.items[index] ?? null, dash + 1), this.indentRest(renderBlock([value], this.style), this.column(dash)));
+    return this.splice(
+      dash,
+      this.entryEnd(seq.items[index] ?? null, dash + 1),
+      this.indentRest(renderBlock([value], this.style), this.column(dash)),
+    );
   }
 
   private insertPair(map: YAMLMap<ParsedNode, ParsedNode | null>, key: string, value: unknown): string {
@@ -266,7 +315,11 @@ class Editor {
     if (start === undefined) throw new YamlEditError('a mapping key without a source position');
     const col = this.column(start);
     const at = this.lineEnd(this.entryEnd(last));
-    return this.splice(at, at, this.style.eol + ' '.repeat(col) + this.indentRest(renderBlock({ [key]: value }, this.style), col));
+    return this.splice(
+      at,
+      at,
+      this.style.eol + ' '.repeat(col) + this.indentRest(renderBlock({ [key]: value }, this.style), col),
+    );
   }
 
   private insertItem(seq: YAMLSeq<ParsedNode | null>, index: number, value: unknown): string {
@@ -279,7 +332,9 @@ class Editor {
       const at = this.lineStart(dash);
       return this.splice(at, at, rendered + this.style.eol);
     }
-    const at = this.lineEnd(this.entryEnd(seq.items[seq.items.length - 1] ?? null, this.dashOf(seq, seq.items.length - 1) + 1));
+    const at = this.lineEnd(
+      this.entryEnd(seq.items[seq.items.length - 1] ?? null, this.dashOf(seq, seq.items.length - 1) + 1),
+    );
     return this.splice(at, at, this.style.eol + rendered);
   }
 
@@ -292,7 +347,8 @@ class Editor {
     if (!this.onlySpaceBefore(keyStart)) {
       // the first entry of a list item's mapping (`- name: x`): the next entry moves up onto the dash line
       const nextStart = next ? (next.key as ParsedNode).range?.[0] : undefined;
-      if (nextStart === undefined || !this.afterDash(keyStart)) throw new YamlEditError('a mapping entry that does not start its line');
+      if (nextStart === undefined || !this.afterDash(keyStart))
+        throw new YamlEditError('a mapping entry that does not start its line');
       return [keyStart, nextStart];
     }
     return [this.lineStart(keyStart), this.afterLineEnd(this.entryEnd(pair))];
@@ -432,7 +488,9 @@ function detectStyle(text: string, doc: Document.Parsed): Style {
       const value = pair.value as ParsedNode | null;
       if (keyStart === undefined || !value || !isCollection(value) || value.flow) continue;
       const first = value.items[0];
-      const childStart = isPair(first) ? (first.key as ParsedNode | null)?.range?.[0] : (first as ParsedNode | null | undefined)?.range?.[0];
+      const childStart = isPair(first)
+        ? (first.key as ParsedNode | null)?.range?.[0]
+        : (first as ParsedNode | null | undefined)?.range?.[0];
       if (childStart === undefined) continue;
       if (isMap(value) && !indentFound && col(childStart) > col(keyStart)) {
         style.indent = col(childStart) - col(keyStart);
@@ -456,7 +514,12 @@ function detectStyle(text: string, doc: Document.Parsed): Style {
 
 /** Block YAML for new content, in the document's style; strings quoted where YAML 1.1 would misread them. */
 function renderBlock(value: unknown, style: Style): string {
-  return new Document(value, { version: '1.1' }).toString({ indent: style.indent, indentSeq: style.indentSeq, lineWidth: 0, minContentWidth: 0 });
+  return new Document(value, { version: '1.1' }).toString({
+    indent: style.indent,
+    indentSeq: style.indentSeq,
+    lineWidth: 0,
+    minContentWidth: 0,
+  });
 }
 
 function renderFlow(value: unknown): string {
@@ -479,5 +542,10 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
   const ka = Object.keys(a);
   const kb = Object.keys(b);
-  return ka.length === kb.length && ka.every((k) => Object.hasOwn(b, k) && deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  return (
+    ka.length === kb.length &&
+    ka.every(
+      (k) => Object.hasOwn(b, k) && deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]),
+    )
+  );
 }

@@ -1,6 +1,22 @@
-import { constructFromEvents, EVENT_ID, getScalarValue, parseEvents, YAMLException, type Event, type ScalarEvent } from 'js-yaml';
+import {
+  constructFromEvents,
+  EVENT_ID,
+  getScalarValue,
+  parseEvents,
+  YAMLException,
+  type Event,
+  type ScalarEvent,
+} from 'js-yaml';
 import type { InputDiagnostic } from '../model/diagnostics.js';
-import { formatPath, labelOf, MAX_DEPTH, preview, type DecodeInput, type PathSegment, type WriteBack } from '../model/decode.js';
+import {
+  formatPath,
+  labelOf,
+  MAX_DEPTH,
+  preview,
+  type DecodeInput,
+  type PathSegment,
+  type WriteBack,
+} from '../model/decode.js';
 
 /** A document as read: its value, where it starts, and how `--fix` may write it back (model/decode.ts). */
 export type ParsedDocument = DecodeInput;
@@ -61,7 +77,8 @@ export function decodeInput(input: string | Uint8Array): DecodedInput {
 
 /** Invalid UTF-8 in the text the documents were parsed from is reported, and their write-back refused. */
 export function checkDecoded(parsed: Parsed, decoded: DecodedInput, file: string): Parsed {
-  if (decoded.invalidAt !== undefined) refuseInvalidUtf8(parsed, decoded.text, file, decoded.invalidAt, decoded.fromText);
+  if (decoded.invalidAt !== undefined)
+    refuseInvalidUtf8(parsed, decoded.text, file, decoded.invalidAt, decoded.fromText);
   return parsed;
 }
 
@@ -105,7 +122,8 @@ function decodeUtf8(bytes: Uint8Array): Decoded {
   while (index >= 0) {
     byte += Buffer.byteLength(text.slice(from, index));
     // U+FFFD written in the file (EF BF BD) is valid; one the decoder put in for bad bytes is not.
-    if (bytes[byte] !== 0xef || bytes[byte + 1] !== 0xbf || bytes[byte + 2] !== 0xbd) return { text, invalidAt: { byte, index } };
+    if (bytes[byte] !== 0xef || bytes[byte + 1] !== 0xbf || bytes[byte + 2] !== 0xbd)
+      return { text, invalidAt: { byte, index } };
     from = index;
     index = text.indexOf('\uFFFD', index + 1);
   }
@@ -119,9 +137,17 @@ function replacementInText(text: string): Decoded['invalidAt'] {
 }
 
 /** The file's objects are still analyzed, but never written back by --fix (they would carry U+FFFD). */
-function refuseInvalidUtf8(parsed: Parsed, text: string, file: string, at: { byte: number; index: number }, fromText: boolean): void {
+function refuseInvalidUtf8(
+  parsed: Parsed,
+  text: string,
+  file: string,
+  at: { byte: number; index: number },
+  fromText: boolean,
+): void {
   const line = lineAt(text, at.index);
-  const what = fromText ? `U+FFFD at byte offset ${at.byte} (invalid UTF-8 replaced when the file was read, or a U+FFFD in the file)` : `invalid UTF-8 at byte offset ${at.byte} (read as U+FFFD)`;
+  const what = fromText
+    ? `U+FFFD at byte offset ${at.byte} (invalid UTF-8 replaced when the file was read, or a U+FFFD in the file)`
+    : `invalid UTF-8 at byte offset ${at.byte} (read as U+FFFD)`;
   const writeBack: WriteBack = { kind: 'refused', reason: `${file} holds ${what}` };
   for (const d of parsed.documents) d.writeBack = writeBack;
   const doc = parsed.documents.filter((d) => d.line <= line).at(-1);
@@ -222,7 +248,12 @@ function splitJson(value: unknown, text: string, file: string): Parsed {
   const shape = shapeOf(value);
   const scan = scanJson(text, shape);
   const out: Parsed = { documents: [], diagnostics: [] };
-  const items = shape === 'single' ? [value] : shape === 'array' ? (value as unknown[]) : ((value as Record<string, unknown>)['items'] as unknown[]);
+  const items =
+    shape === 'single'
+      ? [value]
+      : shape === 'array'
+        ? (value as unknown[])
+        : ((value as Record<string, unknown>)['items'] as unknown[]);
   const rejected = new Set<number>();
   for (const p of scan.problems) {
     const inItem = p.item >= 0;
@@ -242,7 +273,12 @@ function splitJson(value: unknown, text: string, file: string): Parsed {
     if (rejected.has(i)) return;
     const line = scan.itemLines[i] ?? scan.itemLines[0] ?? 1;
     if (shape === 'array' && Array.isArray(item)) {
-      out.diagnostics.push({ severity: 'error', file, line, message: 'a list inside a list is not a Kubernetes object (expected a mapping with apiVersion and kind)' });
+      out.diagnostics.push({
+        severity: 'error',
+        file,
+        line,
+        message: 'a list inside a list is not a Kubernetes object (expected a mapping with apiVersion and kind)',
+      });
       return;
     }
     const checkNumbers = scan.numberItems.has(i) || scan.numberItems.has(-1);
@@ -281,12 +317,20 @@ class JsonScanState {
   private readonly reported = new Map<number, number>();
   private readonly tooDeep = new Set<number>();
 
-  constructor(private readonly strings: JsonStrings, readonly shape: JsonShape) {
+  constructor(
+    private readonly strings: JsonStrings,
+    readonly shape: JsonShape,
+  ) {
     this.base = shape === 'single' ? 0 : shape === 'array' ? 1 : 2;
   }
 
   private inList(): boolean {
-    return this.shape === 'array' || (this.isObject[0] === true && this.isObject[1] === false && this.strings.is(this.keyFrom[0] ?? 0, this.keyTo[0] ?? 0, 'items'));
+    return (
+      this.shape === 'array' ||
+      (this.isObject[0] === true &&
+        this.isObject[1] === false &&
+        this.strings.is(this.keyFrom[0] ?? 0, this.keyTo[0] ?? 0, 'items'))
+    );
   }
 
   /** The object being read (an element or List item); -1 outside one. */
@@ -347,7 +391,10 @@ class JsonScanState {
     this.expectKey = false;
     if (this.isNewKey(d, from, to)) return;
     const key = this.strings.value(from, to);
-    this.problem(this.path(), `duplicate key ${preview(key)} (JSON.parse keeps the last value; YAML and kubectl apply refuse it)`);
+    this.problem(
+      this.path(),
+      `duplicate key ${preview(key)} (JSON.parse keeps the last value; YAML and kubectl apply refuse it)`,
+    );
   }
 
   private isNewKey(d: number, from: number, to: number): boolean {
@@ -356,7 +403,8 @@ class JsonScanState {
     const start = this.levelKeys[d] ?? 0;
     const escaped = this.strings.escaped(from, to);
     for (let k = start; k < this.keyTop; k += 3) {
-      if (this.strings.same(this.keys[k] ?? 0, this.keys[k + 1] ?? 0, this.keys[k + 2] === 1 || escaped, from, to)) return false;
+      if (this.strings.same(this.keys[k] ?? 0, this.keys[k + 1] ?? 0, this.keys[k + 2] === 1 || escaped, from, to))
+        return false;
     }
     this.keys[this.keyTop++] = from;
     this.keys[this.keyTop++] = to;
@@ -385,7 +433,8 @@ class JsonScanState {
 
   private path(): PathSegment[] {
     const path: PathSegment[] = [];
-    for (let d = 0; d < this.depth; d++) path.push(this.isObject[d] ? this.strings.value(this.keyFrom[d] ?? 0, this.keyTo[d] ?? 0) : (this.index[d] ?? 0));
+    for (let d = 0; d < this.depth; d++)
+      path.push(this.isObject[d] ? this.strings.value(this.keyFrom[d] ?? 0, this.keyTo[d] ?? 0) : (this.index[d] ?? 0));
     return path;
   }
 }
@@ -419,7 +468,8 @@ function scalarEnd(text: string, start: number, s: JsonScanState): number {
   s.value();
   let end = start + 1;
   let exponent = false;
-  for (let c = text.charCodeAt(end); end < text.length && !isJsonDelimiter(c); c = text.charCodeAt(++end)) exponent ||= c === 0x65 || c === 0x45;
+  for (let c = text.charCodeAt(end); end < text.length && !isJsonDelimiter(c); c = text.charCodeAt(++end))
+    exponent ||= c === 0x65 || c === 0x45;
   const c0 = text.charCodeAt(start);
   if ((c0 === 0x2d || (c0 >= 0x30 && c0 <= 0x39)) && (exponent || end - start >= 16)) s.number();
   return end;
@@ -554,13 +604,27 @@ function parseChunk(body: string, chunkStart: number, file: string, out: Parsed)
     const aliases = body.includes('*') ? checkAliases(events, body) : undefined;
     if (aliases?.problem) {
       const { offset, path, message } = aliases.problem;
-      out.diagnostics.push({ severity: 'error', file, line: chunkStart - 1 + lineAt(body, offset), ...(aliases.object ? { object: aliases.object } : {}), ...(path.length > 0 ? { field: formatPath(path) } : {}), message: `${message}; document not read` });
+      out.diagnostics.push({
+        severity: 'error',
+        file,
+        line: chunkStart - 1 + lineAt(body, offset),
+        ...(aliases.object ? { object: aliases.object } : {}),
+        ...(path.length > 0 ? { field: formatPath(path) } : {}),
+        message: `${message}; document not read`,
+      });
       return;
     }
-    const value = singleDocument(constructFromEvents(events, { source: body, filename: file, maxAliases: MAX_ALIASES }));
+    const value = singleDocument(
+      constructFromEvents(events, { source: body, filename: file, maxAliases: MAX_ALIASES }),
+    );
     if (value === null || value === undefined) return;
     const doc: ParsedDocument = { value, file, line: chunkStart + leading.count };
-    if (aliases && aliases.uses > 0) doc.writeBack = { kind: 'verbatim', text: body.endsWith('\n') ? body : body + '\n', reason: 'it uses YAML aliases (*name), which --fix does not write expanded' };
+    if (aliases && aliases.uses > 0)
+      doc.writeBack = {
+        kind: 'verbatim',
+        text: body.endsWith('\n') ? body : body + '\n',
+        reason: 'it uses YAML aliases (*name), which --fix does not write expanded',
+      };
     if (NUMBER_HINT.test(body)) doc.checkNumbers = true;
     out.documents.push(doc);
   } catch (err) {
@@ -581,7 +645,12 @@ function yamlError(err: unknown, chunkStart: number, file: string): InputDiagnos
     return { severity: 'error', file, line, message: `invalid YAML: ${err.reason}` };
   }
   // Whatever else the parser throws stays with this document: the other documents are read.
-  return { severity: 'error', file, line: chunkStart, message: `cannot read this document: ${err instanceof Error ? err.message : String(err)}` };
+  return {
+    severity: 'error',
+    file,
+    line: chunkStart,
+    message: `cannot read this document: ${err instanceof Error ? err.message : String(err)}`,
+  };
 }
 
 /** Blank and comment lines before the first line of content: how many, and whether they are all the lines. */
@@ -654,8 +723,10 @@ class AliasWalk {
   constructor(private readonly body: string) {}
 
   event(e: Event): void {
-    if (e.type === EVENT_ID.DOCUMENT) this.frames.push({ anchor: undefined, size: 0, height: 0, isMapping: false, children: 0, key: '' });
-    else if (e.type === EVENT_ID.SEQUENCE || e.type === EVENT_ID.MAPPING) this.open(e.anchorStart, e.anchorEnd, e.type === EVENT_ID.MAPPING);
+    if (e.type === EVENT_ID.DOCUMENT)
+      this.frames.push({ anchor: undefined, size: 0, height: 0, isMapping: false, children: 0, key: '' });
+    else if (e.type === EVENT_ID.SEQUENCE || e.type === EVENT_ID.MAPPING)
+      this.open(e.anchorStart, e.anchorEnd, e.type === EVENT_ID.MAPPING);
     else if (e.type === EVENT_ID.SCALAR) this.scalar(e);
     else if (e.type === EVENT_ID.POP) this.close();
     else if (e.type === EVENT_ID.ALIAS) this.alias(e.anchorStart, e.anchorEnd);
@@ -681,7 +752,8 @@ class AliasWalk {
 
   private scalar(e: ScalarEvent): void {
     const size = 1 + e.valueEnd - e.valueStart;
-    if (e.anchorStart >= 0) this.anchors.set(this.body.slice(e.anchorStart, e.anchorEnd), { open: false, size, height: 0 });
+    if (e.anchorStart >= 0)
+      this.anchors.set(this.body.slice(e.anchorStart, e.anchorEnd), { open: false, size, height: 0 });
     const parent = this.frames.at(-1);
     const isKey = parent?.isMapping === true && parent.children % 2 === 0;
     if (!isKey && this.frames.length <= 3) noteIdentityValue(this.identity, this.frames, getScalarValue(this.body, e));
@@ -721,11 +793,20 @@ class AliasWalk {
   }
 }
 
-function aliasProblem(name: string, anchor: AnchorInfo, uses: number, expanded: number, depth: number): string | undefined {
+function aliasProblem(
+  name: string,
+  anchor: AnchorInfo,
+  uses: number,
+  expanded: number,
+  depth: number,
+): string | undefined {
   if (anchor.open) return `YAML alias *${name} refers to the node it is in (a self-reference)`;
-  if (uses > MAX_ALIASES) return `more than ${MAX_ALIASES.toLocaleString('en-US')} YAML aliases in one document (an alias bomb?)`;
-  if (expanded > MAX_ALIAS_EXPANSION) return `YAML aliases expand this document by more than ${MAX_ALIAS_EXPANSION.toLocaleString('en-US')} characters at *${name} (an alias bomb?)`;
-  if (depth + anchor.height > MAX_DEPTH) return `YAML alias *${name} nests the document deeper than ${MAX_DEPTH} levels`;
+  if (uses > MAX_ALIASES)
+    return `more than ${MAX_ALIASES.toLocaleString('en-US')} YAML aliases in one document (an alias bomb?)`;
+  if (expanded > MAX_ALIAS_EXPANSION)
+    return `YAML aliases expand this document by more than ${MAX_ALIAS_EXPANSION.toLocaleString('en-US')} characters at *${name} (an alias bomb?)`;
+  if (depth + anchor.height > MAX_DEPTH)
+    return `YAML alias *${name} nests the document deeper than ${MAX_DEPTH} levels`;
   return undefined;
 }
 
@@ -734,11 +815,20 @@ function noteIdentityValue(identity: Record<string, string>, frames: NodeFrame[]
   const top = frames.at(-1) as NodeFrame;
   if (!top.isMapping) return;
   if (frames.length === 2 && top.key === 'kind') identity['kind'] ??= value;
-  if (frames.length === 3 && (frames[1] as NodeFrame).key === 'metadata' && (top.key === 'name' || top.key === 'namespace')) identity[top.key] ??= value;
+  if (
+    frames.length === 3 &&
+    (frames[1] as NodeFrame).key === 'metadata' &&
+    (top.key === 'name' || top.key === 'namespace')
+  )
+    identity[top.key] ??= value;
 }
 
 function labelFromIdentity(identity: Record<string, string>): InputDiagnostic['object'] | undefined {
   const kind = identity['kind'];
   if (kind === undefined) return undefined;
-  return { kind, name: identity['name'] ?? '<unnamed>', ...(identity['namespace'] !== undefined ? { namespace: identity['namespace'] } : {}) };
+  return {
+    kind,
+    name: identity['name'] ?? '<unnamed>',
+    ...(identity['namespace'] !== undefined ? { namespace: identity['namespace'] } : {}),
+  };
 }

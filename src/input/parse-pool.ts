@@ -2,7 +2,18 @@ import { createRequire } from 'node:module';
 import { availableParallelism, loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { checkDecoded, decodeInput, isSeparatorLine, looksLikeJson, normalizeNewlines, parseDecoded, parseYamlChunks, splitYaml, type Parsed, type ParsedDocument } from './parse-documents.js';
+import {
+  checkDecoded,
+  decodeInput,
+  isSeparatorLine,
+  looksLikeJson,
+  normalizeNewlines,
+  parseDecoded,
+  parseYamlChunks,
+  splitYaml,
+  type Parsed,
+  type ParsedDocument,
+} from './parse-documents.js';
 
 /** A part of a YAML file cut at a separator line (see cutAtSeparators), and the line of the file it starts on. */
 export interface PartRequest {
@@ -53,7 +64,11 @@ export function defaultWorkers(cores = availableParallelism(), load = loadavg()[
   return Math.max(0, Math.min(8, cores - 1, Math.floor(cores - load)));
 }
 
-const DEFAULTS: Omit<Required<ParsePoolOptions>, 'workers'> = { callerParses: true, minLength: 2 * 2 ** 20, partLength: 256 * 2 ** 10 };
+const DEFAULTS: Omit<Required<ParsePoolOptions>, 'workers'> = {
+  callerParses: true,
+  minLength: 2 * 2 ** 20,
+  partLength: 256 * 2 ** 10,
+};
 /** Parts per thread for a file, so that threads finish about together. */
 const PARTS_PER_THREAD = 8;
 
@@ -175,7 +190,10 @@ export class ParsePool {
 const WORKER = ((): { url: URL; execArgv: string[] } => {
   const fromSource = import.meta.url.endsWith('.ts');
   const url = new URL(fromSource ? './parse-worker.ts' : './parse-worker.js', import.meta.url);
-  return { url, execArgv: fromSource ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : [] };
+  return {
+    url,
+    execArgv: fromSource ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : [],
+  };
 })();
 
 /**

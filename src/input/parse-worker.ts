@@ -8,7 +8,9 @@ const MAY_HOLD_MINUS_ZERO = /(?:^|[\s[{,:])-[.0]/m;
 
 parentPort?.on('message', (request: PartRequest) => {
   const parsed = parsePart(request);
-  parentPort?.postMessage(encode(request.id, parsed.documents, parsed.diagnostics, MAY_HOLD_MINUS_ZERO.test(request.text)));
+  parentPort?.postMessage(
+    encode(request.id, parsed.documents, parsed.diagnostics, MAY_HOLD_MINUS_ZERO.test(request.text)),
+  );
 });
 
 /**
@@ -17,7 +19,12 @@ parentPort?.on('message', (request: PartRequest) => {
  * documents that may hold one are walked: those parseChunk flagged for their numbers (`.inf`, `.nan`,
  * long integers), all of them if the part may hold a -0.
  */
-function encode(id: number, documents: ParsedDocument[], diagnostics: PartResult['diagnostics'], minusZero: boolean): PartResult {
+function encode(
+  id: number,
+  documents: ParsedDocument[],
+  diagnostics: PartResult['diagnostics'],
+  minusZero: boolean,
+): PartResult {
   const json: ParsedDocument[] = [];
   const exact: PartResult['exact'] = [];
   documents.forEach((document, at) => {

@@ -71,12 +71,18 @@ function assemble(parts: Parsed[], filesRead: number): ReadResult {
 /** Bytes, not a decoded string: invalid UTF-8 is then reported at its byte offset (parse-documents.ts). */
 function addText(result: Reading, bytes: string | Uint8Array, file: string): void {
   // Caught at once: the parse is awaited only once everything is read.
-  const parsed = result.pool.parse(bytes, file).catch((err: unknown): Parsed => ({ documents: [], diagnostics: [{ severity: 'error', file, message: `cannot read: ${message(err)}` }] }));
+  const parsed = result.pool
+    .parse(bytes, file)
+    .catch((err: unknown): Parsed => ({
+      documents: [],
+      diagnostics: [{ severity: 'error', file, message: `cannot read: ${message(err)}` }],
+    }));
   result.parts.push(parsed);
   result.filesRead++;
 }
 
-type FileKind = 'file' | 'directory' | 'FIFO' | 'socket' | 'character device' | 'block device' | 'symbolic link' | 'special file';
+type FileKind =
+  'file' | 'directory' | 'FIFO' | 'socket' | 'character device' | 'block device' | 'symbolic link' | 'special file';
 
 interface TypedEntry {
   isFile(): boolean;
@@ -188,7 +194,12 @@ async function visitLink(w: Walk, path: string, ancestors: Ancestors): Promise<v
   skipSpecial(w.result, path, kind);
 }
 
-async function enterDirectory(w: Walk, path: string, known: BigIntStats | undefined, ancestors: Ancestors): Promise<void> {
+async function enterDirectory(
+  w: Walk,
+  path: string,
+  known: BigIntStats | undefined,
+  ancestors: Ancestors,
+): Promise<void> {
   let s = known;
   if (!s) {
     try {
@@ -201,7 +212,12 @@ async function enterDirectory(w: Walk, path: string, known: BigIntStats | undefi
   const id = idOf(s);
   const loopsTo = ancestors.get(id);
   if (loopsTo !== undefined) {
-    report(w.result, 'warning', path, `symbolic link loop: leads back to ${loopsTo}, which is being read; not followed`);
+    report(
+      w.result,
+      'warning',
+      path,
+      `symbolic link loop: leads back to ${loopsTo}, which is being read; not followed`,
+    );
     return;
   }
   if (w.seen.has(id)) return; // reached before through another link: read once

@@ -87,7 +87,13 @@ export class KubeClient {
 
   async read(ref: ObjectRef): Promise<KubeObject | undefined> {
     try {
-      return (await this.call(() => this.objects.read({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) } }))) as unknown as KubeObject;
+      return (await this.call(() =>
+        this.objects.read({
+          apiVersion: ref.apiVersion,
+          kind: ref.kind,
+          metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) },
+        }),
+      )) as unknown as KubeObject;
     } catch (err) {
       if (err instanceof ApiError && err.code === 404) return undefined;
       throw err;
@@ -102,13 +108,22 @@ export class KubeClient {
     const params = { name: ref.name, body: ops, fieldManager: FIELD_MANAGER, ...(dryRun ? { dryRun: 'All' } : {}) };
     const opts = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
     if (!r.group) {
-      if (ref.kind === 'Service') return (await this.call(() => this.core.patchNamespacedService({ ...params, namespace: ref.namespace ?? 'default' }, opts))) as unknown as KubeObject;
+      if (ref.kind === 'Service')
+        return (await this.call(() =>
+          this.core.patchNamespacedService({ ...params, namespace: ref.namespace ?? 'default' }, opts),
+        )) as unknown as KubeObject;
       throw new ApiError(`json patch of core kind ${ref.kind} is not supported`, undefined);
     }
     return (await this.call(() =>
       r.namespaced
-        ? this.custom.patchNamespacedCustomObject({ ...params, group: r.group, version: r.version, plural: r.plural, namespace: ref.namespace ?? 'default' }, opts)
-        : this.custom.patchClusterCustomObject({ ...params, group: r.group, version: r.version, plural: r.plural }, opts),
+        ? this.custom.patchNamespacedCustomObject(
+            { ...params, group: r.group, version: r.version, plural: r.plural, namespace: ref.namespace ?? 'default' },
+            opts,
+          )
+        : this.custom.patchClusterCustomObject(
+            { ...params, group: r.group, version: r.version, plural: r.plural },
+            opts,
+          ),
     )) as KubeObject;
   }
 
@@ -118,7 +133,14 @@ export class KubeClient {
     const r = this.resource(kindKey(ref));
     this.onWrite('status', ref.kind, false);
     const opts = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-    const params = { group: r.group, version: r.version, plural: r.plural, name: ref.name, body: { status }, fieldManager: FIELD_MANAGER };
+    const params = {
+      group: r.group,
+      version: r.version,
+      plural: r.plural,
+      name: ref.name,
+      body: { status },
+      fieldManager: FIELD_MANAGER,
+    };
     return (await this.call(() =>
       r.namespaced
         ? this.custom.patchNamespacedCustomObjectStatus({ ...params, namespace: ref.namespace ?? 'default' }, opts)
@@ -132,8 +154,22 @@ export class KubeClient {
     this.onWrite('patch', ref.kind, false);
     // The body's own metadata (annotations, labels) is merged into the name and namespace, never in place of them.
     const { metadata, ...rest } = body as { metadata?: Record<string, unknown> };
-    const target = { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { ...metadata, name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) }, ...rest };
-    return (await this.call(() => this.objects.patch(target as KubernetesObject, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch))) as unknown as KubeObject;
+    const target = {
+      apiVersion: ref.apiVersion,
+      kind: ref.kind,
+      metadata: { ...metadata, name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) },
+      ...rest,
+    };
+    return (await this.call(() =>
+      this.objects.patch(
+        target as KubernetesObject,
+        undefined,
+        undefined,
+        FIELD_MANAGER,
+        undefined,
+        PatchStrategy.MergePatch,
+      ),
+    )) as unknown as KubeObject;
   }
 
   /** Server-side apply (create or update) with the meshmedic field manager. */
@@ -142,7 +178,14 @@ export class KubeClient {
     this.onWrite('apply', obj.kind, options.dryRun ?? false);
     const { status: _status, ...body } = obj;
     return (await this.call(() =>
-      this.objects.patch(body as KubernetesObject, undefined, options.dryRun ? 'All' : undefined, FIELD_MANAGER, options.force ?? false, PatchStrategy.ServerSideApply),
+      this.objects.patch(
+        body as KubernetesObject,
+        undefined,
+        options.dryRun ? 'All' : undefined,
+        FIELD_MANAGER,
+        options.force ?? false,
+        PatchStrategy.ServerSideApply,
+      ),
     )) as unknown as KubeObject;
   }
 
@@ -150,7 +193,13 @@ export class KubeClient {
     this.fence();
     this.onWrite('delete', ref.kind, false);
     try {
-      await this.call(() => this.objects.delete({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) } }));
+      await this.call(() =>
+        this.objects.delete({
+          apiVersion: ref.apiVersion,
+          kind: ref.kind,
+          metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) },
+        }),
+      );
     } catch (err) {
       if (!(err instanceof ApiError && err.code === 404)) throw err;
     }
@@ -160,12 +209,25 @@ export class KubeClient {
    * Records an Event on an object. With `once`, the Event's name is derived from it, so the same
    * occurrence is recorded once whoever leads and however often it is retried: false when it already was.
    */
-  async event(involved: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, once?: string): Promise<boolean> {
+  async event(
+    involved: KubeObject,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+    once?: string,
+  ): Promise<boolean> {
     this.fence();
     const ns = involved.metadata.namespace ?? 'default';
     this.onWrite('event', 'Event', false);
     const now = new Date();
-    const name = once ? { name: `${involved.metadata.name.slice(0, 200)}.mm-${createHash('sha256').update(`${involved.metadata.uid ?? ''}|${once}`).digest('hex').slice(0, 16)}` } : { generateName: `${involved.metadata.name}.` };
+    const name = once
+      ? {
+          name: `${involved.metadata.name.slice(0, 200)}.mm-${createHash('sha256')
+            .update(`${involved.metadata.uid ?? ''}|${once}`)
+            .digest('hex')
+            .slice(0, 16)}`,
+        }
+      : { generateName: `${involved.metadata.name}.` };
     try {
       await this.createEvent(ns, name, involved, type, reason, message, now);
       return true;
@@ -175,13 +237,27 @@ export class KubeClient {
     }
   }
 
-  private async createEvent(ns: string, name: { name: string } | { generateName: string }, involved: KubeObject, type: string, reason: string, message: string, now: Date): Promise<void> {
+  private async createEvent(
+    ns: string,
+    name: { name: string } | { generateName: string },
+    involved: KubeObject,
+    type: string,
+    reason: string,
+    message: string,
+    now: Date,
+  ): Promise<void> {
     await this.call(() =>
       this.core.createNamespacedEvent({
         namespace: ns,
         body: {
           metadata: { ...name, namespace: ns },
-          involvedObject: { apiVersion: involved.apiVersion, kind: involved.kind, name: involved.metadata.name, namespace: ns, ...(involved.metadata.uid ? { uid: involved.metadata.uid } : {}) },
+          involvedObject: {
+            apiVersion: involved.apiVersion,
+            kind: involved.kind,
+            name: involved.metadata.name,
+            namespace: ns,
+            ...(involved.metadata.uid ? { uid: involved.metadata.uid } : {}),
+          },
           type,
           reason,
           message: message.slice(0, 1024),

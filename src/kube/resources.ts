@@ -12,11 +12,19 @@ export interface ResourceType {
 /** `kind` is the API kind (Gateway), not the registry key (Gateway.gateway.networking.k8s.io). */
 function resourceOf(kind: Kind): ResourceType {
   const k = KINDS[kind];
-  return { group: k.group, version: servedVersion(k), kind: kindName(kind), plural: k.plural, namespaced: k.namespaced };
+  return {
+    group: k.group,
+    version: servedVersion(k),
+    kind: kindName(kind),
+    plural: k.plural,
+    namespaced: k.namespaced,
+  };
 }
 
 /** By registry key (model/kinds.ts kindKey). */
-export const RESOURCES = Object.fromEntries(Object.keys(KINDS).map((k) => [k, resourceOf(k as Kind)])) as { readonly [K in Kind]: ResourceType };
+export const RESOURCES = Object.fromEntries(Object.keys(KINDS).map((k) => [k, resourceOf(k as Kind)])) as {
+  readonly [K in Kind]: ResourceType;
+};
 
 export type ResourceKind = Kind;
 

@@ -39,7 +39,10 @@ export type DataPlane =
 const labelsOf = (o: KubeObject | undefined): Readonly<Record<string, string>> => o?.metadata.labels ?? {};
 
 /** The waypoint an object's own labels name: a ref, 'none' (opted out), or undefined (no label). */
-export function useWaypointOf(o: KubeObject, defaultNamespace: string): Omit<WaypointRef, 'labelledOn'> | 'none' | undefined {
+export function useWaypointOf(
+  o: KubeObject,
+  defaultNamespace: string,
+): Omit<WaypointRef, 'labelledOn'> | 'none' | undefined {
   const l = labelsOf(o);
   const name = l[USE_WAYPOINT];
   if (name === undefined) return undefined;
@@ -69,7 +72,10 @@ function namespaceObject(ns: string, index: MeshIndex): KubeObject | undefined {
 }
 
 function sidecarInjectedNamespace(labels: Readonly<Record<string, string>>): boolean {
-  return labels['istio-injection'] === 'enabled' || (labels['istio.io/rev'] !== undefined && labels['istio-injection'] !== 'disabled');
+  return (
+    labels['istio-injection'] === 'enabled' ||
+    (labels['istio.io/rev'] !== undefined && labels['istio-injection'] !== 'disabled')
+  );
 }
 
 /** The data plane of a namespace's pods, from the Namespace's labels. */
@@ -77,12 +83,18 @@ export function namespaceDataPlane(namespace: string, index: MeshIndex): DataPla
   const ns = namespaceObject(namespace, index);
   if (!ns) return { mode: 'unknown', why: `the input has no Namespace ${namespace}` };
   const l = labelsOf(ns);
-  if (sidecarInjectedNamespace(l)) return { mode: 'sidecar', why: `namespace ${namespace} is labelled for sidecar injection` };
+  if (sidecarInjectedNamespace(l))
+    return { mode: 'sidecar', why: `namespace ${namespace} is labelled for sidecar injection` };
   if (l[DATAPLANE_MODE] === 'ambient') {
     const waypoint = waypointFor(ns, index);
-    return { mode: 'ambient', ...(waypoint ? { waypoint } : {}), why: `namespace ${namespace} is labelled ${DATAPLANE_MODE}: ambient` };
+    return {
+      mode: 'ambient',
+      ...(waypoint ? { waypoint } : {}),
+      why: `namespace ${namespace} is labelled ${DATAPLANE_MODE}: ambient`,
+    };
   }
-  if (l['istio-injection'] === 'disabled') return { mode: 'none', why: `namespace ${namespace} is labelled istio-injection: disabled` };
+  if (l['istio-injection'] === 'disabled')
+    return { mode: 'none', why: `namespace ${namespace} is labelled istio-injection: disabled` };
   return { mode: 'unknown', why: `namespace ${namespace} has no data-plane label` };
 }
 
@@ -103,10 +115,22 @@ export function workloadDataPlane(w: Workload, index: MeshIndex): DataPlane {
   if (mode === 'none') return { mode: 'none', why: `${what} are labelled ${DATAPLANE_MODE}: none` };
   if ((mode === 'ambient' || nsPlane.mode === 'ambient') && !hostNetwork) {
     const labelled = useWaypointOf({ ...w.object, metadata: { ...w.object.metadata, labels: { ...w.labels } } }, ns);
-    const waypoint = labelled === 'none' ? undefined : labelled ? { ...labelled, labelledOn: w.object } : nsPlane.mode === 'ambient' ? nsPlane.waypoint : undefined;
-    return { mode: 'ambient', ...(waypoint ? { waypoint } : {}), why: mode === 'ambient' ? `${what} are labelled ${DATAPLANE_MODE}: ambient` : nsPlane.why };
+    const waypoint =
+      labelled === 'none'
+        ? undefined
+        : labelled
+          ? { ...labelled, labelledOn: w.object }
+          : nsPlane.mode === 'ambient'
+            ? nsPlane.waypoint
+            : undefined;
+    return {
+      mode: 'ambient',
+      ...(waypoint ? { waypoint } : {}),
+      why: mode === 'ambient' ? `${what} are labelled ${DATAPLANE_MODE}: ambient` : nsPlane.why,
+    };
   }
-  if (w.labels[INJECT] === 'true' || w.annotations[INJECT] === 'true') return { mode: 'sidecar', why: `${what} are labelled ${INJECT}: "true"` };
+  if (w.labels[INJECT] === 'true' || w.annotations[INJECT] === 'true')
+    return { mode: 'sidecar', why: `${what} are labelled ${INJECT}: "true"` };
   return nsPlane;
 }
 
@@ -124,7 +148,12 @@ export function serviceDataPlane(svc: Service, index: MeshIndex): DataPlane {
   const ns = svc.metadata.namespace ?? 'default';
   const selector = svc.spec?.selector;
   const planes = selector ? index.workloadsMatching(selector, ns).map((w) => workloadDataPlane(w, index)) : [];
-  const base: DataPlane = planes.length === 0 ? namespaceDataPlane(ns, index) : planes.every((p) => p.mode === planes[0]?.mode) ? (planes[0] as DataPlane) : { mode: 'unknown', why: `the pods of ${ns}/${svc.metadata.name} run different data planes` };
+  const base: DataPlane =
+    planes.length === 0
+      ? namespaceDataPlane(ns, index)
+      : planes.every((p) => p.mode === planes[0]?.mode)
+        ? (planes[0] as DataPlane)
+        : { mode: 'unknown', why: `the pods of ${ns}/${svc.metadata.name} run different data planes` };
   if (base.mode !== 'ambient') return base;
   const waypoint = waypointFor(svc, index);
   return { mode: 'ambient', ...(waypoint ? { waypoint } : {}), why: base.why };
@@ -132,7 +161,10 @@ export function serviceDataPlane(svc: Service, index: MeshIndex): DataPlane {
 
 /** A short phrase for findings: "sidecar", "ambient (ztunnel, no waypoint)", "ambient (waypoint ns/name)". */
 export function describeDataPlane(p: DataPlane): string {
-  if (p.mode === 'ambient') return p.waypoint ? `ambient (waypoint ${p.waypoint.namespace}/${p.waypoint.name})` : 'ambient (ztunnel, no waypoint)';
+  if (p.mode === 'ambient')
+    return p.waypoint
+      ? `ambient (waypoint ${p.waypoint.namespace}/${p.waypoint.name})`
+      : 'ambient (ztunnel, no waypoint)';
   if (p.mode === 'none') return 'no proxy';
   return 'sidecar';
 }
@@ -149,5 +181,10 @@ export function sidecarNamespacesSeeing(o: KubeObject, namespace: string, index:
   return index
     .ofKind('Namespace')
     .map((n) => n.metadata.name)
-    .filter((name) => name !== namespace && (scope === 'all' || scope.has(name)) && namespaceDataPlane(name, index).mode === 'sidecar');
+    .filter(
+      (name) =>
+        name !== namespace &&
+        (scope === 'all' || scope.has(name)) &&
+        namespaceDataPlane(name, index).mode === 'sidecar',
+    );
 }

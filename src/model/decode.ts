@@ -65,7 +65,9 @@ function validatorFor(kind: KnownKind): ValidateFunction {
 
 /** The validator `npm run validators` precompiled for this kind, if it was made from the kind's schema as it is now. */
 export function precompiledValidator(kind: KnownKind): ValidateFunction | undefined {
-  const made = precompiled as unknown as Record<string, ValidateFunction | undefined> & { SCHEMA_HASHES: Readonly<Record<string, string>> };
+  const made = precompiled as unknown as Record<string, ValidateFunction | undefined> & {
+    SCHEMA_HASHES: Readonly<Record<string, string>>;
+  };
   return made.SCHEMA_HASHES[kind] === schemaHash(kindSchema(kind)) ? made[exportNameOf(kind)] : undefined;
 }
 
@@ -81,7 +83,13 @@ const ISTIO_GROUPS = new Set(['networking.istio.io', 'security.istio.io', 'meshm
  */
 export function decodeDocuments(docs: DecodeInput[], defaultNamespace = 'default'): DecodeResult {
   const result: DecodeResult = { objects: [], diagnostics: [], passthrough: [], inOrder: [], asWritten: [] };
-  const ctx: DecodeContext = { source: { file: '', line: 0 }, defaultNamespace, out: result, checkNumbers: false, writeBack: undefined };
+  const ctx: DecodeContext = {
+    source: { file: '', line: 0 },
+    defaultNamespace,
+    out: result,
+    checkNumbers: false,
+    writeBack: undefined,
+  };
   for (const doc of docs) {
     ctx.source = { file: doc.file, line: doc.line };
     ctx.checkNumbers = doc.checkNumbers === true;
@@ -90,7 +98,11 @@ export function decodeDocuments(docs: DecodeInput[], defaultNamespace = 'default
       decodeDocument(doc.value, ctx);
     } catch (err) {
       // whatever goes wrong stays with this document
-      result.diagnostics.push({ ...ctx.source, severity: 'error', message: `cannot read this document: ${err instanceof Error ? err.message : String(err)}` });
+      result.diagnostics.push({
+        ...ctx.source,
+        severity: 'error',
+        message: `cannot read this document: ${err instanceof Error ? err.message : String(err)}`,
+      });
     }
   }
   return result;
@@ -111,7 +123,12 @@ function decodeDocument(value: unknown, ctx: DecodeContext): void {
     return;
   }
   for (const item of value) {
-    if (Array.isArray(item)) ctx.out.diagnostics.push({ ...ctx.source, severity: 'error', message: 'a list inside a list is not a Kubernetes object (expected a mapping with apiVersion and kind)' });
+    if (Array.isArray(item))
+      ctx.out.diagnostics.push({
+        ...ctx.source,
+        severity: 'error',
+        message: 'a list inside a list is not a Kubernetes object (expected a mapping with apiVersion and kind)',
+      });
     else decodeValue(item, ctx, 0);
   }
 }
@@ -119,7 +136,11 @@ function decodeDocument(value: unknown, ctx: DecodeContext): void {
 function decodeValue(value: unknown, ctx: DecodeContext, listDepth: number): void {
   const { source, out } = ctx;
   if (!isRecord(value)) {
-    out.diagnostics.push({ ...source, severity: 'error', message: 'document is not a Kubernetes object (expected a mapping with apiVersion and kind)' });
+    out.diagnostics.push({
+      ...source,
+      severity: 'error',
+      message: 'document is not a Kubernetes object (expected a mapping with apiVersion and kind)',
+    });
     return;
   }
   const kind = value['kind'];
@@ -150,11 +171,23 @@ function decodeList(value: Record<string, unknown>, kind: string, ctx: DecodeCon
   const items = value['items'];
   if (!Array.isArray(items)) {
     const got = items === undefined ? 'missing' : `got ${preview(items)}`;
-    ctx.out.diagnostics.push({ ...ctx.source, severity: 'error', object: labelFor(value, kind), field: 'items', message: `must be a list of objects (${got}); ${kind} not read` });
+    ctx.out.diagnostics.push({
+      ...ctx.source,
+      severity: 'error',
+      object: labelFor(value, kind),
+      field: 'items',
+      message: `must be a list of objects (${got}); ${kind} not read`,
+    });
     return;
   }
   if (listDepth >= MAX_DEPTH) {
-    ctx.out.diagnostics.push({ ...ctx.source, severity: 'error', object: labelFor(value, kind), field: 'items', message: `Lists nested deeper than ${MAX_DEPTH} levels; not read` });
+    ctx.out.diagnostics.push({
+      ...ctx.source,
+      severity: 'error',
+      object: labelFor(value, kind),
+      field: 'items',
+      message: `Lists nested deeper than ${MAX_DEPTH} levels; not read`,
+    });
     return;
   }
   for (const item of items) decodeValue(item, ctx, listDepth + 1);
@@ -172,7 +205,12 @@ function decodeObject(value: Record<string, unknown>, kind: string, apiVersion: 
   if (named) out.asWritten.push(secret ? secretShell(value) : (value as KubeObject));
   const group = groupOf(apiVersion);
   if (group === KUSTOMIZE_GROUP) {
-    out.diagnostics.push({ ...source, severity: 'warning', object: label, message: `a kustomize ${kind} is build input, not an object the cluster receives: not analyzed and left out of --fix output; to analyze what it builds, run kustomize build DIR | meshmedic analyze -` });
+    out.diagnostics.push({
+      ...source,
+      severity: 'warning',
+      object: label,
+      message: `a kustomize ${kind} is build input, not an object the cluster receives: not analyzed and left out of --fix output; to analyze what it builds, run kustomize build DIR | meshmedic analyze -`,
+    });
     return;
   }
   // The Kubernetes Gateway API kinds Istio programs (GatewayClass, Gateway, HTTPRoute, GRPCRoute, TCPRoute,
@@ -183,10 +221,23 @@ function decodeObject(value: Record<string, unknown>, kind: string, apiVersion: 
   const gatewayApi = GATEWAY_API_GROUPS.has(group);
   if ((gatewayApi && (!isKind(key) || KINDS[key].group !== group)) || !isKnownKind(key)) {
     if (!gatewayApi && ISTIO_GROUPS.has(group) && !isKind(kind)) {
-      out.diagnostics.push({ ...source, severity: 'warning', object: label, field: 'kind', message: `unknown kind ${kind} in ${apiVersion}: not analyzed` });
+      out.diagnostics.push({
+        ...source,
+        severity: 'warning',
+        object: label,
+        field: 'kind',
+        message: `unknown kind ${kind} in ${apiVersion}: not analyzed`,
+      });
     }
     if (named) keep(out.passthrough, value as KubeObject, ctx);
-    else out.diagnostics.push({ ...source, severity: 'error', object: label, field: 'metadata.name', message: `${nameProblem(meta, name)}: the object is not read` });
+    else
+      out.diagnostics.push({
+        ...source,
+        severity: 'error',
+        object: label,
+        field: 'metadata.name',
+        message: `${nameProblem(meta, name)}: the object is not read`,
+      });
     return;
   }
   if (secret) {
@@ -200,16 +251,34 @@ function decodeObject(value: Record<string, unknown>, kind: string, apiVersion: 
  * A Secret is analyzed as its view (model/secrets.ts: metadata, type, key names), and written back by
  * --fix as it was read (the original goes to `inOrder` only): no value enters the index or a diagnostic.
  */
-function decodeSecret(value: Record<string, unknown>, apiVersion: string, label: ObjectLabel, ctx: DecodeContext): void {
+function decodeSecret(
+  value: Record<string, unknown>,
+  apiVersion: string,
+  label: ObjectLabel,
+  ctx: DecodeContext,
+): void {
   const { view, malformed } = secretView(value);
   for (const field of malformed) {
-    ctx.out.diagnostics.push({ ...ctx.source, severity: 'error', object: label, field, message: 'must be a mapping of key names to string values (the values are not shown); object skipped' });
+    ctx.out.diagnostics.push({
+      ...ctx.source,
+      severity: 'error',
+      object: label,
+      field,
+      message: 'must be a mapping of key names to string values (the values are not shown); object skipped',
+    });
   }
   if (malformed.length > 0) return;
   decodeKnown(view, 'Secret', apiVersion, label, ctx, value as KubeObject);
 }
 
-function decodeKnown(value: Record<string, unknown>, kind: KnownKind, apiVersion: string, label: ObjectLabel, ctx: DecodeContext, original?: KubeObject): void {
+function decodeKnown(
+  value: Record<string, unknown>,
+  kind: KnownKind,
+  apiVersion: string,
+  label: ObjectLabel,
+  ctx: DecodeContext,
+  original?: KubeObject,
+): void {
   const { source, out } = ctx;
   const known: KindInfo = KINDS[kind];
   const group = groupOf(apiVersion);
@@ -227,7 +296,13 @@ function decodeKnown(value: Record<string, unknown>, kind: KnownKind, apiVersion
   const validate = validatorFor(kind);
   if (!validate(value)) {
     for (const e of dedupeErrors(validate.errors ?? [])) {
-      out.diagnostics.push({ ...source, severity: 'error', object: label, field: fieldPath(e), message: describeError(e) + '; object skipped' });
+      out.diagnostics.push({
+        ...source,
+        severity: 'error',
+        object: label,
+        field: fieldPath(e),
+        message: describeError(e) + '; object skipped',
+      });
     }
     return;
   }
@@ -238,7 +313,8 @@ function decodeKnown(value: Record<string, unknown>, kind: KnownKind, apiVersion
     keep(out.objects, object, ctx);
     return;
   }
-  if (isRecord(original.metadata) && !original.metadata.namespace && object.metadata.namespace) original.metadata.namespace = object.metadata.namespace;
+  if (isRecord(original.metadata) && !original.metadata.namespace && object.metadata.namespace)
+    original.metadata.namespace = object.metadata.namespace;
   const analyzed: LoadedObject = { object, source: ctx.source };
   const written: LoadedObject = { object: original, source: ctx.source };
   if (ctx.writeBack) analyzed.writeBack = written.writeBack = ctx.writeBack;
@@ -255,7 +331,8 @@ function keep(list: LoadedObject[], object: KubeObject, ctx: DecodeContext): voi
 
 function nameProblem(meta: Record<string, unknown> | undefined, name: unknown): string {
   if (name !== undefined && name !== null && name !== '') return `must be a non-empty string (got ${preview(name)})`;
-  if (typeof meta?.['generateName'] === 'string') return 'missing (generateName is for kubectl create; kubectl apply needs a name)';
+  if (typeof meta?.['generateName'] === 'string')
+    return 'missing (generateName is for kubectl create; kubectl apply needs a name)';
   return 'missing';
 }
 
@@ -271,10 +348,21 @@ const MAX_NUMBER_PROBLEMS = 5;
 function numbersFit(value: Record<string, unknown>, label: ObjectLabel, ctx: DecodeContext): boolean {
   const problems = numberProblems(value);
   for (const p of problems.slice(0, MAX_NUMBER_PROBLEMS)) {
-    ctx.out.diagnostics.push({ ...ctx.source, severity: 'error', object: label, field: formatPath(p.path), message: `${p.message}; object skipped` });
+    ctx.out.diagnostics.push({
+      ...ctx.source,
+      severity: 'error',
+      object: label,
+      field: formatPath(p.path),
+      message: `${p.message}; object skipped`,
+    });
   }
   if (problems.length > MAX_NUMBER_PROBLEMS) {
-    ctx.out.diagnostics.push({ ...ctx.source, severity: 'error', object: label, message: `${problems.length - MAX_NUMBER_PROBLEMS} more numbers JSON cannot carry as read` });
+    ctx.out.diagnostics.push({
+      ...ctx.source,
+      severity: 'error',
+      object: label,
+      message: `${problems.length - MAX_NUMBER_PROBLEMS} more numbers JSON cannot carry as read`,
+    });
   }
   return problems.length === 0;
 }
@@ -291,7 +379,8 @@ function numberProblems(root: unknown): { path: PathSegment[]; message: string }
       for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], path: [...path, i] });
     } else if (isRecord(value)) {
       const keys = Object.keys(value);
-      for (let i = keys.length - 1; i >= 0; i--) stack.push({ value: value[keys[i] as string], path: [...path, keys[i] as string] });
+      for (let i = keys.length - 1; i >= 0; i--)
+        stack.push({ value: value[keys[i] as string], path: [...path, keys[i] as string] });
     }
   }
   return found;
@@ -299,8 +388,10 @@ function numberProblems(root: unknown): { path: PathSegment[]; message: string }
 
 function numberProblem(n: number): string | undefined {
   if (Number.isNaN(n)) return 'not a number (got NaN, .nan): JSON cannot carry it';
-  if (!Number.isFinite(n)) return `not a finite number (got ${n > 0 ? '' : '-'}Infinity: .inf or a number too large, such as 1e400): JSON cannot carry it`;
-  if (Number.isInteger(n) && !Number.isSafeInteger(n)) return `an integer beyond ±2^53 cannot be read exactly (read as ${n})`;
+  if (!Number.isFinite(n))
+    return `not a finite number (got ${n > 0 ? '' : '-'}Infinity: .inf or a number too large, such as 1e400): JSON cannot carry it`;
+  if (Number.isInteger(n) && !Number.isSafeInteger(n))
+    return `an integer beyond ±2^53 cannot be read exactly (read as ${n})`;
   return undefined;
 }
 
@@ -314,10 +405,12 @@ const PATH_TAIL = 4;
 
 /** `spec.http[0].route` from path segments; a very deep path shows its first and last levels, long keys are cut. */
 export function formatPath(path: readonly PathSegment[]): string {
-  const segment = (p: PathSegment): string => (typeof p === 'number' ? `[${p}]` : `.${p.length > PREVIEW_CHARS ? p.slice(0, PREVIEW_CHARS) + '…' : p}`);
-  const shown = path.length <= PATH_HEAD + PATH_TAIL + 1
-    ? path.map(segment).join('')
-    : `${path.slice(0, PATH_HEAD).map(segment).join('')}…(${path.length - PATH_HEAD - PATH_TAIL} levels)…${path.slice(-PATH_TAIL).map(segment).join('')}`;
+  const segment = (p: PathSegment): string =>
+    typeof p === 'number' ? `[${p}]` : `.${p.length > PREVIEW_CHARS ? p.slice(0, PREVIEW_CHARS) + '…' : p}`;
+  const shown =
+    path.length <= PATH_HEAD + PATH_TAIL + 1
+      ? path.map(segment).join('')
+      : `${path.slice(0, PATH_HEAD).map(segment).join('')}…(${path.length - PATH_HEAD - PATH_TAIL} levels)…${path.slice(-PATH_TAIL).map(segment).join('')}`;
   return shown.replace(/^\./, '');
 }
 
@@ -325,7 +418,11 @@ function labelFor(value: Record<string, unknown>, kind: string): ObjectLabel {
   const meta = isRecord(value['metadata']) ? value['metadata'] : undefined;
   const name = meta?.['name'];
   const namespace = meta?.['namespace'];
-  return { kind, name: typeof name === 'string' && name !== '' ? name : '<unnamed>', ...(typeof namespace === 'string' ? { namespace } : {}) };
+  return {
+    kind,
+    name: typeof name === 'string' && name !== '' ? name : '<unnamed>',
+    ...(typeof namespace === 'string' ? { namespace } : {}),
+  };
 }
 
 /** The object a parsed value names (kind, namespace, name), if it names a kind. */
@@ -354,13 +451,20 @@ function render(value: unknown, out: string[], budget: { left: number }): void {
     budget.left -= s.length;
   };
   if (typeof value === 'string') emit(JSON.stringify(value.length > budget.left ? value.slice(0, budget.left) : value));
-  else if (typeof value === 'number') emit(Number.isFinite(value) ? String(value) : Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity');
+  else if (typeof value === 'number')
+    emit(Number.isFinite(value) ? String(value) : Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity');
   else if (value === null || typeof value !== 'object') emit(String(value));
   else if (Array.isArray(value)) renderEntries(value.entries(), false, out, budget, emit);
   else renderEntries(Object.entries(value), true, out, budget, emit);
 }
 
-function renderEntries(entries: Iterable<[PathSegment, unknown]>, keyed: boolean, out: string[], budget: { left: number }, emit: (s: string) => void): void {
+function renderEntries(
+  entries: Iterable<[PathSegment, unknown]>,
+  keyed: boolean,
+  out: string[],
+  budget: { left: number },
+  emit: (s: string) => void,
+): void {
   emit(keyed ? '{' : '[');
   let first = true;
   for (const [k, v] of entries) {
@@ -380,7 +484,12 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 function fieldPath(e: ErrorObject): string {
-  const base = e.instancePath.split('/').slice(1).map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`)).join('').replace(/^\./, '');
+  const base = e.instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`))
+    .join('')
+    .replace(/^\./, '');
   if (e.keyword === 'required') {
     const missing = (e.params as { missingProperty: string }).missingProperty;
     return base ? `${base}.${missing}` : missing;

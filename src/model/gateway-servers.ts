@@ -27,9 +27,16 @@ export function serverHosts(server: GatewayServer, gatewayNamespace: string): Se
 }
 
 /** Whether the server gives a VirtualService of `vsNamespace` a virtual host for one of `hosts`. */
-export function serverAccepts(server: GatewayServer, gatewayNamespace: string, vsNamespace: string, hosts: string[]): boolean {
+export function serverAccepts(
+  server: GatewayServer,
+  gatewayNamespace: string,
+  vsNamespace: string,
+  hosts: string[],
+): boolean {
   if (server.port?.number === undefined) return false; // dropped by mergeGateways ("invalid server without port")
-  return serverHosts(server, gatewayNamespace).some((sh) => (sh.namespace === '*' || sh.namespace === vsNamespace) && hosts.some((h) => hostsMatch(sh.host, h)));
+  return serverHosts(server, gatewayNamespace).some(
+    (sh) => (sh.namespace === '*' || sh.namespace === vsNamespace) && hosts.some((h) => hostsMatch(sh.host, h)),
+  );
 }
 
 /** Whether any server of the Gateway accepts one of `hosts` for a VirtualService of `vsNamespace`. */
@@ -57,7 +64,9 @@ export function mergeOrder(a: KubeObject, b: KubeObject): number | undefined {
   if (Number.isNaN(da) || Number.isNaN(db)) return undefined;
   if (da !== db) return da - db;
   // strings.Compare (pilot/pkg/model/config.go configCompareByCreationTime): byte order, not locale order
-  return byteCompare(a.metadata.name, b.metadata.name) || byteCompare(a.metadata.namespace ?? '', b.metadata.namespace ?? '');
+  return (
+    byteCompare(a.metadata.name, b.metadata.name) || byteCompare(a.metadata.namespace ?? '', b.metadata.namespace ?? '')
+  );
 }
 
 function byteCompare(a: string, b: string): number {
@@ -71,7 +80,11 @@ export type SelectorOverlap = 'same' | 'nested' | 'none';
  * input carries both; `nested` when one is a subset of the other (pods that match the larger match both),
  * but no pod of the input shows it; `none` otherwise (disjoint or contradicting labels).
  */
-export function selectorOverlap(a: Record<string, string> | undefined, b: Record<string, string> | undefined, pods: readonly KubeObject[]): SelectorOverlap {
+export function selectorOverlap(
+  a: Record<string, string> | undefined,
+  b: Record<string, string> | undefined,
+  pods: readonly KubeObject[],
+): SelectorOverlap {
   const sa = a ?? {};
   const sb = b ?? {};
   if (Object.entries(sa).some(([k, v]) => k in sb && sb[k] !== v)) return 'none';

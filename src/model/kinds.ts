@@ -22,10 +22,34 @@ export interface KindInfo {
 }
 
 const ISTIO_VERSIONS = ['v1alpha3', 'v1beta1', 'v1'] as const;
-const istio = (plural: string, spec: Schema) => ({ group: 'networking.istio.io', versions: ISTIO_VERSIONS, namespaced: true, plural, read: true, fields: { spec } }) as const satisfies KindInfo;
-const core = <N extends boolean>(plural: string, namespaced: N, fields?: Record<string, Schema>) => ({ group: '', versions: ['v1'], namespaced, plural, read: true, ...(fields ? { fields } : {}) }) as const satisfies KindInfo;
+const istio = (plural: string, spec: Schema) =>
+  ({
+    group: 'networking.istio.io',
+    versions: ISTIO_VERSIONS,
+    namespaced: true,
+    plural,
+    read: true,
+    fields: { spec },
+  }) as const satisfies KindInfo;
+const core = <N extends boolean>(plural: string, namespaced: N, fields?: Record<string, Schema>) =>
+  ({
+    group: '',
+    versions: ['v1'],
+    namespaced,
+    plural,
+    read: true,
+    ...(fields ? { fields } : {}),
+  }) as const satisfies KindInfo;
 const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
-const gatewayApi = (plural: string, versions: readonly string[], spec: Schema, namespaced = true) => ({ group: GATEWAY_API_GROUP, versions, namespaced, plural, read: true, fields: { spec } }) as const satisfies KindInfo;
+const gatewayApi = (plural: string, versions: readonly string[], spec: Schema, namespaced = true) =>
+  ({
+    group: GATEWAY_API_GROUP,
+    versions,
+    namespaced,
+    plural,
+    read: true,
+    fields: { spec },
+  }) as const satisfies KindInfo;
 /** The versions of each Gateway API kind Istio reads (standard and experimental channels). */
 const GATEWAY_API_V1 = ['v1alpha2', 'v1beta1', 'v1'] as const;
 const GATEWAY_API_ALPHA = ['v1alpha3', 'v1alpha2'] as const;
@@ -37,7 +61,15 @@ const GATEWAY_API_ALPHA = ['v1alpha3', 'v1alpha2'] as const;
 export const K8S_GATEWAY = `Gateway.${GATEWAY_API_GROUP}` as const;
 
 // apps/v1beta1 and v1beta2 (older manifests) have the same pod template: read alike.
-const apps = (plural: string) => ({ group: 'apps', versions: ['v1beta1', 'v1beta2', 'v1'], namespaced: true, plural, read: true, fields: { spec: WORKLOAD_SPECS.Workload } }) as const satisfies KindInfo;
+const apps = (plural: string) =>
+  ({
+    group: 'apps',
+    versions: ['v1beta1', 'v1beta2', 'v1'],
+    namespaced: true,
+    plural,
+    read: true,
+    fields: { spec: WORKLOAD_SPECS.Workload },
+  }) as const satisfies KindInfo;
 const meshmedic = (kind: keyof typeof MESHMEDIC_CRDS) => {
   const d = MESHMEDIC_CRDS[kind];
   return { group: d.group, versions: [d.version], namespaced: d.namespaced, plural: d.plural };
@@ -47,10 +79,20 @@ const meshmedic = (kind: keyof typeof MESHMEDIC_CRDS) => {
 export const KINDS = {
   DestinationRule: istio('destinationrules', SPECS.DestinationRule),
   VirtualService: istio('virtualservices', SPECS.VirtualService),
-  ServiceEntry: { ...istio('serviceentries', SPECS.ServiceEntry), fields: { spec: SPECS.ServiceEntry, status: SERVICE_ENTRY_STATUS } },
+  ServiceEntry: {
+    ...istio('serviceentries', SPECS.ServiceEntry),
+    fields: { spec: SPECS.ServiceEntry, status: SERVICE_ENTRY_STATUS },
+  },
   Gateway: istio('gateways', SPECS.Gateway),
   Sidecar: istio('sidecars', SPECS.Sidecar),
-  PeerAuthentication: { group: 'security.istio.io', versions: ['v1beta1', 'v1'], namespaced: true, plural: 'peerauthentications', read: true, fields: { spec: SPECS.PeerAuthentication } },
+  PeerAuthentication: {
+    group: 'security.istio.io',
+    versions: ['v1beta1', 'v1'],
+    namespaced: true,
+    plural: 'peerauthentications',
+    read: true,
+    fields: { spec: SPECS.PeerAuthentication },
+  },
   Service: core('services', true, { spec: SPECS.Service }),
   Namespace: core('namespaces', false),
   Pod: core('pods', true, { spec: WORKLOAD_SPECS.Pod }),
@@ -122,7 +164,11 @@ export function groupOf(apiVersion: string): string {
 }
 
 /** kind/namespace/name, the kind as its registry key (kindKey): an Istio Gateway and a Gateway API Gateway differ. */
-export function objectKey(o: { apiVersion?: string; kind: string; metadata: { namespace?: string; name: string } }): string {
+export function objectKey(o: {
+  apiVersion?: string;
+  kind: string;
+  metadata: { namespace?: string; name: string };
+}): string {
   return `${kindKey(o)}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 }
 

@@ -16,7 +16,8 @@ export function meshConfigFrom(raw: Record<string, unknown>, origin: string): Me
   const cfg: MeshConfig = { ...DEFAULT_MESH_CONFIG, proxyMetadata: {} };
   const auto = raw['enableAutoMtls'];
   if (auto !== undefined) {
-    if (typeof auto !== 'boolean') throw new Error(`${origin}: field enableAutoMtls must be a boolean (got ${JSON.stringify(auto)})`);
+    if (typeof auto !== 'boolean')
+      throw new Error(`${origin}: field enableAutoMtls must be a boolean (got ${JSON.stringify(auto)})`);
     cfg.enableAutoMtls = auto;
     cfg.enableAutoMtlsSet = true;
   }
@@ -31,14 +32,17 @@ export function meshConfigFrom(raw: Record<string, unknown>, origin: string): Me
   if (otp !== undefined) {
     const mode = (otp as Record<string, unknown> | null)?.['mode'];
     if (mode !== undefined && mode !== 'ALLOW_ANY' && mode !== 'REGISTRY_ONLY') {
-      throw new Error(`${origin}: field outboundTrafficPolicy.mode must be ALLOW_ANY or REGISTRY_ONLY (got ${JSON.stringify(mode)})`);
+      throw new Error(
+        `${origin}: field outboundTrafficPolicy.mode must be ALLOW_ANY or REGISTRY_ONLY (got ${JSON.stringify(mode)})`,
+      );
     }
     if (mode) cfg.outboundTrafficPolicy = mode;
   }
   for (const key of ['defaultServiceExportTo', 'defaultVirtualServiceExportTo'] as const) {
     const v = raw[key];
     if (v === undefined) continue;
-    if (!Array.isArray(v) || v.some((e) => typeof e !== 'string')) throw new Error(`${origin}: field ${key} must be a list of strings`);
+    if (!Array.isArray(v) || v.some((e) => typeof e !== 'string'))
+      throw new Error(`${origin}: field ${key} must be a list of strings`);
     cfg[key] = v as string[];
   }
   const dc = raw['defaultConfig'];

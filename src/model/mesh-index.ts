@@ -152,7 +152,8 @@ export class MeshIndex {
       if (se.spec?.hosts.some((h) => isWildcard(h) && hostsMatch(h, host))) out.add(se);
     }
     if (isWildcard(host)) {
-      for (const h of this.entriesByHost.keys()) if (hostsMatch(host, h)) for (const se of this.entriesByHost.get(h)) out.add(se);
+      for (const h of this.entriesByHost.keys())
+        if (hostsMatch(host, h)) for (const se of this.entriesByHost.get(h)) out.add(se);
     }
     return [...out];
   }
@@ -303,7 +304,8 @@ export class MeshIndex {
     if (WORKLOAD_KINDS.has(o.kind)) this.workloadsByNamespace.remove(o.metadata.namespace ?? '', o);
     this.forEachHostKey(o, {
       service: (h) => {
-        if (this.servicesByHost.get(h) && objectKey(this.servicesByHost.get(h) as Service) === key) this.servicesByHost.delete(h);
+        if (this.servicesByHost.get(h) && objectKey(this.servicesByHost.get(h) as Service) === key)
+          this.servicesByHost.delete(h);
       },
       entry: (h) => this.entriesByHost.remove(h, o),
       wildcardEntry: () => this.wildcardEntries.delete(key),
@@ -341,7 +343,8 @@ export class MeshIndex {
     switch (o.kind) {
       case 'Service':
         on.service(serviceFqdn(o.metadata.name, ns, this.domain));
-        for (const p of (o as Service).spec?.ports ?? []) if (isHttpPortName(p.appProtocol ?? p.name)) on.httpPort(String(p.port));
+        for (const p of (o as Service).spec?.ports ?? [])
+          if (isHttpPortName(p.appProtocol ?? p.name)) on.httpPort(String(p.port));
         break;
       case 'ServiceEntry': {
         const se = o as ServiceEntry;
@@ -359,14 +362,21 @@ export class MeshIndex {
         break;
       case 'VirtualService': {
         for (const h of new Set(routeDestinations(o as VirtualService, this.domain).map((d) => d.host))) on.route(h);
-        for (const h of new Set(((o as VirtualService).spec?.hosts ?? []).map((x) => resolveHost(x.toLowerCase(), ns, this.domain)))) on.vsHost(h);
+        for (const h of new Set(
+          ((o as VirtualService).spec?.hosts ?? []).map((x) => resolveHost(x.toLowerCase(), ns, this.domain)),
+        ))
+          on.vsHost(h);
         break;
       }
       case 'ConfigMap':
         if (o.metadata.name === 'istio' && ns === (this.explicitMeshConfig?.rootNamespace ?? 'istio-system')) {
           const data = (o as KubeObject & { data?: Record<string, string> }).data;
           try {
-            on.meshConfig(data?.['mesh'] !== undefined ? parseMeshConfig(data['mesh'], `ConfigMap ${ns}/istio data.mesh`) : meshConfigFrom({}, ''));
+            on.meshConfig(
+              data?.['mesh'] !== undefined
+                ? parseMeshConfig(data['mesh'], `ConfigMap ${ns}/istio data.mesh`)
+                : meshConfigFrom({}, ''),
+            );
             this.meshConfigError = undefined;
           } catch (err) {
             this.meshConfigError = (err as Error).message;

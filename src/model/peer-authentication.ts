@@ -18,7 +18,10 @@ function oldestFirst(a: PeerAuthentication, b: PeerAuthentication): number {
   return ta === tb ? a.metadata.name.localeCompare(b.metadata.name) : ta.localeCompare(tb);
 }
 
-function labelsMatch(selector: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
+function labelsMatch(
+  selector: Record<string, string> | undefined,
+  labels: Record<string, string> | undefined,
+): boolean {
   if (!selector || Object.keys(selector).length === 0) return false;
   if (!labels) return false;
   return Object.entries(selector).every(([k, v]) => labels[k] === v);
@@ -71,7 +74,10 @@ function namespaceWidePolicy(index: MeshIndex, namespace: string): PeerAuthentic
     .find((pa) => !pa.spec?.selector?.matchLabels || Object.keys(pa.spec.selector.matchLabels).length === 0);
 }
 
-function namespaceMtlsFrom(namespaceWide: PeerAuthentication | undefined, meshWide: PeerAuthentication | undefined): EffectiveMtls {
+function namespaceMtlsFrom(
+  namespaceWide: PeerAuthentication | undefined,
+  meshWide: PeerAuthentication | undefined,
+): EffectiveMtls {
   const nsMode = (modeOf(namespaceWide) ?? modeOf(meshWide) ?? 'PERMISSIVE') as Exclude<MtlsMode, 'UNSET'>;
   const source = modeOf(namespaceWide) ? namespaceWide : modeOf(meshWide) ? meshWide : undefined;
   return { mode: nsMode, source, autoMtlsMode: nsMode, decidedAt: source ? MODE_PATH : undefined };
@@ -83,12 +89,17 @@ function namespaceMtlsFrom(namespaceWide: PeerAuthentication | undefined, meshWi
  */
 export function namespaceMtls(index: MeshIndex, namespace: string | undefined): EffectiveMtls {
   const root = index.meshConfig.rootNamespace;
-  return namespaceMtlsFrom(namespace === undefined ? undefined : namespaceWidePolicy(index, namespace), namespaceWidePolicy(index, root));
+  return namespaceMtlsFrom(
+    namespace === undefined ? undefined : namespaceWidePolicy(index, namespace),
+    namespaceWidePolicy(index, root),
+  );
 }
 
 /** Whether a workload-selector policy in `namespace` could select a workload whose labels are unknown. */
 export function hasWorkloadPolicies(index: MeshIndex, namespace: string): boolean {
-  return index.peerAuthentications(namespace).some((pa) => Object.keys(pa.spec?.selector?.matchLabels ?? {}).length > 0);
+  return index
+    .peerAuthentications(namespace)
+    .some((pa) => Object.keys(pa.spec?.selector?.matchLabels ?? {}).length > 0);
 }
 
 /** PeerAuthentication port-level settings are keyed by the workload (target) port. */

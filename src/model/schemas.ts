@@ -56,7 +56,9 @@ const backendRef = obj({ group: str, kind: str, namespace: str, name: str, port:
 const routeSpec = obj({
   parentRefs: list(parentRef),
   hostnames: strList,
-  rules: list(obj({ backendRefs: list(backendRef), filters: list(obj({ type: str, requestMirror: obj({ backendRef }) })) })),
+  rules: list(
+    obj({ backendRefs: list(backendRef), filters: list(obj({ type: str, requestMirror: obj({ backendRef }) })) }),
+  ),
 });
 const labelSelector = obj({
   matchLabels: labels,
@@ -68,7 +70,11 @@ const listener = obj(
     hostname: str,
     port: int,
     protocol: str,
-    tls: obj({ mode: str, certificateRefs: list(obj({ group: str, kind: str, name: str, namespace: str }, ['name'])), options: labels }),
+    tls: obj({
+      mode: str,
+      certificateRefs: list(obj({ group: str, kind: str, name: str, namespace: str }, ['name'])),
+      options: labels,
+    }),
     allowedRoutes: obj({
       namespaces: obj({ from: { enum: ['All', 'Same', 'Selector', 'None'] }, selector: labelSelector }),
       kinds: list(obj({ group: str, kind: str }, ['kind'])),
@@ -119,7 +125,13 @@ export const SPECS = {
   ),
   Gateway: obj({
     selector: labels,
-    servers: list(obj({ port: obj({ number: int, protocol: str, name: str }), hosts: strList, tls: obj({ mode: str, credentialName: str }) })),
+    servers: list(
+      obj({
+        port: obj({ number: int, protocol: str, name: str }),
+        hosts: strList,
+        tls: obj({ mode: str, credentialName: str }),
+      }),
+    ),
   }),
   Sidecar: obj({
     workloadSelector: obj({ labels }),
@@ -140,16 +152,27 @@ export const SPECS = {
     clusterIPs: strList,
     selector: labels,
     externalName: str,
-    ports: list(obj({ name: str, port: int, targetPort: { type: ['integer', 'string'] }, protocol: str, appProtocol: str }, ['port'])),
+    ports: list(
+      obj({ name: str, port: int, targetPort: { type: ['integer', 'string'] }, protocol: str, appProtocol: str }, [
+        'port',
+      ]),
+    ),
   }),
   GatewayClass: obj({ controllerName: str }, ['controllerName']),
-  K8sGateway: obj({ gatewayClassName: str, listeners: list(listener), addresses: list(obj({ type: str, value: str })) }),
+  K8sGateway: obj({
+    gatewayClassName: str,
+    listeners: list(listener),
+    addresses: list(obj({ type: str, value: str })),
+  }),
   HTTPRoute: routeSpec,
   GRPCRoute: routeSpec,
   TCPRoute: routeSpec,
   TLSRoute: routeSpec,
   ReferenceGrant: obj(
-    { from: list(obj({ group: str, kind: str, namespace: str }, ['group', 'kind', 'namespace'])), to: list(obj({ group: str, kind: str, name: str }, ['group', 'kind'])) },
+    {
+      from: list(obj({ group: str, kind: str, namespace: str }, ['group', 'kind', 'namespace'])),
+      to: list(obj({ group: str, kind: str, name: str }, ['group', 'kind'])),
+    },
     ['from', 'to'],
   ),
 } as const satisfies Record<string, Schema>;
@@ -160,7 +183,15 @@ const podSpec = obj({
   containers: list(obj({ name: str, ports: list(obj({ containerPort: int, name: str, protocol: str })) })),
 });
 /** apps/v1 workloads: only the pod template's labels and pod spec are read (the pods they make). */
-const workloadSpec = obj({ template: obj({ metadata: obj({ labels: { ...labels, type: ['object', 'null'] }, annotations: { ...labels, type: ['object', 'null'] } }), spec: podSpec }) });
+const workloadSpec = obj({
+  template: obj({
+    metadata: obj({
+      labels: { ...labels, type: ['object', 'null'] },
+      annotations: { ...labels, type: ['object', 'null'] },
+    }),
+    spec: podSpec,
+  }),
+});
 
 /** Workload kinds (model/kinds.ts) and Pod: the fields of their pods that rules read. */
 export const WORKLOAD_SPECS = { Pod: podSpec, Workload: workloadSpec } as const satisfies Record<string, Schema>;

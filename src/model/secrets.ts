@@ -23,7 +23,8 @@ export function secretView(value: Record<string, unknown>): SecretView {
   const keys = new Set<string>();
   const malformed: string[] = [];
   const prior = value['keys'];
-  if (Array.isArray(prior) && !SECRET_VALUE_FIELDS.some((f) => f in value)) for (const k of prior) if (typeof k === 'string') keys.add(k);
+  if (Array.isArray(prior) && !SECRET_VALUE_FIELDS.some((f) => f in value))
+    for (const k of prior) if (typeof k === 'string') keys.add(k);
   for (const field of SECRET_VALUE_FIELDS) {
     const d = value[field];
     if (d === undefined || d === null) continue;
@@ -33,7 +34,11 @@ export function secretView(value: Record<string, unknown>): SecretView {
     }
     for (const k of Object.keys(d)) keys.add(k);
   }
-  const view: KubeObject = { apiVersion: value['apiVersion'] as string, kind: value['kind'] as string, metadata: metadataOf(value['metadata']) };
+  const view: KubeObject = {
+    apiVersion: value['apiVersion'] as string,
+    kind: value['kind'] as string,
+    metadata: metadataOf(value['metadata']),
+  };
   if (value['type'] !== undefined) view['type'] = value['type'];
   view['keys'] = [...keys].sort();
   return { view, malformed };
@@ -51,7 +56,14 @@ function metadataOf(m: unknown): ObjectMeta {
 /** What a cluster would be given of a Secret, for the oracle: name, namespace and type, no data. */
 export function secretShell(value: Record<string, unknown>): KubeObject {
   const { view } = secretView(value);
-  const shell: KubeObject = { apiVersion: view.apiVersion, kind: view.kind, metadata: { name: view.metadata.name, ...(view.metadata.namespace !== undefined ? { namespace: view.metadata.namespace } : {}) } };
+  const shell: KubeObject = {
+    apiVersion: view.apiVersion,
+    kind: view.kind,
+    metadata: {
+      name: view.metadata.name,
+      ...(view.metadata.namespace !== undefined ? { namespace: view.metadata.namespace } : {}),
+    },
+  };
   if (typeof view['type'] === 'string') shell['type'] = view['type'];
   return shell;
 }
@@ -62,4 +74,3 @@ export function withoutSecretValues(value: Record<string, unknown>): Record<stri
   for (const f of SECRET_VALUE_FIELDS) delete out[f];
   return out;
 }
-

@@ -275,8 +275,15 @@ export interface Listener {
   hostname?: string;
   port: number;
   protocol: string;
-  tls?: { mode?: string; certificateRefs?: { group?: string; kind?: string; name: string; namespace?: string }[]; options?: Record<string, string> };
-  allowedRoutes?: { namespaces?: { from?: 'All' | 'Same' | 'Selector' | 'None'; selector?: LabelSelector }; kinds?: { group?: string; kind: string }[] };
+  tls?: {
+    mode?: string;
+    certificateRefs?: { group?: string; kind?: string; name: string; namespace?: string }[];
+    options?: Record<string, string>;
+  };
+  allowedRoutes?: {
+    namespaces?: { from?: 'All' | 'Same' | 'Selector' | 'None'; selector?: LabelSelector };
+    kinds?: { group?: string; kind: string }[];
+  };
 }
 
 export interface K8sGatewaySpec {
@@ -317,7 +324,12 @@ export interface PodSpecK8s {
 
 export type Pod = KubeObject<PodSpecK8s>;
 /** apps/v1 Deployment, StatefulSet, DaemonSet, ReplicaSet: the pods their template makes. */
-export type WorkloadObject = KubeObject<{ template?: { metadata?: { labels?: Record<string, string> | null; annotations?: Record<string, string> | null }; spec?: PodSpecK8s } }>;
+export type WorkloadObject = KubeObject<{
+  template?: {
+    metadata?: { labels?: Record<string, string> | null; annotations?: Record<string, string> | null };
+    spec?: PodSpecK8s;
+  };
+}>;
 /** A Secret as meshmedic keeps it (model/secrets.ts): type and key names only, never a value. */
 export type Secret = KubeObject & { type?: string; keys?: string[] };
 

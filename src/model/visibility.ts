@@ -14,7 +14,13 @@ export function serviceExportTo(o: Service | ServiceEntry, index: MeshIndex): st
   let own: string[] | undefined;
   if (o.kind === 'Service') {
     const anno = o.metadata.annotations?.[SERVICE_EXPORT_TO];
-    own = anno === undefined ? undefined : anno.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    own =
+      anno === undefined
+        ? undefined
+        : anno
+            .split(',')
+            .map((s) => s.trim())
+            .filter((s) => s !== '');
   } else {
     own = (o as ServiceEntry).spec?.exportTo;
   }

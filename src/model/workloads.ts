@@ -1,7 +1,13 @@
 import type { KubeObject, Pod, PodSpecK8s, WorkloadObject } from './types.js';
 
 /** The kinds whose objects are, or make, pods: a Pod, and the apps/v1 workloads' pod templates. */
-export const WORKLOAD_KINDS: ReadonlySet<string> = new Set(['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet']);
+export const WORKLOAD_KINDS: ReadonlySet<string> = new Set([
+  'Pod',
+  'Deployment',
+  'StatefulSet',
+  'DaemonSet',
+  'ReplicaSet',
+]);
 
 /** A pod, or the pods a workload's template makes: their namespace, labels and pod spec. */
 export interface Workload {
@@ -17,9 +23,24 @@ export interface Workload {
 export function workloadOf(o: KubeObject): Workload | undefined {
   if (!WORKLOAD_KINDS.has(o.kind)) return undefined;
   const namespace = o.metadata.namespace ?? '';
-  if (o.kind === 'Pod') return { object: o, namespace, labels: o.metadata.labels ?? {}, annotations: o.metadata.annotations ?? {}, spec: (o as Pod).spec, isPod: true };
+  if (o.kind === 'Pod')
+    return {
+      object: o,
+      namespace,
+      labels: o.metadata.labels ?? {},
+      annotations: o.metadata.annotations ?? {},
+      spec: (o as Pod).spec,
+      isPod: true,
+    };
   const template = (o as WorkloadObject).spec?.template;
-  return { object: o, namespace, labels: template?.metadata?.labels ?? {}, annotations: template?.metadata?.annotations ?? {}, spec: template?.spec, isPod: false };
+  return {
+    object: o,
+    namespace,
+    labels: template?.metadata?.labels ?? {},
+    annotations: template?.metadata?.annotations ?? {},
+    spec: template?.spec,
+    isPod: false,
+  };
 }
 
 /** Whether every label of `selector` has its value in `labels` (an empty selector selects everything). */

@@ -12,7 +12,11 @@ export function isTlsProtocol(protocol: string | undefined): boolean {
 export function externalEntryFor(index: MeshIndex, host: string, clientNamespace: string): ServiceEntry | undefined {
   return index
     .entriesForHost(host)
-    .find((se) => se.spec?.location === 'MESH_EXTERNAL' && isVisibleFrom(se.spec.exportTo, se.metadata.namespace ?? '', clientNamespace));
+    .find(
+      (se) =>
+        se.spec?.location === 'MESH_EXTERNAL' &&
+        isVisibleFrom(se.spec.exportTo, se.metadata.namespace ?? '', clientNamespace),
+    );
 }
 
 /** The entry port a destination reaches: its explicit port, or the entry's only port. */

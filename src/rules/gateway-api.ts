@@ -6,7 +6,17 @@
 import { hostsMatch } from '../model/hosts.js';
 import { K8S_GATEWAY, kindKey } from '../model/kinds.js';
 import type { MeshIndex } from '../model/mesh-index.js';
-import type { BackendObjectReference, GatewayClass, GatewayRoute, K8sGateway, KubeObject, LabelSelector, Listener, ParentReference, ReferenceGrant } from '../model/types.js';
+import type {
+  BackendObjectReference,
+  GatewayClass,
+  GatewayRoute,
+  K8sGateway,
+  KubeObject,
+  LabelSelector,
+  Listener,
+  ParentReference,
+  ReferenceGrant,
+} from '../model/types.js';
 
 export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
 export const ROUTE_KINDS = ['HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute'] as const;
@@ -37,7 +47,11 @@ export function isIstioIngress(gw: K8sGateway, index: MeshIndex): boolean {
 }
 
 export function isRoute(o: KubeObject): o is GatewayRoute {
-  return kindKey(o) !== K8S_GATEWAY && (ROUTE_KINDS as readonly string[]).includes(o.kind) && o.apiVersion.startsWith(`${GATEWAY_API_GROUP}/`);
+  return (
+    kindKey(o) !== K8S_GATEWAY &&
+    (ROUTE_KINDS as readonly string[]).includes(o.kind) &&
+    o.apiVersion.startsWith(`${GATEWAY_API_GROUP}/`)
+  );
 }
 
 /** A parentRef with its defaults (group/kind Gateway, namespace the route's). */
@@ -51,7 +65,13 @@ export interface Parent {
 
 export function parentsOf(route: GatewayRoute): Parent[] {
   const ns = route.metadata.namespace ?? 'default';
-  return (route.spec?.parentRefs ?? []).map((ref, index) => ({ ref, index, group: ref.group ?? GATEWAY_API_GROUP, kind: ref.kind ?? 'Gateway', namespace: ref.namespace ?? ns }));
+  return (route.spec?.parentRefs ?? []).map((ref, index) => ({
+    ref,
+    index,
+    group: ref.group ?? GATEWAY_API_GROUP,
+    kind: ref.kind ?? 'Gateway',
+    namespace: ref.namespace ?? ns,
+  }));
 }
 
 export const isGatewayParent = (p: Parent): boolean => p.group === GATEWAY_API_GROUP && p.kind === 'Gateway';
@@ -100,7 +120,15 @@ export function backendsOf(route: GatewayRoute): Backend[] {
   (route.spec?.rules ?? []).forEach((rule, r) =>
     (rule.backendRefs ?? []).forEach((ref, i) => {
       if ((ref.weight ?? 1) === 0) return;
-      out.push({ ref, rule: r, index: i, group: ref.group ?? '', kind: ref.kind ?? 'Service', namespace: ref.namespace ?? ns, crossNamespace: ref.namespace !== undefined && ref.namespace !== ns });
+      out.push({
+        ref,
+        rule: r,
+        index: i,
+        group: ref.group ?? '',
+        kind: ref.kind ?? 'Service',
+        namespace: ref.namespace ?? ns,
+        crossNamespace: ref.namespace !== undefined && ref.namespace !== ns,
+      });
     }),
   );
   return out;
@@ -177,7 +205,13 @@ export function selectorMatches(sel: LabelSelector, labels: Record<string, strin
  * labels (with kubernetes.io/metadata.name) match; Istio reads any other value without a selector as all.
  * undefined: a Selector and the namespace's labels are not in the input.
  */
-export function listenerAdmitsNamespace(l: Listener, gatewayNamespace: string, namespace: string, index: MeshIndex, complete: boolean): boolean | undefined {
+export function listenerAdmitsNamespace(
+  l: Listener,
+  gatewayNamespace: string,
+  namespace: string,
+  index: MeshIndex,
+  complete: boolean,
+): boolean | undefined {
   const ns = l.allowedRoutes?.namespaces;
   const from = ns?.from ?? 'Same';
   if (from === 'Same') return namespace === gatewayNamespace;
@@ -200,13 +234,24 @@ export function listenerAcceptsHostnames(l: Listener, hostnames: readonly string
  * Whether a ReferenceGrant in `toNamespace` lets objects of fromKind in fromNamespace refer to the object
  * of toGroup/toKind named `toName` (a grant's `to` without a name covers every name).
  */
-export function referenceGranted(index: MeshIndex, from: { kind: string; namespace: string }, to: { group: string; kind: string; name: string; namespace: string }): ReferenceGrant | undefined {
+export function referenceGranted(
+  index: MeshIndex,
+  from: { kind: string; namespace: string },
+  to: { group: string; kind: string; name: string; namespace: string },
+): ReferenceGrant | undefined {
   const core = (g: string): string => (g === 'core' ? '' : g);
   return index
     .inNamespace<ReferenceGrant>('ReferenceGrant', to.namespace)
     .find(
       (g) =>
-        (g.spec?.from ?? []).some((f) => f.group === GATEWAY_API_GROUP && f.kind === from.kind && f.namespace === from.namespace) &&
-        (g.spec?.to ?? []).some((t) => core(t.group) === core(to.group) && t.kind === to.kind && (t.name === undefined || t.name === '' || t.name === to.name)),
+        (g.spec?.from ?? []).some(
+          (f) => f.group === GATEWAY_API_GROUP && f.kind === from.kind && f.namespace === from.namespace,
+        ) &&
+        (g.spec?.to ?? []).some(
+          (t) =>
+            core(t.group) === core(to.group) &&
+            t.kind === to.kind &&
+            (t.name === undefined || t.name === '' || t.name === to.name),
+        ),
     );
 }

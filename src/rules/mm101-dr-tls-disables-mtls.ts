@@ -31,7 +31,9 @@ function clientSends(level: TlsLevel, autoMtls: boolean, autoMtlsMode: string): 
 function describeSends(s: ClientSends, level: TlsLevel): string {
   switch (s) {
     case 'plaintext':
-      return level.tls?.mode === 'DISABLE' ? 'plaintext (tls.mode DISABLE)' : 'plaintext (no tls while auto mTLS is off)';
+      return level.tls?.mode === 'DISABLE'
+        ? 'plaintext (tls.mode DISABLE)'
+        : 'plaintext (no tls while auto mTLS is off)';
     case 'plaintext-auto':
       return 'plaintext (auto mTLS follows the namespace/mesh PeerAuthentication DISABLE, not the workload STRICT)';
     case 'non-istio-tls':
@@ -52,7 +54,8 @@ export function istioMutualPatch(level: TlsLevel): PatchOperation[] {
   } else {
     ops.push({ op: 'add', path: `${holder}/tls/mode`, value: 'ISTIO_MUTUAL' });
   }
-  for (const f of NOT_WITH_ISTIO_MUTUAL) if (level.tls[f] !== undefined) ops.push({ op: 'remove', path: `${holder}/tls/${f}` });
+  for (const f of NOT_WITH_ISTIO_MUTUAL)
+    if (level.tls[f] !== undefined) ops.push({ op: 'remove', path: `${holder}/tls/${f}` });
   return ops;
 }
 
@@ -64,7 +67,10 @@ function plaintextToStrict(dr: DestinationRule, ctx: RuleContext): Finding[] {
   for (const level of tlsLevels(dr)) {
     if (level.inherits) continue;
     const target = targetsOf(dr, level, ctx).find(
-      (t) => t.mtls.mode === 'STRICT' && clientSends(level, autoMtls, t.mtls.autoMtlsMode) !== 'istio-mtls' && !(t.svc && surelyNoSidecar(t.svc, ctx)),
+      (t) =>
+        t.mtls.mode === 'STRICT' &&
+        clientSends(level, autoMtls, t.mtls.autoMtlsMode) !== 'istio-mtls' &&
+        !(t.svc && surelyNoSidecar(t.svc, ctx)),
     );
     if (target) offending.push({ level, sends: clientSends(level, autoMtls, target.mtls.autoMtlsMode), target });
   }
@@ -76,30 +82,57 @@ function plaintextToStrict(dr: DestinationRule, ctx: RuleContext): Finding[] {
     if (target.mtls.source) related.set(refKey(refOf(target.mtls.source)), refOf(target.mtls.source));
   }
   const offenders = offending
-    .map((o) => fill(MM101_OFFENDER, { level: o.level.label, sends: describeSends(o.sends, o.level), where: describeTarget(o.target), pa: policyName(o.target) }))
+    .map((o) =>
+      fill(MM101_OFFENDER, {
+        level: o.level.label,
+        sends: describeSends(o.sends, o.level),
+        where: describeTarget(o.target),
+        pa: policyName(o.target),
+      }),
+    )
     .join('; ');
   const common = {
     resource: refOf(dr),
     related: [...related.values()],
-    ...(byVersion ? { versionNote: `judged for Istio ${ctx.istioVersion.major}.${ctx.istioVersion.minor}: auto mTLS is on by default only since 1.5` } : {}),
+    ...(byVersion
+      ? {
+          versionNote: `judged for Istio ${ctx.istioVersion.major}.${ctx.istioVersion.minor}: auto mTLS is on by default only since 1.5`,
+        }
+      : {}),
     fix: { patches: [{ target: refOf(dr), patch: offending.flatMap((o) => istioMutualPatch(o.level)) }], create: [] },
   };
   const args = { dr: describeRef(refOf(dr)), offenders, levels: offending.map((o) => o.level.label).join(', ') };
   if (!first.target.svc) {
     return [
-      report(MM101.messages.PlaintextToStrictAssumed, { ...args, assumed: MM101_ASSUMED }, {
-        ...common,
-        claim: { kind: 'inexpressible', reason: 'no Service of the input is reached: there is no server pod to simulate' },
-      }),
+      report(
+        MM101.messages.PlaintextToStrictAssumed,
+        { ...args, assumed: MM101_ASSUMED },
+        {
+          ...common,
+          claim: {
+            kind: 'inexpressible',
+            reason: 'no Service of the input is reached: there is no server pod to simulate',
+          },
+        },
+      ),
     ];
   }
-  return [report(MM101.messages.PlaintextToStrict, args, { ...common, claim: serverRejectsClaim(first.target, first.level.subset, ctx) })];
+  return [
+    report(MM101.messages.PlaintextToStrict, args, {
+      ...common,
+      claim: serverRejectsClaim(first.target, first.level.subset, ctx),
+    }),
+  ];
 }
 
 export const mm101: Rule = {
   ...MM101,
   check(subject: KubeObject, ctx: RuleContext): Finding[] {
-    if (subject.kind === 'PeerAuthentication') return [...disabledPolicyFindings(subject as PeerAuthentication, ctx), ...strictPolicyFindings(subject as PeerAuthentication, ctx)];
+    if (subject.kind === 'PeerAuthentication')
+      return [
+        ...disabledPolicyFindings(subject as PeerAuthentication, ctx),
+        ...strictPolicyFindings(subject as PeerAuthentication, ctx),
+      ];
     if (subject.kind === 'Service') return noRuleFindings(subject as Service, ctx);
     const dr = subject as DestinationRule;
     return [...plaintextToStrict(dr, ctx), ...mtlsToDisabledFindings(dr, ctx), ...noSidecarFindings(dr, ctx)];

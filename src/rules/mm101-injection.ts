@@ -5,12 +5,10 @@ import type { RuleContext } from './types.js';
 
 /** Whether a Service's pods run a sidecar, as far as the input tells. */
 export type SidecarState =
-  | { state: 'none'; certain: boolean; why: string }
-  | { state: 'sidecar' | 'ambient' | 'unknown' };
+  { state: 'none'; certain: boolean; why: string } | { state: 'sidecar' | 'ambient' | 'unknown' };
 
 const INJECT = 'sidecar.istio.io/inject';
 const AMBIENT = DATAPLANE_MODE;
-
 
 function hasProxy(pod: Pod): boolean {
   const spec = pod.spec as { containers?: { name: string }[]; initContainers?: { name: string }[] } | undefined;
@@ -33,15 +31,26 @@ export function sidecarStateOf(svc: Service, ctx: RuleContext): SidecarState {
   if (pods.some(hasProxy)) return { state: 'sidecar' };
   const ns = ctx.index.get(`Namespace//${nsName}`)?.object;
   const nsLabels = ns?.metadata.labels ?? {};
-  if (nsLabels[AMBIENT] === 'ambient' || pods.some((p) => p.metadata.labels?.[AMBIENT] === 'ambient')) return { state: 'ambient' };
+  if (nsLabels[AMBIENT] === 'ambient' || pods.some((p) => p.metadata.labels?.[AMBIENT] === 'ambient'))
+    return { state: 'ambient' };
   const names = pods.map((p) => p.metadata.name).join(', ');
-  if (pods.length > 0 && pods.every((p) => injectValue(p) === 'false')) return { state: 'none', certain: true, why: `pods ${names} set ${INJECT}: "false"` };
-  if (nsLabels['istio-injection'] === 'disabled') return { state: 'none', certain: true, why: `namespace ${nsName} is labelled istio-injection=disabled` };
-  if (ctx.complete && pods.length > 0) return { state: 'none', certain: true, why: `pods ${names} run no istio-proxy container` };
-  const injectable = nsLabels['istio-injection'] !== undefined || nsLabels['istio.io/rev'] !== undefined || pods.some((p) => injectValue(p) === 'true');
+  if (pods.length > 0 && pods.every((p) => injectValue(p) === 'false'))
+    return { state: 'none', certain: true, why: `pods ${names} set ${INJECT}: "false"` };
+  if (nsLabels['istio-injection'] === 'disabled')
+    return { state: 'none', certain: true, why: `namespace ${nsName} is labelled istio-injection=disabled` };
+  if (ctx.complete && pods.length > 0)
+    return { state: 'none', certain: true, why: `pods ${names} run no istio-proxy container` };
+  const injectable =
+    nsLabels['istio-injection'] !== undefined ||
+    nsLabels['istio.io/rev'] !== undefined ||
+    pods.some((p) => injectValue(p) === 'true');
   // A guess from the namespace's labels is an offline hint only: in a complete snapshot the pods decide (above).
   if (ns && !injectable && !ctx.complete) {
-    return { state: 'none', certain: false, why: `namespace ${nsName} has neither an istio-injection nor an istio.io/rev label, so Istio's default webhooks inject only pods labelled ${INJECT}=true` };
+    return {
+      state: 'none',
+      certain: false,
+      why: `namespace ${nsName} has neither an istio-injection nor an istio.io/rev label, so Istio's default webhooks inject only pods labelled ${INJECT}=true`,
+    };
   }
   return { state: 'unknown' };
 }
@@ -55,7 +64,9 @@ export function ambientNamespace(namespace: string | undefined, ctx: RuleContext
 /** Every pod of the input the Service selects is labelled ambient (and runs no istio-proxy). */
 export function ambientPods(svc: Service, ctx: RuleContext): boolean {
   const selector = svc.spec?.selector ?? {};
-  const pods = ctx.index.inNamespace<Pod>('Pod', svc.metadata.namespace ?? 'default').filter((p) => selects(selector, p.metadata.labels ?? {}));
+  const pods = ctx.index
+    .inNamespace<Pod>('Pod', svc.metadata.namespace ?? 'default')
+    .filter((p) => selects(selector, p.metadata.labels ?? {}));
   return pods.length > 0 && pods.every((p) => p.metadata.labels?.[AMBIENT] === 'ambient' && !hasProxy(p));
 }
 

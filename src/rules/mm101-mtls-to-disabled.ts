@@ -48,11 +48,17 @@ function claimOf(hits: Hit[], ctx: RuleContext): FindingClaim {
     const svc = tcp.target.svc;
     return {
       kind: 'inexpressible',
-      reason: 'on a TCP port the DISABLE server sidecar forwards the TLS bytes to the application: the failure is the application\'s, beyond Envoy\'s config',
-      cluster: outboundCluster(serviceFqdn(svc.metadata.name, svc.metadata.namespace ?? 'default', ctx.index.domain), tcp.target.port, tcp.level.subset),
+      reason:
+        "on a TCP port the DISABLE server sidecar forwards the TLS bytes to the application: the failure is the application's, beyond Envoy's config",
+      cluster: outboundCluster(
+        serviceFqdn(svc.metadata.name, svc.metadata.namespace ?? 'default', ctx.index.domain),
+        tcp.target.port,
+        tcp.level.subset,
+      ),
     };
   }
-  if (hits.some((h) => h.target.svc)) return { kind: 'inexpressible', reason: 'the Service has no port: there is no cluster to inspect' };
+  if (hits.some((h) => h.target.svc))
+    return { kind: 'inexpressible', reason: 'the Service has no port: there is no cluster to inspect' };
   return { kind: 'inexpressible', reason: 'no Service of the input is reached: there is no server pod to simulate' };
 }
 
@@ -91,7 +97,11 @@ export function mtlsToDisabledFindings(dr: DestinationRule, ctx: RuleContext): F
   const hits = hitsOf(dr, ctx).filter((h) => !ownedByPolicy(h, ctx));
   if (hits.length === 0) return [];
   const levels = firstPerLevel(hits);
-  const offenders = levels.map((h) => fill(MM101_TO_DISABLED, { level: h.level.label, where: describeTarget(h.target), pa: policyName(h.target) })).join('; ');
+  const offenders = levels
+    .map((h) =>
+      fill(MM101_TO_DISABLED, { level: h.level.label, where: describeTarget(h.target), pa: policyName(h.target) }),
+    )
+    .join('; ');
   const args = { dr: describeRef(refOf(dr)), offenders, levels: levels.map((h) => h.level.label).join(', ') };
   const r = {
     resource: refOf(dr),
@@ -104,7 +114,6 @@ export function mtlsToDisabledFindings(dr: DestinationRule, ctx: RuleContext): F
     : [report(MM101.messages.MtlsToDisabledAssumed, { ...args, assumed: MM101_ASSUMED }, r)];
 }
 
-
 /** PeerAuthentication subject: wildcard ISTIO_MUTUAL DestinationRules reach the servers it makes DISABLE. */
 export function disabledPolicyFindings(pa: PeerAuthentication, ctx: RuleContext): Finding[] {
   const modes = [pa.spec?.mtls?.mode, ...Object.values(pa.spec?.portLevelMtls ?? {}).map((p) => p.mode)];
@@ -113,7 +122,8 @@ export function disabledPolicyFindings(pa: PeerAuthentication, ctx: RuleContext)
   const hits: Hit[] = [];
   for (const dr of ctx.index.ofKind<DestinationRule>('DestinationRule')) {
     if (!isWildcard(ctx.index.drHost(dr))) continue;
-    for (const h of hitsOf(dr, ctx)) if (h.target.mtls.source && objectKey(h.target.mtls.source) === key && ownedByPolicy(h, ctx)) hits.push(h);
+    for (const h of hitsOf(dr, ctx))
+      if (h.target.mtls.source && objectKey(h.target.mtls.source) === key && ownedByPolicy(h, ctx)) hits.push(h);
   }
   if (hits.length === 0) return [];
   const byLevel = new Map<string, { h: Hit; wheres: string[] }>();
@@ -124,13 +134,26 @@ export function disabledPolicyFindings(pa: PeerAuthentication, ctx: RuleContext)
     const w = describeTarget(h.target);
     if (!e.wheres.includes(w)) e.wheres.push(w);
   }
-  const senders = [...byLevel.values()].map(({ h, wheres }) => fill(MM101_SENDER, { dr: describeRef(refOf(h.dr)), level: h.level.label, where: wheres.join(', ') }));
+  const senders = [...byLevel.values()].map(({ h, wheres }) =>
+    fill(MM101_SENDER, { dr: describeRef(refOf(h.dr)), level: h.level.label, where: wheres.join(', ') }),
+  );
   const fields = [...new Set(hits.map((h) => pointer(...(h.target.mtls.decidedAt ?? []))))];
   const args = { pa: describeRef(refOf(pa)), senders: senders.join('; '), fields: fields.join(', ') };
   const r = {
     resource: refOf(pa),
     related: relatedOf(hits, refOf(pa)),
-    fix: { patches: [{ target: refOf(pa), patch: fields.flatMap((f): PatchOperation[] => [{ op: 'test', path: f, value: 'DISABLE' }, { op: 'replace', path: f, value: 'PERMISSIVE' }]) }], create: [] },
+    fix: {
+      patches: [
+        {
+          target: refOf(pa),
+          patch: fields.flatMap((f): PatchOperation[] => [
+            { op: 'test', path: f, value: 'DISABLE' },
+            { op: 'replace', path: f, value: 'PERMISSIVE' },
+          ]),
+        },
+      ],
+      create: [],
+    },
     claim: claimOf(hits, ctx),
   };
   return hits.some((h) => h.target.svc)

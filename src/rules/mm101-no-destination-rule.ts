@@ -18,8 +18,15 @@ function createRule(svc: Service, host: string, strictPorts: number[], allPorts:
   return {
     apiVersion: 'networking.istio.io/v1',
     kind: 'DestinationRule',
-    metadata: { name: `${svc.metadata.name}-istio-mutual`, namespace: svc.metadata.namespace ?? 'default', annotations: { 'meshmedic.io/generated-by': MM101.id } },
-    spec: { host, trafficPolicy: all ? { tls } : { portLevelSettings: strictPorts.map((number) => ({ port: { number }, tls })) } },
+    metadata: {
+      name: `${svc.metadata.name}-istio-mutual`,
+      namespace: svc.metadata.namespace ?? 'default',
+      annotations: { 'meshmedic.io/generated-by': MM101.id },
+    },
+    spec: {
+      host,
+      trafficPolicy: all ? { tls } : { portLevelSettings: strictPorts.map((number) => ({ port: { number }, tls })) },
+    },
   };
 }
 
@@ -27,7 +34,9 @@ function fixFor(svc: Service, host: string, strict: Target[], sameNamespaceHasRu
   const ns = svc.metadata.namespace ?? 'default';
   const name = `${svc.metadata.name}-istio-mutual`;
   if (sameNamespaceHasRule) {
-    return noFix(`a DestinationRule of namespace ${ns} covers ${host} for its own clients but is not exported: export it, or give the other clients' namespaces one with tls ISTIO_MUTUAL`);
+    return noFix(
+      `a DestinationRule of namespace ${ns} covers ${host} for its own clients but is not exported: export it, or give the other clients' namespaces one with tls ISTIO_MUTUAL`,
+    );
   }
   if (ctx.index.get(`DestinationRule/${ns}/${name}`)) return noFix(`a DestinationRule ${ns}/${name} exists already`);
   const ports = strict.map((t) => t.port).filter((p): p is number => p !== undefined);
@@ -47,10 +56,22 @@ export function noRuleFindings(svc: Service, ctx: RuleContext): Finding[] {
   if (ambientNamespace(ns, ctx) || ambientPods(svc, ctx) || surelyNoSidecar(svc, ctx)) return [];
   const host = serviceFqdn(svc.metadata.name, ns, ctx.index.domain);
   const ownNs = ctx.index.destinationRulesFor(host, ns, ns).length === 0;
-  const client = ownNs ? ns : ctx.index.destinationRulesFor(host, OTHER_NAMESPACE, ns).length === 0 ? OTHER_NAMESPACE : undefined;
+  const client = ownNs
+    ? ns
+    : ctx.index.destinationRulesFor(host, OTHER_NAMESPACE, ns).length === 0
+      ? OTHER_NAMESPACE
+      : undefined;
   if (client === undefined) return [];
   const strict: Target[] = (svc.spec?.ports ?? [])
-    .map((p) => ({ svc, host, namespace: ns, port: p.port, http: isHttpPortName(p.appProtocol ?? p.name), mtls: effectiveMtls(ctx.index, svc, p.port), client }))
+    .map((p) => ({
+      svc,
+      host,
+      namespace: ns,
+      port: p.port,
+      http: isHttpPortName(p.appProtocol ?? p.name),
+      mtls: effectiveMtls(ctx.index, svc, p.port),
+      client,
+    }))
     .filter((t) => t.mtls.mode === 'STRICT');
   const first = strict[0];
   if (!first) return [];
@@ -58,12 +79,18 @@ export function noRuleFindings(svc: Service, ctx: RuleContext): Finding[] {
   for (const t of strict) if (t.mtls.source) related.set(refKey(refOf(t.mtls.source)), refOf(t.mtls.source));
   const args = {
     svc: describeRef(refOf(svc)),
-    clients: ownNs ? `clients in namespace ${ns} (and every namespace without a DestinationRule for it)` : 'clients in every namespace without a DestinationRule for it',
+    clients: ownNs
+      ? `clients in namespace ${ns} (and every namespace without a DestinationRule for it)`
+      : 'clients in every namespace without a DestinationRule for it',
     ports: strict.map((t) => `port ${t.port ?? ''}`).join(', '),
     pa: [...new Set(strict.map(policyName))].join(', '),
     host,
   };
-  const versionNote = ctx.index.meshConfig.enableAutoMtls ? { versionNote: `judged for Istio ${ctx.istioVersion.major}.${ctx.istioVersion.minor}: auto mTLS is on by default only since 1.5` } : {};
+  const versionNote = ctx.index.meshConfig.enableAutoMtls
+    ? {
+        versionNote: `judged for Istio ${ctx.istioVersion.major}.${ctx.istioVersion.minor}: auto mTLS is on by default only since 1.5`,
+      }
+    : {};
   const r = {
     resource: refOf(svc),
     related: [...related.values()],
@@ -78,14 +105,28 @@ const ANY = 'meshmedic-any-service';
 
 /** The DestinationRule the PeerAuthentication finding creates, when it breaks no DISABLE server of the input. */
 function policyRule(pa: PeerAuthentication, host: string, ctx: RuleContext): Fix {
-  const disabled = ctx.index.ofKind<PeerAuthentication>('PeerAuthentication').some((p) => [p.spec?.mtls?.mode, ...Object.values(p.spec?.portLevelMtls ?? {}).map((m) => m.mode)].includes('DISABLE'));
-  if (disabled) return noFix('a PeerAuthentication of the input is DISABLE: a wildcard ISTIO_MUTUAL DestinationRule would send Istio mTLS to it too; give the STRICT hosts their own DestinationRules');
+  const disabled = ctx.index
+    .ofKind<PeerAuthentication>('PeerAuthentication')
+    .some((p) =>
+      [p.spec?.mtls?.mode, ...Object.values(p.spec?.portLevelMtls ?? {}).map((m) => m.mode)].includes('DISABLE'),
+    );
+  if (disabled)
+    return noFix(
+      'a PeerAuthentication of the input is DISABLE: a wildcard ISTIO_MUTUAL DestinationRule would send Istio mTLS to it too; give the STRICT hosts their own DestinationRules',
+    );
   const ns = pa.metadata.namespace ?? 'default';
   const name = 'istio-mutual';
   if (ctx.index.get(`DestinationRule/${ns}/${name}`)) return noFix(`a DestinationRule ${ns}/${name} exists already`);
   return {
     patches: [],
-    create: [{ apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name, namespace: ns, annotations: { 'meshmedic.io/generated-by': MM101.id } }, spec: { host, trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } } }],
+    create: [
+      {
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'DestinationRule',
+        metadata: { name, namespace: ns, annotations: { 'meshmedic.io/generated-by': MM101.id } },
+        spec: { host, trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } },
+      },
+    ],
   };
 }
 
@@ -106,22 +147,35 @@ export function strictPolicyFindings(pa: PeerAuthentication, ctx: RuleContext): 
   const namespaces: (string | undefined)[] = meshWide ? [...known, undefined] : [paNs];
   const where: string[] = [];
   for (const ns of namespaces) {
-    if (ns !== undefined && (ctx.index.inNamespace<Service>('Service', ns).length > 0 || ambientNamespace(ns, ctx))) continue;
+    if (ns !== undefined && (ctx.index.inNamespace<Service>('Service', ns).length > 0 || ambientNamespace(ns, ctx)))
+      continue;
     const m = namespaceMtls(ctx.index, ns);
     if (m.mode !== 'STRICT' || !m.source || refKey(refOf(m.source)) !== refKey(refOf(pa))) continue;
     const serverNs = ns ?? OTHER_NAMESPACE;
     const host = serviceFqdn(ANY, serverNs, ctx.index.domain);
     if (ctx.index.destinationRulesFor(host, serverNs, serverNs).length > 0) continue;
-    where.push(ns !== undefined ? `the Services of namespace ${ns}` : 'the Services of every namespace without a PeerAuthentication of its own');
+    where.push(
+      ns !== undefined
+        ? `the Services of namespace ${ns}`
+        : 'the Services of every namespace without a PeerAuthentication of its own',
+    );
   }
   if (where.length === 0) return [];
   const host = meshWide ? `*.svc.${ctx.index.domain}` : `*.${paNs}.svc.${ctx.index.domain}`;
-  const args = { pa: describeRef(refOf(pa)), scope: meshWide ? 'the mesh' : `namespace ${paNs}`, where: where.join(', '), assumed: MM101_ASSUMED };
+  const args = {
+    pa: describeRef(refOf(pa)),
+    scope: meshWide ? 'the mesh' : `namespace ${paNs}`,
+    where: where.join(', '),
+    assumed: MM101_ASSUMED,
+  };
   return [
     report(MM101.messages.NoRuleToStrictAssumed, args, {
       resource: refOf(pa),
       fix: policyRule(pa, host, ctx),
-      claim: { kind: 'inexpressible', reason: 'no Service of the input is reached: there is no server pod to simulate' },
+      claim: {
+        kind: 'inexpressible',
+        reason: 'no Service of the input is reached: there is no server pod to simulate',
+      },
     }),
   ];
 }

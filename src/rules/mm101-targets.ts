@@ -54,13 +54,22 @@ function portsOf(svc: Service, level: TlsLevel): (number | undefined)[] {
  * A client namespace whose sidecars take this DestinationRule for `host` (Istio's lookup: the client's
  * namespace, then the service's, then the root namespace), or undefined when another rule always wins.
  */
-export function clientUsing(dr: DestinationRule, host: string, serviceNamespace: string, ctx: RuleContext): string | undefined {
+export function clientUsing(
+  dr: DestinationRule,
+  host: string,
+  serviceNamespace: string,
+  ctx: RuleContext,
+): string | undefined {
   const root = ctx.index.meshConfig.rootNamespace;
   const drNs = dr.metadata.namespace ?? 'default';
   const key = objectKey(dr);
   // Ambient clients have no sidecar: a DestinationRule's TLS applies at their waypoints only (MM4xx).
-  const candidates = [...new Set([...(drNs !== root ? [drNs] : []), serviceNamespace, OTHER_NAMESPACE])].filter((c) => !ambientNamespace(c, ctx));
-  return candidates.find((c) => ctx.index.destinationRulesFor(host, c, serviceNamespace).some((d) => objectKey(d) === key));
+  const candidates = [...new Set([...(drNs !== root ? [drNs] : []), serviceNamespace, OTHER_NAMESPACE])].filter(
+    (c) => !ambientNamespace(c, ctx),
+  );
+  return candidates.find((c) =>
+    ctx.index.destinationRulesFor(host, c, serviceNamespace).some((d) => objectKey(d) === key),
+  );
 }
 
 function serviceTargets(dr: DestinationRule, level: TlsLevel, services: Service[], ctx: RuleContext): Target[] {
@@ -109,7 +118,15 @@ function assumedTargets(dr: DestinationRule, ctx: RuleContext): Target[] {
     if (!hostsMatch(drHost, host)) continue;
     const client = clientUsing(dr, host, serverNs, ctx);
     if (client === undefined) continue;
-    out.push({ svc: undefined, host, namespace: ns, port: undefined, http: undefined, mtls: namespaceMtls(ctx.index, ns), client });
+    out.push({
+      svc: undefined,
+      host,
+      namespace: ns,
+      port: undefined,
+      http: undefined,
+      mtls: namespaceMtls(ctx.index, ns),
+      client,
+    });
   }
   return out;
 }
@@ -129,13 +146,19 @@ export function targetsOf(dr: DestinationRule, level: TlsLevel, ctx: RuleContext
 export function describeTarget(t: Target): string {
   if (t.svc) {
     const base = `${t.svc.metadata.name}.${t.svc.metadata.namespace ?? 'default'}`;
-    return t.port !== undefined ? `${base}:${t.port}${t.http === true ? ' (HTTP)' : t.http === false ? ' (TCP)' : ''}` : base;
+    return t.port !== undefined
+      ? `${base}:${t.port}${t.http === true ? ' (HTTP)' : t.http === false ? ' (TCP)' : ''}`
+      : base;
   }
   if (!t.host.startsWith(`${ANY_SERVICE}.`)) return `${t.host} (no Service in the input)`;
-  return t.namespace !== undefined ? `the Services of namespace ${t.namespace}` : 'the Services of every namespace without a PeerAuthentication of its own';
+  return t.namespace !== undefined
+    ? `the Services of namespace ${t.namespace}`
+    : 'the Services of every namespace without a PeerAuthentication of its own';
 }
 
 /** The PeerAuthentication that decided a target's mode, as a message names it. */
 export function policyName(t: Target): string {
-  return t.mtls.source ? `PeerAuthentication ${t.mtls.source.metadata.namespace ?? ''}/${t.mtls.source.metadata.name}` : 'the mesh';
+  return t.mtls.source
+    ? `PeerAuthentication ${t.mtls.source.metadata.namespace ?? ''}/${t.mtls.source.metadata.name}`
+    : 'the mesh';
 }

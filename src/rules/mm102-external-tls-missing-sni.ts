@@ -4,7 +4,14 @@ import { report, type Report } from './report.js';
 import { pointer } from '../fix/json-pointer.js';
 import { isWildcard, nameFromHost, resolveHost } from '../model/hosts.js';
 import { describeRef, refOf } from '../model/kinds.js';
-import type { ClientTlsSettings, DestinationRule, GatewayRoute, KubeObject, ServiceEntry, VirtualService } from '../model/types.js';
+import type {
+  ClientTlsSettings,
+  DestinationRule,
+  GatewayRoute,
+  KubeObject,
+  ServiceEntry,
+  VirtualService,
+} from '../model/types.js';
 import { entryPort, externalEntryFor, isTlsProtocol } from './external-tls.js';
 import { outboundCluster, type ClaimProxy } from './claims.js';
 import { backendsOf, firstIngress, isHostnameBackend, isRoute, programmedByIstio } from './gateway-api.js';
@@ -16,9 +23,20 @@ type Problem =
   | { type: typeof MM102.messages.NoDestinationRule }
   | { type: typeof MM102.messages.NoClientTls | typeof MM102.messages.IstioMtlsToExternal; dr: string }
   | { type: typeof MM102.messages.WrongSni; dr: string; sni: string }
-  | { type: typeof MM102.messages.SniFromOriginalHost | typeof MM102.messages.NoSniUnderOtherHost; dr: string; otherHosts: string; originalHost: string };
+  | {
+      type: typeof MM102.messages.SniFromOriginalHost | typeof MM102.messages.NoSniUnderOtherHost;
+      dr: string;
+      otherHosts: string;
+      originalHost: string;
+    };
 
-function judge(tls: ClientTlsSettings | undefined, dr: DestinationRule | undefined, host: string, otherHosts: string[], ctx: RuleContext): Problem | undefined {
+function judge(
+  tls: ClientTlsSettings | undefined,
+  dr: DestinationRule | undefined,
+  host: string,
+  otherHosts: string[],
+  ctx: RuleContext,
+): Problem | undefined {
   if (!dr) return { type: MM102.messages.NoDestinationRule };
   const name = describeRef(refOf(dr));
   const mode = tls?.mode;
@@ -26,7 +44,9 @@ function judge(tls: ClientTlsSettings | undefined, dr: DestinationRule | undefin
   if (mode === 'ISTIO_MUTUAL') return { type: MM102.messages.IstioMtlsToExternal, dr: name };
   if (tls.sni !== undefined && tls.sni !== host) return { type: MM102.messages.WrongSni, dr: name, sni: tls.sni };
   if (tls.sni === undefined && otherHosts.length > 0) {
-    const type = atLeast(ctx.istioVersion, 1, 21) ? MM102.messages.SniFromOriginalHost : MM102.messages.NoSniUnderOtherHost;
+    const type = atLeast(ctx.istioVersion, 1, 21)
+      ? MM102.messages.SniFromOriginalHost
+      : MM102.messages.NoSniUnderOtherHost;
     return { type, dr: name, otherHosts: otherHosts.join(', '), originalHost: otherHosts[0] ?? '' };
   }
   return undefined;
@@ -42,7 +62,12 @@ function problemFinding(problem: Problem, where: string, host: string, r: Report
 
 function tlsSettingsFor(host: string, existing?: ClientTlsSettings): ClientTlsSettings {
   const mode = existing?.mode === 'MUTUAL' ? 'MUTUAL' : 'SIMPLE';
-  return { ...(existing && existing.mode !== 'ISTIO_MUTUAL' && existing.mode !== 'DISABLE' ? existing : {}), mode, sni: host, subjectAltNames: existing?.subjectAltNames ?? [host] };
+  return {
+    ...(existing && existing.mode !== 'ISTIO_MUTUAL' && existing.mode !== 'DISABLE' ? existing : {}),
+    mode,
+    sni: host,
+    subjectAltNames: existing?.subjectAltNames ?? [host],
+  };
 }
 
 function createRule(se: ServiceEntry, host: string, port: number): DestinationRule {
@@ -51,7 +76,11 @@ function createRule(se: ServiceEntry, host: string, port: number): DestinationRu
   return {
     apiVersion: 'networking.istio.io/v1',
     kind: 'DestinationRule',
-    metadata: { name: `${nameFromHost(host)}-tls`, namespace: se.metadata.namespace ?? 'default', annotations: { 'meshmedic.io/generated-by': MM102.id } },
+    metadata: {
+      name: `${nameFromHost(host)}-tls`,
+      namespace: se.metadata.namespace ?? 'default',
+      annotations: { 'meshmedic.io/generated-by': MM102.id },
+    },
     spec: { host, trafficPolicy: multiPort ? { portLevelSettings: [{ port: { number: port }, tls }] } : { tls } },
   };
 }
@@ -67,20 +96,36 @@ function patchSubset(dr: DestinationRule, j: number, host: string, port: number,
   const plsIndex = (stp?.portLevelSettings ?? []).findIndex((p) => p.port?.number === port);
   if (plsIndex >= 0) {
     const current = stp?.portLevelSettings?.[plsIndex]?.tls;
-    return [{ op: current ? 'replace' : 'add', path: pointer(...base, 'portLevelSettings', plsIndex, 'tls'), value: tlsSettingsFor(host, current) }];
+    return [
+      {
+        op: current ? 'replace' : 'add',
+        path: pointer(...base, 'portLevelSettings', plsIndex, 'tls'),
+        value: tlsSettingsFor(host, current),
+      },
+    ];
   }
   if (!stp) {
-    const value = otherPlainPorts ? { portLevelSettings: [{ port: { number: port }, tls: tlsSettingsFor(host) }] } : { tls: tlsSettingsFor(host) };
+    const value = otherPlainPorts
+      ? { portLevelSettings: [{ port: { number: port }, tls: tlsSettingsFor(host) }] }
+      : { tls: tlsSettingsFor(host) };
     return [{ op: 'add', path: pointer(...base), value }];
   }
   if (otherPlainPorts) {
     const entry = { port: { number: port }, tls: tlsSettingsFor(host) };
-    return stp.portLevelSettings ? [{ op: 'add', path: pointer(...base, 'portLevelSettings', '-'), value: entry }] : [{ op: 'add', path: pointer(...base, 'portLevelSettings'), value: [entry] }];
+    return stp.portLevelSettings
+      ? [{ op: 'add', path: pointer(...base, 'portLevelSettings', '-'), value: entry }]
+      : [{ op: 'add', path: pointer(...base, 'portLevelSettings'), value: [entry] }];
   }
   return [{ op: stp.tls ? 'replace' : 'add', path: pointer(...base, 'tls'), value: tlsSettingsFor(host, stp.tls) }];
 }
 
-function patchRule(dr: DestinationRule, host: string, port: number, se: ServiceEntry, subset?: string): PatchOperation[] {
+function patchRule(
+  dr: DestinationRule,
+  host: string,
+  port: number,
+  se: ServiceEntry,
+  subset?: string,
+): PatchOperation[] {
   if (subset !== undefined) {
     const j = (dr.spec?.subsets ?? []).findIndex((s) => s.name === subset);
     if (j >= 0) return patchSubset(dr, j, host, port, se);
@@ -94,22 +139,27 @@ function patchRule(dr: DestinationRule, host: string, port: number, se: ServiceE
     // A new port-level entry replaces connectionPool, loadBalancer, outlierDetection and tls as a block:
     // copy the top-level ones so that only tls changes for this port.
     const entry: Record<string, unknown> = { port: { number: port } };
-    for (const k of ['connectionPool', 'loadBalancer', 'outlierDetection'] as const) if (tp?.[k] !== undefined) entry[k] = tp[k];
+    for (const k of ['connectionPool', 'loadBalancer', 'outlierDetection'] as const)
+      if (tp?.[k] !== undefined) entry[k] = tp[k];
     entry['tls'] = tlsSettingsFor(host);
     if (!tp) return [{ op: 'add', path: pointer('spec', 'trafficPolicy'), value: { portLevelSettings: [entry] } }];
-    if (!tp.portLevelSettings) return [{ op: 'add', path: pointer('spec', 'trafficPolicy', 'portLevelSettings'), value: [entry] }];
+    if (!tp.portLevelSettings)
+      return [{ op: 'add', path: pointer('spec', 'trafficPolicy', 'portLevelSettings'), value: [entry] }];
     return [{ op: 'add', path: pointer('spec', 'trafficPolicy', 'portLevelSettings', '-'), value: entry }];
   }
   if (!tp) return [{ op: 'add', path: pointer('spec', 'trafficPolicy'), value: { tls: tlsSettingsFor(host) } }];
   if (!current || current.mode === 'ISTIO_MUTUAL' || current.mode === 'DISABLE' || !current.mode) {
-    const ops: PatchOperation[] = current?.mode ? [{ op: 'test', path: pointer(...base, 'tls', 'mode'), value: current.mode }] : [];
+    const ops: PatchOperation[] = current?.mode
+      ? [{ op: 'test', path: pointer(...base, 'tls', 'mode'), value: current.mode }]
+      : [];
     ops.push({ op: current ? 'replace' : 'add', path: pointer(...base, 'tls'), value: tlsSettingsFor(host) });
     return ops;
   }
   const ops: PatchOperation[] = [];
   if (current.sni !== undefined) ops.push({ op: 'test', path: pointer(...base, 'tls', 'sni'), value: current.sni });
   ops.push({ op: current.sni !== undefined ? 'replace' : 'add', path: pointer(...base, 'tls', 'sni'), value: host });
-  if (!current.subjectAltNames) ops.push({ op: 'add', path: pointer(...base, 'tls', 'subjectAltNames'), value: [host] });
+  if (!current.subjectAltNames)
+    ops.push({ op: 'add', path: pointer(...base, 'tls', 'subjectAltNames'), value: [host] });
   return ops;
 }
 
@@ -145,14 +195,28 @@ function judgeRoutedHost(d: RoutedHost, seen: Set<string>, ctx: RuleContext): Fi
   const problem = judge(tls, dr, host, otherHosts, ctx);
   if (!problem) return undefined;
   const related = [refOf(se), ...(dr ? [refOf(dr)] : [])];
-  const where = fill(MM102_WHERE, { vs: describeRef(refOf(d.resource)), host, port: port.number, subset: subset !== undefined ? ` subset ${subset}` : '', protocol: port.protocol ?? '', entry: describeRef(refOf(se)) });
+  const where = fill(MM102_WHERE, {
+    vs: describeRef(refOf(d.resource)),
+    host,
+    port: port.number,
+    subset: subset !== undefined ? ` subset ${subset}` : '',
+    protocol: port.protocol ?? '',
+    entry: describeRef(refOf(se)),
+  });
   return problemFinding(problem, where, host, {
     resource: refOf(d.resource),
     related,
     ...(problem.type === MM102.messages.SniFromOriginalHost
-      ? { versionNote: `Istio >= 1.21 sets auto_sni from the original Host header; judged for Istio ${ctx.istioVersion.major}.${ctx.istioVersion.minor}` }
+      ? {
+          versionNote: `Istio >= 1.21 sets auto_sni from the original Host header; judged for Istio ${ctx.istioVersion.major}.${ctx.istioVersion.minor}`,
+        }
       : {}),
-    claim: { kind: 'upstream-tls-sni', client: d.proxy, cluster: outboundCluster(host, port.number, subset), wantSni: host },
+    claim: {
+      kind: 'upstream-tls-sni',
+      client: d.proxy,
+      cluster: outboundCluster(host, port.number, subset),
+      wantSni: host,
+    },
     fix: dr
       ? { patches: [{ target: refOf(dr), patch: patchRule(dr, host, port.number, se, subset) }], create: [] }
       : { patches: [], create: [createRule(se, host, port.number)] },
@@ -165,7 +229,14 @@ function virtualServiceHosts(vs: VirtualService, ctx: RuleContext): RoutedHost[]
   const routeHosts = (vs.spec?.hosts ?? []).map((h) => resolveHost(h, vsNs, ctx.index.domain)).filter((h) => h !== '*');
   return (vs.spec?.http ?? []).flatMap((route) =>
     (route.route ?? []).map((rd) => {
-      const d: RoutedHost = { resource: vs, proxy, routeNamespace: vsNs, host: resolveHost(rd.destination.host, vsNs, ctx.index.domain), port: rd.destination.port?.number, routeHosts };
+      const d: RoutedHost = {
+        resource: vs,
+        proxy,
+        routeNamespace: vsNs,
+        host: resolveHost(rd.destination.host, vsNs, ctx.index.domain),
+        port: rd.destination.port?.number,
+        routeHosts,
+      };
       if (rd.destination.subset !== undefined) d.subset = rd.destination.subset;
       return d;
     }),
@@ -182,7 +253,11 @@ function httpRouteHosts(route: GatewayRoute, ctx: RuleContext): RoutedHost[] {
   const ns = route.metadata.namespace ?? 'default';
   const gw = firstIngress(route, ctx.index);
   const proxy: ClaimProxy = gw
-    ? { type: 'router', namespace: gw.metadata.namespace ?? 'default', labels: { 'gateway.networking.k8s.io/gateway-name': gw.metadata.name } }
+    ? {
+        type: 'router',
+        namespace: gw.metadata.namespace ?? 'default',
+        labels: { 'gateway.networking.k8s.io/gateway-name': gw.metadata.name },
+      }
     : { type: 'sidecar', namespace: ns };
   // No hostnames: the route takes the hostnames of the listeners it attaches to.
   const listenerHosts = (gw?.spec?.listeners ?? []).flatMap((l) => (l.hostname !== undefined ? [l.hostname] : []));
@@ -195,7 +270,9 @@ function httpRouteHosts(route: GatewayRoute, ctx: RuleContext): RoutedHost[] {
 export const mm102: Rule = {
   ...MM102,
   check(subject: KubeObject, ctx: RuleContext): Finding[] {
-    const routed = isRoute(subject) ? httpRouteHosts(subject, ctx) : virtualServiceHosts(subject as VirtualService, ctx);
+    const routed = isRoute(subject)
+      ? httpRouteHosts(subject, ctx)
+      : virtualServiceHosts(subject as VirtualService, ctx);
     const seen = new Set<string>();
     return routed.flatMap((d) => judgeRoutedHost(d, seen, ctx) ?? []);
   },

@@ -1,5 +1,13 @@
 import { fill } from '../catalogue/message-type.js';
-import { MM103, MM103_FIX, MM103_NO_AUTO_ADDRESS, MM103_PORT, MM103_SCOPE, MM103_SNIFFED, MM103_VERSION_NOTE } from '../catalogue/rules/mm103.js';
+import {
+  MM103,
+  MM103_FIX,
+  MM103_NO_AUTO_ADDRESS,
+  MM103_PORT,
+  MM103_SCOPE,
+  MM103_SNIFFED,
+  MM103_VERSION_NOTE,
+} from '../catalogue/rules/mm103.js';
 import { pointer } from '../fix/json-pointer.js';
 import { isIpAddress, isVisibleFrom, isWildcard } from '../model/hosts.js';
 import { describeRef, objectKey, refOf } from '../model/kinds.js';
@@ -46,7 +54,8 @@ function noAutoAddress(se: ServiceEntry, ctx: RuleContext): NoAutoAddress | unde
   if (!dnsCaptureOn(cfg)) return 'noDnsCapture';
   if (se.spec?.resolution === 'NONE') return 'resolutionNone';
   if ((se.spec?.hosts ?? []).every(isWildcard)) return 'wildcardHosts';
-  if ((se.status?.addresses ?? []).length > 0 || cfg.proxyMetadata['ISTIO_META_DNS_AUTO_ALLOCATE'] === 'true') return undefined;
+  if ((se.status?.addresses ?? []).length > 0 || cfg.proxyMetadata['ISTIO_META_DNS_AUTO_ALLOCATE'] === 'true')
+    return undefined;
   if (!atLeast(ctx.istioVersion, 1, 25)) return 'beforeAutoAllocation';
   return (se.metadata.labels?.[AUTOALLOCATE_LABEL] ?? '').toLowerCase() === 'false' ? 'optedOut' : undefined;
 }
@@ -91,7 +100,9 @@ function scopeText(se: ServiceEntry): string {
   const ns = se.metadata.namespace ?? '';
   if (exportsEverywhere(se)) return MM103_SCOPE.everyNamespace;
   const names = [...new Set(exportedNamespaces(se))];
-  return names.length === 1 && names[0] === ns ? fill(MM103_SCOPE.ownNamespace, { namespace: ns }) : fill(MM103_SCOPE.namespaces, { namespaces: names.join(', ') });
+  return names.length === 1 && names[0] === ns
+    ? fill(MM103_SCOPE.ownNamespace, { namespace: ns })
+    : fill(MM103_SCOPE.namespaces, { namespaces: names.join(', ') });
 }
 
 /** A namespace other than its own whose sidecars see the entry (for the oracle's client), if any. */
@@ -102,7 +113,9 @@ function namespaceElsewhere(se: ServiceEntry): string | undefined {
 
 /** Whether some namespace's sidecars see both entries (and so both 0.0.0.0 listeners). */
 function seenTogether(a: ServiceEntry, b: ServiceEntry): boolean {
-  const candidates = [a, b].flatMap((e) => [e.metadata.namespace ?? '', ...exportedNamespaces(e)]).concat(PROBE_NAMESPACE);
+  const candidates = [a, b]
+    .flatMap((e) => [e.metadata.namespace ?? '', ...exportedNamespaces(e)])
+    .concat(PROBE_NAMESPACE);
   return candidates.some((n) => [a, b].every((e) => isVisibleFrom(e.spec?.exportTo, e.metadata.namespace ?? '', n)));
 }
 
@@ -121,7 +134,8 @@ function sharingEntries(se: ServiceEntry, ports: ServicePort[], ctx: RuleContext
 /** VirtualServices and DestinationRules outside the entry's namespace that name one of its hosts. */
 function consumersElsewhere(se: ServiceEntry, ctx: RuleContext): KubeObject[] {
   const ns = se.metadata.namespace ?? '';
-  return (se.spec?.hosts ?? []).flatMap((h) => [...ctx.index.virtualServicesRoutingTo(h), ...ctx.index.destinationRulesForExactHost(h)])
+  return (se.spec?.hosts ?? [])
+    .flatMap((h) => [...ctx.index.virtualServicesRoutingTo(h), ...ctx.index.destinationRulesForExactHost(h)])
     .filter((o) => (o.metadata.namespace ?? '') !== ns);
 }
 
@@ -130,22 +144,60 @@ function exportToFix(se: ServiceEntry, sharing: ServiceEntry[], ctx: RuleContext
   const hosts = (se.spec?.hosts ?? []).join(', ');
   const consumers = consumersElsewhere(se, ctx);
   if (consumers.length > 0 || sharing.length > 0) {
-    const why = consumers.length > 0 ? `${consumers.map((c) => describeRef(refOf(c))).join(', ')} in other namespaces name it` : 'another entry without addresses would then keep the listener in those namespaces';
-    return { plan: 'none', fix: { patches: [], create: [], notes: [`no address could be derived for ${hosts}; exportTo is not restricted because ${why}`] } };
+    const why =
+      consumers.length > 0
+        ? `${consumers.map((c) => describeRef(refOf(c))).join(', ')} in other namespaces name it`
+        : 'another entry without addresses would then keep the listener in those namespaces';
+    return {
+      plan: 'none',
+      fix: {
+        patches: [],
+        create: [],
+        notes: [`no address could be derived for ${hosts}; exportTo is not restricted because ${why}`],
+      },
+    };
   }
-  const patch = { target: refOf(se), patch: [{ op: se.spec?.exportTo ? ('replace' as const) : ('add' as const), path: pointer('spec', 'exportTo'), value: ['.'] }] };
+  const patch = {
+    target: refOf(se),
+    patch: [
+      {
+        op: se.spec?.exportTo ? ('replace' as const) : ('add' as const),
+        path: pointer('spec', 'exportTo'),
+        value: ['.'],
+      },
+    ],
+  };
   const note = `no address could be derived for ${hosts}: exportTo is restricted to "." so only the sidecars of namespace ${se.metadata.namespace ?? ''} get its 0.0.0.0 listener (no VirtualService or DestinationRule in another namespace names it)`;
   return { plan: 'exportTo', fix: { patches: [patch], create: [], proposeOnly: true, notes: [note] } };
 }
 
-function fixFor(se: ServiceEntry, derived: Derived | undefined, sharing: ServiceEntry[], ctx: RuleContext): { fix: Fix; plan: FixPlan } {
-  if (derived) return { plan: 'addresses', fix: { patches: [{ target: refOf(se), patch: [{ op: 'add', path: pointer('spec', 'addresses'), value: derived.addresses }] }], create: [] } };
+function fixFor(
+  se: ServiceEntry,
+  derived: Derived | undefined,
+  sharing: ServiceEntry[],
+  ctx: RuleContext,
+): { fix: Fix; plan: FixPlan } {
+  if (derived)
+    return {
+      plan: 'addresses',
+      fix: {
+        patches: [
+          { target: refOf(se), patch: [{ op: 'add', path: pointer('spec', 'addresses'), value: derived.addresses }] },
+        ],
+        create: [],
+      },
+    };
   if (namespaceElsewhere(se) !== undefined) return exportToFix(se, sharing, ctx);
-  return { plan: 'none', fix: { patches: [], create: [], notes: [`no address could be derived for ${(se.spec?.hosts ?? []).join(', ')}`] } };
+  return {
+    plan: 'none',
+    fix: { patches: [], create: [], notes: [`no address could be derived for ${(se.spec?.hosts ?? []).join(', ')}`] },
+  };
 }
 
 function fixText(plan: FixPlan, derived: Derived | undefined): string {
-  return plan === 'addresses' ? fill(MM103_FIX.addresses, { addresses: derived?.addresses.join(', ') ?? '' }) : MM103_FIX[plan];
+  return plan === 'addresses'
+    ? fill(MM103_FIX.addresses, { addresses: derived?.addresses.join(', ') ?? '' })
+    : MM103_FIX[plan];
 }
 
 /** What a catch-all port's listener does: the message type of its finding. */
@@ -157,18 +209,33 @@ function catchAllType(se: ServiceEntry, ports: ServicePort[], sharing: ServiceEn
   return namespaceElsewhere(se) === undefined ? MM103.messages.CatchAllContained : MM103.messages.CatchAllListener;
 }
 
-function catchAllClaim(se: ServiceEntry, ports: ServicePort[], sharing: ServiceEntry[], ctx: RuleContext): FindingClaim {
+function catchAllClaim(
+  se: ServiceEntry,
+  ports: ServicePort[],
+  sharing: ServiceEntry[],
+  ctx: RuleContext,
+): FindingClaim {
   if (se.spec?.resolution === 'NONE' || sharing.some((o) => o.spec?.resolution === 'NONE')) {
-    return { kind: 'inexpressible', reason: 'an entry with resolution NONE shares the port: whether connections keep their destination depends on which entry keeps the listener, an ordering detail of the generator' };
+    return {
+      kind: 'inexpressible',
+      reason:
+        'an entry with resolution NONE shares the port: whether connections keep their destination depends on which entry keeps the listener, an ordering detail of the generator',
+    };
   }
   const port = ports[0]?.number ?? 0;
   return {
     kind: 'catch-all',
     // A client in another namespace when the entry is exported there: the catch-all reaches it too.
-    client: { type: 'sidecar', namespace: namespaceElsewhere(se) ?? se.metadata.namespace ?? '', dnsCapture: dnsCaptureOn(ctx.index.meshConfig) },
+    client: {
+      type: 'sidecar',
+      namespace: namespaceElsewhere(se) ?? se.metadata.namespace ?? '',
+      dnsCapture: dnsCaptureOn(ctx.index.meshConfig),
+    },
     port,
     cluster: outboundCluster(se.spec?.hosts[0] ?? '', port),
-    ...(sharing.length > 0 ? { alternatives: sharing.flatMap((o) => (o.spec?.hosts ?? []).map((h) => outboundCluster(h, port))) } : {}),
+    ...(sharing.length > 0
+      ? { alternatives: sharing.flatMap((o) => (o.spec?.hosts ?? []).map((h) => outboundCluster(h, port))) }
+      : {}),
   };
 }
 
@@ -180,7 +247,12 @@ interface Judged {
 }
 
 function common(j: Judged): { se: string; hosts: string; why: string; scope: string } {
-  return { se: describeRef(refOf(j.se)), hosts: (j.se.spec?.hosts ?? []).join(', '), why: fill(MM103_NO_AUTO_ADDRESS[j.why], { version: versionText(j.ctx) }), scope: scopeText(j.se) };
+  return {
+    se: describeRef(refOf(j.se)),
+    hosts: (j.se.spec?.hosts ?? []).join(', '),
+    why: fill(MM103_NO_AUTO_ADDRESS[j.why], { version: versionText(j.ctx) }),
+    scope: scopeText(j.se),
+  };
 }
 
 function catchAllFinding(j: Judged, ports: ServicePort[]): Finding[] {
@@ -196,20 +268,37 @@ function catchAllFinding(j: Judged, ports: ServicePort[]): Finding[] {
     fix: fixText(plan, j.derived),
   };
   const related = sharing.map(refOf).concat(j.derived?.from ?? []);
-  return [report(catchAllType(j.se, ports, sharing), args, { resource: refOf(j.se), related, fix, claim: catchAllClaim(j.se, ports, sharing, j.ctx) })];
+  return [
+    report(catchAllType(j.se, ports, sharing), args, {
+      resource: refOf(j.se),
+      related,
+      fix,
+      claim: catchAllClaim(j.se, ports, sharing, j.ctx),
+    }),
+  ];
 }
 
 function tlsAliasFinding(j: Judged, ports: ServicePort[]): Finding {
   const { fix, plan } = fixFor(j.se, j.derived, [], j.ctx);
   const type = atLeast(j.ctx.istioVersion, 1, 12) ? MM103.messages.TlsAliasNoAddress : MM103.messages.TlsAliasCatchAll;
   const version = versionText(j.ctx);
-  const args = { ...common(j), tlsPorts: ports.map((p) => p.number).join(', '), port: ports[0]?.number ?? '', version, fix: fixText(plan, j.derived) };
+  const args = {
+    ...common(j),
+    tlsPorts: ports.map((p) => p.number).join(', '),
+    port: ports[0]?.number ?? '',
+    version,
+    fix: fixText(plan, j.derived),
+  };
   return report(type, args, {
     resource: refOf(j.se),
     related: j.derived?.from ?? [],
     versionNote: fill(MM103_VERSION_NOTE, { version }),
     fix,
-    claim: { kind: 'inexpressible', reason: 'the catch-all of a TLS port is an Istio 1.11 behaviour; the generator judged here matches TLS ports on SNI' },
+    claim: {
+      kind: 'inexpressible',
+      reason:
+        'the catch-all of a TLS port is an Istio 1.11 behaviour; the generator judged here matches TLS ports on SNI',
+    },
   });
 }
 
@@ -222,9 +311,21 @@ export const mm103: Rule = {
     const ports = se.spec?.ports ?? [];
     // A sniffed port shares 0.0.0.0:PORT with the HTTP services of that port (HTTP listeners are
     // wildcard): the generator then sends non-HTTP bytes to PassthroughCluster, not to this entry.
-    const catchAll = ports.filter((p) => isCatchAll(p) && (p.protocol || !ctx.index.httpDeclaredOnPort(p.number).some((o) => objectKey(o) !== objectKey(se))));
-    const tlsAlias = se.spec?.location === 'MESH_INTERNAL' && se.spec.resolution === 'DNS' ? ports.filter((p) => isTlsProtocol(p.protocol)) : [];
-    const j: Judged = { se, why, derived: catchAll.length + tlsAlias.length > 0 ? deriveAddresses(se, ctx) : undefined, ctx };
+    const catchAll = ports.filter(
+      (p) =>
+        isCatchAll(p) &&
+        (p.protocol || !ctx.index.httpDeclaredOnPort(p.number).some((o) => objectKey(o) !== objectKey(se))),
+    );
+    const tlsAlias =
+      se.spec?.location === 'MESH_INTERNAL' && se.spec.resolution === 'DNS'
+        ? ports.filter((p) => isTlsProtocol(p.protocol))
+        : [];
+    const j: Judged = {
+      se,
+      why,
+      derived: catchAll.length + tlsAlias.length > 0 ? deriveAddresses(se, ctx) : undefined,
+      ctx,
+    };
     if (catchAll.length > 0) return catchAllFinding(j, catchAll);
     return tlsAlias.length > 0 ? [tlsAliasFinding(j, tlsAlias)] : [];
   },

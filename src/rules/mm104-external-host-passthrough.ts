@@ -34,9 +34,19 @@ function isForeignLocal(host: string, domain: string): boolean {
 }
 
 /** The claim of a route to a host Envoy has no cluster for: the call that takes the route finds none. */
-export function routeClaim(vs: VirtualService, kind: RouteKind, routeIndex: number, cluster: string, ctx: RuleContext): FindingClaim {
+export function routeClaim(
+  vs: VirtualService,
+  kind: RouteKind,
+  routeIndex: number,
+  cluster: string,
+  ctx: RuleContext,
+): FindingClaim {
   const rc = kind === 'http' ? httpRouteCall(vs, routeIndex, ctx) : undefined;
-  if (!rc) return { kind: 'inexpressible', reason: `no call can be picked that takes ${kind}[${routeIndex}] without guessing (wildcard host, regex match, TLS gateway server or a non-HTTP route)` };
+  if (!rc)
+    return {
+      kind: 'inexpressible',
+      reason: `no call can be picked that takes ${kind}[${routeIndex}] without guessing (wildcard host, regex match, TLS gateway server or a non-HTTP route)`,
+    };
   return { kind: 'no-cluster', client: rc.client, call: rc.call, cluster };
 }
 
@@ -45,7 +55,13 @@ function messageType(host: string, ctx: RuleContext) {
   return ctx.complete ? MM104.messages.HostNotDeclared : MM104.messages.HostNotInInput;
 }
 
-function finding(vs: VirtualService, host: string, ports: ServicePort[], claim: FindingClaim | undefined, ctx: RuleContext): Finding {
+function finding(
+  vs: VirtualService,
+  host: string,
+  ports: ServicePort[],
+  claim: FindingClaim | undefined,
+  ctx: RuleContext,
+): Finding {
   const args = {
     vs: describeRef(refOf(vs)),
     host,

@@ -8,7 +8,15 @@ import { describeRef, refOf } from '../model/kinds.js';
 import type { DestinationRule, KubeObject, VirtualService } from '../model/types.js';
 import { routeDestinations } from '../model/route-destinations.js';
 import type { MeshIndex } from '../model/mesh-index.js';
-import { atLeast, type Finding, type IstioVersion, type PatchOperation, type ResourcePatch, type Rule, type RuleContext } from './types.js';
+import {
+  atLeast,
+  type Finding,
+  type IstioVersion,
+  type PatchOperation,
+  type ResourcePatch,
+  type Rule,
+  type RuleContext,
+} from './types.js';
 
 const RETRY_ON = 'reset,connect-failure,refused-stream,unavailable,cancelled';
 
@@ -21,16 +29,31 @@ export function idleTimeoutBelow(keepAliveMs: number): number {
 export function idleTimeoutPatch(dr: DestinationRule, target: string): PatchOperation[] {
   const tp = dr.spec?.trafficPolicy;
   const current = tp?.connectionPool?.http?.idleTimeout;
-  if (!tp) return [{ op: 'add', path: pointer('spec', 'trafficPolicy'), value: { connectionPool: { http: { idleTimeout: target } } } }];
-  if (!tp.connectionPool) return [{ op: 'add', path: pointer('spec', 'trafficPolicy', 'connectionPool'), value: { http: { idleTimeout: target } } }];
-  if (!tp.connectionPool.http) return [{ op: 'add', path: pointer('spec', 'trafficPolicy', 'connectionPool', 'http'), value: { idleTimeout: target } }];
+  if (!tp)
+    return [
+      {
+        op: 'add',
+        path: pointer('spec', 'trafficPolicy'),
+        value: { connectionPool: { http: { idleTimeout: target } } },
+      },
+    ];
+  if (!tp.connectionPool)
+    return [
+      { op: 'add', path: pointer('spec', 'trafficPolicy', 'connectionPool'), value: { http: { idleTimeout: target } } },
+    ];
+  if (!tp.connectionPool.http)
+    return [
+      { op: 'add', path: pointer('spec', 'trafficPolicy', 'connectionPool', 'http'), value: { idleTimeout: target } },
+    ];
   if (current !== undefined) {
     return [
       { op: 'test', path: pointer('spec', 'trafficPolicy', 'connectionPool', 'http', 'idleTimeout'), value: current },
       { op: 'replace', path: pointer('spec', 'trafficPolicy', 'connectionPool', 'http', 'idleTimeout'), value: target },
     ];
   }
-  return [{ op: 'add', path: pointer('spec', 'trafficPolicy', 'connectionPool', 'http', 'idleTimeout'), value: target }];
+  return [
+    { op: 'add', path: pointer('spec', 'trafficPolicy', 'connectionPool', 'http', 'idleTimeout'), value: target },
+  ];
 }
 
 /**
@@ -47,7 +70,11 @@ export function retryOnResetPatches(index: MeshIndex, host: string, namespace: s
         .filter((d) => d.kind === 'http' && d.host === host && vs.spec?.http?.[d.routeIndex]?.retries === undefined)
         .map((d) => d.routeIndex)
         .filter((i, pos, all) => all.indexOf(i) === pos)
-        .map((i): PatchOperation => ({ op: 'add', path: pointer('spec', 'http', i, 'retries'), value: { attempts: 2, retryOn: RETRY_ON } })),
+        .map((i): PatchOperation => ({
+          op: 'add',
+          path: pointer('spec', 'http', i, 'retries'),
+          value: { attempts: 2, retryOn: RETRY_ON },
+        })),
     }))
     .filter((p) => p.patch.length > 0);
 }
@@ -80,15 +107,29 @@ export const mm106: Rule = {
     const target = formatDurationMs(idleTimeoutBelow(keepAlive));
     const patch = idleTimeoutPatch(dr, target);
     const retryPatches = retryOnResetPatches(ctx.index, host, dr.metadata.namespace);
-    const retry = retryPatches.length > 0 ? fill(MM106_RETRY_ON_RESET, { vss: retryPatches.map((p) => describeRef(p.target)).join(', ') }) : '';
-    const args = { host, dr: describeRef(refOf(dr)), current: current ?? ENVOY_DEFAULT_IDLE, keepAlive: formatDurationMs(keepAlive), target, retry };
+    const retry =
+      retryPatches.length > 0
+        ? fill(MM106_RETRY_ON_RESET, { vss: retryPatches.map((p) => describeRef(p.target)).join(', ') })
+        : '';
+    const args = {
+      host,
+      dr: describeRef(refOf(dr)),
+      current: current ?? ENVOY_DEFAULT_IDLE,
+      keepAlive: formatDurationMs(keepAlive),
+      target,
+      retry,
+    };
     return [
       report(MM106.messages.IdleTimeoutNotBelowKeepAlive, args, {
         resource: refOf(dr),
         related: retryPatches.map((p) => p.target),
         versionNote: keepAliveVersionNote(ctx.istioVersion),
         fix: { patches: [{ target: refOf(dr), patch }, ...retryPatches], create: [], proposeOnly: true },
-        claim: { kind: 'inexpressible', reason: "the race depends on the application's keep-alive timeout and on timing, which Envoy's configuration does not contain" },
+        claim: {
+          kind: 'inexpressible',
+          reason:
+            "the race depends on the application's keep-alive timeout and on timing, which Envoy's configuration does not contain",
+        },
       }),
     ];
   },

@@ -20,9 +20,17 @@ function imports(egressHost: string, sidecarNs: string, entryNs: string, host: s
 }
 
 /** A sidecar the Sidecar applies to calls the hidden host on the entry's first port. */
-function hiddenClaim(sc: Sidecar, hidden: { se: ServiceEntry; host: string } | undefined, ctx: RuleContext): FindingClaim {
+function hiddenClaim(
+  sc: Sidecar,
+  hidden: { se: ServiceEntry; host: string } | undefined,
+  ctx: RuleContext,
+): FindingClaim {
   const port = hidden?.se.spec?.ports?.[0];
-  if (!hidden || !port || isWildcard(hidden.host)) return { kind: 'inexpressible', reason: 'the hidden entry has no port or a wildcard host: no one call stands for it' };
+  if (!hidden || !port || isWildcard(hidden.host))
+    return {
+      kind: 'inexpressible',
+      reason: 'the hidden entry has no port or a wildcard host: no one call stands for it',
+    };
   const protocol = (port.protocol ?? '').toUpperCase();
   const address = hidden.se.spec?.addresses?.[0]?.split('/')[0] ?? '203.0.113.7';
   const call = isHttpProtocol(protocol)
@@ -32,11 +40,20 @@ function hiddenClaim(sc: Sidecar, hidden: { se: ServiceEntry; host: string } | u
       : protocol === 'HTTPS' || protocol === 'TLS'
         ? { port: port.number, protocol: 'http' as const, host: hidden.host, address, tls: { sni: hidden.host } }
         : undefined;
-  if (!call) return { kind: 'inexpressible', reason: `a ${protocol || 'sniffed'} port needs a TLS or protocol-specific call the simulation cannot pick without guessing` };
+  if (!call)
+    return {
+      kind: 'inexpressible',
+      reason: `a ${protocol || 'sniffed'} port needs a TLS or protocol-specific call the simulation cannot pick without guessing`,
+    };
   const labels = sc.spec?.workloadSelector?.labels;
   return {
     kind: 'passthrough',
-    client: { type: 'sidecar', namespace: sc.metadata.namespace ?? 'default', ...(labels ? { labels } : {}), dnsCapture: dnsCaptureOn(ctx.index.meshConfig) },
+    client: {
+      type: 'sidecar',
+      namespace: sc.metadata.namespace ?? 'default',
+      ...(labels ? { labels } : {}),
+      dnsCapture: dnsCaptureOn(ctx.index.meshConfig),
+    },
     call,
     cluster: outboundCluster(hidden.host, port.number),
   };
@@ -49,7 +66,8 @@ export const mm108: Rule = {
     const ns = sc.metadata.namespace ?? '';
     const egress = sc.spec?.egress;
     if (!egress || egress.length === 0) return [];
-    const registryOnly = (sc.spec?.outboundTrafficPolicy?.mode ?? ctx.index.meshConfig.outboundTrafficPolicy) === 'REGISTRY_ONLY';
+    const registryOnly =
+      (sc.spec?.outboundTrafficPolicy?.mode ?? ctx.index.meshConfig.outboundTrafficPolicy) === 'REGISTRY_ONLY';
     const hidden: { se: ServiceEntry; host: string; usedBy: KubeObject[] }[] = [];
     for (const se of ctx.index.ofKind<ServiceEntry>('ServiceEntry')) {
       const seNs = se.metadata.namespace ?? '';
@@ -65,11 +83,20 @@ export const mm108: Rule = {
       }
     }
     if (hidden.length === 0) return [];
-    const listenerIndex = Math.max(0, egress.findIndex((l) => !l.port));
+    const listenerIndex = Math.max(
+      0,
+      egress.findIndex((l) => !l.port),
+    );
     const additions = [...new Set(hidden.map((h) => `${h.se.metadata.namespace}/${h.host}`))];
     const hostsText = hidden
       .slice(0, 5)
-      .map((h) => fill(MM108_HIDDEN, { host: h.host, entry: describeRef(refOf(h.se)), usedBy: h.usedBy.length ? `, used by ${h.usedBy.map((u) => describeRef(refOf(u))).join(', ')}` : '' }))
+      .map((h) =>
+        fill(MM108_HIDDEN, {
+          host: h.host,
+          entry: describeRef(refOf(h.se)),
+          usedBy: h.usedBy.length ? `, used by ${h.usedBy.map((u) => describeRef(refOf(u))).join(', ')}` : '',
+        }),
+      )
       .join('; ');
     const more = hidden.length > 5 ? ` and ${hidden.length - 5} more` : '';
     const type = registryOnly ? MM108.messages.HiddenUnderRegistryOnly : MM108.messages.HiddenToPassthrough;
@@ -77,9 +104,24 @@ export const mm108: Rule = {
     return [
       report(type, args, {
         resource: refOf(sc),
-        related: [...new Map(hidden.flatMap((h) => [h.se, ...h.usedBy]).map((o) => [`${o.kind}/${o.metadata.namespace}/${o.metadata.name}`, refOf(o)])).values()],
+        related: [
+          ...new Map(
+            hidden
+              .flatMap((h) => [h.se, ...h.usedBy])
+              .map((o) => [`${o.kind}/${o.metadata.namespace}/${o.metadata.name}`, refOf(o)]),
+          ).values(),
+        ],
         fix: {
-          patches: [{ target: refOf(sc), patch: additions.map((value) => ({ op: 'add' as const, path: pointer('spec', 'egress', listenerIndex, 'hosts', '-'), value })) }],
+          patches: [
+            {
+              target: refOf(sc),
+              patch: additions.map((value) => ({
+                op: 'add' as const,
+                path: pointer('spec', 'egress', listenerIndex, 'hosts', '-'),
+                value,
+              })),
+            },
+          ],
           create: [],
         },
         claim: hiddenClaim(sc, hidden[0], ctx),

@@ -45,23 +45,45 @@ function finding(vs: VirtualService, p: Problem, clients: string[], ctx: RuleCon
   const fix = noFix('no automatic fix: the intended destination is unknown');
   if (p.hidden.length === 0) {
     const type = ctx.complete ? MM201.messages.HostNotFound : MM201.messages.HostNotInInput;
-    return report(type, { ...base, namespace: vs.metadata.namespace ?? '' }, { resource: refOf(vs), fix, claim: p.claim });
+    return report(
+      type,
+      { ...base, namespace: vs.metadata.namespace ?? '' },
+      { resource: refOf(vs), fix, claim: p.claim },
+    );
   }
   const type = ctx.complete ? MM201.messages.HostNotExported : MM201.messages.HostNotExportedInInput;
-  const exact = p.hidden.filter((o) => o.kind === 'Service' || (o as ServiceEntry).spec?.hosts.some((h) => resolveHost(h, o.metadata.namespace, ctx.index.domain) === p.host));
+  const exact = p.hidden.filter(
+    (o) =>
+      o.kind === 'Service' ||
+      (o as ServiceEntry).spec?.hosts.some((h) => resolveHost(h, o.metadata.namespace, ctx.index.domain) === p.host),
+  );
   const shown = exact.length > 0 ? exact : p.hidden;
-  const declared = shown.map((o) => `${describeRef(refOf(o))} (exportTo ${(serviceExportTo(o, ctx.index) ?? ['*']).join(',')})`).join(', ');
-  return report(type, { ...base, declared, clients: clients.join(', ') }, {
-    resource: refOf(vs),
-    related: shown.map(refOf),
-    fix: noFix('no automatic fix: widening exportTo changes what other namespaces see; export the host to the route\'s namespaces or move the route'),
-    claim: p.claim,
-  });
+  const declared = shown
+    .map((o) => `${describeRef(refOf(o))} (exportTo ${(serviceExportTo(o, ctx.index) ?? ['*']).join(',')})`)
+    .join(', ');
+  return report(
+    type,
+    { ...base, declared, clients: clients.join(', ') },
+    {
+      resource: refOf(vs),
+      related: shown.map(refOf),
+      fix: noFix(
+        "no automatic fix: widening exportTo changes what other namespaces see; export the host to the route's namespaces or move the route",
+      ),
+      claim: p.claim,
+    },
+  );
 }
 
 /** The route's no-cluster claim, from a sidecar of the first namespace that runs the route. */
 function claimFor(vs: VirtualService, d: RouteDestinationRef, clientNs: string, ctx: RuleContext): FindingClaim {
-  const claim = routeClaim(vs, d.kind, d.routeIndex, outboundCluster(d.host, d.destination.port?.number ?? 80, d.destination.subset), ctx);
+  const claim = routeClaim(
+    vs,
+    d.kind,
+    d.routeIndex,
+    outboundCluster(d.host, d.destination.port?.number ?? 80, d.destination.subset),
+    ctx,
+  );
   if (claim.kind !== 'no-cluster' || claim.client.type !== 'sidecar') return claim;
   return { ...claim, client: { ...claim.client, namespace: clientNs } };
 }

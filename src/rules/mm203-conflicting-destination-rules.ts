@@ -29,13 +29,21 @@ export const mm203: Rule = {
     const winner = peers.find((p) => p.spec?.trafficPolicy !== undefined);
     const findings: Finding[] = [];
     if (dr.spec?.trafficPolicy && winner && winner !== dr) {
-      const args = { dr: describeRef(refOf(dr)), winner: describeRef(refOf(winner)), host, namespace: dr.metadata.namespace ?? '' };
+      const args = {
+        dr: describeRef(refOf(dr)),
+        winner: describeRef(refOf(winner)),
+        host,
+        namespace: dr.metadata.namespace ?? '',
+      };
       findings.push(
         report(MM203.messages.PolicyIgnored, args, {
           resource: refOf(dr),
           related: [refOf(winner)],
           fix: noFix('no automatic fix: merging two rules needs a decision on which policy wins'),
-          claim: { kind: 'inexpressible', reason: 'which DestinationRule the author meant to win is not in the configuration' },
+          claim: {
+            kind: 'inexpressible',
+            reason: 'which DestinationRule the author meant to win is not in the configuration',
+          },
         }),
       );
     }
@@ -50,7 +58,10 @@ export const mm203: Rule = {
             resource: refOf(dr),
             related: [refOf(p)],
             fix: noFix('no automatic fix'),
-            claim: { kind: 'inexpressible', reason: 'a duplicate subset name is a question of intent, not of generated configuration' },
+            claim: {
+              kind: 'inexpressible',
+              reason: 'a duplicate subset name is a question of intent, not of generated configuration',
+            },
           }),
         );
       }

@@ -6,7 +6,10 @@ import type { FindingClaim } from './claims.js';
 import { noFix, report } from './report.js';
 import type { Finding, Rule, RuleContext } from './types.js';
 
-const NO_PROXY: FindingClaim = { kind: 'inexpressible', reason: 'the Gateway does not exist, so no gateway proxy selects it: there is no proxy to simulate' };
+const NO_PROXY: FindingClaim = {
+  kind: 'inexpressible',
+  reason: 'the Gateway does not exist, so no gateway proxy selects it: there is no proxy to simulate',
+};
 
 /** Parity with istioctl IST0101 (gateway): a VirtualService bound to a Gateway that does not exist. */
 export const mm204: Rule = {
@@ -18,16 +21,32 @@ export const mm204: Rule = {
     const missing = (vs.spec?.gateways ?? []).filter((g) => {
       const r = resolveGatewayName(g, ns);
       if (r.kind === 'invalid') invalid.push(`${g} (${r.reason})`);
-      return r.kind === 'gateway' && !ctx.index.gateway(r.namespace, r.name) && !ctx.index.hasGatewayApiGateway(r.namespace, r.name);
+      return (
+        r.kind === 'gateway' &&
+        !ctx.index.gateway(r.namespace, r.name) &&
+        !ctx.index.hasGatewayApiGateway(r.namespace, r.name)
+      );
     });
     const base = { vs: describeRef(refOf(vs)), hosts: (vs.spec?.hosts ?? []).join(', ') };
     const findings: Finding[] = [];
     if (missing.length > 0) {
       const type = ctx.complete ? MM204.messages.GatewayNotFound : MM204.messages.GatewayNotInInput;
-      findings.push(report(type, { ...base, gateways: missing.join(', '), namespace: ns }, { resource: refOf(vs), fix: noFix('no automatic fix: name the Gateway as namespace/name'), claim: NO_PROXY }));
+      findings.push(
+        report(
+          type,
+          { ...base, gateways: missing.join(', '), namespace: ns },
+          { resource: refOf(vs), fix: noFix('no automatic fix: name the Gateway as namespace/name'), claim: NO_PROXY },
+        ),
+      );
     }
     if (invalid.length > 0) {
-      findings.push(report(MM204.messages.InvalidGatewayName, { ...base, gateways: invalid.join(', ') }, { resource: refOf(vs), fix: noFix('no automatic fix: name the Gateway as namespace/name'), claim: NO_PROXY }));
+      findings.push(
+        report(
+          MM204.messages.InvalidGatewayName,
+          { ...base, gateways: invalid.join(', ') },
+          { resource: refOf(vs), fix: noFix('no automatic fix: name the Gateway as namespace/name'), claim: NO_PROXY },
+        ),
+      );
     }
     findings.push(...matchFindings(vs, ctx));
     return findings;
@@ -41,7 +60,8 @@ function matchGateways(vs: VirtualService): { route: number; match: number; gate
     const matches = Array.isArray(route['match']) ? (route['match'] as unknown[]) : [];
     matches.forEach((m, j) => {
       const g = m !== null && typeof m === 'object' ? (m as { gateways?: unknown }).gateways : undefined;
-      if (Array.isArray(g) && g.length > 0) out.push({ route: i, match: j, gateways: g.filter((x): x is string => typeof x === 'string') });
+      if (Array.isArray(g) && g.length > 0)
+        out.push({ route: i, match: j, gateways: g.filter((x): x is string => typeof x === 'string') });
     });
   });
   return out;
@@ -54,12 +74,26 @@ function matchFindings(vs: VirtualService, ctx: RuleContext): Finding[] {
   for (const m of matchGateways(vs)) {
     const missing = m.gateways.filter((g) => {
       const r = resolveGatewayName(g, ns);
-      return r.kind === 'gateway' && !ctx.index.gateway(r.namespace, r.name) && !ctx.index.hasGatewayApiGateway(r.namespace, r.name);
+      return (
+        r.kind === 'gateway' &&
+        !ctx.index.gateway(r.namespace, r.name) &&
+        !ctx.index.hasGatewayApiGateway(r.namespace, r.name)
+      );
     });
     if (missing.length === 0) continue;
     const others = m.gateways.filter((g) => !missing.includes(g));
-    const args = { vs: describeRef(refOf(vs)), route: m.route, match: m.match, gateways: missing.join(', '), namespace: ns };
-    const r = { resource: refOf(vs), fix: noFix('no automatic fix: name the Gateway as namespace/name, or remove it from the match'), claim: NO_PROXY };
+    const args = {
+      vs: describeRef(refOf(vs)),
+      route: m.route,
+      match: m.match,
+      gateways: missing.join(', '),
+      namespace: ns,
+    };
+    const r = {
+      resource: refOf(vs),
+      fix: noFix('no automatic fix: name the Gateway as namespace/name, or remove it from the match'),
+      claim: NO_PROXY,
+    };
     if (!ctx.complete) findings.push(report(MM204.messages.MatchGatewayNotInInput, args, r));
     else if (others.length === 0) findings.push(report(MM204.messages.MatchGatewayNotFound, args, r));
     else findings.push(report(MM204.messages.MatchNamesMissingGateway, { ...args, others: others.join(', ') }, r));

@@ -9,11 +9,14 @@ import type { FindingClaim } from './claims.js';
 import { noFix, report } from './report.js';
 import type { Finding, Rule, RuleContext } from './types.js';
 
-const NO_FIX = noFix("no automatic fix: adding the host to a Gateway server changes what the gateway serves; correct the VirtualService's hosts or the Gateway's server hosts");
+const NO_FIX = noFix(
+  "no automatic fix: adding the host to a Gateway server changes what the gateway serves; correct the VirtualService's hosts or the Gateway's server hosts",
+);
 
 const OTHER_ROUTES: FindingClaim = {
   kind: 'inexpressible',
-  reason: "another VirtualService serves the hosts on the same gateway pods: the simulation does not say which VirtualService a route came from",
+  reason:
+    'another VirtualService serves the hosts on the same gateway pods: the simulation does not say which VirtualService a route came from',
 };
 
 /**
@@ -26,19 +29,26 @@ function servedByOther(vs: VirtualService, host: string, gw: Gateway, index: Mes
   return index.ofKind<VirtualService>('VirtualService').find((other) => {
     if (other === vs) return false;
     const ns = other.metadata.namespace ?? '';
-    const hosts = (other.spec?.hosts ?? []).flatMap((h) => hostForms(h, ns, index.domain)).filter((h) => hostsMatch(h, host));
+    const hosts = (other.spec?.hosts ?? [])
+      .flatMap((h) => hostForms(h, ns, index.domain))
+      .filter((h) => hostsMatch(h, host));
     if (hosts.length === 0) return false;
     return (other.spec?.gateways ?? []).some((g) => {
       const r = resolveGatewayName(g, ns);
       const g2 = r.kind === 'gateway' ? index.gateway(r.namespace, r.name) : undefined;
-      return g2 !== undefined && gatewayAccepts(g2, ns, hosts) && selectorOverlap(gw.spec?.selector, g2.spec?.selector, pods) !== 'none';
+      return (
+        g2 !== undefined &&
+        gatewayAccepts(g2, ns, hosts) &&
+        selectorOverlap(gw.spec?.selector, g2.spec?.selector, pods) !== 'none'
+      );
     });
   });
 }
 
 const SERVED_ELSEWHERE: FindingClaim = {
   kind: 'inexpressible',
-  reason: "the hosts are served through the VirtualService's other gateways: a request fails only at pods no other Gateway serves them on, which the finding cannot name",
+  reason:
+    "the hosts are served through the VirtualService's other gateways: a request fails only at pods no other Gateway serves them on, which the finding cannot name",
 };
 
 interface Binding {
@@ -71,15 +81,23 @@ function hostForms(host: string, ns: string, domain: string): string[] {
 }
 
 function acceptedHosts(gw: Gateway): string {
-  const hosts = (gw.spec?.servers ?? []).flatMap((s) => serverHosts(s, gw.metadata.namespace ?? '').map((h) => (h.namespace === '*' ? h.host : `${h.namespace}/${h.host}`)));
+  const hosts = (gw.spec?.servers ?? []).flatMap((s) =>
+    serverHosts(s, gw.metadata.namespace ?? '').map((h) => (h.namespace === '*' ? h.host : `${h.namespace}/${h.host}`)),
+  );
   return hosts.length > 0 ? [...new Set(hosts)].join(', ') : 'nothing (it has no server, which validation rejects)';
 }
 
 /** A request for the host at a pod the Gateway selects, on its first HTTP (else first) server's port. */
 function noRouteClaim(gw: Gateway, host: string): FindingClaim {
   const servers = (gw.spec?.servers ?? []).filter((s) => s.port?.number !== undefined);
-  const server = servers.find((s) => isHttpProtocol(s.port?.protocol)) ?? servers.find((s) => (s.port?.protocol ?? '').toUpperCase() === 'HTTPS');
-  if (servers.length > 0 && !server) return { kind: 'inexpressible', reason: 'the Gateway has only TCP or TLS passthrough servers: the simulation sends HTTP requests' };
+  const server =
+    servers.find((s) => isHttpProtocol(s.port?.protocol)) ??
+    servers.find((s) => (s.port?.protocol ?? '').toUpperCase() === 'HTTPS');
+  if (servers.length > 0 && !server)
+    return {
+      kind: 'inexpressible',
+      reason: 'the Gateway has only TCP or TLS passthrough servers: the simulation sends HTTP requests',
+    };
   const probe = probeHost(host);
   const https = server !== undefined && !isHttpProtocol(server.port?.protocol);
   return {
@@ -114,7 +132,12 @@ export const mm205: Rule = {
         report(
           MM205.messages.HostNotOnAnyGateway,
           { ...base, gateways, them, hosts: notFound.join(', '), serverHosts: serverHostsText },
-          { resource: refOf(vs), related: b.known.map(refOf), fix: NO_FIX, claim: noRouteClaim(first, notFound[0] as string) },
+          {
+            resource: refOf(vs),
+            related: b.known.map(refOf),
+            fix: NO_FIX,
+            claim: noRouteClaim(first, notFound[0] as string),
+          },
         ),
       );
     }

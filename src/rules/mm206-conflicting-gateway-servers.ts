@@ -1,16 +1,37 @@
 import { fill } from '../catalogue/message-type.js';
 import { MM206, MM206_WHY } from '../catalogue/rules/mm206.js';
-import { describeServer, droppedServers, isHttpProtocol, mergeOrder, probeHost, selectorOverlap, serverBind, type DroppedServer } from '../model/gateway-servers.js';
+import {
+  describeServer,
+  droppedServers,
+  isHttpProtocol,
+  mergeOrder,
+  probeHost,
+  selectorOverlap,
+  serverBind,
+  type DroppedServer,
+} from '../model/gateway-servers.js';
 import { describeRef, refOf } from '../model/kinds.js';
 import type { Gateway, KubeObject } from '../model/types.js';
 import type { FindingClaim } from './claims.js';
 import { noFix, report } from './report.js';
 import type { Finding, Rule, RuleContext } from './types.js';
 
-const NO_FIX = noFix('no automatic fix: which server should own the port is a decision; move one server to another port, give the hosts to one Gateway, or merge the Gateways');
-const ORDER_UNKNOWN: FindingClaim = { kind: 'inexpressible', reason: 'which of the two servers Istio drops depends on the creation order, which the input does not give' };
-const NO_SHARED_POD: FindingClaim = { kind: 'inexpressible', reason: 'no pod of the input carries both selectors: whether a gateway proxy merges the two Gateways is not known' };
-const NO_ROUTE_CONFIG: FindingClaim = { kind: 'inexpressible', reason: 'the dropped server is a TCP or TLS passthrough server: it has no route config that tells it apart in the generated listener' };
+const NO_FIX = noFix(
+  'no automatic fix: which server should own the port is a decision; move one server to another port, give the hosts to one Gateway, or merge the Gateways',
+);
+const ORDER_UNKNOWN: FindingClaim = {
+  kind: 'inexpressible',
+  reason: 'which of the two servers Istio drops depends on the creation order, which the input does not give',
+};
+const NO_SHARED_POD: FindingClaim = {
+  kind: 'inexpressible',
+  reason: 'no pod of the input carries both selectors: whether a gateway proxy merges the two Gateways is not known',
+};
+const NO_ROUTE_CONFIG: FindingClaim = {
+  kind: 'inexpressible',
+  reason:
+    'the dropped server is a TCP or TLS passthrough server: it has no route config that tells it apart in the generated listener',
+};
 
 /**
  * What the dropped server would have had: its route config (pilot/pkg/model/gateway.go gatewayRDSRouteName,
@@ -21,11 +42,17 @@ function droppedClaim(d: DroppedServer): FindingClaim {
   const port = s.port?.number ?? 0;
   const bind = serverBind(s) ? `.${serverBind(s)}` : '';
   const mode = typeof s.tls?.['mode'] === 'string' ? (s.tls['mode'] as string).toUpperCase() : '';
-  const https = (s.port?.protocol ?? '').toUpperCase() === 'HTTPS' && s.tls !== undefined && mode !== 'PASSTHROUGH' && mode !== 'AUTO_PASSTHROUGH';
+  const https =
+    (s.port?.protocol ?? '').toUpperCase() === 'HTTPS' &&
+    s.tls !== undefined &&
+    mode !== 'PASSTHROUGH' &&
+    mode !== 'AUTO_PASSTHROUGH';
   if (!isHttpProtocol(s.port?.protocol) && !https) return NO_ROUTE_CONFIG;
   const first = s.hosts?.[0] ?? '*';
   const host = probeHost(first.includes('/') ? first.slice(first.indexOf('/') + 1) : first);
-  const routeConfig = https ? `https.${port}.${s.port?.name ?? ''}.${d.gateway.metadata.name}.${d.gateway.metadata.namespace ?? ''}${bind}` : `http.${port}${bind}`;
+  const routeConfig = https
+    ? `https.${port}.${s.port?.name ?? ''}.${d.gateway.metadata.name}.${d.gateway.metadata.namespace ?? ''}${bind}`
+    : `http.${port}${bind}`;
   const labels = { ...(d.byGateway.spec?.selector ?? {}), ...(d.gateway.spec?.selector ?? {}) };
   return {
     kind: 'gateway-server-missing',
@@ -36,14 +63,19 @@ function droppedClaim(d: DroppedServer): FindingClaim {
 }
 
 function why(d: DroppedServer): string {
-  const host = d.server.tls !== undefined && d.by.tls !== undefined ? (d.server.hosts ?? []).find((h) => (d.by.hosts ?? []).includes(h)) : undefined;
+  const host =
+    d.server.tls !== undefined && d.by.tls !== undefined
+      ? (d.server.hosts ?? []).find((h) => (d.by.hosts ?? []).includes(h))
+      : undefined;
   if (host !== undefined) return fill(MM206_WHY.tlsHost, { host });
   return fill(MM206_WHY.protocols, { first: d.by.port?.protocol ?? '?', second: d.server.port?.protocol ?? '?' });
 }
 
 function selectorText(a: Gateway, b: Gateway): string {
   const labels = { ...(a.spec?.selector ?? {}), ...(b.spec?.selector ?? {}) };
-  const text = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
+  const text = Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
   return text === '' ? 'every gateway pod' : text;
 }
 
@@ -77,17 +109,37 @@ export const mm206: Rule = {
         why: why(d),
         selector,
       });
-      const r = (d: DroppedServer, known = false) => ({ resource: refOf(gw), related: [refOf(other)], fix: NO_FIX, claim: known ? droppedClaim(d) : ORDER_UNKNOWN });
+      const r = (d: DroppedServer, known = false) => ({
+        resource: refOf(gw),
+        related: [refOf(other)],
+        fix: NO_FIX,
+        claim: known ? droppedClaim(d) : ORDER_UNKNOWN,
+      });
       if (overlap === 'nested') {
-        for (const d of order === undefined ? (lost.length > 0 ? lost : won) : order < 0 ? won : lost) findings.push(report(MM206.messages.MayConflict, args(d), { ...r(d), claim: NO_SHARED_POD }));
+        for (const d of order === undefined ? (lost.length > 0 ? lost : won) : order < 0 ? won : lost)
+          findings.push(report(MM206.messages.MayConflict, args(d), { ...r(d), claim: NO_SHARED_POD }));
       } else if (order !== undefined) {
         if (order > 0) for (const d of lost) findings.push(report(MM206.messages.ServerDropped, args(d), r(d, true)));
         else for (const d of won) findings.push(report(MM206.messages.ServerWins, args(d), r(d, true)));
       } else if (lost.length > 0 && won.length > 0) {
         for (const d of lost) findings.push(report(MM206.messages.ServersConflict, args(d), r(d)));
       } else {
-        for (const d of lost) findings.push(report(MM206.messages.OrderDependent, { ...args(d), older: describeRef(refOf(other)), younger: describeRef(refOf(gw)) }, r(d)));
-        for (const d of won) findings.push(report(MM206.messages.OrderDependent, { ...args(d), older: describeRef(refOf(gw)), younger: describeRef(refOf(other)) }, r(d)));
+        for (const d of lost)
+          findings.push(
+            report(
+              MM206.messages.OrderDependent,
+              { ...args(d), older: describeRef(refOf(other)), younger: describeRef(refOf(gw)) },
+              r(d),
+            ),
+          );
+        for (const d of won)
+          findings.push(
+            report(
+              MM206.messages.OrderDependent,
+              { ...args(d), older: describeRef(refOf(gw)), younger: describeRef(refOf(other)) },
+              r(d),
+            ),
+          );
       }
     }
     return findings;

@@ -3,7 +3,15 @@ import { describeRef, refOf } from '../model/kinds.js';
 import type { MeshIndex } from '../model/mesh-index.js';
 import { routeDestinations } from '../model/route-destinations.js';
 import { isWildcard, resolveHost } from '../model/hosts.js';
-import type { DestinationRule, KubeObject, Service, ServiceEntry, Subset, VirtualService, WorkloadEntrySpec } from '../model/types.js';
+import type {
+  DestinationRule,
+  KubeObject,
+  Service,
+  ServiceEntry,
+  Subset,
+  VirtualService,
+  WorkloadEntrySpec,
+} from '../model/types.js';
 import type { Workload } from '../model/workloads.js';
 import { noFix, report } from './report.js';
 import type { Finding, Rule, RuleContext } from './types.js';
@@ -54,21 +62,36 @@ function matches(w: Workload, labels: Readonly<Record<string, string>>, index: M
   return result;
 }
 
-const NO_EDS = { kind: 'inexpressible', reason: 'a cluster without endpoints is an EDS fact; the oracle reads listeners, clusters and routes, not endpoints' } as const;
+const NO_EDS = {
+  kind: 'inexpressible',
+  reason: 'a cluster without endpoints is an EDS fact; the oracle reads listeners, clusters and routes, not endpoints',
+} as const;
 
 /** The VirtualServices of the snapshot that route to the subset of the host. */
 function routesTo(host: string, subset: string, index: MeshIndex): VirtualService[] {
-  return index.virtualServicesRoutingTo(host).filter((vs) => routeDestinations(vs, index.domain).some((d) => d.host === host && d.destination.subset === subset));
+  return index
+    .virtualServicesRoutingTo(host)
+    .filter((vs) =>
+      routeDestinations(vs, index.domain).some((d) => d.host === host && d.destination.subset === subset),
+    );
 }
 
-function subsetFinding(dr: DestinationRule, svc: Service, subset: Subset, ctx: RuleContext, args: { service: string; host: string; workloads: string }): Finding {
+function subsetFinding(
+  dr: DestinationRule,
+  svc: Service,
+  subset: Subset,
+  ctx: RuleContext,
+  args: { service: string; host: string; workloads: string },
+): Finding {
   const routes = routesTo(args.host, subset.name, ctx.index);
   const base = { dr: describeRef(refOf(dr)), subset: subset.name, labels: describeLabels(subset.labels), ...args };
   const related = [refOf(svc), ...routes.map(refOf)];
   const r = {
     resource: refOf(dr),
     related,
-    fix: noFix('no automatic fix: either the subset labels or the pod labels are wrong; fix the subset labels, or label the pods that should serve it'),
+    fix: noFix(
+      'no automatic fix: either the subset labels or the pod labels are wrong; fix the subset labels, or label the pods that should serve it',
+    ),
     claim: NO_EDS,
   };
   if (routes.length === 0) return report(MM210.messages.UnroutedSubsetSelectsNoPod, base, r);
@@ -83,10 +106,24 @@ const TOPOLOGY = new Set([...LOCALITY.keys(), HOSTNAME, CLUSTER, NETWORK]);
  * The endpoints the host's ServiceEntries list inline, when that is all of them: resolution STATIC or DNS,
  * no workloadSelector (which would add pods and WorkloadEntries), at least one endpoint each.
  */
-function inlineEndpoints(host: string, index: MeshIndex): { entries: ServiceEntry[]; endpoints: WorkloadEntrySpec[] } | undefined {
-  const entries = index.entriesForHost(host).filter((se) => (se.spec?.hosts ?? []).some((h) => !isWildcard(h) && resolveHost(h, se.metadata.namespace, index.domain) === host));
+function inlineEndpoints(
+  host: string,
+  index: MeshIndex,
+): { entries: ServiceEntry[]; endpoints: WorkloadEntrySpec[] } | undefined {
+  const entries = index
+    .entriesForHost(host)
+    .filter((se) =>
+      (se.spec?.hosts ?? []).some(
+        (h) => !isWildcard(h) && resolveHost(h, se.metadata.namespace, index.domain) === host,
+      ),
+    );
   if (entries.length === 0) return undefined;
-  const inline = entries.every((se) => (se.spec?.resolution === 'STATIC' || se.spec?.resolution === 'DNS') && !se.spec.workloadSelector && (se.spec.endpoints ?? []).length > 0);
+  const inline = entries.every(
+    (se) =>
+      (se.spec?.resolution === 'STATIC' || se.spec?.resolution === 'DNS') &&
+      !se.spec.workloadSelector &&
+      (se.spec.endpoints ?? []).length > 0,
+  );
   return inline ? { entries, endpoints: entries.flatMap((se) => se.spec?.endpoints ?? []) } : undefined;
 }
 
@@ -103,15 +140,40 @@ function entryFindings(dr: DestinationRule, subsets: readonly Subset[], host: st
   const inline = inlineEndpoints(host, ctx.index);
   if (!inline) return [];
   const service = inline.entries.map((se) => describeRef(refOf(se))).join(', ');
-  const shown = inline.endpoints.slice(0, 3).map((ep) => `${ep.address ?? '?'} ${describeLabels(ep.labels)}`).join('; ') + (inline.endpoints.length > 3 ? ` and ${inline.endpoints.length - 3} more` : '');
+  const shown =
+    inline.endpoints
+      .slice(0, 3)
+      .map((ep) => `${ep.address ?? '?'} ${describeLabels(ep.labels)}`)
+      .join('; ') + (inline.endpoints.length > 3 ? ` and ${inline.endpoints.length - 3} more` : '');
   const out: Finding[] = [];
   for (const subset of subsets) {
     if (inline.endpoints.some((ep) => endpointMatches(ep, subset.labels ?? {}) !== 'no')) continue;
     const routes = routesTo(host, subset.name, ctx.index);
-    const base = { dr: describeRef(refOf(dr)), subset: subset.name, labels: describeLabels(subset.labels), service, workloads: shown, host };
-    const r = { resource: refOf(dr), related: [...inline.entries, ...routes].map(refOf), fix: noFix('no automatic fix: either the subset labels or the endpoint labels are wrong; fix the subset labels, or label the entry\'s endpoints'), claim: NO_EDS };
+    const base = {
+      dr: describeRef(refOf(dr)),
+      subset: subset.name,
+      labels: describeLabels(subset.labels),
+      service,
+      workloads: shown,
+      host,
+    };
+    const r = {
+      resource: refOf(dr),
+      related: [...inline.entries, ...routes].map(refOf),
+      fix: noFix(
+        "no automatic fix: either the subset labels or the endpoint labels are wrong; fix the subset labels, or label the entry's endpoints",
+      ),
+      claim: NO_EDS,
+    };
     if (routes.length === 0) out.push(report(MM210.messages.UnroutedSubsetSelectsNoEndpoint, base, r));
-    else out.push(report(ctx.complete ? MM210.messages.SubsetSelectsNoEndpoint : MM210.messages.SubsetSelectsNoEndpointInInput, { ...base, routes: routes.map((vs) => describeRef(refOf(vs))).join(', ') }, r));
+    else
+      out.push(
+        report(
+          ctx.complete ? MM210.messages.SubsetSelectsNoEndpoint : MM210.messages.SubsetSelectsNoEndpointInInput,
+          { ...base, routes: routes.map((vs) => describeRef(refOf(vs))).join(', ') },
+          r,
+        ),
+      );
   }
   return out;
 }
@@ -135,10 +197,27 @@ export const mm210: Rule = {
     if (pods.length === 0) {
       // Offline, the input simply may not hold this Service's workloads.
       if (!ctx.complete) return [];
-      const args = { dr: describeRef(refOf(dr)), subsets: subsets.map((s) => s.name).join(', '), service, selector: describeLabels(selector), host };
-      return [report(MM210.messages.ServiceSelectsNoPod, args, { resource: refOf(dr), related: [refOf(svc)], fix: noFix('no automatic fix: deploy the workloads of the Service, or fix its selector'), claim: NO_EDS })];
+      const args = {
+        dr: describeRef(refOf(dr)),
+        subsets: subsets.map((s) => s.name).join(', '),
+        service,
+        selector: describeLabels(selector),
+        host,
+      };
+      return [
+        report(MM210.messages.ServiceSelectsNoPod, args, {
+          resource: refOf(dr),
+          related: [refOf(svc)],
+          fix: noFix('no automatic fix: deploy the workloads of the Service, or fix its selector'),
+          claim: NO_EDS,
+        }),
+      ];
     }
-    const unmatched = subsets.filter((subset) => pods.every((w) => matches(w, subset.labels ?? {}, ctx.index) === 'no'));
-    return unmatched.map((subset) => subsetFinding(dr, svc, subset, ctx, { service, host, workloads: describeWorkloads(pods) }));
+    const unmatched = subsets.filter((subset) =>
+      pods.every((w) => matches(w, subset.labels ?? {}, ctx.index) === 'no'),
+    );
+    return unmatched.map((subset) =>
+      subsetFinding(dr, svc, subset, ctx, { service, host, workloads: describeWorkloads(pods) }),
+    );
   },
 };

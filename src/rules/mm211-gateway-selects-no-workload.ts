@@ -15,12 +15,23 @@ export const mm211: Rule = {
     const servers = (gw.spec?.servers ?? []).map((s) => `${s.port?.protocol ?? '?'} ${s.port?.number ?? '?'}`);
     const hosts = [...new Set((gw.spec?.servers ?? []).flatMap((s) => s.hosts ?? []))];
     const type = ctx.complete ? MM211.messages.NoWorkload : MM211.messages.NoWorkloadInInput;
-    const args = { gateway: describeRef(refOf(gw)), selector: describeLabels(gw.spec?.selector), servers: servers.join(', ') || 'none', hosts: hosts.join(', ') || 'its hosts' };
+    const args = {
+      gateway: describeRef(refOf(gw)),
+      selector: describeLabels(gw.spec?.selector),
+      servers: servers.join(', ') || 'none',
+      hosts: hosts.join(', ') || 'its hosts',
+    };
     return [
       report(type, args, {
         resource: refOf(gw),
-        fix: noFix('no automatic fix: the intended gateway pods are unknown; set spec.selector to the labels of the gateway deployment\'s pods (e.g. istio: ingressgateway)'),
-        claim: { kind: 'inexpressible', reason: 'the claim is that no pod carries the selector\'s labels; the oracle builds the proxies it is asked about and cannot show that none exists' },
+        fix: noFix(
+          "no automatic fix: the intended gateway pods are unknown; set spec.selector to the labels of the gateway deployment's pods (e.g. istio: ingressgateway)",
+        ),
+        claim: {
+          kind: 'inexpressible',
+          reason:
+            "the claim is that no pod carries the selector's labels; the oracle builds the proxies it is asked about and cannot show that none exists",
+        },
       }),
     ];
   },

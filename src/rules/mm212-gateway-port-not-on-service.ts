@@ -61,13 +61,25 @@ export const mm212: Rule = {
       const port = server.port?.number;
       if (port === undefined || exposed.ports.has(port) || seen.has(port)) continue;
       seen.add(port);
-      const args = { gateway: describeRef(refOf(gw)), port, services: exposed.services.map((s) => describeRef(refOf(s))).join(', '), exposed: exposed.shown.join(', '), hosts: serverHosts(server.hosts) };
+      const args = {
+        gateway: describeRef(refOf(gw)),
+        port,
+        services: exposed.services.map((s) => describeRef(refOf(s))).join(', '),
+        exposed: exposed.shown.join(', '),
+        hosts: serverHosts(server.hosts),
+      };
       findings.push(
         report(type, args, {
           resource: refOf(gw),
           related: exposed.services.map(refOf),
-          fix: noFix('no automatic fix: either the Gateway port is wrong or the gateway Service lacks the port; exposing a new port on it (often a public load balancer) is a decision to make by hand'),
-          claim: { kind: 'inexpressible', reason: 'Service port forwarding happens in kube-proxy, not Envoy; the oracle shows the gateway listener, which exists on the port' },
+          fix: noFix(
+            'no automatic fix: either the Gateway port is wrong or the gateway Service lacks the port; exposing a new port on it (often a public load balancer) is a decision to make by hand',
+          ),
+          claim: {
+            kind: 'inexpressible',
+            reason:
+              'Service port forwarding happens in kube-proxy, not Envoy; the oracle shows the gateway listener, which exists on the port',
+          },
         }),
       );
     }

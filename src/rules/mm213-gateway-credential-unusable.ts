@@ -9,13 +9,18 @@ import { gatewayWorkloads, serverHosts } from './workload-helpers.js';
 /** Modes whose server terminates TLS with the credential (PASSTHROUGH, the default, ignores it). */
 const TERMINATING = new Set(['SIMPLE', 'MUTUAL', 'OPTIONAL_MUTUAL']);
 /** pilot/pkg/credentials/kube/secrets.go: the key pairs ExtractCertInfo reads, and ExtractRoot's CA keys. */
-const CERT_PAIRS = [['cert', 'key'], ['tls.crt', 'tls.key']] as const;
+const CERT_PAIRS = [
+  ['cert', 'key'],
+  ['tls.crt', 'tls.key'],
+] as const;
 const CA_KEYS = ['cacert', 'ca.crt'] as const;
 const CA_SUFFIX = '-cacert';
 
 /** The Secret name of a credentialName read from the proxy's namespace ("name", "kubernetes://name"); other forms are not judged. */
 function secretName(credentialName: string): string | undefined {
-  const name = credentialName.startsWith('kubernetes://') ? credentialName.slice('kubernetes://'.length) : credentialName;
+  const name = credentialName.startsWith('kubernetes://')
+    ? credentialName.slice('kubernetes://'.length)
+    : credentialName;
   return name === '' || name.includes('/') || name.includes('://') ? undefined : name;
 }
 
@@ -27,8 +32,14 @@ function keysOf(s: Secret): string[] {
   return s.keys ?? [];
 }
 
-const NO_FIX: Fix = noFix('no automatic fix: meshmedic does not make certificates; create the Secret in the gateway pods\' namespace (type kubernetes.io/tls with tls.crt and tls.key), or fix credentialName');
-const CLAIM = { kind: 'inexpressible', reason: 'the oracle serves no Secrets (no SDS) and checks no certificate; the listener it generates refers to the credential either way' } as const;
+const NO_FIX: Fix = noFix(
+  "no automatic fix: meshmedic does not make certificates; create the Secret in the gateway pods' namespace (type kubernetes.io/tls with tls.crt and tls.key), or fix credentialName",
+);
+const CLAIM = {
+  kind: 'inexpressible',
+  reason:
+    'the oracle serves no Secrets (no SDS) and checks no certificate; the listener it generates refers to the credential either way',
+} as const;
 
 function checkServer(gw: Gateway, server: GatewayServer, namespace: string, ctx: RuleContext): Finding | undefined {
   const tls = server.tls as { mode?: string; credentialName?: string } | undefined;
@@ -37,24 +48,47 @@ function checkServer(gw: Gateway, server: GatewayServer, namespace: string, ctx:
   const name = secretName(credential);
   if (!name) return undefined;
   const base = { gateway: describeRef(refOf(gw)), port: server.port?.number ?? '?', hosts: serverHosts(server.hosts) };
-  const r = (related: KubeObject[]) => ({ resource: refOf(gw), related: related.map(refOf), fix: NO_FIX, claim: CLAIM });
+  const r = (related: KubeObject[]) => ({
+    resource: refOf(gw),
+    related: related.map(refOf),
+    fix: NO_FIX,
+    claim: CLAIM,
+  });
   const secret = secretIn(ctx.index, namespace, name);
   if (!secret) {
     const elsewhere = ctx.index.ofKind<Secret>('Secret').filter((s) => s.metadata.name === name);
     const type = ctx.complete ? MM213.messages.SecretNotFound : MM213.messages.SecretNotInInput;
-    return report(type, { ...base, credential: name, namespace, elsewhere: elsewhere.map((s) => s.metadata.namespace ?? '').join(', ') || 'none' }, r(elsewhere));
+    return report(
+      type,
+      {
+        ...base,
+        credential: name,
+        namespace,
+        elsewhere: elsewhere.map((s) => s.metadata.namespace ?? '').join(', ') || 'none',
+      },
+      r(elsewhere),
+    );
   }
   const keys = keysOf(secret);
   const secretArgs = { ...base, secret: describeRef(refOf(secret)) };
   if (!CERT_PAIRS.some((pair) => pair.every((k) => keys.includes(k)))) {
-    return report(MM213.messages.NoCertificateKeys, { ...secretArgs, type: secret.type ?? 'Opaque', keys: keys.join(', ') || 'none' }, r([secret]));
+    return report(
+      MM213.messages.NoCertificateKeys,
+      { ...secretArgs, type: secret.type ?? 'Opaque', keys: keys.join(', ') || 'none' },
+      r([secret]),
+    );
   }
   if (tls?.mode !== 'MUTUAL') return undefined;
   const caName = `${name}${CA_SUFFIX}`;
   const caSecret = secretIn(ctx.index, namespace, caName);
   const holder = caSecret ?? secret;
   if (CA_KEYS.some((k) => keysOf(holder).includes(k))) return undefined;
-  const args = { ...secretArgs, credential: name, caSecret: `${namespace}/${caName}`, found: `keys of ${describeRef(refOf(holder))}: ${keysOf(holder).join(', ') || 'none'}` };
+  const args = {
+    ...secretArgs,
+    credential: name,
+    caSecret: `${namespace}/${caName}`,
+    found: `keys of ${describeRef(refOf(holder))}: ${keysOf(holder).join(', ') || 'none'}`,
+  };
   const type = ctx.complete || caSecret ? MM213.messages.NoCaCertificate : MM213.messages.NoCaCertificateInInput;
   return report(type, args, r(caSecret ? [secret, caSecret] : [secret]));
 }

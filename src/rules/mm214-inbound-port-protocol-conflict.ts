@@ -15,8 +15,9 @@ const OPAQUE = new Set(['tcp', 'tls', 'https', 'mongo', 'redis', 'mysql']);
 /** Istio's protocol of a Service port (pkg/config/kube ConvertProtocol): appProtocol, else the name's prefix. */
 function protocolOf(p: ServicePortK8s): { cls: ProtocolClass; name: string } {
   const raw = (p.appProtocol ?? p.name ?? '').toLowerCase();
-  if (raw === 'kubernetes.io/h2c' || raw === 'kubernetes.io/ws' || raw === 'kubernetes.io/wss') return { cls: 'http', name: raw };
-  const prefix = raw.startsWith('grpc-web') ? 'grpc-web' : raw.split('-')[0] ?? '';
+  if (raw === 'kubernetes.io/h2c' || raw === 'kubernetes.io/ws' || raw === 'kubernetes.io/wss')
+    return { cls: 'http', name: raw };
+  const prefix = raw.startsWith('grpc-web') ? 'grpc-web' : (raw.split('-')[0] ?? '');
   if (HTTP.has(prefix)) return { cls: 'http', name: prefix };
   if (OPAQUE.has(prefix)) return { cls: 'opaque', name: prefix };
   return { cls: 'detected', name: prefix || 'unnamed' };
@@ -26,17 +27,28 @@ function protocolOf(p: ServicePortK8s): { cls: ProtocolClass; name: string } {
 function hasSidecar(w: Workload, index: MeshIndex): boolean | undefined {
   const own = w.labels['sidecar.istio.io/inject'] ?? w.annotations['sidecar.istio.io/inject'];
   if (own === 'false') return false;
-  if (w.labels['gateway.istio.io/managed'] !== undefined || (w.object.metadata.labels ?? {})['gateway.istio.io/managed'] !== undefined) return false;
+  if (
+    w.labels['gateway.istio.io/managed'] !== undefined ||
+    (w.object.metadata.labels ?? {})['gateway.istio.io/managed'] !== undefined
+  )
+    return false;
   const ns = index.get(`Namespace//${w.namespace}`)?.object;
   const nsLabels = ns?.metadata.labels ?? {};
   if (nsLabels['istio-injection'] === 'disabled') return false;
-  if (own === 'true' || nsLabels['istio-injection'] === 'enabled' || nsLabels['istio.io/rev'] !== undefined) return true;
+  if (own === 'true' || nsLabels['istio-injection'] === 'enabled' || nsLabels['istio.io/rev'] !== undefined)
+    return true;
   return undefined;
 }
 
 /** A Sidecar of the namespace with ingress listeners builds the inbound chains itself: not judged. */
 function sidecarDefinesIngress(w: Workload, index: MeshIndex): boolean {
-  return index.sidecars(w.namespace).some((sc) => Array.isArray((sc.spec as { ingress?: unknown } | undefined)?.ingress) && ((sc.spec as { ingress: unknown[] }).ingress.length > 0));
+  return index
+    .sidecars(w.namespace)
+    .some(
+      (sc) =>
+        Array.isArray((sc.spec as { ingress?: unknown } | undefined)?.ingress) &&
+        (sc.spec as { ingress: unknown[] }).ingress.length > 0,
+    );
 }
 
 interface Target {
@@ -71,7 +83,10 @@ const names = (ts: readonly Target[]): string => [...new Set(ts.map((t) => descr
 /** The oldest Service of the targets, when each has a creation time. */
 function oldest(ts: readonly Target[]): Target | undefined {
   if (ts.some((t) => !t.svc.metadata.creationTimestamp)) return undefined;
-  return [...ts].sort((a, b) => Date.parse(a.svc.metadata.creationTimestamp as string) - Date.parse(b.svc.metadata.creationTimestamp as string))[0];
+  return [...ts].sort(
+    (a, b) =>
+      Date.parse(a.svc.metadata.creationTimestamp as string) - Date.parse(b.svc.metadata.creationTimestamp as string),
+  )[0];
 }
 
 /** Parity with istioctl IST0116 / IST0137, as the sidecar decides: one pod port, HTTP and TCP Services. */
@@ -89,14 +104,38 @@ export const mm214: Rule = {
       const r = {
         resource: refOf(subject),
         related: [...new Set(ts.map((t) => t.svc))].map(refOf),
-        fix: noFix('no automatic fix: give the ports one protocol (port name or appProtocol), or the Services different target ports'),
-        claim: { kind: 'inexpressible', reason: 'which Service wins depends on creation order, which the oracle\'s generated cluster does not reproduce' } as const,
+        fix: noFix(
+          'no automatic fix: give the ports one protocol (port name or appProtocol), or the Services different target ports',
+        ),
+        claim: {
+          kind: 'inexpressible',
+          reason:
+            "which Service wins depends on creation order, which the oracle's generated cluster does not reproduce",
+        } as const,
       };
       const winner = oldest(ts);
       if (!winner) {
-        findings.push(report(MM214.messages.ProtocolConflict, { workload: describeRef(refOf(subject)), port, http: names(http), protocol, tcp: names(tcp) }, r));
+        findings.push(
+          report(
+            MM214.messages.ProtocolConflict,
+            { workload: describeRef(refOf(subject)), port, http: names(http), protocol, tcp: names(tcp) },
+            r,
+          ),
+        );
       } else if (winner.protocol.cls === 'http') {
-        findings.push(report(MM214.messages.HttpWinsOverTcp, { workload: describeRef(refOf(subject)), port, winner: describeRef(refOf(winner.svc)), protocol, losers: names(tcp) }, r));
+        findings.push(
+          report(
+            MM214.messages.HttpWinsOverTcp,
+            {
+              workload: describeRef(refOf(subject)),
+              port,
+              winner: describeRef(refOf(winner.svc)),
+              protocol,
+              losers: names(tcp),
+            },
+            r,
+          ),
+        );
       }
     }
     return findings;

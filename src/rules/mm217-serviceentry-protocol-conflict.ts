@@ -31,12 +31,22 @@ export const mm217: Rule = {
     const findings: Finding[] = [];
     for (const h of new Set(se.spec?.hosts ?? [])) {
       const host = resolveHost(h, ns, ctx.index.domain);
-      const peers = ctx.index.entriesForHost(host).filter((o) => o !== se && (o.spec?.hosts ?? []).some((x) => resolveHost(x, o.metadata.namespace, ctx.index.domain) === host));
+      const peers = ctx.index
+        .entriesForHost(host)
+        .filter(
+          (o) =>
+            o !== se &&
+            (o.spec?.hosts ?? []).some((x) => resolveHost(x, o.metadata.namespace, ctx.index.domain) === host),
+        );
       for (const p of se.spec?.ports ?? []) {
         const protocol = p.protocol?.toUpperCase();
         if (!protocol) continue;
         const conflicting = peers
-          .map((o) => ({ o, proto: protocolOn(o, p.number), scope: exportScope(serviceExportTo(o, ctx.index), o.metadata.namespace ?? '') }))
+          .map((o) => ({
+            o,
+            proto: protocolOn(o, p.number),
+            scope: exportScope(serviceExportTo(o, ctx.index), o.metadata.namespace ?? ''),
+          }))
           .filter((c) => c.proto !== undefined && c.proto !== protocol && scopesOverlap(mine, c.scope));
         if (conflicting.length === 0) continue;
         const args = {
@@ -53,7 +63,10 @@ export const mm217: Rule = {
             resource: refOf(se),
             related: conflicting.map((c) => refOf(c.o)),
             fix: noFix('no automatic fix: which protocol the port speaks is a decision'),
-            claim: { kind: 'inexpressible', reason: 'which entry wins follows creation order, and no claim kind checks a listener\'s protocol' },
+            claim: {
+              kind: 'inexpressible',
+              reason: "which entry wins follows creation order, and no claim kind checks a listener's protocol",
+            },
           }),
         );
       }

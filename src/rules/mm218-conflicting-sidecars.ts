@@ -37,28 +37,51 @@ export const mm218: Rule = {
     const sc = subject as Sidecar;
     const ns = sc.metadata.namespace ?? '';
     const all = ctx.index.sidecars(ns);
-    const claim = { kind: 'inexpressible', reason: 'which Sidecar the author meant to apply is intent; the generator applies one by creation order' } as const;
+    const claim = {
+      kind: 'inexpressible',
+      reason: 'which Sidecar the author meant to apply is intent; the generator applies one by creation order',
+    } as const;
     const fix = noFix('no automatic fix: merging Sidecars needs a decision on which settings win');
     const mine = selectorOf(sc);
     if (!mine) {
       const wide = all.filter((s) => !selectorOf(s)).sort(olderFirst);
       if (wide.length < 2) return [];
       const winner = wide[0] as Sidecar;
-      return [report(MM218.messages.SeveralNamespaceWide, { sidecars: names(wide), namespace: ns, winner: describeRef(refOf(winner)) }, { resource: refOf(sc), related: wide.filter((s) => s !== sc).map(refOf), fix, claim })];
+      return [
+        report(
+          MM218.messages.SeveralNamespaceWide,
+          { sidecars: names(wide), namespace: ns, winner: describeRef(refOf(winner)) },
+          { resource: refOf(sc), related: wide.filter((s) => s !== sc).map(refOf), fix, claim },
+        ),
+      ];
     }
     const findings: Finding[] = [];
     const others = all.filter((s) => s !== sc && selectorOf(s));
     const seen = new Set<string>();
     for (const pod of ctx.index.inNamespace<Pod>('Pod', ns)) {
       if (!selectsPod(mine, pod) || ambient(pod, ctx)) continue;
-      const group = [sc, ...others.filter((s) => selectsPod(selectorOf(s) as Record<string, string>, pod))].sort(olderFirst);
+      const group = [sc, ...others.filter((s) => selectsPod(selectorOf(s) as Record<string, string>, pod))].sort(
+        olderFirst,
+      );
       if (group.length < 2) continue;
       const key = group.map((s) => s.metadata.name).join(',');
       if (seen.has(key)) continue; // one finding per set of Sidecars
       seen.add(key);
       const winner = group[0] as Sidecar;
-      const args = { sidecars: names(group), namespace: ns, pod: pod.metadata.name, winner: describeRef(refOf(winner)) };
-      findings.push(report(MM218.messages.SameWorkload, args, { resource: refOf(sc), related: [...group.filter((s) => s !== sc).map(refOf), refOf(pod)], fix, claim }));
+      const args = {
+        sidecars: names(group),
+        namespace: ns,
+        pod: pod.metadata.name,
+        winner: describeRef(refOf(winner)),
+      };
+      findings.push(
+        report(MM218.messages.SameWorkload, args, {
+          resource: refOf(sc),
+          related: [...group.filter((s) => s !== sc).map(refOf), refOf(pod)],
+          fix,
+          claim,
+        }),
+      );
     }
     return findings;
   },

@@ -40,7 +40,10 @@ function creationOrder(a: KubeObject, b: KubeObject): number {
 }
 
 /** The VirtualServices for one host that a sidecar of `clientNs` sees, in the order it uses them. */
-function orderFor(candidates: { vs: VirtualService; scope: VsScope }[], clientNs: string | undefined): VirtualService[] {
+function orderFor(
+  candidates: { vs: VirtualService; scope: VsScope }[],
+  clientNs: string | undefined,
+): VirtualService[] {
   return candidates
     .map((c) => ({ vs: c.vs, r: rank(c.vs, c.scope, clientNs) }))
     .filter((c): c is { vs: VirtualService; r: number } => c.r !== undefined)
@@ -78,7 +81,12 @@ export const mm219: Rule = {
         const order = orderFor(candidates, clientNs);
         if (order.length < 2 || !order.includes(vs)) continue;
         const winner = order[0] as VirtualService;
-        const c = byWinner.get(winner) ?? { namespaces: [], allOthers: false, winner, others: new Set<VirtualService>() };
+        const c = byWinner.get(winner) ?? {
+          namespaces: [],
+          allOthers: false,
+          winner,
+          others: new Set<VirtualService>(),
+        };
         byWinner.set(winner, c);
         if (clientNs === undefined) c.allOthers = true;
         else c.namespaces.push(clientNs);
@@ -117,7 +125,11 @@ function gatewayFindings(vs: VirtualService, ctx: RuleContext): Finding[] {
   const ns = vs.metadata.namespace ?? '';
   const out: Finding[] = [];
   const gatewaysOf = (v: VirtualService) =>
-    new Set((v.spec?.gateways ?? []).map((g) => resolveGatewayName(g, v.metadata.namespace ?? '')).flatMap((r) => (r.kind === 'gateway' ? [`${r.namespace}/${r.name}`] : [])));
+    new Set(
+      (v.spec?.gateways ?? [])
+        .map((g) => resolveGatewayName(g, v.metadata.namespace ?? ''))
+        .flatMap((r) => (r.kind === 'gateway' ? [`${r.namespace}/${r.name}`] : [])),
+    );
   const mine = gatewaysOf(vs);
   for (const host of new Set((vs.spec?.hosts ?? []).map((h) => resolveHost(h.toLowerCase(), ns, ctx.index.domain)))) {
     for (const gw of mine) {
@@ -148,7 +160,11 @@ function gatewayFindings(vs: VirtualService, ctx: RuleContext): Finding[] {
 function servesHost(gw: Gateway | undefined, host: string): boolean {
   return (gw?.spec?.servers ?? []).some((server) => {
     const protocol = (server.port?.protocol ?? '').toUpperCase();
-    if (!['HTTP', 'HTTP2', 'GRPC', 'HTTPS'].includes(protocol) || (server.tls as { mode?: string } | undefined)?.mode === 'PASSTHROUGH') return false;
+    if (
+      !['HTTP', 'HTTP2', 'GRPC', 'HTTPS'].includes(protocol) ||
+      (server.tls as { mode?: string } | undefined)?.mode === 'PASSTHROUGH'
+    )
+      return false;
     return (server.hosts ?? []).some((h) => hostCovers(h.includes('/') ? h.slice(h.indexOf('/') + 1) : h, host));
   });
 }
@@ -156,12 +172,16 @@ function servesHost(gw: Gateway | undefined, host: string): boolean {
 /** Why the winner comes first, in Istio's order. */
 function whyFirst(vs: VirtualService, c: Conflict): string {
   const w = c.winner;
-  if (c.namespaces.includes(w.metadata.namespace ?? '') && vsExportedOnlyTo(w)) return 'it is its namespace\'s own, exported there only';
+  if (c.namespaces.includes(w.metadata.namespace ?? '') && vsExportedOnlyTo(w))
+    return "it is its namespace's own, exported there only";
   const rest = [vs, ...c.others].filter((o) => o !== w);
-  if (vsExportedOnlyTo(w) && rest.some((o) => !vsExportedOnlyTo(o))) return 'exported to that namespace by name, which comes before exported to all';
+  if (vsExportedOnlyTo(w) && rest.some((o) => !vsExportedOnlyTo(o)))
+    return 'exported to that namespace by name, which comes before exported to all';
   const t = w.metadata.creationTimestamp;
   if (t && rest.every((o) => o.metadata.creationTimestamp && o.metadata.creationTimestamp > t)) return 'the oldest';
-  return rest.some((o) => o.metadata.creationTimestamp !== t) ? 'by creationTimestamp, then name' : 'no creationTimestamp tells them apart: first by name';
+  return rest.some((o) => o.metadata.creationTimestamp !== t)
+    ? 'by creationTimestamp, then name'
+    : 'no creationTimestamp tells them apart: first by name';
 }
 
 function vsExportedOnlyTo(vs: VirtualService): boolean {
@@ -170,7 +190,11 @@ function vsExportedOnlyTo(vs: VirtualService): boolean {
 }
 
 function finding(vs: VirtualService, host: string, c: Conflict): Finding {
-  const scope = c.allOthers ? (c.namespaces.length ? `namespaces ${c.namespaces.join(', ')} and every other namespace` : 'every namespace') : `namespace${c.namespaces.length > 1 ? 's' : ''} ${c.namespaces.join(', ')}`;
+  const scope = c.allOthers
+    ? c.namespaces.length
+      ? `namespaces ${c.namespaces.join(', ')} and every other namespace`
+      : 'every namespace'
+    : `namespace${c.namespaces.length > 1 ? 's' : ''} ${c.namespaces.join(', ')}`;
   const others = [...c.others].map((o) => describeRef(refOf(o))).join(', ');
   const args = { vs: describeRef(refOf(vs)), others, host, scope, why: whyFirst(vs, c) };
   const r = {

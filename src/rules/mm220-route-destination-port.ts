@@ -26,14 +26,24 @@ function target(host: string, index: MeshIndex): Target | undefined {
     // An ExternalName Service routes to the cluster of the name it aliases (route.go GetDestinationCluster).
     if (svc.spec?.type === 'ExternalName') return undefined;
     const ports = svc.spec?.ports ?? [];
-    const http = ports.filter((p) => p.protocol !== 'UDP' && (isHttpPortName(p.appProtocol ?? p.name) || !NOT_HTTP.test(p.appProtocol ?? p.name ?? '')));
+    const http = ports.filter(
+      (p) =>
+        p.protocol !== 'UDP' &&
+        (isHttpPortName(p.appProtocol ?? p.name) || !NOT_HTTP.test(p.appProtocol ?? p.name ?? '')),
+    );
     return { declared: [svc], ports: ports.map((p) => p.port), httpPorts: http.map((p) => p.port) };
   }
-  const entries = index.entriesForHost(host).filter((se) => (se.spec?.hosts ?? []).some((h) => resolveHost(h, se.metadata.namespace, index.domain) === host));
+  const entries = index
+    .entriesForHost(host)
+    .filter((se) => (se.spec?.hosts ?? []).some((h) => resolveHost(h, se.metadata.namespace, index.domain) === host));
   if (entries.length === 0) return undefined;
   const ports = entries.flatMap((se) => se.spec?.ports ?? []);
   const http = ports.filter((p) => !p.protocol || ['HTTP', 'HTTP2', 'GRPC'].includes(p.protocol.toUpperCase()));
-  return { declared: entries, ports: [...new Set(ports.map((p) => p.number))], httpPorts: [...new Set(http.map((p) => p.number))] };
+  return {
+    declared: entries,
+    ports: [...new Set(ports.map((p) => p.number))],
+    httpPorts: [...new Set(http.map((p) => p.number))],
+  };
 }
 
 /** Where an http route of the VirtualService is served: (port, description) pairs, or undefined when not known. */
@@ -59,15 +69,25 @@ function listenerPorts(vs: VirtualService, index: MeshIndex): { port: number; wh
       const protocol = (server.port?.protocol ?? '').toUpperCase();
       const passthrough = (server.tls as { mode?: string } | undefined)?.mode === 'PASSTHROUGH';
       if (!['HTTP', 'HTTP2', 'GRPC', 'HTTPS'].includes(protocol) || passthrough || !server.port?.number) continue;
-      const accepts = (server.hosts ?? []).some((sh) => hosts.some((h) => hostCovers(sh.includes('/') ? sh.slice(sh.indexOf('/') + 1) : sh, h)));
-      if (accepts) out.push({ port: server.port.number, where: `port ${server.port.number} of Gateway ${r.namespace}/${r.name}` });
+      const accepts = (server.hosts ?? []).some((sh) =>
+        hosts.some((h) => hostCovers(sh.includes('/') ? sh.slice(sh.indexOf('/') + 1) : sh, h)),
+      );
+      if (accepts)
+        out.push({ port: server.port.number, where: `port ${server.port.number} of Gateway ${r.namespace}/${r.name}` });
     }
   }
   return out;
 }
 
 /** The claim for a route's missing cluster, with the call on `port` when given. */
-function claimOn(vs: VirtualService, kind: 'http' | 'tcp' | 'tls', routeIndex: number, cluster: string, ctx: RuleContext, port?: number): FindingClaim {
+function claimOn(
+  vs: VirtualService,
+  kind: 'http' | 'tcp' | 'tls',
+  routeIndex: number,
+  cluster: string,
+  ctx: RuleContext,
+  port?: number,
+): FindingClaim {
   const claim = routeClaim(vs, kind, routeIndex, cluster, ctx);
   if (claim.kind !== 'no-cluster' || port === undefined) return claim;
   return { ...claim, call: { ...claim.call, port } };
@@ -89,7 +109,12 @@ export const mm220: Rule = {
           const host = resolveHost(d.host, ns, ctx.index.domain);
           const t = isWildcard(host) ? undefined : target(host, ctx.index);
           if (!t || t.ports.length === 0) return;
-          const args = { vs: describeRef(refOf(vs)), host, ports: t.ports.join(', '), declared: t.declared.map((o) => describeRef(refOf(o))).join(', ') };
+          const args = {
+            vs: describeRef(refOf(vs)),
+            host,
+            ports: t.ports.join(', '),
+            declared: t.declared.map((o) => describeRef(refOf(o))).join(', '),
+          };
           const related = t.declared.map(refOf);
           const port = d.port?.number;
           if (port !== undefined) {
@@ -97,12 +122,16 @@ export const mm220: Rule = {
             seen.add(`${host}:${port}`);
             const cluster = outboundCluster(host, port, d.subset);
             findings.push(
-              report(MM220.messages.PortNotOnService, { ...args, port: String(port), cluster }, {
-                resource: refOf(vs),
-                related,
-                fix: singlePortFix(vs, kind, routeIndex, destIndex, port, t),
-                claim: claimOn(vs, kind, routeIndex, cluster, ctx),
-              }),
+              report(
+                MM220.messages.PortNotOnService,
+                { ...args, port: String(port), cluster },
+                {
+                  resource: refOf(vs),
+                  related,
+                  fix: singlePortFix(vs, kind, routeIndex, destIndex, port, t),
+                  claim: claimOn(vs, kind, routeIndex, cluster, ctx),
+                },
+              ),
             );
             return;
           }
@@ -110,19 +139,30 @@ export const mm220: Rule = {
           seen.add(host);
           if (served === null) served = listenerPorts(vs, ctx.index);
           if (served === undefined) {
-            findings.push(report(MM220.messages.PortSelectorRequired, args, { resource: refOf(vs), related, fix: noFix('no automatic fix: which port of the Service is meant is unknown'), claim: { kind: 'inexpressible', reason: 'no port the route is served on is known' } }));
+            findings.push(
+              report(MM220.messages.PortSelectorRequired, args, {
+                resource: refOf(vs),
+                related,
+                fix: noFix('no automatic fix: which port of the Service is meant is unknown'),
+                claim: { kind: 'inexpressible', reason: 'no port the route is served on is known' },
+              }),
+            );
             return;
           }
           const missing = served.find((s) => !t.ports.includes(s.port));
           if (!missing) return;
           const cluster = outboundCluster(host, missing.port, d.subset);
           findings.push(
-            report(MM220.messages.ListenerPortMissing, { ...args, where: missing.where, cluster }, {
-              resource: refOf(vs),
-              related,
-              fix: noFix('no automatic fix: which port of the Service is meant is unknown'),
-              claim: claimOn(vs, kind, routeIndex, cluster, ctx, missing.port),
-            }),
+            report(
+              MM220.messages.ListenerPortMissing,
+              { ...args, where: missing.where, cluster },
+              {
+                resource: refOf(vs),
+                related,
+                fix: noFix('no automatic fix: which port of the Service is meant is unknown'),
+                claim: claimOn(vs, kind, routeIndex, cluster, ctx, missing.port),
+              },
+            ),
           );
         });
       });
@@ -132,11 +172,27 @@ export const mm220: Rule = {
 };
 
 /** A destination port a single-port Service lacks becomes that port. */
-function singlePortFix(vs: VirtualService, kind: string, routeIndex: number, destIndex: number, port: number, t: Target): Fix {
-  if (t.ports.length !== 1) return noFix('no automatic fix: the Service has several ports; which one is meant is unknown');
+function singlePortFix(
+  vs: VirtualService,
+  kind: string,
+  routeIndex: number,
+  destIndex: number,
+  port: number,
+  t: Target,
+): Fix {
+  if (t.ports.length !== 1)
+    return noFix('no automatic fix: the Service has several ports; which one is meant is unknown');
   const path = `/spec/${kind}/${routeIndex}/route/${destIndex}/destination/port/number`;
   return {
-    patches: [{ target: refOf(vs), patch: [{ op: 'test', path, value: port }, { op: 'replace', path, value: t.ports[0] }] }],
+    patches: [
+      {
+        target: refOf(vs),
+        patch: [
+          { op: 'test', path, value: port },
+          { op: 'replace', path, value: t.ports[0] },
+        ],
+      },
+    ],
     create: [],
   };
 }

@@ -1,11 +1,23 @@
 import { MM301 } from '../catalogue/rules/mm301.js';
 import { describeRef, refOf } from '../model/kinds.js';
 import type { GatewayRoute, KubeObject, Service } from '../model/types.js';
-import { backendsOf, isHostnameBackend, isServiceBackend, programmedByIstio, referenceGranted, shareOf, type Backend } from './gateway-api.js';
+import {
+  backendsOf,
+  isHostnameBackend,
+  isServiceBackend,
+  programmedByIstio,
+  referenceGranted,
+  shareOf,
+  type Backend,
+} from './gateway-api.js';
 import { noFix, report } from './report.js';
 import type { Finding, Rule, RuleContext } from './types.js';
 
-const CLAIM = { kind: 'inexpressible', reason: 'the oracle\'s simulated gateways receive no listener from a Gateway API Gateway (a call through its port finds none), so the route cannot be called' } as const;
+const CLAIM = {
+  kind: 'inexpressible',
+  reason:
+    "the oracle's simulated gateways receive no listener from a Gateway API Gateway (a call through its port finds none), so the route cannot be called",
+} as const;
 
 function describeBackend(b: Backend): string {
   return isHostnameBackend(b) ? `Hostname ${b.ref.name}` : `Service ${b.namespace}/${b.ref.name}`;
@@ -20,7 +32,15 @@ function problemOf(route: GatewayRoute, b: Backend, ctx: RuleContext): Problem |
   if (isServiceBackend(b)) {
     if (b.ref.name.includes('.')) return undefined;
     // Istio checks the grant first: a reference no ReferenceGrant allows is MM303's.
-    if (b.crossNamespace && !referenceGranted(ctx.index, { kind: route.kind, namespace: route.metadata.namespace ?? 'default' }, { group: '', kind: 'Service', name: b.ref.name, namespace: b.namespace })) return undefined;
+    if (
+      b.crossNamespace &&
+      !referenceGranted(
+        ctx.index,
+        { kind: route.kind, namespace: route.metadata.namespace ?? 'default' },
+        { group: '', kind: 'Service', name: b.ref.name, namespace: b.namespace },
+      )
+    )
+      return undefined;
     const service = ctx.index.get(`Service/${b.namespace}/${b.ref.name}`)?.object as Service | undefined;
     if (!service) return { missing: true };
     if (service.spec?.type === 'ExternalName') return undefined;
@@ -52,10 +72,20 @@ export const mm301: Rule = {
       const args = { route: describeRef(refOf(route)), share: shareOf(route, b), backend: describeBackend(b) };
       const fix = noFix('no automatic fix: the intended backend is unknown');
       if (problem.missing) {
-        findings.push(report(ctx.complete ? MM301.messages.BackendNotFound : MM301.messages.BackendNotInInput, args, { resource: refOf(route), fix, claim: CLAIM }));
+        findings.push(
+          report(ctx.complete ? MM301.messages.BackendNotFound : MM301.messages.BackendNotInInput, args, {
+            resource: refOf(route),
+            fix,
+            claim: CLAIM,
+          }),
+        );
       } else {
         findings.push(
-          report(MM301.messages.PortNotFound, { ...args, port: b.ref.port ?? 0, ports: problem.ports.join(', ') || 'no ports' }, { resource: refOf(route), related: [refOf(problem.service)], fix, claim: CLAIM }),
+          report(
+            MM301.messages.PortNotFound,
+            { ...args, port: b.ref.port ?? 0, ports: problem.ports.join(', ') || 'no ports' },
+            { resource: refOf(route), related: [refOf(problem.service)], fix, claim: CLAIM },
+          ),
         );
       }
     }

@@ -14,7 +14,11 @@ import {
 import { noFix, report } from './report.js';
 import type { Finding, Rule, RuleContext } from './types.js';
 
-const CLAIM = { kind: 'inexpressible', reason: 'the oracle\'s simulated gateways receive no listener from a Gateway API Gateway (a call through its port finds none), so the route cannot be called' } as const;
+const CLAIM = {
+  kind: 'inexpressible',
+  reason:
+    "the oracle's simulated gateways receive no listener from a Gateway API Gateway (a call through its port finds none), so the route cannot be called",
+} as const;
 
 /** How far a listener gets in Istio's checks (conversion.go referenceAllowed): the first one it fails, or attached. */
 type Stage = 'hostname' | 'namespace' | 'kind' | 'attached' | 'unknown';
@@ -24,7 +28,13 @@ function stageOf(l: Listener, gw: K8sGateway, route: GatewayRoute, ctx: RuleCont
   if (takes === undefined) return 'unknown';
   // Istio's parent hostnames are namespace/hostname pairs: the hostname match comes first, then the namespace.
   if (!listenerAcceptsHostnames(l, route.kind === 'TCPRoute' ? undefined : route.spec?.hostnames)) return 'hostname';
-  const admits = listenerAdmitsNamespace(l, gw.metadata.namespace ?? 'default', route.metadata.namespace ?? 'default', ctx.index, ctx.complete);
+  const admits = listenerAdmitsNamespace(
+    l,
+    gw.metadata.namespace ?? 'default',
+    route.metadata.namespace ?? 'default',
+    ctx.index,
+    ctx.complete,
+  );
   if (admits === undefined) return 'unknown';
   if (!admits) return 'namespace';
   return takes ? 'attached' : 'kind';
@@ -37,28 +47,57 @@ function allowedNamespaces(l: Listener, gw: K8sGateway): string {
 }
 
 function sectionText(p: Parent): string {
-  return [p.ref.sectionName !== undefined ? `listener ${p.ref.sectionName}` : '', p.ref.port !== undefined ? `port ${p.ref.port}` : ''].filter(Boolean).join(' on ');
+  return [
+    p.ref.sectionName !== undefined ? `listener ${p.ref.sectionName}` : '',
+    p.ref.port !== undefined ? `port ${p.ref.port}` : '',
+  ]
+    .filter(Boolean)
+    .join(' on ');
 }
 
 function judgeGateway(route: GatewayRoute, p: Parent, gw: K8sGateway, ctx: RuleContext): Finding | undefined {
   const listeners = gw.spec?.listeners ?? [];
-  const selected = listeners.filter((l) => (p.ref.sectionName === undefined || l.name === p.ref.sectionName) && (p.ref.port === undefined || l.port === p.ref.port));
-  const base = { route: describeRef(refOf(route)), parent: describeRef(refOf(gw)), hostnames: (route.spec?.hostnames ?? []).join(', ') || '*' };
+  const selected = listeners.filter(
+    (l) =>
+      (p.ref.sectionName === undefined || l.name === p.ref.sectionName) &&
+      (p.ref.port === undefined || l.port === p.ref.port),
+  );
+  const base = {
+    route: describeRef(refOf(route)),
+    parent: describeRef(refOf(gw)),
+    hostnames: (route.spec?.hostnames ?? []).join(', ') || '*',
+  };
   const r = { resource: refOf(route), related: [refOf(gw)], claim: CLAIM };
   if (selected.length === 0) {
     if (listeners.length === 0) return undefined;
-    return report(MM302.messages.NoSuchListener, { ...base, section: sectionText(p), listeners: listeners.map((l) => `${l.name} (port ${l.port})`).join(', ') }, { ...r, fix: noFix('no automatic fix: the intended listener is unknown') });
+    return report(
+      MM302.messages.NoSuchListener,
+      { ...base, section: sectionText(p), listeners: listeners.map((l) => `${l.name} (port ${l.port})`).join(', ') },
+      { ...r, fix: noFix('no automatic fix: the intended listener is unknown') },
+    );
   }
   const stages = selected.map((l) => stageOf(l, gw, route, ctx));
   if (stages.includes('attached') || stages.includes('unknown')) return undefined;
-  const fix = noFix('no automatic fix: whether the route or the Gateway should change is the owners\' decision');
+  const fix = noFix("no automatic fix: whether the route or the Gateway should change is the owners' decision");
   if (stages.includes('kind')) {
-    const takes = selected.map((l) => `${l.name}: ${l.protocol}${l.allowedRoutes?.kinds?.length ? ` (${l.allowedRoutes.kinds.map((k) => k.kind).join(', ')})` : ''}`).join('; ');
+    const takes = selected
+      .map(
+        (l) =>
+          `${l.name}: ${l.protocol}${l.allowedRoutes?.kinds?.length ? ` (${l.allowedRoutes.kinds.map((k) => k.kind).join(', ')})` : ''}`,
+      )
+      .join('; ');
     return report(MM302.messages.KindNotAllowed, { ...base, kind: route.kind, takes }, { ...r, fix });
   }
   if (stages.includes('namespace')) {
-    const allowed = selected.filter((_, i) => stages[i] === 'namespace').map((l) => allowedNamespaces(l, gw)).join('; ');
-    return report(MM302.messages.NamespaceNotAllowed, { ...base, namespace: route.metadata.namespace ?? 'default', allowed }, { ...r, fix });
+    const allowed = selected
+      .filter((_, i) => stages[i] === 'namespace')
+      .map((l) => allowedNamespaces(l, gw))
+      .join('; ');
+    return report(
+      MM302.messages.NamespaceNotAllowed,
+      { ...base, namespace: route.metadata.namespace ?? 'default', allowed },
+      { ...r, fix },
+    );
   }
   const listenerHosts = selected.map((l) => `${l.name}: ${l.hostname ?? '*'}`).join(', ');
   return report(MM302.messages.HostnameNotAccepted, { ...base, listenerHosts }, { ...r, fix });
@@ -72,10 +111,15 @@ export const mm302: Rule = {
     const findings: Finding[] = [];
     for (const p of parentsOf(route)) {
       const missingType = ctx.complete ? MM302.messages.ParentNotFound : MM302.messages.ParentNotInInput;
-      const args = { route: describeRef(refOf(route)), parent: `${p.kind} ${p.namespace}/${p.ref.name}`, hostnames: (route.spec?.hostnames ?? []).join(', ') || '*' };
+      const args = {
+        route: describeRef(refOf(route)),
+        parent: `${p.kind} ${p.namespace}/${p.ref.name}`,
+        hostnames: (route.spec?.hostnames ?? []).join(', ') || '*',
+      };
       const fix = noFix('no automatic fix: the intended parent is unknown');
       if (isServiceParent(p)) {
-        if (!ctx.index.get(`Service/${p.namespace}/${p.ref.name}`)) findings.push(report(missingType, args, { resource: refOf(route), fix, claim: CLAIM }));
+        if (!ctx.index.get(`Service/${p.namespace}/${p.ref.name}`))
+          findings.push(report(missingType, args, { resource: refOf(route), fix, claim: CLAIM }));
         continue;
       }
       if (!isGatewayParent(p)) continue;

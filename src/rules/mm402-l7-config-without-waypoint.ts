@@ -6,11 +6,16 @@ import type { DestinationRule, GatewayRoute, KubeObject, Service, VirtualService
 import { noFix, report } from './report.js';
 import type { Finding, Rule, RuleContext } from './types.js';
 
-const FIX = 'no automatic fix: a waypoint is a new proxy (istioctl waypoint apply -n NS --enroll-namespace); bind the Service to one or remove the configuration';
+const FIX =
+  'no automatic fix: a waypoint is a new proxy (istioctl waypoint apply -n NS --enroll-namespace); bind the Service to one or remove the configuration';
 const CLAIM = { kind: 'inexpressible', reason: 'the oracle simulates sidecars and gateways, not ztunnel' } as const;
 
 /** The Services of the subject's hosts that run ambient with no waypoint. */
-function ambientServicesWithoutWaypoint(hosts: readonly string[], namespace: string, ctx: RuleContext): { host: string; svc: Service }[] {
+function ambientServicesWithoutWaypoint(
+  hosts: readonly string[],
+  namespace: string,
+  ctx: RuleContext,
+): { host: string; svc: Service }[] {
   const out: { host: string; svc: Service }[] = [];
   for (const h of hosts) {
     const host = resolveHost(h, namespace, ctx.index.domain);
@@ -41,10 +46,20 @@ function gatewayApiRoute(route: GatewayRoute, ctx: RuleContext): Finding[] {
   for (const p of route.spec?.parentRefs ?? []) {
     if (p.kind !== 'Service' || (p.group ?? '') !== '') continue;
     const svc = ctx.index.get(`Service/${p.namespace ?? ns}/${p.name}`)?.object as Service | undefined;
-    if (!svc || out.some((f) => f.related.some((r) => r.name === svc.metadata.name && r.namespace === svc.metadata.namespace))) continue;
+    if (
+      !svc ||
+      out.some((f) => f.related.some((r) => r.name === svc.metadata.name && r.namespace === svc.metadata.namespace))
+    )
+      continue;
     const plane = serviceDataPlane(svc, ctx.index);
     if (plane.mode !== 'ambient' || plane.waypoint) continue;
-    out.push(report(MM402.messages.GatewayApiRouteWithoutWaypoint, { route: describeRef(refOf(route)), service: describeRef(refOf(svc)), namespace: svc.metadata.namespace ?? '' }, { resource: refOf(route), related: [refOf(svc)], fix: noFix(FIX), claim: CLAIM }));
+    out.push(
+      report(
+        MM402.messages.GatewayApiRouteWithoutWaypoint,
+        { route: describeRef(refOf(route)), service: describeRef(refOf(svc)), namespace: svc.metadata.namespace ?? '' },
+        { resource: refOf(route), related: [refOf(svc)], fix: noFix(FIX), claim: CLAIM },
+      ),
+    );
   }
   return out;
 }
@@ -60,7 +75,16 @@ export const mm402: Rule = {
       const gateways = vs.spec?.gateways ?? [];
       if (gateways.length > 0 && !gateways.includes('mesh')) return [];
       return ambientServicesWithoutWaypoint(vs.spec?.hosts ?? [], ns, ctx).map(({ host, svc }) =>
-        report(MM402.messages.RouteWithoutWaypoint, { vs: describeRef(refOf(vs)), host, namespace: svc.metadata.namespace ?? '', service: describeRef(refOf(svc)) }, { resource: refOf(vs), related: [refOf(svc)], fix: noFix(FIX), claim: CLAIM }),
+        report(
+          MM402.messages.RouteWithoutWaypoint,
+          {
+            vs: describeRef(refOf(vs)),
+            host,
+            namespace: svc.metadata.namespace ?? '',
+            service: describeRef(refOf(svc)),
+          },
+          { resource: refOf(vs), related: [refOf(svc)], fix: noFix(FIX), claim: CLAIM },
+        ),
       );
     }
     if (subject.kind !== 'DestinationRule') return gatewayApiRoute(subject as GatewayRoute, ctx);
@@ -68,7 +92,16 @@ export const mm402: Rule = {
     if (dr.spec?.workloadSelector) return [];
     const host = dr.spec?.host;
     return ambientServicesWithoutWaypoint(host ? [host] : [], ns, ctx).map(({ host: h, svc }) =>
-      report(MM402.messages.PolicyWithoutWaypoint, { dr: describeRef(refOf(dr)), host: h, namespace: svc.metadata.namespace ?? '', service: describeRef(refOf(svc)) }, { resource: refOf(dr), related: [refOf(svc)], fix: noFix(FIX), claim: CLAIM }),
+      report(
+        MM402.messages.PolicyWithoutWaypoint,
+        {
+          dr: describeRef(refOf(dr)),
+          host: h,
+          namespace: svc.metadata.namespace ?? '',
+          service: describeRef(refOf(svc)),
+        },
+        { resource: refOf(dr), related: [refOf(svc)], fix: noFix(FIX), claim: CLAIM },
+      ),
     );
   },
 };

@@ -8,7 +8,8 @@ import type { Finding, Rule, RuleContext } from './types.js';
 /** Why Istio auto-allocates no address for the entry (ip_autoallocation.go), or undefined when it does. */
 function noAutoAllocation(se: ServiceEntry): string | undefined {
   if (se.spec?.resolution === 'NONE') return 'resolution NONE';
-  if (se.metadata.labels?.['networking.istio.io/enable-autoallocate-ip']?.toLowerCase() === 'false') return 'networking.istio.io/enable-autoallocate-ip=false';
+  if (se.metadata.labels?.['networking.istio.io/enable-autoallocate-ip']?.toLowerCase() === 'false')
+    return 'networking.istio.io/enable-autoallocate-ip=false';
   return undefined;
 }
 
@@ -22,12 +23,21 @@ export const mm403: Rule = {
     const why = noAutoAllocation(se);
     if (!waypoint || !why) return [];
     return [
-      report(MM403.messages.NoAddressForWaypoint, { se: describeRef(refOf(se)), waypoint: `${waypoint.namespace}/${waypoint.name}`, why }, {
-        resource: refOf(se),
-        related: [refOf(waypoint.labelledOn)],
-        fix: noFix('no automatic fix: the address is the service\'s; set spec.addresses or use resolution DNS/STATIC so Istio allocates one'),
-        claim: { kind: 'inexpressible', reason: 'the oracle simulates sidecars and gateways, not ztunnel\'s redirection to waypoints' },
-      }),
+      report(
+        MM403.messages.NoAddressForWaypoint,
+        { se: describeRef(refOf(se)), waypoint: `${waypoint.namespace}/${waypoint.name}`, why },
+        {
+          resource: refOf(se),
+          related: [refOf(waypoint.labelledOn)],
+          fix: noFix(
+            "no automatic fix: the address is the service's; set spec.addresses or use resolution DNS/STATIC so Istio allocates one",
+          ),
+          claim: {
+            kind: 'inexpressible',
+            reason: "the oracle simulates sidecars and gateways, not ztunnel's redirection to waypoints",
+          },
+        },
+      ),
     ];
   },
 };

@@ -31,7 +31,39 @@ import { mm402 } from './mm402-l7-config-without-waypoint.js';
 import { mm403 } from './mm403-waypoint-serviceentry-without-address.js';
 import type { Rule } from './types.js';
 
-export const RULES: readonly Rule[] = [mm101, mm102, mm103, mm104, mm105, mm106, mm107, mm108, mm201, mm202, mm203, mm204, mm205, mm206, mm207, mm210, mm211, mm212, mm213, mm214, mm217, mm218, mm219, mm220, mm221, mm301, mm302, mm303, mm401, mm402, mm403];
+export const RULES: readonly Rule[] = [
+  mm101,
+  mm102,
+  mm103,
+  mm104,
+  mm105,
+  mm106,
+  mm107,
+  mm108,
+  mm201,
+  mm202,
+  mm203,
+  mm204,
+  mm205,
+  mm206,
+  mm207,
+  mm210,
+  mm211,
+  mm212,
+  mm213,
+  mm214,
+  mm217,
+  mm218,
+  mm219,
+  mm220,
+  mm221,
+  mm301,
+  mm302,
+  mm303,
+  mm401,
+  mm402,
+  mm403,
+];
 
 export function ruleById(id: string): Rule | undefined {
   return RULES.find((r) => r.id === id);
@@ -41,6 +73,7 @@ export function ruleById(id: string): Rule | undefined {
 export function selectRules(ids: string[] | undefined): Rule[] {
   if (!ids || ids.length === 0) return [...RULES];
   const unknown = ids.filter((id) => !ruleById(id));
-  if (unknown.length > 0) throw new Error(`unknown rule id ${unknown.join(', ')}; known: ${RULES.map((r) => r.id).join(', ')}`);
+  if (unknown.length > 0)
+    throw new Error(`unknown rule id ${unknown.join(', ')}; known: ${RULES.map((r) => r.id).join(', ')}`);
   return RULES.filter((r) => ids.includes(r.id));
 }

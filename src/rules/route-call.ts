@@ -45,7 +45,8 @@ export function httpRouteCall(vs: VirtualService, routeIndex: number, ctx: RuleC
   const route = routes[routeIndex];
   if (!route) return undefined;
   // Earlier routes that match every request would take the call first.
-  if (routes.slice(0, routeIndex).some((r) => pathOf(r) === '/' && !(r as { match?: unknown[] }).match?.length)) return undefined;
+  if (routes.slice(0, routeIndex).some((r) => pathOf(r) === '/' && !(r as { match?: unknown[] }).match?.length))
+    return undefined;
   const path = pathOf(route);
   if (path === undefined) return undefined;
   const host = (vs.spec?.hosts ?? []).map((h) => resolveHost(h, vsNs, ctx.index.domain)).find((h) => !isWildcard(h));
@@ -55,7 +56,9 @@ export function httpRouteCall(vs: VirtualService, routeIndex: number, ctx: RuleC
     const port = gatewayHttpPort(vs, host, ctx);
     return port === undefined ? undefined : { client, call: { host, port, path, protocol: 'http' } };
   }
-  const svcPort = ctx.index.serviceForHost(host)?.spec?.ports?.[0]?.port ?? ctx.index.entriesForHost(host)[0]?.spec?.ports?.[0]?.number;
+  const svcPort =
+    ctx.index.serviceForHost(host)?.spec?.ports?.[0]?.port ??
+    ctx.index.entriesForHost(host)[0]?.spec?.ports?.[0]?.number;
   const destPort = route.route?.[0]?.destination.port?.number;
   return { client, call: { host, port: svcPort ?? destPort ?? 80, path, protocol: 'http' } };
 }
@@ -69,7 +72,9 @@ function gatewayHttpPort(vs: VirtualService, host: string, ctx: RuleContext): nu
     for (const server of ctx.index.gateway(r.namespace, r.name)?.spec?.servers ?? []) {
       const protocol = (server.port?.protocol ?? '').toUpperCase();
       if (protocol !== 'HTTP' || server.tls) continue;
-      const accepts = (server.hosts ?? []).some((h) => hostCovers(h.includes('/') ? h.slice(h.indexOf('/') + 1) : h, host));
+      const accepts = (server.hosts ?? []).some((h) =>
+        hostCovers(h.includes('/') ? h.slice(h.indexOf('/') + 1) : h, host),
+      );
       if (accepts && server.port?.number) return server.port.number;
     }
   }

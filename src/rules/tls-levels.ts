@@ -18,7 +18,12 @@ export interface TlsLevel {
   inherits: boolean;
 }
 
-function portLevels(tp: TrafficPolicy | undefined, base: (string | number)[], prefix: string, subset: string | undefined): TlsLevel[] {
+function portLevels(
+  tp: TrafficPolicy | undefined,
+  base: (string | number)[],
+  prefix: string,
+  subset: string | undefined,
+): TlsLevel[] {
   return (tp?.portLevelSettings ?? []).map((pls: PortTrafficPolicy, i) => ({
     path: [...base, 'portLevelSettings', i],
     label: `${prefix}portLevelSettings[port ${pls.port?.number ?? '?'}]`,
@@ -55,7 +60,9 @@ export function tlsLevels(dr: DestinationRule): TlsLevel[] {
   (dr.spec?.subsets ?? []).forEach((s, j) => {
     const stp = s.trafficPolicy;
     const base = ['spec', 'subsets', j, 'trafficPolicy'];
-    const subsetPorts = (stp?.portLevelSettings ?? []).map((p) => p.port?.number).filter((n): n is number => n !== undefined);
+    const subsetPorts = (stp?.portLevelSettings ?? [])
+      .map((p) => p.port?.number)
+      .filter((n): n is number => n !== undefined);
     levels.push({
       path: base,
       label: `subset ${s.name} trafficPolicy`,
@@ -86,15 +93,20 @@ export interface EffectiveTls {
 export function effectiveTls(dr: DestinationRule, port: number, subset?: string): EffectiveTls {
   const tp = dr.spec?.trafficPolicy;
   const topIndex = (tp?.portLevelSettings ?? []).findIndex((p) => p.port?.number === port);
-  let out: EffectiveTls = topIndex >= 0
-    ? { tls: tp?.portLevelSettings?.[topIndex]?.tls, path: ['spec', 'trafficPolicy', 'portLevelSettings', topIndex] }
-    : { tls: tp?.tls, path: tp?.tls ? ['spec', 'trafficPolicy'] : undefined };
+  let out: EffectiveTls =
+    topIndex >= 0
+      ? { tls: tp?.portLevelSettings?.[topIndex]?.tls, path: ['spec', 'trafficPolicy', 'portLevelSettings', topIndex] }
+      : { tls: tp?.tls, path: tp?.tls ? ['spec', 'trafficPolicy'] : undefined };
   if (subset === undefined) return out;
   const j = (dr.spec?.subsets ?? []).findIndex((s) => s.name === subset);
   const stp = dr.spec?.subsets?.[j]?.trafficPolicy;
   if (!stp) return out;
   const subIndex = (stp.portLevelSettings ?? []).findIndex((p) => p.port?.number === port);
-  if (subIndex >= 0) return { tls: stp.portLevelSettings?.[subIndex]?.tls, path: ['spec', 'subsets', j, 'trafficPolicy', 'portLevelSettings', subIndex] };
+  if (subIndex >= 0)
+    return {
+      tls: stp.portLevelSettings?.[subIndex]?.tls,
+      path: ['spec', 'subsets', j, 'trafficPolicy', 'portLevelSettings', subIndex],
+    };
   if (stp.tls) out = { tls: stp.tls, path: ['spec', 'subsets', j, 'trafficPolicy'] };
   return out;
 }

@@ -3,7 +3,16 @@
  * there (confirmed), or the generated configuration shows otherwise (refuted). Pure functions.
  */
 import type { ClaimCall, ClaimProxy, EnvoyClaim, ProxyWithDns } from '../rules/claims.js';
-import { transportToMeshEndpoint, type CallResult, type ClusterInfo, type OracleCall, type OracleProxy, type OracleQuery, type QueryResult, type Transport } from './oracle-protocol.js';
+import {
+  transportToMeshEndpoint,
+  type CallResult,
+  type ClusterInfo,
+  type OracleCall,
+  type OracleProxy,
+  type OracleQuery,
+  type QueryResult,
+  type Transport,
+} from './oracle-protocol.js';
 
 export interface Judgement {
   /** The claimed effect is in Istio's generated configuration. */
@@ -43,13 +52,23 @@ export function claimQueries(claim: EnvoyClaim, prefix: string): OracleQuery[] {
   const proxy = oracleProxy(claim.client);
   switch (claim.kind) {
     case 'server-rejects': {
-      const server: OracleProxy = { type: 'sidecar', namespace: claim.server.namespace, labels: claim.server.labels, pod: true };
+      const server: OracleProxy = {
+        type: 'sidecar',
+        namespace: claim.server.namespace,
+        labels: claim.server.labels,
+        pod: true,
+      };
       const inbound = (tls: 'plaintext' | 'tls' | 'mtls'): OracleQuery => ({
         id: `${prefix}/inbound-${tls}`,
         proxy: server,
         call: { port: claim.server.port, protocol: claim.server.protocol, tls, mode: 'inbound' },
       });
-      return [{ id: `${prefix}/client`, proxy, clusters: [claim.cluster] }, inbound('plaintext'), inbound('tls'), inbound('mtls')];
+      return [
+        { id: `${prefix}/client`, proxy, clusters: [claim.cluster] },
+        inbound('plaintext'),
+        inbound('tls'),
+        inbound('mtls'),
+      ];
     }
     case 'upstream-tls-sni':
     case 'outlier':
@@ -62,7 +81,13 @@ export function claimQueries(claim: EnvoyClaim, prefix: string): OracleQuery[] {
     case 'route-timeout':
     case 'gateway-no-route':
     case 'gateway-server-missing':
-      return [{ id: `${prefix}/client`, proxy, call: oracleCall(claim.call, claim.client.type === 'router' ? 'gateway' : undefined) }];
+      return [
+        {
+          id: `${prefix}/client`,
+          proxy,
+          call: oracleCall(claim.call, claim.client.type === 'router' ? 'gateway' : undefined),
+        },
+      ];
   }
 }
 
@@ -75,7 +100,12 @@ export function describeTransport(t: Transport | undefined): string {
 
 export function describeCall(c: CallResult | undefined): string {
   if (!c) return 'no answer';
-  const parts = [c.listener && `listener ${c.listener}`, c.filterChain && `filter chain ${c.filterChain}`, c.route && `route ${c.route}`, c.cluster && `cluster ${c.cluster}`].filter(Boolean);
+  const parts = [
+    c.listener && `listener ${c.listener}`,
+    c.filterChain && `filter chain ${c.filterChain}`,
+    c.route && `route ${c.route}`,
+    c.cluster && `cluster ${c.cluster}`,
+  ].filter(Boolean);
   return `${parts.join(', ') || 'nothing matched'}${c.error ? `: ${c.error}` : ''}`;
 }
 
@@ -100,7 +130,10 @@ export function judgeClaim(claim: EnvoyClaim, results: ReadonlyMap<string, Query
       // An ORIGINAL_DST cluster (resolution NONE) keeps each connection's destination: nothing is captured.
       const captured = c?.cluster !== undefined && [claim.cluster, ...(claim.alternatives ?? [])].includes(c.cluster);
       const effect = captured && c?.clusterInfo?.type !== 'ORIGINAL_DST';
-      return { effect, evidence: `a TCP connection to ${FOREIGN_IP}:${claim.port} from a sidecar in ${claim.client.namespace}${claim.client.dnsCapture ? ' (DNS capture on)' : ''} takes ${describeCall(c)}` };
+      return {
+        effect,
+        evidence: `a TCP connection to ${FOREIGN_IP}:${claim.port} from a sidecar in ${claim.client.namespace}${claim.client.dnsCapture ? ' (DNS capture on)' : ''} takes ${describeCall(c)}`,
+      };
     }
     case 'no-cluster': {
       const c = client.call;
@@ -118,15 +151,24 @@ export function judgeClaim(claim: EnvoyClaim, results: ReadonlyMap<string, Query
       const ra = client.call?.routeAction;
       const timeoutOk = claim.timeoutMs === undefined || ra?.timeoutMs === claim.timeoutMs;
       const perTryOk = claim.perTryTimeoutMs === undefined || ra?.perTryTimeoutMs === claim.perTryTimeoutMs;
-      const shown = ra ? `timeout ${ra.timeoutMs ?? 'unset (15s)'} ms, per-try ${ra.perTryTimeoutMs ?? 'unset'} ms, ${ra.retries ?? 0} retries` : 'no route action';
+      const shown = ra
+        ? `timeout ${ra.timeoutMs ?? 'unset (15s)'} ms, per-try ${ra.perTryTimeoutMs ?? 'unset'} ms, ${ra.retries ?? 0} retries`
+        : 'no route action';
       const evidence = `${callText(claim.call)} from ${proxyText(claim.client)} takes ${describeCall(client.call)}; ${shown}`;
-      return { effect: timeoutOk && perTryOk && ra !== undefined, evidence, ...(!client.call?.route && !client.call?.virtualHost ? { inconclusive: true } : {}) };
+      return {
+        effect: timeoutOk && perTryOk && ra !== undefined,
+        evidence,
+        ...(!client.call?.route && !client.call?.virtualHost ? { inconclusive: true } : {}),
+      };
     }
     case 'gateway-no-route':
       return judgeNoRoute(claim, client);
     case 'gateway-server-missing': {
       const c = client.call;
-      return { effect: c?.routeConfig !== claim.routeConfig, evidence: `${callText(claim.call)} at ${proxyText(claim.client)} takes ${describeCall(c)} (route config ${c?.routeConfig ?? 'none'}); the dropped server's would be ${claim.routeConfig}` };
+      return {
+        effect: c?.routeConfig !== claim.routeConfig,
+        evidence: `${callText(claim.call)} at ${proxyText(claim.client)} takes ${describeCall(c)} (route config ${c?.routeConfig ?? 'none'}); the dropped server's would be ${claim.routeConfig}`,
+      };
     }
   }
 }
@@ -136,11 +178,17 @@ const NOT_ROUTED = ['no listener matched', 'no filter chains matched', 'no virtu
 
 function judgeNoRoute(claim: Extract<EnvoyClaim, { kind: 'gateway-no-route' }>, client: QueryResult): Judgement {
   const c = client.call;
-  const effect = (c?.error !== undefined && NOT_ROUTED.includes(c.error)) || c?.routeAction?.directResponseStatus === 404;
+  const effect =
+    (c?.error !== undefined && NOT_ROUTED.includes(c.error)) || c?.routeAction?.directResponseStatus === 404;
   return { effect, evidence: `${callText(claim.call)} at ${proxyText(claim.client)} takes ${describeCall(c)}` };
 }
 
-function judgeServerRejects(claim: Extract<EnvoyClaim, { kind: 'server-rejects' }>, client: QueryResult, results: ReadonlyMap<string, QueryResult>, prefix: string): Judgement {
+function judgeServerRejects(
+  claim: Extract<EnvoyClaim, { kind: 'server-rejects' }>,
+  client: QueryResult,
+  results: ReadonlyMap<string, QueryResult>,
+  prefix: string,
+): Judgement {
   const info = client.clusters?.[claim.cluster];
   if (!info?.exists) return { effect: false, evidence: `the client has no cluster ${claim.cluster}` };
   const sent = transportToMeshEndpoint(info);
@@ -163,7 +211,10 @@ export function transportToPlainEndpoint(c: ClusterInfo): Transport | undefined 
 function judgePlainEndpoint(cluster: string, info: ClusterInfo | undefined): Judgement {
   if (!info?.exists) return { effect: false, evidence: `the client has no cluster ${cluster}` };
   const t = transportToPlainEndpoint(info);
-  return { effect: t?.kind === 'istio-mtls', evidence: `cluster ${cluster} sends ${t ? describeTransport(t) : 'plaintext (raw_buffer)'} to endpoints without a sidecar` };
+  return {
+    effect: t?.kind === 'istio-mtls',
+    evidence: `cluster ${cluster} sends ${t ? describeTransport(t) : 'plaintext (raw_buffer)'} to endpoints without a sidecar`,
+  };
 }
 
 function judgeSni(cluster: string, want: string, info: ClusterInfo | undefined): Judgement {
@@ -173,9 +224,13 @@ function judgeSni(cluster: string, want: string, info: ClusterInfo | undefined):
   if (!t || t.kind === 'plaintext') return { effect: true, evidence: `${base}: plaintext to a TLS port` };
   if (t.kind === 'istio-mtls') return { effect: true, evidence: `${base}: Istio mTLS to an external server` };
   if (t.sni && t.sni !== want) return { effect: true, evidence: `${base}: the server expects ${want}` };
-  if (!t.sni && info.autoSni) return { effect: true, evidence: `${base}, auto_sni on: the SNI is the request's Host, not ${want}` };
+  if (!t.sni && info.autoSni)
+    return { effect: true, evidence: `${base}, auto_sni on: the SNI is the request's Host, not ${want}` };
   if (!t.sni) return { effect: true, evidence: `${base}: no SNI at all` };
-  return { effect: false, evidence: `${base}${info.autoSni ? ' (auto_sni on, the static sni wins for this cluster)' : ''}` };
+  return {
+    effect: false,
+    evidence: `${base}${info.autoSni ? ' (auto_sni on, the static sni wins for this cluster)' : ''}`,
+  };
 }
 
 function judgeOutlier(claim: Extract<EnvoyClaim, { kind: 'outlier' }>, info: ClusterInfo | undefined): Judgement {
@@ -186,10 +241,16 @@ function judgeOutlier(claim: Extract<EnvoyClaim, { kind: 'outlier' }>, info: Clu
     : 'no outlier_detection';
   if ('ejectsAll' in claim.expect) {
     const threshold = Math.min(od?.consecutive5xx ?? 5, od?.consecutiveGatewayFailure ?? Number.POSITIVE_INFINITY);
-    return { effect: (od?.maxEjectionPercent ?? 10) >= 100 && threshold <= 1, evidence: `cluster ${claim.cluster}: ${shown}` };
+    return {
+      effect: (od?.maxEjectionPercent ?? 10) >= 100 && threshold <= 1,
+      evidence: `cluster ${claim.cluster}: ${shown}`,
+    };
   }
   const given = od?.consecutive5xx === claim.expect.ignoredConsecutiveErrors;
-  return { effect: !given, evidence: `cluster ${claim.cluster}: ${shown} (consecutiveErrors ${claim.expect.ignoredConsecutiveErrors} ${given ? 'reached Envoy' : 'did not reach Envoy'})` };
+  return {
+    effect: !given,
+    evidence: `cluster ${claim.cluster}: ${shown} (consecutiveErrors ${claim.expect.ignoredConsecutiveErrors} ${given ? 'reached Envoy' : 'did not reach Envoy'})`,
+  };
 }
 
 function callText(c: ClaimCall): string {

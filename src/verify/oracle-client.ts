@@ -21,13 +21,15 @@ export type OracleFlags = Record<string, string>;
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BUILD_SCRIPT = join(PACKAGE_ROOT, 'scripts', 'testbed', 'build.sh');
 
-export const HOW_TO_GET_IT = 'build it with `npm run oracle:build` (needs Go 1.26 and the Go module proxy; about 15 minutes cold, cached afterwards), or set MESHMEDIC_ORACLE to the binary';
+export const HOW_TO_GET_IT =
+  'build it with `npm run oracle:build` (needs Go 1.26 and the Go module proxy; about 15 minutes cold, cached afterwards), or set MESHMEDIC_ORACLE to the binary';
 
 /** The oracle binary: $MESHMEDIC_ORACLE, else the one build.sh cached. Throws OracleUnavailable. */
 export async function locateOracle(env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const explicit = env['MESHMEDIC_ORACLE'];
   if (explicit) {
-    if (!existsSync(explicit)) throw new OracleUnavailable(`MESHMEDIC_ORACLE=${explicit} does not exist; ${HOW_TO_GET_IT}`);
+    if (!existsSync(explicit))
+      throw new OracleUnavailable(`MESHMEDIC_ORACLE=${explicit} does not exist; ${HOW_TO_GET_IT}`);
     return explicit;
   }
   if (!existsSync(BUILD_SCRIPT)) throw new OracleUnavailable(`the oracle is not installed; ${HOW_TO_GET_IT}`);
@@ -43,13 +45,22 @@ export async function locateOracle(env: NodeJS.ProcessEnv = process.env): Promis
 }
 
 /** Runs one request. Cases are judged one after another in one process (about 0.2 s a seed-sized case). */
-export async function runOracle(binary: string, request: OracleRequest, flags: OracleFlags = {}): Promise<OracleResponse> {
+export async function runOracle(
+  binary: string,
+  request: OracleRequest,
+  flags: OracleFlags = {},
+): Promise<OracleResponse> {
   const dir = await mkdtemp(join(tmpdir(), 'meshmedic-oracle-'));
   try {
     const input = join(dir, 'request.json');
     const output = join(dir, 'response.json');
     await writeFile(input, JSON.stringify(request));
-    const stderr = await run(binary, { ...process.env, ...flags, MESHMEDIC_ORACLE_INPUT: input, MESHMEDIC_ORACLE_OUTPUT: output });
+    const stderr = await run(binary, {
+      ...process.env,
+      ...flags,
+      MESHMEDIC_ORACLE_INPUT: input,
+      MESHMEDIC_ORACLE_OUTPUT: output,
+    });
     if (!existsSync(output)) throw new Error(`the oracle wrote no answer:\n${stderr.slice(-4000)}`);
     return JSON.parse(await readFile(output, 'utf8')) as OracleResponse;
   } finally {
@@ -59,7 +70,10 @@ export async function runOracle(binary: string, request: OracleRequest, flags: O
 
 function run(binary: string, env: NodeJS.ProcessEnv): Promise<string> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(binary, ['-test.run', '^TestOracle$', '-test.count', '1'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(binary, ['-test.run', '^TestOracle$', '-test.count', '1'], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     const keep = (b: Buffer): void => {
       out = (out + b.toString('utf8')).slice(-20_000);

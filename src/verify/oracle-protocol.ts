@@ -79,14 +79,26 @@ export interface CallResult {
   virtualHost?: string;
   route?: string;
   cluster?: string;
-  routeAction?: { timeoutMs?: number; retries?: number; perTryTimeoutMs?: number; retryOn?: string; directResponseStatus?: number };
+  routeAction?: {
+    timeoutMs?: number;
+    retries?: number;
+    perTryTimeoutMs?: number;
+    retryOn?: string;
+    directResponseStatus?: number;
+  };
   clusterInfo?: ClusterInfo;
 }
 
 export interface ListenerInfo {
   name: string;
   address: string;
-  filterChains: { name?: string; serverNames?: string[]; destinationCidrs?: string[]; cluster?: string; http?: boolean }[];
+  filterChains: {
+    name?: string;
+    serverNames?: string[];
+    destinationCidrs?: string[];
+    cluster?: string;
+    http?: boolean;
+  }[];
 }
 
 export interface QueryResult {

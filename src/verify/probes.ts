@@ -25,7 +25,8 @@ function serviceTargets(svc: Service, domain: string): Target[] {
   const host = serviceFqdn(svc.metadata.name, svc.metadata.namespace ?? 'default', domain);
   const ip = clusterIpOf(svc);
   return (svc.spec?.ports ?? []).flatMap((p): Target[] => {
-    if (isHttpPortName(p.appProtocol ?? p.name)) return [{ label: `http ${host}:${p.port}`, call: { host, port: p.port, protocol: 'http' } }];
+    if (isHttpPortName(p.appProtocol ?? p.name))
+      return [{ label: `http ${host}:${p.port}`, call: { host, port: p.port, protocol: 'http' } }];
     return ip ? [{ label: `tcp ${ip}:${p.port}`, call: { address: ip, port: p.port, protocol: 'tcp' } }] : [];
   });
 }
@@ -35,10 +36,19 @@ function entryTargets(se: ServiceEntry): Target[] {
   return (se.spec?.ports ?? []).flatMap((p): Target[] => {
     const protocol = (p.protocol ?? '').toUpperCase();
     if (isHttpProtocol(protocol)) {
-      return hosts.map((host) => ({ label: `http ${host}:${p.number}`, call: { host, port: p.number, protocol: 'http' } }));
+      return hosts.map((host) => ({
+        label: `http ${host}:${p.number}`,
+        call: { host, port: p.number, protocol: 'http' },
+      }));
     }
     const address = se.spec?.addresses?.[0]?.split('/')[0];
-    if (protocol === 'TCP' || protocol === '') return [{ label: `tcp ${address ?? FOREIGN_IP}:${p.number}`, call: { address: address ?? FOREIGN_IP, port: p.number, protocol: 'tcp' } }];
+    if (protocol === 'TCP' || protocol === '')
+      return [
+        {
+          label: `tcp ${address ?? FOREIGN_IP}:${p.number}`,
+          call: { address: address ?? FOREIGN_IP, port: p.number, protocol: 'tcp' },
+        },
+      ];
     return [];
   });
 }
@@ -57,11 +67,15 @@ function gatewayProbes(index: MeshIndex): { proxy: OracleProxy; targets: Target[
       for (const server of gw.spec?.servers ?? []) {
         if ((server.port?.protocol ?? '').toUpperCase() !== 'HTTP' || server.tls || !server.port?.number) continue;
         for (const host of (vs.spec?.hosts ?? []).filter((h) => !isWildcard(h))) {
-          targets.push({ label: `gateway http ${host}:${server.port.number}`, call: { host, port: server.port.number, protocol: 'http', mode: 'gateway' } });
+          targets.push({
+            label: `gateway http ${host}:${server.port.number}`,
+            call: { host, port: server.port.number, protocol: 'http', mode: 'gateway' },
+          });
         }
       }
     }
-    if (targets.length > 0) out.push({ proxy: { type: 'router', namespace: ns, labels: gw.spec?.selector ?? {} }, targets });
+    if (targets.length > 0)
+      out.push({ proxy: { type: 'router', namespace: ns, labels: gw.spec?.selector ?? {} }, targets });
   }
   return out;
 }
@@ -73,11 +87,21 @@ export function probeQueries(index: MeshIndex): OracleQuery[] {
     ...index.ofKind<Service>('Service').flatMap((s) => serviceTargets(s, domain)),
     ...index.ofKind<ServiceEntry>('ServiceEntry').flatMap(entryTargets),
   ];
-  const namespaces = [...new Set(index.all().map((o) => o.object.metadata.namespace).filter((n): n is string => !!n))].sort().slice(0, MAX_NAMESPACES);
+  const namespaces = [
+    ...new Set(
+      index
+        .all()
+        .map((o) => o.object.metadata.namespace)
+        .filter((n): n is string => !!n),
+    ),
+  ]
+    .sort()
+    .slice(0, MAX_NAMESPACES);
   const dnsCapture = dnsCaptureOn(index.meshConfig);
   const out: OracleQuery[] = [];
   for (const g of gatewayProbes(index)) {
-    for (const t of g.targets) out.push({ id: `probe/gateway:${g.proxy.namespace}/${t.label}`, proxy: g.proxy, call: t.call });
+    for (const t of g.targets)
+      out.push({ id: `probe/gateway:${g.proxy.namespace}/${t.label}`, proxy: g.proxy, call: t.call });
   }
   for (const ns of namespaces) {
     const proxy: OracleProxy = { type: 'sidecar', namespace: ns, ...(dnsCapture ? { dnsCapture: true } : {}) };
@@ -91,5 +115,10 @@ export function probeOutcome(c: CallResult | undefined): string {
   if (!c) return 'no answer';
   const info = c.clusterInfo;
   const transport = info?.transport ?? info?.transportMatches?.find((m) => m.match?.['tlsMode'] === 'istio')?.transport;
-  return [c.error ?? 'ok', c.cluster ?? '-', info ? (info.exists ? 'exists' : 'missing') : '-', transport ? `${transport.kind}${transport.sni ? `/${transport.sni}` : ''}` : '-'].join(' ');
+  return [
+    c.error ?? 'ok',
+    c.cluster ?? '-',
+    info ? (info.exists ? 'exists' : 'missing') : '-',
+    transport ? `${transport.kind}${transport.sni ? `/${transport.sni}` : ''}` : '-',
+  ].join(' ');
 }

@@ -10,7 +10,14 @@ import type { KubeObject, ObjectRef } from '../model/types.js';
 import type { EnvoyClaim } from '../rules/claims.js';
 import type { Finding, IstioVersion, Severity } from '../rules/types.js';
 import { claimQueries, judgeClaim, type Judgement } from './claim-checks.js';
-import type { ObjectNote, OracleCase, OracleQuery, OracleRequest, OracleResponse, QueryResult } from './oracle-protocol.js';
+import type {
+  ObjectNote,
+  OracleCase,
+  OracleQuery,
+  OracleRequest,
+  OracleResponse,
+  QueryResult,
+} from './oracle-protocol.js';
 import { probeOutcome, probeQueries } from './probes.js';
 
 export type VerdictKind = 'confirmed' | 'refuted' | 'inexpressible';
@@ -84,18 +91,29 @@ export function buildRequest(input: VerifyInput): { request: OracleRequest; prob
     return claim ? claimQueries(claim, `f${i}`) : [];
   };
   const withMesh = (c: OracleCase): OracleCase => (meshConfig ? { ...c, meshConfig } : c);
-  const cases: OracleCase[] = [withMesh({ id: 'base', yaml: toYaml(input.objects), queries: [...input.findings.flatMap(claimQs), ...probes] })];
+  const cases: OracleCase[] = [
+    withMesh({ id: 'base', yaml: toYaml(input.objects), queries: [...input.findings.flatMap(claimQs), ...probes] }),
+  ];
   input.findings.forEach((f, i) => {
     if (!fixChangesSomething(f)) return;
     const fixed = applyFixes(input.objects, [f]);
-    cases.push(withMesh({ id: `fix${i}`, yaml: toYaml([...fixed.objects, ...fixed.created]), queries: [...claimQs(f, i), ...probes] }));
+    cases.push(
+      withMesh({
+        id: `fix${i}`,
+        yaml: toYaml([...fixed.objects, ...fixed.created]),
+        queries: [...claimQs(f, i), ...probes],
+      }),
+    );
   });
   return { request: { cases }, probes };
 }
 
 function resultsOf(response: OracleResponse, id: string): { map: Map<string, QueryResult>; error?: string } {
   const c = response.cases.find((x) => x.id === id);
-  return { map: new Map((c?.queries ?? []).map((q) => [q.id, q])), ...(c?.error ? { error: c.error } : c ? {} : { error: 'no answer for this case' }) };
+  return {
+    map: new Map((c?.queries ?? []).map((q) => [q.id, q])),
+    ...(c?.error ? { error: c.error } : c ? {} : { error: 'no answer for this case' }),
+  };
 }
 
 function claimCluster(claim: EnvoyClaim): string {
@@ -113,7 +131,12 @@ function fixScope(cluster: string | undefined): string {
  * about (a fix to a DestinationRule's top level changes every port of that host, which is its purpose;
  * a change to another subset of the host, or to another host, is a break).
  */
-function brokenProbe(probes: OracleQuery[], base: Map<string, QueryResult>, fixed: Map<string, QueryResult>, cluster: string): string | undefined {
+function brokenProbe(
+  probes: OracleQuery[],
+  base: Map<string, QueryResult>,
+  fixed: Map<string, QueryResult>,
+  cluster: string,
+): string | undefined {
   const scope = fixScope(cluster);
   for (const p of probes) {
     const before = base.get(p.id)?.call;
@@ -126,16 +149,25 @@ function brokenProbe(probes: OracleQuery[], base: Map<string, QueryResult>, fixe
   return undefined;
 }
 
-function judgeFix(f: Finding, i: number, response: OracleResponse, probes: OracleQuery[], base: Map<string, QueryResult>, baseEffect: boolean): Pick<Verdict, 'fix' | 'fixEvidence'> {
+function judgeFix(
+  f: Finding,
+  i: number,
+  response: OracleResponse,
+  probes: OracleQuery[],
+  base: Map<string, QueryResult>,
+  baseEffect: boolean,
+): Pick<Verdict, 'fix' | 'fixEvidence'> {
   if (!fixChangesSomething(f)) return { fix: 'none' };
   const fixed = resultsOf(response, `fix${i}`);
-  if (fixed.error) return { fix: 'fix-breaks', fixEvidence: `Istio's generator could not take the fixed input: ${fixed.error}` };
+  if (fixed.error)
+    return { fix: 'fix-breaks', fixEvidence: `Istio's generator could not take the fixed input: ${fixed.error}` };
   const claim = isEnvoyClaim(f);
   if (claim && baseEffect) {
     // After the fix, the finding's own effect: a port another entry still captures is that entry's finding.
     const own: EnvoyClaim = claim.kind === 'catch-all' ? { ...claim, alternatives: [] } : claim;
     const after: Judgement = judgeClaim(own, fixed.map, `f${i}`);
-    if (after.effect) return { fix: 'fix-breaks', fixEvidence: `the claimed effect remains after the fix: ${after.evidence}` };
+    if (after.effect)
+      return { fix: 'fix-breaks', fixEvidence: `the claimed effect remains after the fix: ${after.evidence}` };
   }
   const scope = claim ? claimCluster(claim) : f.claim?.kind === 'inexpressible' ? (f.claim.cluster ?? '') : '';
   const broken = brokenProbe(probes, base, fixed.map, scope);
@@ -147,15 +179,43 @@ export function readVerdicts(input: VerifyInput, probes: OracleQuery[], response
   const base = resultsOf(response, 'base');
   return input.findings.map((f, i): Verdict => {
     const head = { rule: f.rule, severity: f.severity, resource: f.resource, message: f.message };
-    if (base.error) return { ...head, verdict: 'inexpressible', evidence: `Istio's generator could not take the input: ${base.error}`, fix: 'none' };
+    if (base.error)
+      return {
+        ...head,
+        verdict: 'inexpressible',
+        evidence: `Istio's generator could not take the input: ${base.error}`,
+        fix: 'none',
+      };
     const claim = f.claim;
-    if (!claim) return { ...head, verdict: 'inexpressible', evidence: 'the finding makes no claim about Envoy configuration', ...judgeFix(f, i, response, probes, base.map, false) };
-    if (claim.kind === 'inexpressible') return { ...head, verdict: 'inexpressible', evidence: claim.reason, ...judgeFix(f, i, response, probes, base.map, false) };
+    if (!claim)
+      return {
+        ...head,
+        verdict: 'inexpressible',
+        evidence: 'the finding makes no claim about Envoy configuration',
+        ...judgeFix(f, i, response, probes, base.map, false),
+      };
+    if (claim.kind === 'inexpressible')
+      return {
+        ...head,
+        verdict: 'inexpressible',
+        evidence: claim.reason,
+        ...judgeFix(f, i, response, probes, base.map, false),
+      };
     const j = judgeClaim(claim, base.map, `f${i}`);
     if (j.inconclusive) {
-      return { ...head, verdict: 'inexpressible', evidence: `the simulated call did not reach the route the claim is about: ${j.evidence}`, ...judgeFix(f, i, response, probes, base.map, false) };
+      return {
+        ...head,
+        verdict: 'inexpressible',
+        evidence: `the simulated call did not reach the route the claim is about: ${j.evidence}`,
+        ...judgeFix(f, i, response, probes, base.map, false),
+      };
     }
-    return { ...head, verdict: j.effect ? 'confirmed' : 'refuted', evidence: j.evidence, ...judgeFix(f, i, response, probes, base.map, j.effect) };
+    return {
+      ...head,
+      verdict: j.effect ? 'confirmed' : 'refuted',
+      evidence: j.evidence,
+      ...judgeFix(f, i, response, probes, base.map, j.effect),
+    };
   });
 }
 
@@ -164,7 +224,9 @@ export async function verify(input: VerifyInput, oracle: OracleRunner): Promise<
   const { request, probes } = buildRequest(input);
   const response = await oracle(request, flags);
   const v = input.istioVersion;
-  const flagText = Object.entries(flags).map(([k, val]) => `${k}=${val}`).join(' ');
+  const flagText = Object.entries(flags)
+    .map(([k, val]) => `${k}=${val}`)
+    .join(' ');
   return {
     istio: response.istio,
     judgedAs: `Istio ${v.major}.${v.minor}${flagText ? ` (emulated with ${flagText})` : ''}`,

@@ -21,7 +21,10 @@ describe('examples judged by Istio', () => {
       const objects = mesh.asWritten;
       const meshConfig = await meshConfigText(undefined, objects);
       const bin = await oracleBinary();
-      const report = await verify({ index: mesh.index, objects, findings, istioVersion, ...(meshConfig ? { meshConfig } : {}) }, (r, f) => runOracle(bin, r, f));
+      const report = await verify(
+        { index: mesh.index, objects, findings, istioVersion, ...(meshConfig ? { meshConfig } : {}) },
+        (r, f) => runOracle(bin, r, f),
+      );
       expect(disagreements(report)).toEqual([]);
       const errors = report.verdicts.filter((v) => v.severity === 'error');
       expect(errors.filter((v) => v.verdict !== 'confirmed').map((v) => `${v.rule}: ${v.evidence}`)).toEqual([]);

@@ -6,7 +6,7 @@ import { cli } from '../unit/run-cli-in-process.js';
 import { oracleBinary } from './oracle.js';
 
 describe('the oracle', () => {
-  it("passes its own tests of what it emulates", async () => {
+  it('passes its own tests of what it emulates', async () => {
     const run = spawnSync(await oracleBinary(), ['-test.run', '^TestLoad', '-test.v'], { encoding: 'utf8' });
     expect(run.stdout).toContain('--- PASS: TestLoadAllocatesLikeIstiodAndRejectsLikeTheWebhook');
     expect(run.status).toBe(0);
@@ -15,7 +15,14 @@ describe('the oracle', () => {
 
 interface VerifyJson {
   istio: string;
-  verdicts: { rule: string; severity: string; resource: { kind: string; namespace: string; name: string }; verdict: string; evidence: string; fix: string }[];
+  verdicts: {
+    rule: string;
+    severity: string;
+    resource: { kind: string; namespace: string; name: string };
+    verdict: string;
+    evidence: string;
+    fix: string;
+  }[];
 }
 
 describe('meshmedic verify', () => {
@@ -25,12 +32,24 @@ describe('meshmedic verify', () => {
     const doc = JSON.parse(out) as VerifyJson;
     expect(doc.istio).toContain('1.31');
     const mm101 = doc.verdicts.find((v) => v.rule === 'MM101');
-    expect(mm101).toMatchObject({ severity: 'error', verdict: 'confirmed', fix: 'ok', resource: { kind: 'DestinationRule', namespace: 'foo', name: 'httpbin' } });
+    expect(mm101).toMatchObject({
+      severity: 'error',
+      verdict: 'confirmed',
+      fix: 'ok',
+      resource: { kind: 'DestinationRule', namespace: 'foo', name: 'httpbin' },
+    });
     expect(mm101?.evidence).toContain('outbound|8000||httpbin.foo.svc.cluster.local');
   });
 
   it('judges as the version asked and says how it emulated it', async () => {
-    const judgedOld = await cli(['verify', 'examples/003-tcp-serviceentry-catch-all', '--istio-version', '1.24', '-o', 'json']);
+    const judgedOld = await cli([
+      'verify',
+      'examples/003-tcp-serviceentry-catch-all',
+      '--istio-version',
+      '1.24',
+      '-o',
+      'json',
+    ]);
     expect(judgedOld.code).toBe(0);
     const doc = JSON.parse(judgedOld.out) as VerifyJson & { judgedAs: string };
     expect(doc.judgedAs).toBe('Istio 1.24 (emulated with PILOT_ENABLE_IP_AUTOALLOCATE=false)');

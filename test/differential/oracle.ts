@@ -24,7 +24,8 @@ export function meshConfigYaml(mesh: Partial<MeshConfig> | undefined): string | 
   if (mesh.enableAutoMtls !== undefined) out['enableAutoMtls'] = mesh.enableAutoMtls;
   if (mesh.rootNamespace !== undefined) out['rootNamespace'] = mesh.rootNamespace;
   if (mesh.outboundTrafficPolicy !== undefined) out['outboundTrafficPolicy'] = { mode: mesh.outboundTrafficPolicy };
-  if (mesh.proxyMetadata && Object.keys(mesh.proxyMetadata).length > 0) out['defaultConfig'] = { proxyMetadata: mesh.proxyMetadata };
+  if (mesh.proxyMetadata && Object.keys(mesh.proxyMetadata).length > 0)
+    out['defaultConfig'] = { proxyMetadata: mesh.proxyMetadata };
   return dump(out);
 }
 
@@ -39,15 +40,25 @@ export async function analyzeAndVerify(
   );
   const rule = opts.rule ? ruleById(opts.rule) : undefined;
   const istioVersion = opts.istioVersion ?? DEFAULT_ISTIO_VERSION;
-  const { findings } = analyze(index, { ...(opts.params ? { params: opts.params } : {}), istioVersion, ...(opts.complete ? { complete: true } : {}), ...(rule ? { rules: [rule] } : {}) });
+  const { findings } = analyze(index, {
+    ...(opts.params ? { params: opts.params } : {}),
+    istioVersion,
+    ...(opts.complete ? { complete: true } : {}),
+    ...(rule ? { rules: [rule] } : {}),
+  });
   const bin = await oracleBinary();
   const meshConfig = opts.meshConfigText ?? meshConfigYaml(opts.mesh);
-  return verify({ index, objects, findings, istioVersion, ...(meshConfig ? { meshConfig } : {}) }, (request, flags) => runOracle(bin, request, flags));
+  return verify({ index, objects, findings, istioVersion, ...(meshConfig ? { meshConfig } : {}) }, (request, flags) =>
+    runOracle(bin, request, flags),
+  );
 }
 
 /** The disagreements of a report, each with meshmedic's claim and Istio's evidence side by side. */
 export function disagreements(report: VerifyReport): string[] {
   return report.verdicts
     .filter((v) => v.verdict === 'refuted' || v.fix === 'fix-breaks')
-    .map((v) => `${v.rule} ${v.resource.kind} ${v.resource.namespace ?? ''}/${v.resource.name}: verdict ${v.verdict}, fix ${v.fix}\n  meshmedic: ${v.message}\n  Istio: ${v.evidence}${v.fixEvidence ? `\n  fix: ${v.fixEvidence}` : ''}`);
+    .map(
+      (v) =>
+        `${v.rule} ${v.resource.kind} ${v.resource.namespace ?? ''}/${v.resource.name}: verdict ${v.verdict}, fix ${v.fix}\n  meshmedic: ${v.message}\n  Istio: ${v.evidence}${v.fixEvidence ? `\n  fix: ${v.fixEvidence}` : ''}`,
+    );
 }

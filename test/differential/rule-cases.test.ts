@@ -14,14 +14,28 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function recordCases(): RecordedCase[] {
   const file = join(dir, 'cases.jsonl');
-  const run = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--project', 'unit', 'test/unit/rules', '--reporter=dot'], {
-    cwd: ROOT,
-    env: { ...process.env, MESHMEDIC_RECORD_CASES: file },
-    encoding: 'utf8',
-  });
+  const run = spawnSync(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules', 'vitest', 'vitest.mjs'),
+      'run',
+      '--project',
+      'unit',
+      'test/unit/rules',
+      '--reporter=dot',
+    ],
+    {
+      cwd: ROOT,
+      env: { ...process.env, MESHMEDIC_RECORD_CASES: file },
+      encoding: 'utf8',
+    },
+  );
   if (run.status !== 0) throw new Error(`the unit rule tests failed while recording:\n${run.stdout}\n${run.stderr}`);
   const seen = new Set<string>();
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as RecordedCase)
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as RecordedCase)
     .filter((c) => c.findings > 0)
     .filter((c) => {
       const key = JSON.stringify([c.rule, c.yaml, c.opts]);

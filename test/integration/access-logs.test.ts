@@ -9,7 +9,20 @@ import type { Operator } from '../../src/controller/operator.js';
 import type { KubeObject } from '../../src/model/types.js';
 import { skipReason, type Clients } from '../testbed/client.js';
 import { registerStubNode, startKubeletStub, type KubeletStub } from './kubelet-stub.js';
-import { annotate, clients, create, deletePolicy, fingerprintOf, namespace, phase, policy, read, remediations, startOperator, waitFor } from './operator-harness.js';
+import {
+  annotate,
+  clients,
+  create,
+  deletePolicy,
+  fingerprintOf,
+  namespace,
+  phase,
+  policy,
+  read,
+  remediations,
+  startOperator,
+  waitFor,
+} from './operator-harness.js';
 
 const MMR = 'meshmedic.io/v1alpha1';
 const NET = 'networking.istio.io/v1';
@@ -52,19 +65,34 @@ describe.skipIf(skipReason() !== undefined)('access-log evidence on a real API s
   });
 
   /** A namespace with a meshed pod on the stub's node, a pod without a sidecar, and a policy. */
-  async function scenario(prefix: string, log: string | ((ns: string) => string), accessLogs: Record<string, unknown>, honorTailLines = true, mode = 'Propose'): Promise<string> {
+  async function scenario(
+    prefix: string,
+    log: string | ((ns: string) => string),
+    accessLogs: Record<string, unknown>,
+    honorTailLines = true,
+    mode = 'Propose',
+  ): Promise<string> {
     const ns = await namespace(c, prefix);
     cleanups.push(ns.remove);
     await c.core.createNamespacedPod({
       namespace: ns.name,
       body: {
         metadata: { name: 'shop', labels: { app: 'shop' } },
-        spec: { nodeName: node, containers: [{ name: 'app', image: 'registry.example/shop:1' }, { name: 'istio-proxy', image: 'docker.io/istio/proxyv2:1.28.0' }] },
+        spec: {
+          nodeName: node,
+          containers: [
+            { name: 'app', image: 'registry.example/shop:1' },
+            { name: 'istio-proxy', image: 'docker.io/istio/proxyv2:1.28.0' },
+          ],
+        },
       },
     });
     await c.core.createNamespacedPod({
       namespace: ns.name,
-      body: { metadata: { name: 'batch' }, spec: { nodeName: node, containers: [{ name: 'worker', image: 'registry.example/batch:1' }] } },
+      body: {
+        metadata: { name: 'batch' },
+        spec: { nodeName: node, containers: [{ name: 'worker', image: 'registry.example/batch:1' }] },
+      },
     });
     stub.setLog(ns.name, 'shop', 'istio-proxy', { text: typeof log === 'string' ? log : log(ns.name), honorTailLines });
     stub.setLog(ns.name, 'batch', 'worker', { text: seedLog });
@@ -79,12 +107,15 @@ describe.skipIf(skipReason() !== undefined)('access-log evidence on a real API s
   it('Observe: the findings go to the policy status and Events, nothing is proposed', async () => {
     const ns = await scenario('logs-observe', seedLog, {}, true, 'Observe');
     const status = await waitFor('the findings in the policy status', async () => {
-      const s = (await read(c, MMR, 'MeshHealthPolicy', undefined, `${ns}-policy`))?.status as { findings?: { byRule?: Record<string, number> } } | undefined;
+      const s = (await read(c, MMR, 'MeshHealthPolicy', undefined, `${ns}-policy`))?.status as
+        { findings?: { byRule?: Record<string, number> } } | undefined;
       return s?.findings?.byRule?.['MM104'] && s.findings.byRule['MM105'] === 2 ? s : undefined;
     });
     expect(status.findings?.byRule).toEqual({ MM104: 1, MM105: 2 });
     await op.idle();
-    const events = (await c.core.listNamespacedEvent({ namespace: ns })).items.filter((e) => e.reason === 'FindingDetected');
+    const events = (await c.core.listNamespacedEvent({ namespace: ns })).items.filter(
+      (e) => e.reason === 'FindingDetected',
+    );
     expect(events.map((e) => `${e.involvedObject.kind}/${e.involvedObject.name}`).sort()).toEqual([
       'AccessLogEvidence/mm104-logs-serviceentry-external-service-com',
       'AccessLogEvidence/mm105-logs-virtualservice-apisvc-prod-com',
@@ -137,14 +168,28 @@ describe.skipIf(skipReason() !== undefined)('access-log evidence on a real API s
     const mm104 = byName.get('mm104-logs-serviceentry-external-service-com') as KubeObject;
     expect(specOf(mm104).rule).toBe('MM104');
     expect(specOf(mm104).targetRef).toBe('ServiceEntry/external-service-com');
-    expect(specOf(mm104).target).toMatchObject({ apiVersion: MMR, kind: 'AccessLogEvidence', namespace: ns, name: 'mm104-logs-serviceentry-external-service-com' });
+    expect(specOf(mm104).target).toMatchObject({
+      apiVersion: MMR,
+      kind: 'AccessLogEvidence',
+      namespace: ns,
+      name: 'mm104-logs-serviceentry-external-service-com',
+    });
     expect(mm104.metadata.labels?.['meshmedic.io/source']).toBe('access-logs');
     expect(specOf(mm104).create).toEqual([
       {
         apiVersion: NET,
         kind: 'ServiceEntry',
-        metadata: { name: 'external-service-com', namespace: ns, annotations: { 'meshmedic.io/generated-by': 'MM104' } },
-        spec: { hosts: ['external.service.com'], location: 'MESH_EXTERNAL', ports: [{ number: 80, name: 'http-80', protocol: 'HTTP' }], resolution: 'DNS' },
+        metadata: {
+          name: 'external-service-com',
+          namespace: ns,
+          annotations: { 'meshmedic.io/generated-by': 'MM104' },
+        },
+        spec: {
+          hosts: ['external.service.com'],
+          location: 'MESH_EXTERNAL',
+          ports: [{ number: 80, name: 'http-80', protocol: 'HTTP' }],
+          resolution: 'DNS',
+        },
       },
     ]);
     for (const host of ['testservice.prod.com', 'apisvc.prod.com']) {
@@ -153,7 +198,10 @@ describe.skipIf(skipReason() !== undefined)('access-log evidence on a real API s
       const vs = specOf(mmr).create.find((o) => o.kind === 'VirtualService');
       expect(vs?.metadata.namespace).toBe(ns);
       expect(vs?.spec).toEqual({ hosts: [host], http: [{ timeout: '30s', route: [{ destination: { host } }] }] });
-      expect(specOf(mmr).create.find((o) => o.kind === 'ServiceEntry')?.spec).toMatchObject({ hosts: [host], location: 'MESH_EXTERNAL' });
+      expect(specOf(mmr).create.find((o) => o.kind === 'ServiceEntry')?.spec).toMatchObject({
+        hosts: [host],
+        location: 'MESH_EXTERNAL',
+      });
     }
 
     // A second read of the unchanged log: the same findings, nothing written.
@@ -163,7 +211,9 @@ describe.skipIf(skipReason() !== undefined)('access-log evidence on a real API s
     await op.idle();
     expect(stub.requests.length).toBeGreaterThan(reads);
     expect(await op.metrics.writesTotal()).toBe(writes);
-    expect((await remediations(c, ns)).map((r) => `${r.metadata.name}:${phase(r)}`).sort()).toEqual(all.map((r) => `${r.metadata.name}:Proposed`).sort());
+    expect((await remediations(c, ns)).map((r) => `${r.metadata.name}:${phase(r)}`).sort()).toEqual(
+      all.map((r) => `${r.metadata.name}:Proposed`).sort(),
+    );
 
     // More requests of the same kinds: the counts in the findings change, the fixes do not: nothing written.
     stub.setLog(ns, 'shop', 'istio-proxy', { text: seedLog + seedLog + seedLog });
@@ -173,10 +223,19 @@ describe.skipIf(skipReason() !== undefined)('access-log evidence on a real API s
 
     // Approving the MM104 proposal creates the ServiceEntry; the log still shows the old 503 UF, but the host is
     // declared now: the next read proposes nothing new and writes nothing.
-    await annotate(c, { apiVersion: MMR, kind: 'MeshRemediation', namespace: ns, name: mm104.metadata.name }, { 'meshmedic.io/approve': fingerprintOf(mm104) });
-    const se = await waitFor('the ServiceEntry created', () => read(c, NET, 'ServiceEntry', ns, 'external-service-com'));
+    await annotate(
+      c,
+      { apiVersion: MMR, kind: 'MeshRemediation', namespace: ns, name: mm104.metadata.name },
+      { 'meshmedic.io/approve': fingerprintOf(mm104) },
+    );
+    const se = await waitFor('the ServiceEntry created', () =>
+      read(c, NET, 'ServiceEntry', ns, 'external-service-com'),
+    );
     expect((se.spec as { hosts: string[] }).hosts).toEqual(['external.service.com']);
-    await waitFor('MM104 Applied', async () => phase(await read(c, MMR, 'MeshRemediation', ns, mm104.metadata.name)) === 'Applied');
+    await waitFor(
+      'MM104 Applied',
+      async () => phase(await read(c, MMR, 'MeshRemediation', ns, mm104.metadata.name)) === 'Applied',
+    );
     await op.collectAccessLogs();
     await op.idle();
     const settled = await op.metrics.writesTotal();
@@ -194,23 +253,36 @@ describe.skipIf(skipReason() !== undefined)('access-log evidence on a real API s
     // seed 002's log as the namespace's own proxies write it (the inbound 503 UC is srv-a of this namespace),
     // with external hosts of its own (external.service.<tag>.test, ...): the ones of the seed are declared by now.
     const tag = Math.random().toString(36).slice(2, 6);
-    const ns = await scenario('logs-enforce', (n) => seedLog.replaceAll('.xyz', `.${n}`).replaceAll('.com', `.${tag}.test`), {}, true, 'Enforce');
+    const ns = await scenario(
+      'logs-enforce',
+      (n) => seedLog.replaceAll('.xyz', `.${n}`).replaceAll('.com', `.${tag}.test`),
+      {},
+      true,
+      'Enforce',
+    );
     const names = [
       `mm104-logs-serviceentry-external-service-${tag}-test`,
       `mm105-logs-virtualservice-apisvc-prod-${tag}-test`,
       `mm105-logs-virtualservice-testservice-prod-${tag}-test`,
       'mm106-logs-destinationrule-srv-a-keepalive',
     ];
-    await waitFor('four proposals', async () => (await remediations(c, ns)).filter((r) => phase(r) === 'Proposed').length === 4);
+    await waitFor(
+      'four proposals',
+      async () => (await remediations(c, ns)).filter((r) => phase(r) === 'Proposed').length === 4,
+    );
     await op.idle();
-    expect((await remediations(c, ns)).map((r) => `${r.metadata.name}:${phase(r)}`).sort()).toEqual(names.map((n) => `${n}:Proposed`));
+    expect((await remediations(c, ns)).map((r) => `${r.metadata.name}:${phase(r)}`).sort()).toEqual(
+      names.map((n) => `${n}:Proposed`),
+    );
     const mm106 = await read(c, MMR, 'MeshRemediation', ns, 'mm106-logs-destinationrule-srv-a-keepalive');
     if (!mm106) throw new Error('no MM106 proposal');
     expect(specOf(mm106).proposeOnly).toBe(true);
     expect((mm106.status as { message: string }).message).toContain('proposed only');
     const mm104 = await read(c, MMR, 'MeshRemediation', ns, names[0] ?? '');
     expect((mm104?.status as { message: string }).message).toContain('never applied automatically');
-    expect(specOf(mm106).create.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)).toEqual([`DestinationRule/${ns}/srv-a-keepalive`]);
+    expect(specOf(mm106).create.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)).toEqual([
+      `DestinationRule/${ns}/srv-a-keepalive`,
+    ]);
     expect(await read(c, NET, 'DestinationRule', ns, 'srv-a-keepalive')).toBeUndefined();
     expect(await read(c, NET, 'ServiceEntry', ns, `external-service-${tag}-test`)).toBeUndefined();
     expect(await read(c, NET, 'VirtualService', ns, `testservice-prod-${tag}-test`)).toBeUndefined();

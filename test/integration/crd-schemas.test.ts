@@ -29,8 +29,10 @@ interface PrinterColumn {
 
 /** The printer columns of a CRD's first version, as the API server stores them. */
 async function printerColumns(c: Clients, crd: string): Promise<PrinterColumn[]> {
-  const got = await kubeGetJson<{ spec: { versions: { additionalPrinterColumns?: PrinterColumn[] }[] } }>(c.kc,
-    `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd}`);
+  const got = await kubeGetJson<{ spec: { versions: { additionalPrinterColumns?: PrinterColumn[] }[] } }>(
+    c.kc,
+    `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd}`,
+  );
   return got.spec.versions[0]?.additionalPrinterColumns ?? [];
 }
 
@@ -41,7 +43,11 @@ async function table(c: Clients, path: string): Promise<Table> {
   return JSON.parse(res.body) as Table;
 }
 
-async function patchStatus(c: Clients, path: string, status: Record<string, unknown>): Promise<{ status: number; body: string }> {
+async function patchStatus(
+  c: Clients,
+  path: string,
+  status: Record<string, unknown>,
+): Promise<{ status: number; body: string }> {
   return kubeRequest(c.kc, 'PATCH', `${path}/status`, { status }, 'application/merge-patch+json');
 }
 
@@ -60,8 +66,10 @@ describe.skipIf(skipReason() !== undefined)('CRD schemas on the real API server'
   });
 
   const destinationRule = (spec: Record<string, unknown>): Obj => ({
-    apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule',
-    metadata: { name: 'wrong-type', namespace: ns.name }, spec,
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'DestinationRule',
+    metadata: { name: 'wrong-type', namespace: ns.name },
+    spec,
   });
 
   it.each([
@@ -75,7 +83,10 @@ describe.skipIf(skipReason() !== undefined)('CRD schemas on the real API server'
   });
 
   const policy = (name: string, spec: Record<string, unknown>): Obj => ({
-    apiVersion: 'meshmedic.io/v1alpha1', kind: 'MeshHealthPolicy', metadata: { name }, spec,
+    apiVersion: 'meshmedic.io/v1alpha1',
+    kind: 'MeshHealthPolicy',
+    metadata: { name },
+    spec,
   });
 
   it('MeshHealthPolicy rejects spec.mode: Sometimes', async () => {
@@ -86,9 +97,13 @@ describe.skipIf(skipReason() !== undefined)('CRD schemas on the real API server'
   });
 
   it('MeshHealthPolicy rejects a malformed rule id and duration', async () => {
-    const failure = await expectApiFailure(() => c.objects.create(policy('bad-rule', {
-      rules: [{ id: 'MM1', parameters: { minRouteTimeout: '5 seconds' } }],
-    })));
+    const failure = await expectApiFailure(() =>
+      c.objects.create(
+        policy('bad-rule', {
+          rules: [{ id: 'MM1', parameters: { minRouteTimeout: '5 seconds' } }],
+        }),
+      ),
+    );
     expect(failure.code).toBe(422);
     expect(failure.message).toContain('spec.rules[0].id');
     expect(failure.message).toContain('spec.rules[0].parameters.minRouteTimeout');
@@ -98,9 +113,19 @@ describe.skipIf(skipReason() !== undefined)('CRD schemas on the real API server'
     const p = policy(`it-full-${Date.now().toString(36)}`, {
       namespaces: ['shop'],
       namespaceSelector: { matchLabels: { 'istio-injection': 'enabled' } },
-      rules: [{ id: 'MM101', enabled: true, mode: 'Enforce', parameters: {
-        minRouteTimeout: '1s', defaultRouteTimeout: '15s', keepAliveIdleTimeout: '1h', maxEjectionPercent: 99,
-      } }],
+      rules: [
+        {
+          id: 'MM101',
+          enabled: true,
+          mode: 'Enforce',
+          parameters: {
+            minRouteTimeout: '1s',
+            defaultRouteTimeout: '15s',
+            keepAliveIdleTimeout: '1h',
+            maxEjectionPercent: 99,
+          },
+        },
+      ],
       exclusions: [{ namespace: 'legacy', kind: 'VirtualService', name: 'old' }],
       enforce: { maxWritesPerMinute: 10 },
       istioVersion: '1.28',
@@ -112,20 +137,42 @@ describe.skipIf(skipReason() !== undefined)('CRD schemas on the real API server'
 
   it('MeshRemediation accepts a proposal and prints Rule, Target, Severity, Phase, Reason, Fingerprint (wide), Age', async () => {
     const r: Obj = {
-      apiVersion: 'meshmedic.io/v1alpha1', kind: 'MeshRemediation',
+      apiVersion: 'meshmedic.io/v1alpha1',
+      kind: 'MeshRemediation',
       metadata: { name: 'mm101-httpbin', namespace: ns.name },
       spec: {
-        rule: 'MM101', severity: 'error', targetRef: 'DestinationRule/httpbin',
+        rule: 'MM101',
+        severity: 'error',
+        targetRef: 'DestinationRule/httpbin',
         target: { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', namespace: ns.name, name: 'httpbin' },
         message: 'idleTimeout is longer than the upstream keep-alive',
         evidence: ['upstream closes idle connections after 5s', { field: 'spec.trafficPolicy', value: { idle: '1h' } }],
-        patches: [{ target: { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', namespace: ns.name, name: 'httpbin' }, patch: [{ op: 'replace', path: '/spec/trafficPolicy/connectionPool/http/idleTimeout', value: '4s' }] }],
+        patches: [
+          {
+            target: {
+              apiVersion: 'networking.istio.io/v1',
+              kind: 'DestinationRule',
+              namespace: ns.name,
+              name: 'httpbin',
+            },
+            patch: [{ op: 'replace', path: '/spec/trafficPolicy/connectionPool/http/idleTimeout', value: '4s' }],
+          },
+        ],
         approved: false,
       },
     };
     created.push((await c.objects.create(r)) as Obj);
     const parsed = await table(c, `/apis/meshmedic.io/v1alpha1/namespaces/${ns.name}/meshremediations/mm101-httpbin`);
-    expect(parsed.columnDefinitions.map((d) => d.name)).toEqual(['Name', 'Rule', 'Target', 'Severity', 'Phase', 'Reason', 'Fingerprint', 'Age']);
+    expect(parsed.columnDefinitions.map((d) => d.name)).toEqual([
+      'Name',
+      'Rule',
+      'Target',
+      'Severity',
+      'Phase',
+      'Reason',
+      'Fingerprint',
+      'Age',
+    ]);
     expect(parsed.columnDefinitions.find((d) => d.name === 'Fingerprint')?.priority).toBe(1);
     expect(parsed.columnDefinitions.filter((d) => d.priority > 0).map((d) => d.name)).toEqual(['Fingerprint']);
     expect(parsed.rows[0]?.cells.slice(0, 4)).toEqual(['mm101-httpbin', 'MM101', 'DestinationRule/httpbin', 'error']);
@@ -158,14 +205,29 @@ describe.skipIf(skipReason() !== undefined)('CRD schemas on the real API server'
       observedGeneration: 1,
       modeInEffect: 'Propose',
       findings: { total: 3, byRule: { MM101: 2, MM104: 1 }, bySeverity: { error: 3 } },
-      conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), reason: 'Evaluated', message: '3 findings' }],
+      conditions: [
+        {
+          type: 'Ready',
+          status: 'True',
+          lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+          reason: 'Evaluated',
+          message: '3 findings',
+        },
+      ],
     });
     expect(res.status, res.body).toBe(200);
     const status = (JSON.parse(res.body) as Obj).status;
     expect(status?.['modeInEffect']).toBe('Propose');
     expect(status?.['findings']).toEqual({ total: 3, byRule: { MM101: 2, MM104: 1 }, bySeverity: { error: 3 } });
     const parsed = await table(c, path);
-    expect(parsed.columnDefinitions.map((d) => d.name)).toEqual(['Name', 'Mode', 'Mode in effect', 'Findings', 'Ready', 'Age']);
+    expect(parsed.columnDefinitions.map((d) => d.name)).toEqual([
+      'Name',
+      'Mode',
+      'Mode in effect',
+      'Findings',
+      'Ready',
+      'Age',
+    ]);
     expect(parsed.rows[0]?.cells.slice(0, 5)).toEqual([name, 'Enforce', 'Propose', 3, 'True']);
     const negative = await patchStatus(c, path, { findings: { total: -1 } });
     expect(negative.status).toBe(422);
@@ -173,14 +235,21 @@ describe.skipIf(skipReason() !== undefined)('CRD schemas on the real API server'
   });
 
   it('MeshRemediation rejects a move operation without from', async () => {
-    const failure = await expectApiFailure(() => c.objects.create({
-      apiVersion: 'meshmedic.io/v1alpha1', kind: 'MeshRemediation',
-      metadata: { name: 'bad-move', namespace: ns.name },
-      spec: {
-        rule: 'MM101', severity: 'warning', target: { apiVersion: 'v1', kind: 'Service', name: 'x' },
-        patches: [{ target: { apiVersion: 'v1', kind: 'Service', name: 'x' }, patch: [{ op: 'move', path: '/spec/a' }] }],
-      },
-    } as Obj));
+    const failure = await expectApiFailure(() =>
+      c.objects.create({
+        apiVersion: 'meshmedic.io/v1alpha1',
+        kind: 'MeshRemediation',
+        metadata: { name: 'bad-move', namespace: ns.name },
+        spec: {
+          rule: 'MM101',
+          severity: 'warning',
+          target: { apiVersion: 'v1', kind: 'Service', name: 'x' },
+          patches: [
+            { target: { apiVersion: 'v1', kind: 'Service', name: 'x' }, patch: [{ op: 'move', path: '/spec/a' }] },
+          ],
+        },
+      } as Obj),
+    );
     expect(failure.code).toBe(422);
     expect(failure.message).toContain('move and copy operations need from');
   });
@@ -190,24 +259,52 @@ describe.skipIf(skipReason() !== undefined)('CRD schemas on the real API server'
     const uid = '6f1d2c1e-8a3b-4c5d-9e7f-0a1b2c3d4e5f';
     let path: string;
 
-    const ref = (): Obj => ({ apiVersion: MESHMEDIC, kind: 'MeshRemediation', metadata: { name, namespace: ns.name }, spec: {} });
-    const mergePatch = async (patch: { metadata?: Record<string, unknown>; spec?: Record<string, unknown> }): Promise<Obj> =>
-      (await c.objects.patch({ ...ref(), ...patch, metadata: { ...ref().metadata, ...patch.metadata } } as Obj,
-        undefined, undefined, 'crd-schemas-test', undefined, PatchStrategy.MergePatch)) as Obj;
+    const ref = (): Obj => ({
+      apiVersion: MESHMEDIC,
+      kind: 'MeshRemediation',
+      metadata: { name, namespace: ns.name },
+      spec: {},
+    });
+    const mergePatch = async (patch: {
+      metadata?: Record<string, unknown>;
+      spec?: Record<string, unknown>;
+    }): Promise<Obj> =>
+      (await c.objects.patch(
+        { ...ref(), ...patch, metadata: { ...ref().metadata, ...patch.metadata } } as Obj,
+        undefined,
+        undefined,
+        'crd-schemas-test',
+        undefined,
+        PatchStrategy.MergePatch,
+      )) as Obj;
     const read = async (): Promise<Obj> =>
-      (await c.objects.read({ apiVersion: MESHMEDIC, kind: 'MeshRemediation', metadata: { name, namespace: ns.name } })) as Obj;
+      (await c.objects.read({
+        apiVersion: MESHMEDIC,
+        kind: 'MeshRemediation',
+        metadata: { name, namespace: ns.name },
+      })) as Obj;
 
     beforeAll(async () => {
       path = `/apis/meshmedic.io/v1alpha1/namespaces/${ns.name}/meshremediations/${name}`;
-      const target = { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', namespace: ns.name, name: 'httpbin' };
+      const target = {
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'DestinationRule',
+        namespace: ns.name,
+        name: 'httpbin',
+      };
       const r: Obj = {
-        apiVersion: MESHMEDIC, kind: 'MeshRemediation',
+        apiVersion: MESHMEDIC,
+        kind: 'MeshRemediation',
         metadata: { name, namespace: ns.name, annotations: { 'meshmedic.io/fingerprint': '0123456789abcdef' } },
         spec: {
-          rule: 'MM101', severity: 'error', targetRef: 'DestinationRule/httpbin',
+          rule: 'MM101',
+          severity: 'error',
+          targetRef: 'DestinationRule/httpbin',
           target: { ...target, uid, resourceVersion: '100' },
           message: 'TLS mode DISABLE towards an mTLS-only workload',
-          patches: [{ target, patch: [{ op: 'replace', path: '/spec/trafficPolicy/tls/mode', value: 'ISTIO_MUTUAL' }] }],
+          patches: [
+            { target, patch: [{ op: 'replace', path: '/spec/trafficPolicy/tls/mode', value: 'ISTIO_MUTUAL' }] },
+          ],
         },
       };
       created.push((await c.objects.create(r)) as Obj);
@@ -221,7 +318,11 @@ describe.skipIf(skipReason() !== undefined)('CRD schemas on the real API server'
       { field: 'spec.target.namespace', what: 'changed', spec: { target: { namespace: 'kube-system' } } },
       { field: 'spec.target.namespace', what: 'removed', spec: { target: { namespace: null } } },
       { field: 'spec.target.kind', what: 'changed', spec: { target: { kind: 'VirtualService' } } },
-      { field: 'spec.target.apiVersion', what: 'changed', spec: { target: { apiVersion: 'networking.istio.io/v1beta1' } } },
+      {
+        field: 'spec.target.apiVersion',
+        what: 'changed',
+        spec: { target: { apiVersion: 'networking.istio.io/v1beta1' } },
+      },
       { field: 'spec.target.uid', what: 'changed', spec: { target: { uid: '00000000-0000-0000-0000-000000000000' } } },
       { field: 'spec.target.uid', what: 'removed', spec: { target: { uid: null } } },
     ])('rejects $field being $what', async ({ field, spec }) => {
@@ -233,15 +334,33 @@ describe.skipIf(skipReason() !== undefined)('CRD schemas on the real API server'
       const now = await read();
       expect(now.spec['rule']).toBe('MM101');
       expect(now.spec['targetRef']).toBe('DestinationRule/httpbin');
-      expect(now.spec['target']).toMatchObject({ apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', namespace: ns.name, name: 'httpbin', uid });
+      expect(now.spec['target']).toMatchObject({
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'DestinationRule',
+        namespace: ns.name,
+        name: 'httpbin',
+        uid,
+      });
     });
 
     it('rejects a whole update (PUT) that changes several identity fields, naming each', async () => {
       const current = await read();
-      const failure = await expectApiFailure(() => c.objects.replace({
-        ...current,
-        spec: { ...current.spec, rule: 'MM104', targetRef: 'ServiceEntry/external', target: { apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', namespace: ns.name, name: 'external' } },
-      } as Obj));
+      const failure = await expectApiFailure(() =>
+        c.objects.replace({
+          ...current,
+          spec: {
+            ...current.spec,
+            rule: 'MM104',
+            targetRef: 'ServiceEntry/external',
+            target: {
+              apiVersion: 'networking.istio.io/v1',
+              kind: 'ServiceEntry',
+              namespace: ns.name,
+              name: 'external',
+            },
+          },
+        } as Obj),
+      );
       expect(failure.code).toBe(422);
       for (const field of ['spec.rule', 'spec.targetRef', 'spec.target.kind', 'spec.target.name', 'spec.target.uid']) {
         expect(failure.message).toContain(`${field} ${IMMUTABLE}`);
@@ -260,47 +379,88 @@ describe.skipIf(skipReason() !== undefined)('CRD schemas on the real API server'
 
     it('accepts a new spec.target.resourceVersion (rewritten with each evaluation)', async () => {
       const got = await mergePatch({ spec: { target: { resourceVersion: '101' } } });
-      expect(got.spec['target']).toEqual({ apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', namespace: ns.name, name: 'httpbin', uid, resourceVersion: '101' });
+      expect(got.spec['target']).toEqual({
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'DestinationRule',
+        namespace: ns.name,
+        name: 'httpbin',
+        uid,
+        resourceVersion: '101',
+      });
     });
 
     it('accepts the operator re-applying its proposal (server-side apply, force) with a new resourceVersion and message', async () => {
       const current = await read();
       const desired = {
-        apiVersion: MESHMEDIC, kind: 'MeshRemediation',
+        apiVersion: MESHMEDIC,
+        kind: 'MeshRemediation',
         metadata: { name, namespace: ns.name, annotations: { 'meshmedic.io/fingerprint': 'fedcba9876543210' } },
-        spec: { ...current.spec, message: 'TLS mode DISABLE towards an mTLS-only workload (2 sidecars)', target: { ...(current.spec['target'] as object), resourceVersion: '102' } },
+        spec: {
+          ...current.spec,
+          message: 'TLS mode DISABLE towards an mTLS-only workload (2 sidecars)',
+          target: { ...(current.spec['target'] as object), resourceVersion: '102' },
+        },
       } as Obj;
-      const got = (await c.objects.patch(desired, undefined, undefined, 'meshmedic', true, PatchStrategy.ServerSideApply)) as Obj;
+      const got = (await c.objects.patch(
+        desired,
+        undefined,
+        undefined,
+        'meshmedic',
+        true,
+        PatchStrategy.ServerSideApply,
+      )) as Obj;
       expect((got.spec['target'] as { resourceVersion: string }).resourceVersion).toBe('102');
       expect(got.metadata?.annotations?.['meshmedic.io/fingerprint']).toBe('fedcba9876543210');
     });
 
     it('accepts an approval: spec.approved, spec.approvedFingerprint and annotations', async () => {
       expect((await mergePatch({ spec: { approved: true } })).spec['approved']).toBe(true);
-      expect((await mergePatch({ spec: { approvedFingerprint: 'fedcba9876543210' } })).spec['approvedFingerprint']).toBe('fedcba9876543210');
-      expect((await mergePatch({ spec: { approvedFingerprint: '0123456789abcdef' } })).spec['approvedFingerprint']).toBe('0123456789abcdef');
-      const annotated = await mergePatch({ metadata: { annotations: { 'meshmedic.io/approve': 'fedcba9876543210', 'example.com/reviewed-by': 'alice' } } });
-      expect(annotated.metadata?.annotations).toMatchObject({ 'meshmedic.io/approve': 'fedcba9876543210', 'example.com/reviewed-by': 'alice' });
-      const reset = await mergePatch({ metadata: { annotations: { 'meshmedic.io/approve': null } }, spec: { approved: false, approvedFingerprint: null } });
+      expect(
+        (await mergePatch({ spec: { approvedFingerprint: 'fedcba9876543210' } })).spec['approvedFingerprint'],
+      ).toBe('fedcba9876543210');
+      expect(
+        (await mergePatch({ spec: { approvedFingerprint: '0123456789abcdef' } })).spec['approvedFingerprint'],
+      ).toBe('0123456789abcdef');
+      const annotated = await mergePatch({
+        metadata: { annotations: { 'meshmedic.io/approve': 'fedcba9876543210', 'example.com/reviewed-by': 'alice' } },
+      });
+      expect(annotated.metadata?.annotations).toMatchObject({
+        'meshmedic.io/approve': 'fedcba9876543210',
+        'example.com/reviewed-by': 'alice',
+      });
+      const reset = await mergePatch({
+        metadata: { annotations: { 'meshmedic.io/approve': null } },
+        spec: { approved: false, approvedFingerprint: null },
+      });
       expect(reset.spec['approved']).toBe(false);
       expect(reset.spec['approvedFingerprint']).toBeUndefined();
       expect(reset.metadata?.annotations?.['meshmedic.io/approve']).toBeUndefined();
     });
 
     it.each(['FEDCBA9876543210', 'fedcba987654321', 'fedcba98765432100', 'fedcba987654321g', ' fedcba9876543210'])(
-      'rejects spec.approvedFingerprint %j (16 lowercase hex digits)', async (fp) => {
+      'rejects spec.approvedFingerprint %j (16 lowercase hex digits)',
+      async (fp) => {
         const failure = await expectApiFailure(() => mergePatch({ spec: { approvedFingerprint: fp } }));
         expect(failure.code).toBe(422);
         expect(failure.message).toContain('spec.approvedFingerprint');
         expect(failure.message).toContain('^[0-9a-f]{16}$');
-      });
+      },
+    );
 
     it('rejects a malformed spec.approvedFingerprint at creation too', async () => {
-      const failure = await expectApiFailure(() => c.objects.create({
-        apiVersion: MESHMEDIC, kind: 'MeshRemediation',
-        metadata: { name: 'bad-fingerprint', namespace: ns.name },
-        spec: { rule: 'MM101', severity: 'error', target: { apiVersion: 'v1', kind: 'Service', name: 'x' }, approvedFingerprint: 'yes' },
-      } as Obj));
+      const failure = await expectApiFailure(() =>
+        c.objects.create({
+          apiVersion: MESHMEDIC,
+          kind: 'MeshRemediation',
+          metadata: { name: 'bad-fingerprint', namespace: ns.name },
+          spec: {
+            rule: 'MM101',
+            severity: 'error',
+            target: { apiVersion: 'v1', kind: 'Service', name: 'x' },
+            approvedFingerprint: 'yes',
+          },
+        } as Obj),
+      );
       expect(failure.code).toBe(422);
       expect(failure.message).toContain('spec.approvedFingerprint');
     });
@@ -314,7 +474,13 @@ describe.skipIf(skipReason() !== undefined)('CRD schemas on the real API server'
         fingerprint: '0123456789abcdef',
         identity: {
           rule: 'MM101',
-          target: { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', namespace: ns.name, name: 'httpbin', uid },
+          target: {
+            apiVersion: 'networking.istio.io/v1',
+            kind: 'DestinationRule',
+            namespace: ns.name,
+            name: 'httpbin',
+            uid,
+          },
           fingerprint: '0123456789abcdef',
         },
         approvedBy: 'kubectl-annotate at 2026-01-01T00:00:00Z',
@@ -329,7 +495,11 @@ describe.skipIf(skipReason() !== undefined)('CRD schemas on the real API server'
       expect(got.metadata?.generation).toBe(before.metadata?.generation);
       expect(got.spec).toEqual(before.spec);
 
-      const ignored = await patchStatus(c, path, { phase: 'Ignored', reason: 'IdentityMismatch', appliedResourceVersions: null });
+      const ignored = await patchStatus(c, path, {
+        phase: 'Ignored',
+        reason: 'IdentityMismatch',
+        appliedResourceVersions: null,
+      });
       expect(ignored.status, ignored.body).toBe(200);
       expect((await read()).status).toMatchObject({ phase: 'Ignored', reason: 'IdentityMismatch' });
       expect((await read()).status?.['appliedResourceVersions']).toBeUndefined();
@@ -339,12 +509,26 @@ describe.skipIf(skipReason() !== undefined)('CRD schemas on the real API server'
       expect(bogus.body).toContain('status.phase');
 
       // The status subresource ignores spec: a status write cannot carry an identity change past the rules.
-      const sneaky = await kubeRequest(c.kc, 'PATCH', `${path}/status`, { spec: { rule: 'MM102' }, status: { phase: 'Proposed' } }, 'application/merge-patch+json');
+      const sneaky = await kubeRequest(
+        c.kc,
+        'PATCH',
+        `${path}/status`,
+        { spec: { rule: 'MM102' }, status: { phase: 'Proposed' } },
+        'application/merge-patch+json',
+      );
       expect(sneaky.status, sneaky.body).toBe(200);
       expect((await read()).spec['rule']).toBe('MM101');
 
       const parsed = await table(c, path);
-      expect(parsed.rows[0]?.cells.slice(0, 7)).toEqual([name, 'MM101', 'DestinationRule/httpbin', 'error', 'Proposed', 'IdentityMismatch', '0123456789abcdef']);
+      expect(parsed.rows[0]?.cells.slice(0, 7)).toEqual([
+        name,
+        'MM101',
+        'DestinationRule/httpbin',
+        'error',
+        'Proposed',
+        'IdentityMismatch',
+        '0123456789abcdef',
+      ]);
     });
   });
 });

@@ -1,10 +1,6 @@
 // Create, read, patch (merge, JSON, server-side apply) and watch an Istio DestinationRule on a
 // real API server, through @kubernetes/client-node: the calls meshmedic's operator makes.
-import {
-  PatchStrategy,
-  setHeaderOptions,
-  type KubernetesObject,
-} from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions, type KubernetesObject } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clients, skipReason, tempNamespace, type Clients } from '../testbed/client.js';
 import { expectApiFailure } from '../testbed/errors.js';
@@ -50,7 +46,9 @@ describe.skipIf(skipReason() !== undefined)('DestinationRule through the real AP
     const created = await c.objects.create(rule('httpbin'));
     expect(created.metadata?.uid).toBeTruthy();
     const read = await c.objects.read<DestinationRule>({
-      apiVersion: `${GROUP}/${VERSION}`, kind: 'DestinationRule', metadata: { name: 'httpbin', namespace: ns.name },
+      apiVersion: `${GROUP}/${VERSION}`,
+      kind: 'DestinationRule',
+      metadata: { name: 'httpbin', namespace: ns.name },
     });
     expect(read.spec.host).toBe('httpbin.default.svc.cluster.local');
     expect(read.spec.trafficPolicy?.connectionPool?.http?.idleTimeout).toBe('30s');
@@ -58,7 +56,9 @@ describe.skipIf(skipReason() !== undefined)('DestinationRule through the real AP
 
   it('applies a JSON merge patch (application/merge-patch+json)', async () => {
     const patch = {
-      apiVersion: `${GROUP}/${VERSION}`, kind: 'DestinationRule', metadata: { name: 'httpbin', namespace: ns.name },
+      apiVersion: `${GROUP}/${VERSION}`,
+      kind: 'DestinationRule',
+      metadata: { name: 'httpbin', namespace: ns.name },
       spec: { trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } },
     };
     const patched = await c.objects.patch(patch, undefined, undefined, undefined, undefined, PatchStrategy.MergePatch);
@@ -87,13 +87,19 @@ describe.skipIf(skipReason() !== undefined)('DestinationRule through the real AP
       { op: 'test', path: '/spec/trafficPolicy/tls/mode', value: 'ISTIO_MUTUAL' },
       { op: 'replace', path: '/spec/host', value: 'other.default.svc.cluster.local' },
     ];
-    const failure = await expectApiFailure(() => c.custom.patchNamespacedCustomObject(
-      { group: GROUP, version: VERSION, namespace: ns.name, plural: PLURAL, name: 'httpbin', body: ops },
-      setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
-    ));
+    const failure = await expectApiFailure(() =>
+      c.custom.patchNamespacedCustomObject(
+        { group: GROUP, version: VERSION, namespace: ns.name, plural: PLURAL, name: 'httpbin', body: ops },
+        setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+      ),
+    );
     expect(failure.code).toBe(422);
     const read = (await c.custom.getNamespacedCustomObject({
-      group: GROUP, version: VERSION, namespace: ns.name, plural: PLURAL, name: 'httpbin',
+      group: GROUP,
+      version: VERSION,
+      namespace: ns.name,
+      plural: PLURAL,
+      name: 'httpbin',
     })) as DestinationRule;
     expect(read.spec.host).toBe('httpbin.default.svc.cluster.local');
   });
@@ -101,27 +107,43 @@ describe.skipIf(skipReason() !== undefined)('DestinationRule through the real AP
   it('server-side applies with a field manager, and reports conflicts with another manager', async () => {
     const applied = rule('reviews');
     applied.spec.trafficPolicy = { connectionPool: { tcp: { connectTimeout: '5s' } } };
-    const created = (await c.objects.patch(applied, undefined, undefined, 'meshmedic-test', undefined,
-      PatchStrategy.ServerSideApply)) as DestinationRule;
+    const created = (await c.objects.patch(
+      applied,
+      undefined,
+      undefined,
+      'meshmedic-test',
+      undefined,
+      PatchStrategy.ServerSideApply,
+    )) as DestinationRule;
     expect(created.spec.trafficPolicy?.connectionPool?.tcp?.connectTimeout).toBe('5s');
     const managers = created.metadata?.managedFields?.map((m) => `${m.manager}/${m.operation}`);
     expect(managers).toContain('meshmedic-test/Apply');
 
     const rival = rule('reviews');
     rival.spec.trafficPolicy = { connectionPool: { tcp: { connectTimeout: '9s' } } };
-    const conflict = await expectApiFailure(() => c.objects.patch(rival, undefined, undefined, 'someone-else',
-      undefined, PatchStrategy.ServerSideApply));
+    const conflict = await expectApiFailure(() =>
+      c.objects.patch(rival, undefined, undefined, 'someone-else', undefined, PatchStrategy.ServerSideApply),
+    );
     expect(conflict.code).toBe(409);
     expect(conflict.message).toContain('connectTimeout');
 
-    const forced = (await c.objects.patch(rival, undefined, undefined, 'someone-else', true,
-      PatchStrategy.ServerSideApply)) as DestinationRule;
+    const forced = (await c.objects.patch(
+      rival,
+      undefined,
+      undefined,
+      'someone-else',
+      true,
+      PatchStrategy.ServerSideApply,
+    )) as DestinationRule;
     expect(forced.spec.trafficPolicy?.connectionPool?.tcp?.connectTimeout).toBe('9s');
   });
 
   it('watches ADDED, MODIFIED and DELETED events', async () => {
     const list = (await c.custom.listNamespacedCustomObject({
-      group: GROUP, version: VERSION, namespace: ns.name, plural: PLURAL,
+      group: GROUP,
+      version: VERSION,
+      namespace: ns.name,
+      plural: PLURAL,
     })) as { metadata: { resourceVersion: string } };
     const events: string[] = [];
     let resolveDeleted: () => void = () => undefined;
@@ -138,11 +160,21 @@ describe.skipIf(skipReason() !== undefined)('DestinationRule through the real AP
     );
     try {
       await c.objects.create(rule('watched'));
-      await c.objects.patch({ ...rule('watched'), spec: { host: 'watched.default.svc.cluster.local' } },
-        undefined, undefined, undefined, undefined, PatchStrategy.MergePatch);
+      await c.objects.patch(
+        { ...rule('watched'), spec: { host: 'watched.default.svc.cluster.local' } },
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        PatchStrategy.MergePatch,
+      );
       await c.objects.delete(rule('watched'));
-      await Promise.race([deleted, new Promise((_, reject) => setTimeout(() => reject(
-        new Error(`no DELETED event; saw ${events.join(',')}`)), 20_000))]);
+      await Promise.race([
+        deleted,
+        new Promise((_, reject) =>
+          setTimeout(() => reject(new Error(`no DELETED event; saw ${events.join(',')}`)), 20_000),
+        ),
+      ]);
       expect(events).toEqual(['ADDED', 'MODIFIED', 'DELETED']);
     } finally {
       controller.abort();

@@ -40,7 +40,9 @@ describe.skipIf(bins === undefined)('the bundled examples apply to a real API se
         try {
           await c.objects.patch(o, undefined, undefined, 'kubectl', true, PatchStrategy.ServerSideApply);
         } catch (err) {
-          refused.push(`${o.kind} ${o.metadata?.namespace ?? ''}/${o.metadata?.name}: ${(err as Error).message.slice(0, 300)}`);
+          refused.push(
+            `${o.kind} ${o.metadata?.namespace ?? ''}/${o.metadata?.name}: ${(err as Error).message.slice(0, 300)}`,
+          );
         }
       }
       expect(refused).toEqual([]);
@@ -51,12 +53,20 @@ describe.skipIf(bins === undefined)('the bundled examples apply to a real API se
     for (const example of EXAMPLES) {
       const objects = manifests(example);
       const created = new Set(objects.filter((o) => o.kind === 'Namespace').map((o) => o.metadata?.name));
-      const used = new Set(objects.map((o) => o.metadata?.namespace).filter((n): n is string => n !== undefined && n !== 'default'));
-      expect([...used].filter((n) => !created.has(n)), example).toEqual([]);
+      const used = new Set(
+        objects.map((o) => o.metadata?.namespace).filter((n): n is string => n !== undefined && n !== 'default'),
+      );
+      expect(
+        [...used].filter((n) => !created.has(n)),
+        example,
+      ).toEqual([]);
       for (const p of objects.filter((o) => o.kind === 'MeshHealthPolicy')) {
         const spec = (p as KubernetesObject & { spec: { namespaces?: string[]; namespaceSelector?: unknown } }).spec;
         expect(spec.namespaces ?? [], `${example}: policy ${p.metadata?.name} names its namespaces`).not.toEqual([]);
-        expect(spec.namespaces?.filter((n) => !created.has(n)), example).toEqual([]);
+        expect(
+          spec.namespaces?.filter((n) => !created.has(n)),
+          example,
+        ).toEqual([]);
       }
     }
   });

@@ -4,7 +4,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Operator } from '../../src/controller/operator.js';
 import type { KubeObject } from '../../src/model/types.js';
 import { skipReason, type Clients } from '../testbed/client.js';
-import { annotate, clients, create, deletePolicy, fingerprintOf, namespace, phase, policy, read, remediations, seed001, startOperator, waitFor } from './operator-harness.js';
+import {
+  annotate,
+  clients,
+  create,
+  deletePolicy,
+  fingerprintOf,
+  namespace,
+  phase,
+  policy,
+  read,
+  remediations,
+  seed001,
+  startOperator,
+  waitFor,
+} from './operator-harness.js';
 
 const NET = 'networking.istio.io/v1';
 const MMR = 'meshmedic.io/v1alpha1';
@@ -13,7 +27,17 @@ const MMR = 'meshmedic.io/v1alpha1';
 function twoRulesOneDr(ns: string): KubeObject[] {
   return seed001(ns).map((o) =>
     o.kind === 'DestinationRule'
-      ? { ...o, spec: { host: 'httpbin', trafficPolicy: { connectionPool: { tcp: { maxConnections: 1 } }, tls: { mode: 'DISABLE' }, outlierDetection: { consecutive5xxErrors: 1, maxEjectionPercent: 100 } } } }
+      ? {
+          ...o,
+          spec: {
+            host: 'httpbin',
+            trafficPolicy: {
+              connectionPool: { tcp: { maxConnections: 1 } },
+              tls: { mode: 'DISABLE' },
+              outlierDetection: { consecutive5xxErrors: 1, maxEjectionPercent: 100 },
+            },
+          },
+        }
       : o,
   );
 }
@@ -56,7 +80,9 @@ describe.skipIf(skipReason() !== undefined)('joint fixes (real API server)', () 
 
   it('Enforce writes the DestinationRule once, with both fixes, and records one Applied fix', async () => {
     const ns = await scenario('joint-enforce', 'Enforce');
-    const fixed = await waitFor('the DestinationRule converged', async () => ((o) => (converged(o) ? o : undefined))(await dr(ns)));
+    const fixed = await waitFor('the DestinationRule converged', async () =>
+      ((o) => (converged(o) ? o : undefined))(await dr(ns)),
+    );
     await op.idle();
     await new Promise((r) => setTimeout(r, 1500)); // a second write, if any, would come now
     await op.idle();
@@ -65,9 +91,16 @@ describe.skipIf(skipReason() !== undefined)('joint fixes (real API server)', () 
     expect(now?.metadata.generation).toBe(2);
     expect(now?.metadata.resourceVersion).toBe(fixed.metadata.resourceVersion);
     expect((now?.spec as DrSpec).trafficPolicy.connectionPool).toEqual({ tcp: { maxConnections: 1 } });
-    const record = JSON.parse(now?.metadata.annotations?.['meshmedic.io/fixed-mm101'] ?? '{}') as { changes?: { path: string }[] };
-    expect(record.changes?.map((ch) => ch.path).sort()).toEqual(['/spec/trafficPolicy/outlierDetection/maxEjectionPercent', '/spec/trafficPolicy/tls/mode']);
-    expect((await remediations(c, ns)).map((m) => [m.metadata.name, phase(m)])).toEqual([['mm101-destinationrule-httpbin', 'Applied']]);
+    const record = JSON.parse(now?.metadata.annotations?.['meshmedic.io/fixed-mm101'] ?? '{}') as {
+      changes?: { path: string }[];
+    };
+    expect(record.changes?.map((ch) => ch.path).sort()).toEqual([
+      '/spec/trafficPolicy/outlierDetection/maxEjectionPercent',
+      '/spec/trafficPolicy/tls/mode',
+    ]);
+    expect((await remediations(c, ns)).map((m) => [m.metadata.name, phase(m)])).toEqual([
+      ['mm101-destinationrule-httpbin', 'Applied'],
+    ]);
   });
 
   it('Propose shows the converged object in both proposals; approving one applies both and supersedes the other', async () => {
@@ -80,12 +113,21 @@ describe.skipIf(skipReason() !== undefined)('joint fixes (real API server)', () 
     expect(new Set(both.map(fingerprintOf)).size).toBe(1);
     const mm101 = both.find((m) => m.metadata.name === 'mm101-destinationrule-httpbin');
     if (!mm101) throw new Error('no MM101 proposal');
-    expect((mm101.spec as { evidence: string[] }).evidence.some((e) => e.includes('jointly with the MM107 fix'))).toBe(true);
-    await annotate(c, { apiVersion: MMR, kind: 'MeshRemediation', namespace: ns, name: mm101.metadata.name }, { 'meshmedic.io/approve': fingerprintOf(mm101) });
+    expect((mm101.spec as { evidence: string[] }).evidence.some((e) => e.includes('jointly with the MM107 fix'))).toBe(
+      true,
+    );
+    await annotate(
+      c,
+      { apiVersion: MMR, kind: 'MeshRemediation', namespace: ns, name: mm101.metadata.name },
+      { 'meshmedic.io/approve': fingerprintOf(mm101) },
+    );
     await waitFor('the DestinationRule converged', async () => converged(await dr(ns)));
     await waitFor('MM101 Applied, MM107 Superseded', async () => {
       const phases = Object.fromEntries((await remediations(c, ns)).map((m) => [m.metadata.name, phase(m)]));
-      return phases['mm101-destinationrule-httpbin'] === 'Applied' && phases['mm107-destinationrule-httpbin'] === 'Superseded';
+      return (
+        phases['mm101-destinationrule-httpbin'] === 'Applied' &&
+        phases['mm107-destinationrule-httpbin'] === 'Superseded'
+      );
     });
     expect((await dr(ns))?.metadata.generation).toBe(2);
   });

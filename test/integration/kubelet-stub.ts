@@ -43,9 +43,34 @@ export interface KubeletStub {
 
 async function selfSignedCert(): Promise<{ key: Buffer; cert: Buffer; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'meshmedic-kubelet-stub-'));
-  await run('openssl', ['req', '-x509', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-keyout', 'tls.key', '-out', 'tls.crt',
-    '-days', '1', '-subj', '/CN=kubelet-stub', '-addext', 'subjectAltName=IP:127.0.0.1'], { cwd: dir });
-  return { key: await readFile(join(dir, 'tls.key')), cert: await readFile(join(dir, 'tls.crt')), cleanup: () => rm(dir, { recursive: true, force: true }) };
+  await run(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-nodes',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-keyout',
+      'tls.key',
+      '-out',
+      'tls.crt',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=kubelet-stub',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
+    { cwd: dir },
+  );
+  return {
+    key: await readFile(join(dir, 'tls.key')),
+    cert: await readFile(join(dir, 'tls.crt')),
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
 }
 
 /** Starts the stub on 127.0.0.1 (a free port). */
@@ -57,14 +82,18 @@ export async function startKubeletStub(): Promise<KubeletStub> {
     const url = new URL(req.url ?? '/', 'https://127.0.0.1');
     const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
     if (req.method !== 'GET' || !m) {
-      res.writeHead(404, { 'Content-Type': 'text/plain' }).end(`kubelet stub: no handler for ${req.method} ${url.pathname}`);
+      res
+        .writeHead(404, { 'Content-Type': 'text/plain' })
+        .end(`kubelet stub: no handler for ${req.method} ${url.pathname}`);
       return;
     }
     const [, namespace = '', pod = '', container = ''] = m.map(decodeURIComponent);
     requests.push({ namespace, pod, container, query: url.searchParams });
     const log = logs.get(`${namespace}/${pod}/${container}`);
     if (!log) {
-      res.writeHead(404, { 'Content-Type': 'text/plain' }).end(`container ${container} of pod ${namespace}/${pod} not found`);
+      res
+        .writeHead(404, { 'Content-Type': 'text/plain' })
+        .end(`container ${container} of pod ${namespace}/${pod} not found`);
       return;
     }
     let lines = log.text.split('\n');
@@ -95,11 +124,25 @@ export async function startKubeletStub(): Promise<KubeletStub> {
  * Registers a Node whose kubelet is the stub: InternalIP 127.0.0.1 and kubeletEndpoint.Port = port. Node status
  * is a subresource: the Node is created, then its status patched. Returns a function that deletes it.
  */
-export async function registerStubNode(kc: KubeConfig, core: CoreV1Api, name: string, port: number): Promise<() => Promise<void>> {
+export async function registerStubNode(
+  kc: KubeConfig,
+  core: CoreV1Api,
+  name: string,
+  port: number,
+): Promise<() => Promise<void>> {
   await core.createNode({ body: { metadata: { name, labels: { 'meshmedic.io/test': 'kubelet-stub' } } } });
-  const res = await kubeRequest(kc, 'PATCH', `/api/v1/nodes/${name}/status`, {
-    status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], daemonEndpoints: { kubeletEndpoint: { Port: port } } },
-  }, 'application/merge-patch+json');
+  const res = await kubeRequest(
+    kc,
+    'PATCH',
+    `/api/v1/nodes/${name}/status`,
+    {
+      status: {
+        addresses: [{ type: 'InternalIP', address: '127.0.0.1' }],
+        daemonEndpoints: { kubeletEndpoint: { Port: port } },
+      },
+    },
+    'application/merge-patch+json',
+  );
   if (res.status !== 200) throw new Error(`PATCH node ${name} status: HTTP ${res.status}: ${res.body.slice(0, 300)}`);
   return async () => {
     await core.deleteNode({ name }).catch(() => undefined);

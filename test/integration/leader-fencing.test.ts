@@ -9,7 +9,19 @@ import { Operator } from '../../src/controller/operator.js';
 import { FencedError, KubeClient } from '../../src/kube/kube-client.js';
 import type { KubeObject, ObjectRef } from '../../src/model/types.js';
 import { clientsFor, skipReason, type Clients } from '../testbed/client.js';
-import { capturingLog, clients, create, deletePolicy, namespace, phase, policy, read, seed001, startOperator, waitFor } from './operator-harness.js';
+import {
+  capturingLog,
+  clients,
+  create,
+  deletePolicy,
+  namespace,
+  phase,
+  policy,
+  read,
+  seed001,
+  startOperator,
+  waitFor,
+} from './operator-harness.js';
 
 const NET = 'networking.istio.io/v1';
 const MMR = 'meshmedic.io/v1alpha1';
@@ -109,7 +121,12 @@ async function leaderGauge(op: Operator): Promise<number | undefined> {
 
 async function appliedEvents(c: Clients, ns: string): Promise<number> {
   const events = await c.core.listNamespacedEvent({ namespace: ns });
-  return events.items.filter((e) => e.reason === 'RemediationApplied' && e.involvedObject.kind === 'DestinationRule' && e.involvedObject.name === 'httpbin').length;
+  return events.items.filter(
+    (e) =>
+      e.reason === 'RemediationApplied' &&
+      e.involvedObject.kind === 'DestinationRule' &&
+      e.involvedObject.name === 'httpbin',
+  ).length;
 }
 
 function tlsMode(dr: KubeObject | undefined): string | undefined {
@@ -135,11 +152,22 @@ describe.skipIf(skipReason() !== undefined)('fenced leadership', () => {
     const proxy = await PausableProxy.start(server.hostname, Number(server.port));
     cleanups.push(() => proxy.close());
     const leaseName = `fence-${Date.now().toString(36)}`;
-    const a = await startOperator(clientsFor(throughProxy(c.kc, proxy.port)), leaseNs.name, { identity: 'fenced-a', leaseName, log: capturingLog().log });
+    const a = await startOperator(clientsFor(throughProxy(c.kc, proxy.port)), leaseNs.name, {
+      identity: 'fenced-a',
+      leaseName,
+      log: capturingLog().log,
+    });
     cleanups.push(() => a.stop());
     const b = new Operator({
-      kubeConfig: c.kc, log: capturingLog().log, namespace: leaseNs.name, identity: 'direct-b', leaseName,
-      leaseDurationSeconds: LEASE_MS / 1000, renewDeadlineMs: RENEW_DEADLINE_MS, retryPeriodMs: RETRY_MS, resyncIntervalMs: 3_600_000,
+      kubeConfig: c.kc,
+      log: capturingLog().log,
+      namespace: leaseNs.name,
+      identity: 'direct-b',
+      leaseName,
+      leaseDurationSeconds: LEASE_MS / 1000,
+      renewDeadlineMs: RENEW_DEADLINE_MS,
+      retryPeriodMs: RETRY_MS,
+      resyncIntervalMs: 3_600_000,
     });
     cleanups.push(() => b.stop());
     b.start();
@@ -167,10 +195,13 @@ describe.skipIf(skipReason() !== undefined)('fenced leadership', () => {
       if (aStopped === undefined && !a.isLeader) aStopped = now;
       if (gaugeDown === undefined && (await leaderGauge(a)) === 0) gaugeDown = now;
       if (b.isLeader) bLeads = now;
-      if (now > 3 * LEASE_MS) throw new Error(`no failover ${seconds(now)} after the partition (a leading: ${a.isLeader})`);
+      if (now > 3 * LEASE_MS)
+        throw new Error(`no failover ${seconds(now)} after the partition (a leading: ${a.isLeader})`);
       await sleep(25);
     }
-    console.info(`[fencing] after the partition: a stopped leading in ${seconds(aStopped ?? NaN)}, its leader gauge 0 after ${seconds(gaugeDown ?? NaN)}, b took over after ${seconds(bLeads)}`);
+    console.info(
+      `[fencing] after the partition: a stopped leading in ${seconds(aStopped ?? NaN)}, its leader gauge 0 after ${seconds(gaugeDown ?? NaN)}, b took over after ${seconds(bLeads)}`,
+    );
     expect(aStopped).toBeDefined();
     expect(aStopped).toBeLessThanOrEqual(RENEW_DEADLINE_MS + RETRY_MS);
     expect(gaugeDown).toBeLessThanOrEqual(RENEW_DEADLINE_MS + RETRY_MS);
@@ -179,11 +210,18 @@ describe.skipIf(skipReason() !== undefined)('fenced leadership', () => {
     expect([a.isLeader, a.ready, await leaderGauge(a)]).toEqual([false, true, 0]);
 
     // b does the work: the DestinationRule fixed once, recorded in its annotation.
-    const fixed = await waitFor('b to fix the DestinationRule', async () => {
-      const dr = await read(c, NET, 'DestinationRule', ns.name, 'httpbin');
-      return tlsMode(dr) === 'ISTIO_MUTUAL' && dr?.metadata.annotations?.[FIX_ANNOTATION] ? dr : undefined;
-    }, 30_000);
-    await waitFor('the remediation Applied', async () => phase(await read(c, MMR, 'MeshRemediation', ns.name, 'mm101-destinationrule-httpbin')) === 'Applied');
+    const fixed = await waitFor(
+      'b to fix the DestinationRule',
+      async () => {
+        const dr = await read(c, NET, 'DestinationRule', ns.name, 'httpbin');
+        return tlsMode(dr) === 'ISTIO_MUTUAL' && dr?.metadata.annotations?.[FIX_ANNOTATION] ? dr : undefined;
+      },
+      30_000,
+    );
+    await waitFor(
+      'the remediation Applied',
+      async () => phase(await read(c, MMR, 'MeshRemediation', ns.name, 'mm101-destinationrule-httpbin')) === 'Applied',
+    );
     await b.idle();
     const record = await read(c, MMR, 'MeshRemediation', ns.name, 'mm101-destinationrule-httpbin');
     expect(await appliedEvents(c, ns.name)).toBe(1);
@@ -200,7 +238,9 @@ describe.skipIf(skipReason() !== undefined)('fenced leadership', () => {
     const after = await read(c, NET, 'DestinationRule', ns.name, 'httpbin');
     expect(after?.metadata.resourceVersion).toBe(fixed.metadata.resourceVersion);
     expect(after?.metadata.annotations?.[FIX_ANNOTATION]).toBe(fixed.metadata.annotations?.[FIX_ANNOTATION]);
-    expect((await read(c, MMR, 'MeshRemediation', ns.name, 'mm101-destinationrule-httpbin'))?.metadata.resourceVersion).toBe(record?.metadata.resourceVersion);
+    expect(
+      (await read(c, MMR, 'MeshRemediation', ns.name, 'mm101-destinationrule-httpbin'))?.metadata.resourceVersion,
+    ).toBe(record?.metadata.resourceVersion);
     expect(await appliedEvents(c, ns.name)).toBe(1);
   }, 90_000);
 
@@ -209,22 +249,40 @@ describe.skipIf(skipReason() !== undefined)('fenced leadership', () => {
     let stoppedLeading = 0;
     const elector = new LeaderElector(
       c.kc,
-      { namespace: leaseNs.name, name: `blocked-${Date.now().toString(36)}`, identity: 'blocked', leaseDurationSeconds: 3, renewDeadlineMs, retryPeriodMs: 300 },
+      {
+        namespace: leaseNs.name,
+        name: `blocked-${Date.now().toString(36)}`,
+        identity: 'blocked',
+        leaseDurationSeconds: 3,
+        renewDeadlineMs,
+        retryPeriodMs: 300,
+      },
       capturingLog().log,
       { onStartedLeading: () => undefined, onStoppedLeading: () => void stoppedLeading++ },
     );
     cleanups.push(() => elector.stop());
     let sent = 0;
-    const fenced = new KubeClient(c.kc, () => void sent++, () => {
-      if (!elector.holdsLease()) throw new FencedError('not the leader');
-    });
+    const fenced = new KubeClient(
+      c.kc,
+      () => void sent++,
+      () => {
+        if (!elector.holdsLease()) throw new FencedError('not the leader');
+      },
+    );
     const ns = await namespace(c, 'fence-blocked');
     cleanups.push(ns.remove);
-    const cm = await create(c, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'target', namespace: ns.name }, data: { v: '1' } });
+    const cm = await create(c, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'target', namespace: ns.name },
+      data: { v: '1' },
+    });
     const ref: ObjectRef = { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns.name, name: 'target' };
 
     expect(elector.holdsLease()).toBe(false); // not started: not leading
-    await expect(fenced.mergePatch(ref, { metadata: { annotations: { early: 'x' } } })).rejects.toBeInstanceOf(FencedError);
+    await expect(fenced.mergePatch(ref, { metadata: { annotations: { early: 'x' } } })).rejects.toBeInstanceOf(
+      FencedError,
+    );
     elector.start();
     await waitFor('the elector to lead', () => elector.isLeader);
     // Holding the lease, writes go through.
@@ -249,14 +307,23 @@ describe.skipIf(skipReason() !== undefined)('fenced leadership', () => {
       fenced.delete(ref),
       fenced.event(cm, 'Normal', 'Late', 'written after the deadline'),
     ];
-    const refused = Promise.all(writes.map((w) => w.then(() => 'sent', (err: unknown) => (err instanceof FencedError ? 'fenced' : String(err)))));
+    const refused = Promise.all(
+      writes.map((w) =>
+        w.then(
+          () => 'sent',
+          (err: unknown) => (err instanceof FencedError ? 'fenced' : String(err)),
+        ),
+      ),
+    );
     // The elector's own timers have not run yet (it still believes it leads), but the clock fences it.
     expect(state).toEqual([true, false]);
     expect(await refused).toEqual(writes.map(() => 'fenced'));
     expect(sent).toBe(1);
     const unchanged = await read(c, 'v1', 'ConfigMap', ns.name, 'target');
     expect(unchanged?.metadata.resourceVersion).toBe(before?.metadata.resourceVersion);
-    expect((await c.core.listNamespacedEvent({ namespace: ns.name })).items.filter((e) => e.reason === 'Late')).toEqual([]);
+    expect((await c.core.listNamespacedEvent({ namespace: ns.name })).items.filter((e) => e.reason === 'Late')).toEqual(
+      [],
+    );
     // Once its timers run, the elector steps down by itself (and may lead again: the lease was still its own).
     await waitFor('the elector to step down', () => stoppedLeading >= 1, 5_000);
   });

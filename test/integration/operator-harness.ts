@@ -11,7 +11,8 @@ export function capturingLog(level = 'debug'): { log: Logger; records: Record<st
   const records: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) records.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString('utf8').split('\n'))
+        if (line.trim()) records.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });
@@ -20,7 +21,11 @@ export function capturingLog(level = 'debug'): { log: Logger; records: Record<st
 
 export const log = pino({ level: process.env['MESHMEDIC_TEST_LOG'] ?? 'silent' });
 
-export async function startOperator(c: Clients, leaseNamespace: string, extra: Partial<OperatorOptions> = {}): Promise<Operator> {
+export async function startOperator(
+  c: Clients,
+  leaseNamespace: string,
+  extra: Partial<OperatorOptions> = {},
+): Promise<Operator> {
   const op = new Operator({
     kubeConfig: c.kc,
     log,
@@ -46,7 +51,8 @@ export async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeout
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -55,16 +61,31 @@ export async function create(c: Clients, o: KubeObject): Promise<KubeObject> {
   return (await c.objects.create(o as KubernetesObject)) as unknown as KubeObject;
 }
 
-export async function read(c: Clients, apiVersion: string, kind: string, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
+export async function read(
+  c: Clients,
+  apiVersion: string,
+  kind: string,
+  namespace: string | undefined,
+  name: string,
+): Promise<KubeObject | undefined> {
   try {
-    return (await c.objects.read({ apiVersion, kind, metadata: { name, ...(namespace ? { namespace } : {}) } })) as unknown as KubeObject;
+    return (await c.objects.read({
+      apiVersion,
+      kind,
+      metadata: { name, ...(namespace ? { namespace } : {}) },
+    })) as unknown as KubeObject;
   } catch {
     return undefined;
   }
 }
 
 export async function remediations(c: Clients, namespace: string): Promise<KubeObject[]> {
-  const list = (await c.custom.listNamespacedCustomObject({ group: 'meshmedic.io', version: 'v1alpha1', namespace, plural: 'meshremediations' })) as { items: KubeObject[] };
+  const list = (await c.custom.listNamespacedCustomObject({
+    group: 'meshmedic.io',
+    version: 'v1alpha1',
+    namespace,
+    plural: 'meshremediations',
+  })) as { items: KubeObject[] };
   return list.items;
 }
 
@@ -79,19 +100,43 @@ export function phase(o: KubeObject | undefined): string | undefined {
   return (o?.status as { phase?: string } | undefined)?.phase;
 }
 
-export async function annotate(c: Clients, o: { apiVersion: string; kind: string; namespace: string; name: string }, annotations: Record<string, string | null>): Promise<void> {
+export async function annotate(
+  c: Clients,
+  o: { apiVersion: string; kind: string; namespace: string; name: string },
+  annotations: Record<string, string | null>,
+): Promise<void> {
   await c.objects.patch(
-    { apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.name, namespace: o.namespace, annotations } } as KubernetesObject,
-    undefined, undefined, 'kubectl-annotate', undefined, 'application/merge-patch+json',
+    {
+      apiVersion: o.apiVersion,
+      kind: o.kind,
+      metadata: { name: o.name, namespace: o.namespace, annotations },
+    } as KubernetesObject,
+    undefined,
+    undefined,
+    'kubectl-annotate',
+    undefined,
+    'application/merge-patch+json',
   );
 }
 
-export function policy(name: string, namespace: string, mode: string, extraSpec: Record<string, unknown> = {}): KubeObject {
-  return { apiVersion: 'meshmedic.io/v1alpha1', kind: 'MeshHealthPolicy', metadata: { name }, spec: { mode, namespaces: [namespace], ...extraSpec } };
+export function policy(
+  name: string,
+  namespace: string,
+  mode: string,
+  extraSpec: Record<string, unknown> = {},
+): KubeObject {
+  return {
+    apiVersion: 'meshmedic.io/v1alpha1',
+    kind: 'MeshHealthPolicy',
+    metadata: { name },
+    spec: { mode, namespaces: [namespace], ...extraSpec },
+  };
 }
 
 export async function deletePolicy(c: Clients, name: string): Promise<void> {
-  await c.custom.deleteClusterCustomObject({ group: 'meshmedic.io', version: 'v1alpha1', plural: 'meshhealthpolicies', name }).catch(() => undefined);
+  await c.custom
+    .deleteClusterCustomObject({ group: 'meshmedic.io', version: 'v1alpha1', plural: 'meshhealthpolicies', name })
+    .catch(() => undefined);
 }
 
 export async function namespace(c: Clients, prefix: string): Promise<{ name: string; remove: () => Promise<void> }> {
@@ -103,13 +148,26 @@ export { clients };
 /** Seed 001 in a namespace: STRICT mTLS and a circuit-breaker DestinationRule that sends plaintext. */
 export function seed001(ns: string): KubeObject[] {
   return [
-    { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'default', namespace: ns }, spec: { mtls: { mode: 'STRICT' } } },
-    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'httpbin', namespace: ns }, spec: { selector: { app: 'httpbin' }, ports: [{ name: 'http', port: 8000, targetPort: 80 }] } },
+    {
+      apiVersion: 'security.istio.io/v1',
+      kind: 'PeerAuthentication',
+      metadata: { name: 'default', namespace: ns },
+      spec: { mtls: { mode: 'STRICT' } },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'httpbin', namespace: ns },
+      spec: { selector: { app: 'httpbin' }, ports: [{ name: 'http', port: 8000, targetPort: 80 }] },
+    },
     {
       apiVersion: 'networking.istio.io/v1',
       kind: 'DestinationRule',
       metadata: { name: 'httpbin', namespace: ns },
-      spec: { host: 'httpbin', trafficPolicy: { connectionPool: { tcp: { maxConnections: 1 } }, tls: { mode: 'DISABLE' } } },
+      spec: {
+        host: 'httpbin',
+        trafficPolicy: { connectionPool: { tcp: { maxConnections: 1 } }, tls: { mode: 'DISABLE' } },
+      },
     },
   ];
 }
@@ -117,12 +175,23 @@ export function seed001(ns: string): KubeObject[] {
 /** Seed 003 in a namespace: a TCP ServiceEntry without addresses naming an in-cluster Service. */
 export function seed003(ns: string): KubeObject[] {
   return [
-    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'mysql', namespace: ns }, spec: { ports: [{ name: 'tcp-mysql', port: 3306 }] } },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'mysql', namespace: ns },
+      spec: { ports: [{ name: 'tcp-mysql', port: 3306 }] },
+    },
     {
       apiVersion: 'networking.istio.io/v1',
       kind: 'ServiceEntry',
       metadata: { name: 'mysql', namespace: ns },
-      spec: { hosts: [`mysql.${ns}`], location: 'MESH_INTERNAL', ports: [{ name: 'tcp', number: 3306, protocol: 'TCP' }], resolution: 'DNS', exportTo: ['.'] },
+      spec: {
+        hosts: [`mysql.${ns}`],
+        location: 'MESH_INTERNAL',
+        ports: [{ name: 'tcp', number: 3306, protocol: 'TCP' }],
+        resolution: 'DNS',
+        exportTo: ['.'],
+      },
     },
   ];
 }
@@ -130,18 +199,36 @@ export function seed003(ns: string): KubeObject[] {
 /** Seed 000 in a namespace: a gateway route to an external HTTPS host without TLS origination. */
 export function seed000(ns: string): KubeObject[] {
   return [
-    { apiVersion: 'networking.istio.io/v1', kind: 'Gateway', metadata: { name: 'public', namespace: ns }, spec: { selector: { istio: 'ingressgateway' }, servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['foo.bar.org'] }] } },
+    {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'Gateway',
+      metadata: { name: 'public', namespace: ns },
+      spec: {
+        selector: { istio: 'ingressgateway' },
+        servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['foo.bar.org'] }],
+      },
+    },
     {
       apiVersion: 'networking.istio.io/v1',
       kind: 'VirtualService',
       metadata: { name: 'nginx-vs-dev', namespace: ns },
-      spec: { gateways: [`${ns}/public`], hosts: ['foo.bar.org'], http: [{ route: [{ destination: { host: 'dev.bar.org', port: { number: 443 } } }] }] },
+      spec: {
+        gateways: [`${ns}/public`],
+        hosts: ['foo.bar.org'],
+        http: [{ route: [{ destination: { host: 'dev.bar.org', port: { number: 443 } } }] }],
+      },
     },
     {
       apiVersion: 'networking.istio.io/v1',
       kind: 'ServiceEntry',
       metadata: { name: 'dev-test', namespace: ns },
-      spec: { hosts: ['dev.bar.org'], location: 'MESH_EXTERNAL', ports: [{ name: 'https', number: 443, protocol: 'HTTPS' }], resolution: 'DNS', exportTo: ['.'] },
+      spec: {
+        hosts: ['dev.bar.org'],
+        location: 'MESH_EXTERNAL',
+        ports: [{ name: 'https', number: 443, protocol: 'HTTPS' }],
+        resolution: 'DNS',
+        exportTo: ['.'],
+      },
     },
   ];
 }

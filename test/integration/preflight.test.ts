@@ -46,7 +46,11 @@ describe.skipIf(skipReason() !== undefined)('start-up checks of meshmedic run (r
     writeFileSync(file, c.kc.exportConfig());
     const out = sink();
     const err = sink();
-    const code = await runCommand(['--kubeconfig', file, '--namespace', 'no-such-namespace', '--metrics-port', '0'], { stdout: out.stream, stderr: err.stream, color: false });
+    const code = await runCommand(['--kubeconfig', file, '--namespace', 'no-such-namespace', '--metrics-port', '0'], {
+      stdout: out.stream,
+      stderr: err.stream,
+      color: false,
+    });
     expect(code).toBe(2);
     expect(err.text()).toContain('namespace no-such-namespace does not exist');
     expect(err.text()).toContain('--namespace');
@@ -54,7 +58,11 @@ describe.skipIf(skipReason() !== undefined)('start-up checks of meshmedic run (r
 
   it('lists the permissions a ServiceAccount without RBAC lacks', async () => {
     await c.core.createNamespacedServiceAccount({ namespace: ns.name, body: { metadata: { name: 'bare' } } });
-    const token = await c.core.createNamespacedServiceAccountToken({ name: 'bare', namespace: ns.name, body: { spec: { audiences: [], expirationSeconds: 600 } } });
+    const token = await c.core.createNamespacedServiceAccountToken({
+      name: 'bare',
+      namespace: ns.name,
+      body: { spec: { audiences: [], expirationSeconds: 600 } },
+    });
     const cluster = c.kc.getCurrentCluster();
     if (!cluster || !token.status?.token) throw new Error('no cluster or token');
     const kc = new KubeConfig();

@@ -21,8 +21,12 @@ describe.skipIf(skipReason() !== undefined)('kube-apiserver /version', () => {
     const groups = await kubeGetJson<{ groups: { name: string }[] }>(kc, '/apis');
     const names = groups.groups.map((g) => g.name);
     expect(names).toEqual(expect.arrayContaining(['networking.istio.io', 'security.istio.io', 'meshmedic.io']));
-    expect(testbed().crds).toEqual(expect.arrayContaining([
-      'destinationrules.networking.istio.io', 'meshhealthpolicies.meshmedic.io', 'meshremediations.meshmedic.io',
-    ]));
+    expect(testbed().crds).toEqual(
+      expect.arrayContaining([
+        'destinationrules.networking.istio.io',
+        'meshhealthpolicies.meshmedic.io',
+        'meshremediations.meshmedic.io',
+      ]),
+    );
   });
 });

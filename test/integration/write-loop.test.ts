@@ -22,7 +22,12 @@ describe.skipIf(skipReason() !== undefined)('the write-loop breaker (real API se
   });
 
   it('writes a status 12 times in a minute, refuses the 13th, and records one WriteLoop Event', async () => {
-    const target = { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', namespace: ns.name, name: 'httpbin' };
+    const target = {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'DestinationRule',
+      namespace: ns.name,
+      name: 'httpbin',
+    };
     let mmr = await create(c, {
       apiVersion: 'meshmedic.io/v1alpha1',
       kind: 'MeshRemediation',
@@ -30,7 +35,14 @@ describe.skipIf(skipReason() !== undefined)('the write-loop breaker (real API se
       spec: { rule: 'MM101', severity: 'error', targetRef: 'DestinationRule/httpbin', target, patches: [], create: [] },
     } as KubeObject);
     const store = new RemediationStore();
-    const writer = new RemediationWriter({ client: new KubeClient(c.kc), metrics: new OperatorMetrics(), store, live: () => undefined, reindex: () => undefined, unindex: () => undefined });
+    const writer = new RemediationWriter({
+      client: new KubeClient(c.kc),
+      metrics: new OperatorMetrics(),
+      store,
+      live: () => undefined,
+      reindex: () => undefined,
+      unindex: () => undefined,
+    });
     const key = `${ns.name}/${mmr.metadata.name}`;
     for (let i = 0; i < 12; i++) {
       await writer.setPhase(mmr, 'Proposed', 'NotCovered', `wording ${i % 2}`);
@@ -38,11 +50,15 @@ describe.skipIf(skipReason() !== undefined)('the write-loop breaker (real API se
     }
     await expect(writer.setPhase(mmr, 'Proposed', 'NotCovered', 'wording 2')).rejects.toBeInstanceOf(WriteLoopError);
     await expect(writer.setPhase(mmr, 'Proposed', 'NotCovered', 'wording 3')).rejects.toBeInstanceOf(WriteLoopError);
-    const events = (await c.core.listNamespacedEvent({ namespace: ns.name })).items.filter((e) => e.reason === 'WriteLoop');
+    const events = (await c.core.listNamespacedEvent({ namespace: ns.name })).items.filter(
+      (e) => e.reason === 'WriteLoop',
+    );
     expect(events).toHaveLength(1);
     expect(events[0]?.involvedObject.name).toBe('mm101-destinationrule-httpbin');
     expect(events[0]?.message).toContain('written 12 times in a minute');
     // The last status written is the 12th: nothing after the breaker tripped.
-    expect((await read(c, 'meshmedic.io/v1alpha1', 'MeshRemediation', ns.name, mmr.metadata.name))?.status).toMatchObject({ message: 'wording 1' });
+    expect(
+      (await read(c, 'meshmedic.io/v1alpha1', 'MeshRemediation', ns.name, mmr.metadata.name))?.status,
+    ).toMatchObject({ message: 'wording 1' });
   });
 });

@@ -28,18 +28,65 @@ async function openssl(dir: string, args: string[]): Promise<void> {
 }
 
 async function signedCert(dir: string, name: string, subject: string, extensions: string[]): Promise<void> {
-  await openssl(dir, ['req', '-new', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
-    '-keyout', `${name}.key`, '-subj', subject, '-out', `${name}.csr`]);
+  await openssl(dir, [
+    'req',
+    '-new',
+    '-nodes',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-keyout',
+    `${name}.key`,
+    '-subj',
+    subject,
+    '-out',
+    `${name}.csr`,
+  ]);
   await writeFile(join(dir, `${name}.ext`), `${extensions.join('\n')}\n`);
-  await openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial',
-    '-days', '2', '-sha256', '-extfile', `${name}.ext`, '-out', `${name}.crt`]);
+  await openssl(dir, [
+    'x509',
+    '-req',
+    '-in',
+    `${name}.csr`,
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-sha256',
+    '-extfile',
+    `${name}.ext`,
+    '-out',
+    `${name}.crt`,
+  ]);
 }
 
 /** Writes the PKI into dir and returns absolute paths. */
 export async function createPki(dir: string): Promise<Pki> {
-  await openssl(dir, ['req', '-x509', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
-    '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=meshmedic-testbed-ca',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  await openssl(dir, [
+    'req',
+    '-x509',
+    '-nodes',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=meshmedic-testbed-ca',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  ]);
   await signedCert(dir, 'serving', '/CN=kube-apiserver', [
     'basicConstraints=critical,CA:FALSE',
     'keyUsage=critical,digitalSignature,keyEncipherment',

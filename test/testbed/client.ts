@@ -58,7 +58,10 @@ export function clientsFor(kc: KubeConfig): Clients {
 }
 
 /** Creates a namespace with a unique name; the returned function deletes it. */
-export async function tempNamespace(core: CoreV1Api, prefix: string): Promise<{ name: string; remove: () => Promise<void> }> {
+export async function tempNamespace(
+  core: CoreV1Api,
+  prefix: string,
+): Promise<{ name: string; remove: () => Promise<void> }> {
   const name = `${prefix}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}`;
   await core.createNamespace({ body: { metadata: { name, labels: { 'meshmedic.io/test': 'integration' } } } });
   return {

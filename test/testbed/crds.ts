@@ -30,13 +30,18 @@ export type CrdPolicy = 'apply' | 'create-only';
 function isCrd(doc: unknown): doc is CrdManifest {
   if (typeof doc !== 'object' || doc === null) return false;
   const d = doc as Partial<CrdManifest>;
-  return d.kind === 'CustomResourceDefinition' && typeof d.metadata?.name === 'string' && Array.isArray(d.spec?.versions);
+  return (
+    d.kind === 'CustomResourceDefinition' && typeof d.metadata?.name === 'string' && Array.isArray(d.spec?.versions)
+  );
 }
 
 /** meshmedic's own CRD manifests: crds/*.yaml, sorted. */
 export async function meshmedicCrdFiles(): Promise<string[]> {
   const dir = join(repoRoot, 'crds');
-  return (await readdir(dir)).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(dir, f));
+  return (await readdir(dir))
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()
+    .map((f) => join(dir, f));
 }
 
 /** The test bed's CRDs: the Istio CRDs (with the given policy) and meshmedic's own (applied). */
@@ -60,8 +65,13 @@ async function install(kc: KubeConfig, crd: CrdManifest, policy: CrdPolicy): Pro
     if (res.status === 201 || res.status === 409) return;
     throw new Error(`creating CRD ${name}: HTTP ${res.status}: ${res.body.slice(0, 1000)}`);
   }
-  const res = await kubeRequest(kc, 'PATCH', `${base}/${name}?fieldManager=${FIELD_MANAGER}&force=true`, crd,
-    'application/apply-patch+yaml');
+  const res = await kubeRequest(
+    kc,
+    'PATCH',
+    `${base}/${name}?fieldManager=${FIELD_MANAGER}&force=true`,
+    crd,
+    'application/apply-patch+yaml',
+  );
   if (res.status !== 200 && res.status !== 201) {
     throw new Error(`applying CRD ${name}: HTTP ${res.status}: ${res.body.slice(0, 1000)}`);
   }
@@ -69,18 +79,26 @@ async function install(kc: KubeConfig, crd: CrdManifest, policy: CrdPolicy): Pro
 
 async function waitUsable(kc: KubeConfig, crd: CrdManifest, timeoutMs: number): Promise<void> {
   const name = crd.metadata.name;
-  await waitFor(`CRD ${name} Established`, async () => {
-    const got = await kubeGetJson<CrdStatus>(kc, `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`);
-    return got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ?? false;
-  }, timeoutMs);
+  await waitFor(
+    `CRD ${name} Established`,
+    async () => {
+      const got = await kubeGetJson<CrdStatus>(kc, `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`);
+      return got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ?? false;
+    },
+    timeoutMs,
+  );
   for (const v of crd.spec.versions.filter((x) => x.served)) {
     const path = `/apis/${crd.spec.group}/${v.name}`;
-    await waitFor(`discovery of ${crd.spec.names.plural} in ${path}`, async () => {
-      const res = await kubeRequest(kc, 'GET', path);
-      if (res.status !== 200) return false;
-      const list = JSON.parse(res.body) as { resources?: { name: string }[] };
-      return list.resources?.some((r) => r.name === crd.spec.names.plural) ?? false;
-    }, timeoutMs);
+    await waitFor(
+      `discovery of ${crd.spec.names.plural} in ${path}`,
+      async () => {
+        const res = await kubeRequest(kc, 'GET', path);
+        if (res.status !== 200) return false;
+        const list = JSON.parse(res.body) as { resources?: { name: string }[] };
+        return list.resources?.some((r) => r.name === crd.spec.names.plural) ?? false;
+      },
+      timeoutMs,
+    );
   }
 }
 

@@ -17,7 +17,8 @@ export async function dedicatedBinaries(): Promise<TestbedBinaries | undefined> 
   return cachedBinaries();
 }
 
-export const dedicatedSkipReason = 'no locally built test bed binaries (npm run testbed:build) for a dedicated control plane';
+export const dedicatedSkipReason =
+  'no locally built test bed binaries (npm run testbed:build) for a dedicated control plane';
 
 export async function startDedicatedControlPlane(bins: TestbedBinaries): Promise<DedicatedControlPlane> {
   const plane = await startControlPlane(bins);

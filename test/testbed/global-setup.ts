@@ -46,8 +46,13 @@ async function bringUp(cleanups: (() => Promise<void>)[]): Promise<TestbedInfo> 
   let istioPolicy: CrdPolicy;
   let istioCrds: string;
   if (external) {
-    info = { kubeconfig: await externalKubeconfig(external, cleanups), unavailable: null, source: 'external',
-      kubernetesVersion: null, crds: [] };
+    info = {
+      kubeconfig: await externalKubeconfig(external, cleanups),
+      unavailable: null,
+      source: 'external',
+      kubernetesVersion: null,
+      crds: [],
+    };
     istioPolicy = 'create-only';
     istioCrds = (await ensureBinaries(['istio-crds'])).istioCrds;
     console.info(`[testbed] using the cluster of ${info.kubeconfig}`);
@@ -56,10 +61,17 @@ async function bringUp(cleanups: (() => Promise<void>)[]): Promise<TestbedInfo> 
     const tBins = performance.now();
     const cp = await startControlPlane(bins);
     cleanups.push(() => cp.stop());
-    console.info(`[testbed] kube-apiserver ${bins.kubernetesVersion} + etcd ${bins.etcdVersion} ready at ${cp.server} ` +
-      `in ${seconds(tBins)}s`);
-    info = { kubeconfig: cp.kubeconfigPath, unavailable: null, source: 'local',
-      kubernetesVersion: bins.kubernetesVersion, crds: [] };
+    console.info(
+      `[testbed] kube-apiserver ${bins.kubernetesVersion} + etcd ${bins.etcdVersion} ready at ${cp.server} ` +
+        `in ${seconds(tBins)}s`,
+    );
+    info = {
+      kubeconfig: cp.kubeconfigPath,
+      unavailable: null,
+      source: 'local',
+      kubernetesVersion: bins.kubernetesVersion,
+      crds: [],
+    };
     istioPolicy = 'apply';
     istioCrds = bins.istioCrds;
   }
@@ -67,8 +79,10 @@ async function bringUp(cleanups: (() => Promise<void>)[]): Promise<TestbedInfo> 
   kc.loadFromFile(info.kubeconfig ?? '');
   const tCrds = performance.now();
   info.crds = await installTestbedCrds(kc, istioCrds, istioPolicy);
-  console.info(`[testbed] ${info.crds.length} CRDs established and discoverable in ${seconds(tCrds)}s; ` +
-    `test bed ready ${seconds(t0)}s after setup started`);
+  console.info(
+    `[testbed] ${info.crds.length} CRDs established and discoverable in ${seconds(tCrds)}s; ` +
+      `test bed ready ${seconds(t0)}s after setup started`,
+  );
   return info;
 }
 
@@ -83,10 +97,18 @@ export default async function setup(project: TestProject): Promise<() => Promise
   } catch (err) {
     await teardown();
     const reason = err instanceof Error ? err.message : String(err);
-    if (isCI()) throw new Error(`[testbed] the integration test bed could not start (CI=true: failing the run): ${reason}`, { cause: err });
+    if (isCI())
+      throw new Error(`[testbed] the integration test bed could not start (CI=true: failing the run): ${reason}`, {
+        cause: err,
+      });
     console.error(`\n[testbed] NO TEST CLUSTER: integration tests will be SKIPPED.\n${reason}\n`);
-    project.provide('meshmedicTestbed', { kubeconfig: null, unavailable: reason, source: 'local',
-      kubernetesVersion: null, crds: [] });
+    project.provide('meshmedicTestbed', {
+      kubeconfig: null,
+      unavailable: reason,
+      source: 'local',
+      kubernetesVersion: null,
+      crds: [],
+    });
   }
   return teardown;
 }

@@ -80,7 +80,11 @@ export function removeTempDir(dir: string): void {
 }
 
 export function startProcess(
-  name: string, command: string, args: string[], logFile: string, tempDir = '',
+  name: string,
+  command: string,
+  args: string[],
+  logFile: string,
+  tempDir = '',
 ): ManagedProcess {
   installHooks();
   const log = openSync(logFile, 'a');
@@ -170,7 +174,9 @@ export async function waitFor(
     }
     if (Date.now() > deadline) {
       const tail = proc ? `\n${proc.name} log:\n${proc.logTail()}` : '';
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last})` : ''}${tail}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last})` : ''}${tail}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 200));
   }

@@ -34,7 +34,9 @@ describe('the rule catalogue', () => {
   });
 
   it('templates name the resources: every template has at least one placeholder', () => {
-    for (const e of CATALOGUE) for (const t of messageTypesOf(e)) expect(placeholdersOf(t.template).length, `${e.id}/${t.name}`).toBeGreaterThan(0);
+    for (const e of CATALOGUE)
+      for (const t of messageTypesOf(e))
+        expect(placeholdersOf(t.template).length, `${e.id}/${t.name}`).toBeGreaterThan(0);
   });
 });
 
@@ -56,8 +58,10 @@ describe('the controller re-evaluates what the catalogue says a change affects',
     expect([...SUBJECT_KINDS].sort()).toEqual([...new Set(CATALOGUE.flatMap((e) => e.subjects))].sort());
   });
 
-  it('a change to a kind a rule reads re-evaluates that rule\'s subjects', () => {
-    for (const e of CATALOGUE) for (const k of e.reads) for (const s of e.subjects) expect(subjectKindsAffectedBy(k).has(s), `${e.id}: ${k} -> ${s}`).toBe(true);
+  it("a change to a kind a rule reads re-evaluates that rule's subjects", () => {
+    for (const e of CATALOGUE)
+      for (const k of e.reads)
+        for (const s of e.subjects) expect(subjectKindsAffectedBy(k).has(s), `${e.id}: ${k} -> ${s}`).toBe(true);
   });
 
   it('a kind no rule reads or judges re-evaluates nothing', () => {
@@ -69,7 +73,12 @@ describe('meshmedic rules', () => {
   it('lists every catalogue rule, one a line', async () => {
     const r = await cli(['rules']);
     expect(r.code).toBe(0);
-    expect(r.out.trim().split('\n').map((l) => l.split(/\s+/)[0])).toEqual(CATALOGUE.map((e) => e.id));
+    expect(
+      r.out
+        .trim()
+        .split('\n')
+        .map((l) => l.split(/\s+/)[0]),
+    ).toEqual(CATALOGUE.map((e) => e.id));
   });
 
   it('shows a rule with its message types and their severities', async () => {

@@ -5,7 +5,13 @@ import { cli } from './run-cli-in-process.js';
 import { load, loadAll } from 'js-yaml';
 
 interface Contract {
-  findings: { rule: string; severity: string; resource: { apiVersion: string; kind: string; namespace: string; name: string }; message: string; fix: { patches: { target: object; patch: { op: string; path: string }[] }[]; create: object[] } }[];
+  findings: {
+    rule: string;
+    severity: string;
+    resource: { apiVersion: string; kind: string; namespace: string; name: string };
+    message: string;
+    fix: { patches: { target: object; patch: { op: string; path: string }[] }[]; create: object[] };
+  }[];
 }
 
 describe('meshmedic analyze', () => {
@@ -15,8 +21,15 @@ describe('meshmedic analyze', () => {
     const doc = JSON.parse(out) as Contract;
     const mm101 = doc.findings.find((f) => f.rule === 'MM101');
     expect(mm101?.severity).toBe('error');
-    expect(mm101?.resource).toEqual({ apiVersion: 'networking.istio.io/v1alpha3', kind: 'DestinationRule', namespace: 'foo', name: 'httpbin' });
-    expect(mm101?.fix.patches[0]?.patch).toEqual([{ op: 'add', path: '/spec/trafficPolicy/tls', value: { mode: 'ISTIO_MUTUAL' } }]);
+    expect(mm101?.resource).toEqual({
+      apiVersion: 'networking.istio.io/v1alpha3',
+      kind: 'DestinationRule',
+      namespace: 'foo',
+      name: 'httpbin',
+    });
+    expect(mm101?.fix.patches[0]?.patch).toEqual([
+      { op: 'add', path: '/spec/trafficPolicy/tls', value: { mode: 'ISTIO_MUTUAL' } },
+    ]);
     expect(mm101?.fix.create).toEqual([]);
   });
 
@@ -38,8 +51,16 @@ describe('meshmedic analyze', () => {
   it('--fix -o yaml prints every input object repaired plus the generated ones', async () => {
     const r = await cli(['analyze', 'examples/000-gateway-external-sni', '--fix']);
     const docs = loadAll(r.out) as { kind: string; metadata: { name: string }; spec: Record<string, unknown> }[];
-    expect(docs.map((d) => `${d.kind}/${d.metadata.name}`)).toEqual(['Namespace/foo-dev', 'Gateway/barl-org', 'VirtualService/nginx-vs-dev', 'ServiceEntry/dev-test', 'DestinationRule/dev-bar-org-tls']);
-    expect(docs[4]?.spec['trafficPolicy']).toEqual({ tls: { mode: 'SIMPLE', sni: 'dev.bar.org', subjectAltNames: ['dev.bar.org'] } });
+    expect(docs.map((d) => `${d.kind}/${d.metadata.name}`)).toEqual([
+      'Namespace/foo-dev',
+      'Gateway/barl-org',
+      'VirtualService/nginx-vs-dev',
+      'ServiceEntry/dev-test',
+      'DestinationRule/dev-bar-org-tls',
+    ]);
+    expect(docs[4]?.spec['trafficPolicy']).toEqual({
+      tls: { mode: 'SIMPLE', sni: 'dev.bar.org', subjectAltNames: ['dev.bar.org'] },
+    });
   });
 
   it('--rules and --min-severity filter what is shown', async () => {
@@ -56,13 +77,21 @@ describe('meshmedic analyze', () => {
   });
 
   it('reads stdin', async () => {
-    const r = await cli(['analyze', '-', '-o', 'json'], 'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: v, namespace: x}\nspec:\n  hosts: [a.example.com]\n  http: [{route: [{destination: {host: a.example.com}}]}]\n');
+    const r = await cli(
+      ['analyze', '-', '-o', 'json'],
+      'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: v, namespace: x}\nspec:\n  hosts: [a.example.com]\n  http: [{route: [{destination: {host: a.example.com}}]}]\n',
+    );
     expect((JSON.parse(r.out) as Contract).findings.map((f) => f.rule)).toEqual(['MM104']);
   });
 
   it('the installed bin runs (npx meshmedic)', () => {
-    if (!existsSync('dist/cli/main.js')) execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json']);
-    const r = spawnSync(process.execPath, ['dist/cli/main.js', 'analyze', 'examples/003-tcp-serviceentry-catch-all', '-o', 'json'], { encoding: 'utf8' });
+    if (!existsSync('dist/cli/main.js'))
+      execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json']);
+    const r = spawnSync(
+      process.execPath,
+      ['dist/cli/main.js', 'analyze', 'examples/003-tcp-serviceentry-catch-all', '-o', 'json'],
+      { encoding: 'utf8' },
+    );
     expect(r.status).toBe(1);
     expect((JSON.parse(r.stdout) as Contract).findings[0]?.rule).toBe('MM103');
   });

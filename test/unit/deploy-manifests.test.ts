@@ -37,7 +37,9 @@ interface PodSpec {
   terminationGracePeriodSeconds?: number;
   securityContext?: { runAsNonRoot?: boolean; runAsUser?: number; seccompProfile?: { type: string } };
   topologySpreadConstraints?: { topologyKey: string; labelSelector?: { matchLabels?: Record<string, string> } }[];
-  affinity?: { podAntiAffinity?: Record<string, { podAffinityTerm?: { topologyKey: string } }[] | { topologyKey: string }[]> };
+  affinity?: {
+    podAntiAffinity?: Record<string, { podAffinityTerm?: { topologyKey: string } }[] | { topologyKey: string }[]>;
+  };
   containers: Container[];
 }
 
@@ -58,7 +60,9 @@ function parse(file: string): Doc[] {
   return loadAll(readFileSync(join(DEPLOY, file), 'utf8')).filter((d): d is Doc => typeof d === 'object' && d !== null);
 }
 
-const yamlFiles = readdirSync(DEPLOY).filter((f) => /\.ya?ml$/.test(f)).sort();
+const yamlFiles = readdirSync(DEPLOY)
+  .filter((f) => /\.ya?ml$/.test(f))
+  .sort();
 const byFile = new Map(yamlFiles.map((f) => [f, parse(f)]));
 const all = [...byFile.values()].flat();
 const one = (kind: string): Doc => {
@@ -66,19 +70,53 @@ const one = (kind: string): Doc => {
   expect(found, `exactly one ${kind} in deploy/`).toHaveLength(1);
   return found[0] as Doc;
 };
-const deployment = (): { doc: Doc; pod: PodSpec; container: Container; podLabels: Record<string, string>; podAnnotations: Record<string, string>; replicas: number } => {
+const deployment = (): {
+  doc: Doc;
+  pod: PodSpec;
+  container: Container;
+  podLabels: Record<string, string>;
+  podAnnotations: Record<string, string>;
+  replicas: number;
+} => {
   const doc = one('Deployment');
-  const spec = doc.spec as { replicas: number; template: { metadata: { labels: Record<string, string>; annotations: Record<string, string> }; spec: PodSpec } };
+  const spec = doc.spec as {
+    replicas: number;
+    template: { metadata: { labels: Record<string, string>; annotations: Record<string, string> }; spec: PodSpec };
+  };
   const container = spec.template.spec.containers.find((c) => c.name === 'meshmedic');
   if (!container) throw new Error('no container named meshmedic');
-  return { doc, pod: spec.template.spec, container, podLabels: spec.template.metadata.labels, podAnnotations: spec.template.metadata.annotations, replicas: spec.replicas };
+  return {
+    doc,
+    pod: spec.template.spec,
+    container,
+    podLabels: spec.template.metadata.labels,
+    podAnnotations: spec.template.metadata.annotations,
+    replicas: spec.replicas,
+  };
 };
 
-const NAMESPACED = new Set(['ServiceAccount', 'Role', 'RoleBinding', 'Deployment', 'PodDisruptionBudget', 'ConfigMap', 'Service']);
+const NAMESPACED = new Set([
+  'ServiceAccount',
+  'Role',
+  'RoleBinding',
+  'Deployment',
+  'PodDisruptionBudget',
+  'ConfigMap',
+  'Service',
+]);
 
 describe('deploy/ manifests', () => {
   it('every file parses into Kubernetes objects with a kind and a name, namespaced ones with a namespace', () => {
-    expect(yamlFiles).toEqual(expect.arrayContaining(['namespace.yaml', 'serviceaccount.yaml', 'rbac.yaml', 'deployment.yaml', 'kustomization.yaml', 'sample-policy.yaml']));
+    expect(yamlFiles).toEqual(
+      expect.arrayContaining([
+        'namespace.yaml',
+        'serviceaccount.yaml',
+        'rbac.yaml',
+        'deployment.yaml',
+        'kustomization.yaml',
+        'sample-policy.yaml',
+      ]),
+    );
     for (const [file, docs] of byFile) {
       expect(docs.length, file).toBeGreaterThan(0);
       for (const d of docs) {
@@ -143,12 +181,14 @@ describe('deploy/ manifests', () => {
     expect(pod.topologySpreadConstraints?.some((t) => t.topologyKey === 'kubernetes.io/hostname')).toBe(true);
     const anti = JSON.stringify(pod.affinity?.podAntiAffinity ?? {});
     expect(anti).toContain('kubernetes.io/hostname');
-    for (const t of pod.topologySpreadConstraints ?? []) expect(podLabels).toMatchObject(t.labelSelector?.matchLabels ?? { missing: 'selector' });
+    for (const t of pod.topologySpreadConstraints ?? [])
+      expect(podLabels).toMatchObject(t.labelSelector?.matchLabels ?? { missing: 'selector' });
     const pdb = one('PodDisruptionBudget');
     const spec = pdb.spec as { minAvailable: number; selector: { matchLabels: Record<string, string> } };
     expect(spec.minAvailable).toBe(1);
     expect(podLabels).toMatchObject(spec.selector.matchLabels);
-    const selector = (one('Deployment').spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels;
+    const selector = (one('Deployment').spec as { selector: { matchLabels: Record<string, string> } }).selector
+      .matchLabels;
     expect(podLabels).toMatchObject(selector);
   });
 
@@ -170,19 +210,25 @@ describe('deploy/ manifests', () => {
     for (const role of roles) {
       for (const rule of role.rules ?? []) {
         const where = `${role.kind}/${role.metadata.name} ${JSON.stringify(rule)}`;
-        for (const x of [...(rule.apiGroups ?? []), ...(rule.resources ?? []), ...rule.verbs]) expect(x, where).not.toBe('*');
+        for (const x of [...(rule.apiGroups ?? []), ...(rule.resources ?? []), ...rule.verbs])
+          expect(x, where).not.toBe('*');
         expect(rule.resources ?? [], where).not.toContain('secrets');
-        for (const v of ['escalate', 'bind', 'impersonate', 'deletecollection']) expect(rule.verbs, where).not.toContain(v);
+        for (const v of ['escalate', 'bind', 'impersonate', 'deletecollection'])
+          expect(rule.verbs, where).not.toContain(v);
         for (const g of rule.apiGroups ?? []) {
           for (const r of rule.resources ?? []) {
-            for (const v of rule.verbs.filter((x) => writes.has(x))) expect(allowedWrites[`${g}/${r}`] ?? [], `${where}: ${v} ${g}/${r}`).toContain(v);
+            for (const v of rule.verbs.filter((x) => writes.has(x)))
+              expect(allowedWrites[`${g}/${r}`] ?? [], `${where}: ${v} ${g}/${r}`).toContain(v);
           }
         }
       }
     }
     const ns = one('Namespace').metadata.name;
     // Leases only in the operator's namespace; ConfigMaps only in istio-system; neither cluster-wide.
-    const where = (resource: string): string[] => roles.filter((r) => r.rules?.some((x) => x.resources?.includes(resource))).map((r) => (r.kind === 'ClusterRole' ? '*' : (r.metadata.namespace ?? '')));
+    const where = (resource: string): string[] =>
+      roles
+        .filter((r) => r.rules?.some((x) => x.resources?.includes(resource)))
+        .map((r) => (r.kind === 'ClusterRole' ? '*' : (r.metadata.namespace ?? '')));
     expect(where('leases')).toEqual([ns]);
     expect(where('configmaps')).toEqual(['istio-system']);
     // Pod logs: an opt-in ClusterRole that deploy/ itself never binds (users bind it per namespace).
@@ -196,14 +242,25 @@ describe('deploy/ manifests', () => {
     const bindings = all.filter((d) => d.kind === 'ClusterRoleBinding' || d.kind === 'RoleBinding');
     expect(bindings.map((b) => b.kind)).toEqual(expect.arrayContaining(['ClusterRoleBinding', 'RoleBinding']));
     for (const b of bindings) {
-      expect(b.subjects, b.metadata.name).toEqual([{ kind: 'ServiceAccount', name: sa.metadata.name, namespace: sa.metadata.namespace }]);
-      const role = all.find((d) => d.kind === b.roleRef?.kind && d.metadata.name === b.roleRef.name && (d.kind === 'ClusterRole' || d.metadata.namespace === b.metadata.namespace));
+      expect(b.subjects, b.metadata.name).toEqual([
+        { kind: 'ServiceAccount', name: sa.metadata.name, namespace: sa.metadata.namespace },
+      ]);
+      const role = all.find(
+        (d) =>
+          d.kind === b.roleRef?.kind &&
+          d.metadata.name === b.roleRef.name &&
+          (d.kind === 'ClusterRole' || d.metadata.namespace === b.metadata.namespace),
+      );
       expect(role, `${b.kind}/${b.metadata.name} -> ${b.roleRef?.kind}/${b.roleRef?.name}`).toBeDefined();
     }
   });
 
   it('kustomization.yaml lists files that exist: the CRDs and every manifest but the sample policy', () => {
-    const [k] = parse('kustomization.yaml') as unknown as { resources: string[]; namespace?: string; images?: { name: string; newName?: string; newTag?: string }[] }[];
+    const [k] = parse('kustomization.yaml') as unknown as {
+      resources: string[];
+      namespace?: string;
+      images?: { name: string; newName?: string; newTag?: string }[];
+    }[];
     if (!k) throw new Error('empty kustomization.yaml');
     expect(k.namespace).toBeUndefined();
     const files = new Set<string>();
@@ -215,11 +272,18 @@ describe('deploy/ manifests', () => {
         expect(kfile, `${r} holds a kustomization`).toBeDefined();
         const sub = loadAll(readFileSync(kfile ?? '', 'utf8'))[0] as { resources: string[] };
         for (const s of sub.resources) expect(existsSync(join(path, s)), `${r}/${s} exists`).toBe(true);
-        if (r === '../crds') expect(sub.resources.sort()).toEqual(readdirSync(join(ROOT, 'crds')).filter((f) => /\.ya?ml$/.test(f)).sort());
+        if (r === '../crds')
+          expect(sub.resources.sort()).toEqual(
+            readdirSync(join(ROOT, 'crds'))
+              .filter((f) => /\.ya?ml$/.test(f))
+              .sort(),
+          );
       } else files.add(r);
     }
     expect(k.resources).toContain('../crds');
-    expect([...files].sort()).toEqual(yamlFiles.filter((f) => f !== 'kustomization.yaml' && f !== 'sample-policy.yaml'));
+    expect([...files].sort()).toEqual(
+      yamlFiles.filter((f) => f !== 'kustomization.yaml' && f !== 'sample-policy.yaml'),
+    );
     // The image can be retagged through `images:`, and it is the image the Deployment runs.
     const image = deployment().container.image;
     const entry = k.images?.find((i) => image.startsWith(`${i.name}:`) || image === i.name);
@@ -232,25 +296,48 @@ describe('deploy/ manifests', () => {
     const [p] = parse('sample-policy.yaml');
     if (!p) throw new Error('empty sample-policy.yaml');
     expect(p.kind).toBe('MeshHealthPolicy');
-    const spec = p.spec as { mode: string; namespaceSelector?: { matchLabels?: Record<string, string> }; rules: { id: string; parameters?: Record<string, unknown> }[] };
+    const spec = p.spec as {
+      mode: string;
+      namespaceSelector?: { matchLabels?: Record<string, string> };
+      rules: { id: string; parameters?: Record<string, unknown> }[];
+    };
     expect(spec.mode).toBe('Propose');
     expect(Object.keys(spec.namespaceSelector?.matchLabels ?? {}).length).toBeGreaterThan(0);
     expect(parsePolicy({ ...p, metadata: { ...p.metadata, generation: 1 } }).problems).toEqual([]);
     expect(spec.rules.some((r) => r.id === 'MM106' && r.parameters?.['keepAliveIdleTimeout'])).toBe(true);
     // Fields the CRD does not declare would be refused by kubectl apply (strict field validation).
     const crd = loadAll(readFileSync(join(ROOT, 'crds', 'meshmedic.io_meshhealthpolicies.yaml'), 'utf8'))[0] as {
-      spec: { versions: { schema: { openAPIV3Schema: { properties: { spec: { properties: Record<string, { items?: { properties: { parameters: { properties: Record<string, unknown> } } } }> } } } } }[] };
+      spec: {
+        versions: {
+          schema: {
+            openAPIV3Schema: {
+              properties: {
+                spec: {
+                  properties: Record<
+                    string,
+                    { items?: { properties: { parameters: { properties: Record<string, unknown> } } } }
+                  >;
+                };
+              };
+            };
+          };
+        }[];
+      };
     };
     const specProps = crd.spec.versions[0]?.schema.openAPIV3Schema.properties.spec.properties ?? {};
     for (const k of Object.keys(spec)) expect(Object.keys(specProps), `spec.${k}`).toContain(k);
     const params = Object.keys(specProps['rules']?.items?.properties.parameters.properties ?? {});
-    for (const r of spec.rules) for (const k of Object.keys(r.parameters ?? {})) expect(params, `rules[${r.id}].parameters.${k}`).toContain(k);
+    for (const r of spec.rules)
+      for (const k of Object.keys(r.parameters ?? {})) expect(params, `rules[${r.id}].parameters.${k}`).toContain(k);
   });
 });
 
 describe('Dockerfile', () => {
   const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string>; bin: Record<string, string> };
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    devDependencies: Record<string, string>;
+    bin: Record<string, string>;
+  };
 
   it('builds on the Node major the project pins and runs the bin as the Deployment expects', () => {
     const major = /^(\d+)\./.exec(pkg.devDependencies['node'] ?? '')?.[1];
@@ -270,8 +357,11 @@ describe('Dockerfile', () => {
   });
 
   it('.dockerignore keeps node_modules, dist and the git history out of the build context', () => {
-    const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
+    const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim());
     for (const x of ['node_modules', 'dist', '.git']) expect(ignored).toContain(x);
-    for (const needed of ['src', 'crds', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json']) expect(ignored).not.toContain(needed);
+    for (const needed of ['src', 'crds', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json'])
+      expect(ignored).not.toContain(needed);
   });
 });

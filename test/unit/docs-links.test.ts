@@ -22,7 +22,10 @@ function anchorsOf(markdown: string): Set<string> {
     const m = /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line);
     if (!m?.[1]) continue;
     const text = m[1].replace(/\[([^\]]*)\]\([^)]*\)/g, '$1');
-    const base = text.toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+    const base = text
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/\s/g, '-');
     const n = seen.get(base) ?? 0;
     seen.set(base, n + 1);
     anchors.add(n === 0 ? base : `${base}-${n}`);
@@ -32,8 +35,12 @@ function anchorsOf(markdown: string): Set<string> {
 
 /** Relative link targets of a document (outside code): `path`, `path#anchor` or `#anchor`. */
 function relativeLinks(markdown: string): string[] {
-  const prose = proseLines(markdown).join('\n').replace(/`[^`\n]*`/g, '');
-  return [...prose.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1] as string).filter((t) => !/^[a-z][a-z0-9+.-]*:/i.test(t));
+  const prose = proseLines(markdown)
+    .join('\n')
+    .replace(/`[^`\n]*`/g, '');
+  return [...prose.matchAll(/\]\(([^)\s]+)\)/g)]
+    .map((m) => m[1] as string)
+    .filter((t) => !/^[a-z][a-z0-9+.-]*:/i.test(t));
 }
 
 /** Why a link of `from` does not resolve (undefined when it does); `read` gives a file's text or undefined. */
@@ -51,7 +58,12 @@ function brokenLinks(files: string[], read: (path: string) => string | undefined
 }
 
 const readRepoFile = (path: string): string | undefined => (existsSync(path) ? readFileSync(path, 'utf8') : undefined);
-const DOCS = ['README.md', ...readdirSync('docs').filter((f) => f.endsWith('.md')).map((f) => join('docs', f))];
+const DOCS = [
+  'README.md',
+  ...readdirSync('docs')
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => join('docs', f)),
+];
 
 describe('links in README.md and docs/', () => {
   it('every relative link and anchor resolves', () => {
@@ -67,7 +79,8 @@ describe('links in README.md and docs/', () => {
 describe('the link checker', () => {
   const pages: Record<string, string> = {
     'README.md': '# Top\n\n## Output contract (`-o json`)\n\n## RBAC\n\n## RBAC\n\n```sh\n# 1. not a heading\n```\n',
-    'docs/a.md': '# A page\n\nSee [the contract](../README.md#output-contract--o-json), [RBAC](../README.md#rbac-1), [top](#a-page).\n',
+    'docs/a.md':
+      '# A page\n\nSee [the contract](../README.md#output-contract--o-json), [RBAC](../README.md#rbac-1), [top](#a-page).\n',
   };
   const read = (path: string): string | undefined => pages[path];
 
@@ -76,7 +89,8 @@ describe('the link checker', () => {
   });
 
   it('reports a missing file, a missing anchor, and a heading inside a code block', () => {
-    const broken = (link: string): string[] => brokenLinks(['docs/b.md'], (p) => (p === 'docs/b.md' ? `[x](${link})` : read(p)));
+    const broken = (link: string): string[] =>
+      brokenLinks(['docs/b.md'], (p) => (p === 'docs/b.md' ? `[x](${link})` : read(p)));
     expect(broken('../docs/missing.md')).toHaveLength(1);
     expect(broken('../README.md#rbac-2')).toHaveLength(1);
     expect(broken('../README.md#1-not-a-heading')).toHaveLength(1);

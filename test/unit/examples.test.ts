@@ -24,7 +24,11 @@ async function analyzeDir(dir: string) {
 }
 
 function reanalyze(objects: KubeObject[], params: object) {
-  const index = new MeshIndex(objects.filter((o) => o.kind !== 'MeshHealthPolicy').map((object) => ({ object, source: { file: 'fixed', line: 0 } })));
+  const index = new MeshIndex(
+    objects
+      .filter((o) => o.kind !== 'MeshHealthPolicy')
+      .map((object) => ({ object, source: { file: 'fixed', line: 0 } })),
+  );
   return analyze(index, { params });
 }
 
@@ -35,7 +39,9 @@ describe('bundled examples', () => {
     const { findings } = analyzeUnderPolicy(mesh.index, mesh.policy, { rules: RULES });
     // Example 002's minRouteTimeout and keepAliveIdleTimeout. (Example 001's mesh config, auto mTLS off, is
     // mesh-wide by nature: analyzed as one mesh, the other examples' Services get its MM101 warnings.)
-    expect(findings.filter((f) => (f.rule === 'MM105' || f.rule === 'MM106') && f.resource.namespace !== 'xyz')).toEqual([]);
+    expect(
+      findings.filter((f) => (f.rule === 'MM105' || f.rule === 'MM106') && f.resource.namespace !== 'xyz'),
+    ).toEqual([]);
     expect(findings.filter((f) => f.resource.namespace === 'bookinfo' && f.severity === 'error')).toEqual([]);
     expect(findings.some((f) => f.messageType === 'TimeoutBelowMinimum' && f.resource.namespace === 'xyz')).toBe(true);
   });
@@ -50,7 +56,10 @@ describe('bundled examples', () => {
       expect(mesh.diagnostics).toEqual([]);
       expect([...new Set(result.findings.map((f) => f.rule))].sort()).toEqual(rules);
 
-      const once = applyFixes(mesh.inputs.map((i) => i.object), result.findings);
+      const once = applyFixes(
+        mesh.inputs.map((i) => i.object),
+        result.findings,
+      );
       expect(once.failures).toEqual([]);
       const onceObjects = [...once.objects, ...once.created];
       const after = reanalyze(onceObjects, params);

@@ -9,7 +9,10 @@ import { crdFileName, crdYaml, MESHMEDIC_CRDS } from '../../src/api/crds.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CHART = join(ROOT, 'charts', 'meshmedic');
-const yamlIn = (dir: string): string[] => readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort();
+const yamlIn = (dir: string): string[] =>
+  readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort();
 
 /** Dotted paths of the values a user sets; maps such as resources or a selector count as one value. */
 function leaves(o: Record<string, unknown>, prefix = ''): string[] {
@@ -28,16 +31,26 @@ describe('charts/meshmedic', () => {
     expect(yamlIn(join(ROOT, 'crds'))).toEqual(files);
     for (const d of Object.values(MESHMEDIC_CRDS)) {
       const chartCopy = readFileSync(join(CHART, 'crds', crdFileName(d)), 'utf8');
-      expect(chartCopy, `charts/meshmedic/crds/${crdFileName(d)} (run npx tsx scripts/gen-crds.ts)`).toBe(readFileSync(join(ROOT, 'crds', crdFileName(d)), 'utf8'));
+      expect(chartCopy, `charts/meshmedic/crds/${crdFileName(d)} (run npx tsx scripts/gen-crds.ts)`).toBe(
+        readFileSync(join(ROOT, 'crds', crdFileName(d)), 'utf8'),
+      );
       expect(chartCopy).toBe(crdYaml(d));
     }
   });
 
   it('installs this release of meshmedic, from the image deploy/ runs', () => {
-    const chart = load(readFileSync(join(CHART, 'Chart.yaml'), 'utf8')) as { apiVersion: string; name: string; appVersion: string; version: string };
+    const chart = load(readFileSync(join(CHART, 'Chart.yaml'), 'utf8')) as {
+      apiVersion: string;
+      name: string;
+      appVersion: string;
+      version: string;
+    };
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
     expect(chart).toMatchObject({ apiVersion: 'v2', name: 'meshmedic', appVersion: pkg.version });
-    const values = load(readFileSync(join(CHART, 'values.yaml'), 'utf8')) as { image: { repository: string; tag: string }; replicaCount: number };
+    const values = load(readFileSync(join(CHART, 'values.yaml'), 'utf8')) as {
+      image: { repository: string; tag: string };
+      replicaCount: number;
+    };
     expect(`${values.image.repository}:${values.image.tag || chart.appVersion}`).toBe('meshmedic:0.1.0');
     expect(values.replicaCount).toBe(2);
   });

@@ -42,12 +42,22 @@ function record(rule: string, yaml: string, opts: RecordedCase['opts'], findings
     ...(opts.istioVersion ? { istioVersion: opts.istioVersion } : {}),
     ...(opts.complete ? { complete: true } : {}),
   };
-  const c: RecordedCase = { test: expect.getState().currentTestName ?? '', rule, yaml, opts: kept, findings: findings.length };
+  const c: RecordedCase = {
+    test: expect.getState().currentTestName ?? '',
+    rule,
+    yaml,
+    opts: kept,
+    findings: findings.length,
+  };
   appendFileSync(file, JSON.stringify(c) + '\n');
 }
 
 /** Runs one rule on a mesh given as YAML. */
-export function check(ruleId: string, yaml: string, opts: AnalyzeOptions & { mesh?: Partial<MeshConfig> } = {}): Finding[] {
+export function check(
+  ruleId: string,
+  yaml: string,
+  opts: AnalyzeOptions & { mesh?: Partial<MeshConfig> } = {},
+): Finding[] {
   const rule = ruleById(ruleId);
   if (!rule) throw new Error(`no rule ${ruleId}`);
   const findings = analyze(indexFrom(yaml, opts.mesh), { ...opts, rules: [rule] }).findings;
@@ -56,14 +66,21 @@ export function check(ruleId: string, yaml: string, opts: AnalyzeOptions & { mes
 }
 
 /** The objects after applying the findings' fixes, and what the rule says about them then. */
-export function fixAndRecheck(ruleId: string, yaml: string, opts: AnalyzeOptions & { mesh?: Partial<MeshConfig> } = {}): { objects: KubeObject[]; after: Finding[]; failures: number } {
+export function fixAndRecheck(
+  ruleId: string,
+  yaml: string,
+  opts: AnalyzeOptions & { mesh?: Partial<MeshConfig> } = {},
+): { objects: KubeObject[]; after: Finding[]; failures: number } {
   const rule = ruleById(ruleId);
   if (!rule) throw new Error(`no rule ${ruleId}`);
   const objects = objectsFrom(yaml);
   const findings = check(ruleId, yaml, opts);
   const fixed = applyFixes(objects, findings);
   const all = [...fixed.objects, ...fixed.created];
-  const index = new MeshIndex(all.map((object) => ({ object, source: { file: 'fixed', line: 0 } })), opts.mesh ? { meshConfig: { ...DEFAULT_MESH_CONFIG, ...opts.mesh } } : {});
+  const index = new MeshIndex(
+    all.map((object) => ({ object, source: { file: 'fixed', line: 0 } })),
+    opts.mesh ? { meshConfig: { ...DEFAULT_MESH_CONFIG, ...opts.mesh } } : {},
+  );
   return { objects: all, after: analyze(index, { ...opts, rules: [rule] }).findings, failures: fixed.failures.length };
 }
 

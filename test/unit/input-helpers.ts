@@ -25,6 +25,9 @@ spec: {ports: [{name: http, port: 80}]}
 /** `levels` of anchors, each an alias to the previous one `width` times: width^levels copies of `leaf`. */
 export function aliasTower(levels: number, width: number, leaf: string, indent = '  '): string {
   let s = `${indent}l0: &l0 ${JSON.stringify(leaf)}\n`;
-  for (let i = 1; i <= levels; i++) s += `${indent}l${i}: &l${i} [${Array(width).fill(`*l${i - 1}`).join(', ')}]\n`;
+  for (let i = 1; i <= levels; i++)
+    s += `${indent}l${i}: &l${i} [${Array(width)
+      .fill(`*l${i - 1}`)
+      .join(', ')}]\n`;
   return s;
 }

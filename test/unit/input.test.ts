@@ -11,15 +11,25 @@ spec: {host: good}
 
 describe('reading manifests', () => {
   it('reports malformed YAML with its file and line, and still reads the other documents', async () => {
-    const dir = await write({ 'a.yaml': `${goodDr}---\napiVersion: v1\nkind: Service\nmetadata:\n  name: [oops\n---\n${goodDr.replace('good', 'other')}` });
+    const dir = await write({
+      'a.yaml': `${goodDr}---\napiVersion: v1\nkind: Service\nmetadata:\n  name: [oops\n---\n${goodDr.replace('good', 'other')}`,
+    });
     const mesh = await loadMesh([dir]);
-    expect(mesh.index.ofKind('DestinationRule').map((o) => o.metadata.name).sort()).toEqual(['good', 'other']);
+    expect(
+      mesh.index
+        .ofKind('DestinationRule')
+        .map((o) => o.metadata.name)
+        .sort(),
+    ).toEqual(['good', 'other']);
     expect(mesh.diagnostics).toHaveLength(1);
     expect(formatDiagnostic(mesh.diagnostics[0]!)).toMatch(/a\.yaml:(9|10): invalid YAML/);
   });
 
   it('names the object and field of a wrong type, and skips only that object', async () => {
-    const bad = `${goodDr.replace('name: good', 'name: bad')}  trafficPolicy: {tls: {mode: 42}}\n`.replace('spec: {host: good}\n', 'spec:\n  host: good\n');
+    const bad = `${goodDr.replace('name: good', 'name: bad')}  trafficPolicy: {tls: {mode: 42}}\n`.replace(
+      'spec: {host: good}\n',
+      'spec:\n  host: good\n',
+    );
     const dir = await write({ 'b.yaml': `${goodDr}---\n${bad}` });
     const mesh = await loadMesh([dir]);
     expect(mesh.index.ofKind('DestinationRule').map((o) => o.metadata.name)).toEqual(['good']);
@@ -43,14 +53,28 @@ describe('reading manifests', () => {
   });
 
   it('reads JSON, kind: List, nested directories, and defaults the namespace', async () => {
-    const dir = await write({ 'list.json': JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec: { ports: [{ port: 80 }] } }] }) });
+    const dir = await write({
+      'list.json': JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'List',
+        items: [{ apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec: { ports: [{ port: 80 }] } }],
+      }),
+    });
     const mesh = await loadMesh([dir]);
     expect(mesh.index.get('Service/default/s')).toBeDefined();
   });
 
   it('reads a bare JSON array of objects, and reports a JSON syntax error with its line', async () => {
-    const svc = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'a', namespace: 'x' }, spec: { ports: [{ port: 80 }] } };
-    const dir = await write({ 'array.json': JSON.stringify([svc, { ...svc, metadata: { name: 'b', namespace: 'x' } }]), 'broken.json': '{\n  "apiVersion": "v1",\n  "kind": "Service",,\n}\n' });
+    const svc = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'a', namespace: 'x' },
+      spec: { ports: [{ port: 80 }] },
+    };
+    const dir = await write({
+      'array.json': JSON.stringify([svc, { ...svc, metadata: { name: 'b', namespace: 'x' } }]),
+      'broken.json': '{\n  "apiVersion": "v1",\n  "kind": "Service",,\n}\n',
+    });
     const mesh = await loadMesh([dir]);
     expect(mesh.index.get('Service/x/a')).toBeDefined();
     expect(mesh.index.get('Service/x/b')).toBeDefined();
@@ -58,8 +82,11 @@ describe('reading manifests', () => {
   });
 
   it('takes the mesh config from ConfigMap istio in istio-system, and reports a bad one', async () => {
-    const cm = (mesh: string): string => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio, namespace: istio-system}\ndata:\n  mesh: |-\n    ${mesh}\n`;
-    expect((await loadMesh([await write({ 'm.yaml': cm('enableAutoMtls: false') })])).index.meshConfig.enableAutoMtls).toBe(false);
+    const cm = (mesh: string): string =>
+      `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio, namespace: istio-system}\ndata:\n  mesh: |-\n    ${mesh}\n`;
+    expect(
+      (await loadMesh([await write({ 'm.yaml': cm('enableAutoMtls: false') })])).index.meshConfig.enableAutoMtls,
+    ).toBe(false);
     const bad = await loadMesh([await write({ 'm.yaml': cm('enableAutoMtls: "nope"') })]);
     expect(bad.index.meshConfig.enableAutoMtls).toBe(true);
     expect(bad.diagnostics[0]?.message).toContain('enableAutoMtls must be a boolean');
@@ -103,12 +130,18 @@ spec: {ports: [{port: 80}]}
   it('reads the Kubernetes Gateway API as valid input, carried through, and a VirtualService bound to its Gateway is not missing one', async () => {
     const mesh = await loadMesh([await write({ 'gw.yaml': gatewayApi })]);
     expect(mesh.diagnostics).toEqual([]);
-    expect(mesh.inputs.map((i) => i.object.kind)).toEqual(['Gateway', 'HTTPRoute', 'ReferenceGrant', 'VirtualService', 'Service']);
+    expect(mesh.inputs.map((i) => i.object.kind)).toEqual([
+      'Gateway',
+      'HTTPRoute',
+      'ReferenceGrant',
+      'VirtualService',
+      'Service',
+    ]);
     const { analyze } = await import('../../src/analysis/analyze.js');
     expect(analyze(mesh.index).findings.filter((f) => f.rule === 'MM204')).toEqual([]);
   });
 
-  it('reads a null map (annotations: with no value, as in Istio\'s samples/addons) as empty', async () => {
+  it("reads a null map (annotations: with no value, as in Istio's samples/addons) as empty", async () => {
     const svc = `apiVersion: v1
 kind: Service
 metadata:
@@ -140,9 +173,13 @@ describe('kustomize files beside the manifests', () => {
 
 describe('duplicates', () => {
   it('says when a later object with the same kind, namespace and name replaces an earlier one', async () => {
-    const dir = await write({ 'a.yaml': `${goodDr}---\n${goodDr.replace('spec: {host: good}', 'spec: {host: other}')}` });
+    const dir = await write({
+      'a.yaml': `${goodDr}---\n${goodDr.replace('spec: {host: good}', 'spec: {host: other}')}`,
+    });
     const mesh = await loadMesh([dir]);
-    expect(mesh.diagnostics.map((d) => formatDiagnostic(d))).toEqual([expect.stringMatching(/a\.yaml:1: DestinationRule foo\/good.*duplicate: .*a\.yaml:6 .*replaces this one/)]);
+    expect(mesh.diagnostics.map((d) => formatDiagnostic(d))).toEqual([
+      expect.stringMatching(/a\.yaml:1: DestinationRule foo\/good.*duplicate: .*a\.yaml:6 .*replaces this one/),
+    ]);
     expect((mesh.index.ofKind('DestinationRule')[0]?.spec as { host: string }).host).toBe('other');
   });
 });

@@ -48,10 +48,18 @@ kind: DestinationRule
 metadata: {name: ${name}, namespace: ${ns}}
 spec: {host: mysql.demo.svc.cluster.local}
 `;
-    const index = indexFrom(base + dr('demo', 'in-service-ns') + dr('istio-system', 'in-root') + dr('client', 'in-client'));
-    expect(index.destinationRulesFor('mysql.demo.svc.cluster.local', 'client', 'demo').map((d) => d.metadata.name)).toEqual(['in-client']);
-    expect(index.destinationRulesFor('mysql.demo.svc.cluster.local', 'elsewhere', 'demo').map((d) => d.metadata.name)).toEqual(['in-service-ns']);
+    const index = indexFrom(
+      base + dr('demo', 'in-service-ns') + dr('istio-system', 'in-root') + dr('client', 'in-client'),
+    );
+    expect(
+      index.destinationRulesFor('mysql.demo.svc.cluster.local', 'client', 'demo').map((d) => d.metadata.name),
+    ).toEqual(['in-client']);
+    expect(
+      index.destinationRulesFor('mysql.demo.svc.cluster.local', 'elsewhere', 'demo').map((d) => d.metadata.name),
+    ).toEqual(['in-service-ns']);
     index.remove('DestinationRule/demo/in-service-ns');
-    expect(index.destinationRulesFor('mysql.demo.svc.cluster.local', 'elsewhere', 'demo').map((d) => d.metadata.name)).toEqual(['in-root']);
+    expect(
+      index.destinationRulesFor('mysql.demo.svc.cluster.local', 'elsewhere', 'demo').map((d) => d.metadata.name),
+    ).toEqual(['in-root']);
   });
 });

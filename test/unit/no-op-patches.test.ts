@@ -20,7 +20,18 @@ const finding = (value: number): Finding => ({
   related: [],
   symptom: '503 UH',
   message: '503 UH: test',
-  fix: { patches: [{ target, patch: [{ op: 'test', path, value: 100 }, { op: 'replace', path, value }] }], create: [] },
+  fix: {
+    patches: [
+      {
+        target,
+        patch: [
+          { op: 'test', path, value: 100 },
+          { op: 'replace', path, value },
+        ],
+      },
+    ],
+    create: [],
+  },
 });
 const lookup = (key: string): KubeObject | undefined => (key === refKey(target) ? dr : undefined);
 
@@ -35,6 +46,9 @@ describe('a fix that changes nothing is never proposed', () => {
     const f = withoutNoOpPatches(finding(50), lookup);
     expect(f.fix.patches).toHaveLength(1);
     expect(f.fix.notes).toBeUndefined();
-    expect((dr.spec as { trafficPolicy: { outlierDetection: { maxEjectionPercent: number } } }).trafficPolicy.outlierDetection.maxEjectionPercent).toBe(100);
+    expect(
+      (dr.spec as { trafficPolicy: { outlierDetection: { maxEjectionPercent: number } } }).trafficPolicy
+        .outlierDetection.maxEjectionPercent,
+    ).toBe(100);
   });
 });

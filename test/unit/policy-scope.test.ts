@@ -27,7 +27,10 @@ ${scope}  rules: [{id: MM105, parameters: {minRouteTimeout: 30s}}]
 async function flagged(...docs: string[]): Promise<string[]> {
   const mesh = await buildMesh({ ...parseDocuments(docs.join('---\n'), 'in.yaml'), filesRead: 1 });
   const { findings } = analyzeUnderPolicy(mesh.index, mesh.policy, { rules: RULES });
-  return findings.filter((f) => f.messageType === 'TimeoutBelowMinimum').map((f) => `${f.resource.namespace}/${f.resource.name}`).sort();
+  return findings
+    .filter((f) => f.messageType === 'TimeoutBelowMinimum')
+    .map((f) => `${f.resource.namespace}/${f.resource.name}`)
+    .sort();
 }
 
 describe('a policy applies offline where the operator applies it', () => {
@@ -40,8 +43,17 @@ describe('a policy applies offline where the operator applies it', () => {
   });
 
   it("spec.namespaceSelector: matched against the input's Namespace labels", async () => {
-    const ns = (name: string, team: string): string => `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${name}, labels: {team: ${team}}}\n`;
-    expect(await flagged(policy('  namespaceSelector: {matchLabels: {team: x}}\n'), ns('a', 'y'), ns('b', 'x'), route('a'), route('b'))).toEqual(['b/r']);
+    const ns = (name: string, team: string): string =>
+      `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${name}, labels: {team: ${team}}}\n`;
+    expect(
+      await flagged(
+        policy('  namespaceSelector: {matchLabels: {team: x}}\n'),
+        ns('a', 'y'),
+        ns('b', 'x'),
+        route('a'),
+        route('b'),
+      ),
+    ).toEqual(['b/r']);
   });
 
   it('spec.exclusions: an excluded object keeps the defaults', async () => {
@@ -51,8 +63,12 @@ describe('a policy applies offline where the operator applies it', () => {
 
   it('a rule the policy disables stays enabled outside its namespaces', async () => {
     const p = `apiVersion: meshmedic.io/v1alpha1\nkind: MeshHealthPolicy\nmetadata: {name: p}\nspec:\n  namespaces: [a]\n  rules: [{id: MM201, enabled: false}]\n`;
-    const dangling = (ns: string): string => `apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: d, namespace: ${ns}}\nspec:\n  hosts: [x]\n  http: [{route: [{destination: {host: nowhere.${ns}.svc.cluster.local}}]}]\n`;
-    const mesh = await buildMesh({ ...parseDocuments([p, dangling('a'), dangling('b')].join('---\n'), 'in.yaml'), filesRead: 1 });
+    const dangling = (ns: string): string =>
+      `apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: d, namespace: ${ns}}\nspec:\n  hosts: [x]\n  http: [{route: [{destination: {host: nowhere.${ns}.svc.cluster.local}}]}]\n`;
+    const mesh = await buildMesh({
+      ...parseDocuments([p, dangling('a'), dangling('b')].join('---\n'), 'in.yaml'),
+      filesRead: 1,
+    });
     const { findings } = analyzeUnderPolicy(mesh.index, mesh.policy, { rules: RULES });
     expect(findings.filter((f) => f.rule === 'MM201').map((f) => f.resource.namespace)).toEqual(['b']);
   });

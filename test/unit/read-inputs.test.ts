@@ -8,7 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { readInputs, type ReadResult } from '../../src/input/read-inputs.js';
 import { cli } from './run-cli-in-process.js';
 
-const service = (name: string): string => `apiVersion: v1\nkind: Service\nmetadata: {name: ${name}, namespace: foo}\nspec: {ports: [{port: 80}]}\n`;
+const service = (name: string): string =>
+  `apiVersion: v1\nkind: Service\nmetadata: {name: ${name}, namespace: foo}\nspec: {ports: [{port: 80}]}\n`;
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -38,7 +39,10 @@ function summary(root: string, r: ReadResult): { files: string[]; diagnostics: s
 async function withinSeconds<T>(seconds: number, p: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`readInputs did not return within ${seconds}s (blocked on a FIFO?)`)), seconds * 1000);
+    timer = setTimeout(
+      () => reject(new Error(`readInputs did not return within ${seconds}s (blocked on a FIFO?)`)),
+      seconds * 1000,
+    );
   });
   try {
     return await Promise.race([p, timeout]);
@@ -63,7 +67,13 @@ async function unblock(fifo: string): Promise<void> {
 function tooLongDirectory(parent: string): string {
   const name = 'd'.repeat(250);
   const depth = Math.ceil(4200 / (name.length + 1));
-  execFileSync('sh', ['-c', `cd "$1" && for i in $(seq ${depth}); do mkdir "$2" && cd -P "$2" || exit 1; done && echo 'kind: Service' > lost.yaml`, 'sh', parent, name]);
+  execFileSync('sh', [
+    '-c',
+    `cd "$1" && for i in $(seq ${depth}); do mkdir "$2" && cd -P "$2" || exit 1; done && echo 'kind: Service' > lost.yaml`,
+    'sh',
+    parent,
+    name,
+  ]);
   return join(parent, ...Array.from({ length: depth }, () => name));
 }
 
@@ -74,7 +84,9 @@ describe('reading a directory tree', () => {
     const r = summary(root, await readInputs([root]));
     expect(r.files).toEqual(['a.yaml', 'deep/b.yaml', 'z.yaml']);
     expect(r.diagnostics).toHaveLength(1);
-    expect(r.diagnostics[0]).toMatch(/^error deep\/d{250}\/(d{250}\/)*d{250}: cannot read directory: ENAMETOOLONG: name too long, \w+ .*; skipped \(the rest is read\)$/);
+    expect(r.diagnostics[0]).toMatch(
+      /^error deep\/d{250}\/(d{250}\/)*d{250}: cannot read directory: ENAMETOOLONG: name too long, \w+ .*; skipped \(the rest is read\)$/,
+    );
   });
 
   it('an unreadable (chmod 000) subdirectory skips only itself', async (ctx) => {
@@ -93,7 +105,11 @@ describe('reading a directory tree', () => {
     if (!blocked) ctx.skip();
     const r = summary(root, await readInputs([root]));
     expect(r.files).toEqual(['a.yaml', 'open/c.yaml']);
-    expect(r.diagnostics).toEqual([expect.stringMatching(/^error locked: cannot read directory: EACCES: permission denied, scandir '.*locked'; skipped/)]);
+    expect(r.diagnostics).toEqual([
+      expect.stringMatching(
+        /^error locked: cannot read directory: EACCES: permission denied, scandir '.*locked'; skipped/,
+      ),
+    ]);
   });
 
   it('a FIFO found walking is skipped without being opened; a FIFO named on the command line is read, like -', async () => {
@@ -103,7 +119,9 @@ describe('reading a directory tree', () => {
     cleanups.push(() => unblock(walked));
     const r = summary(root, await withinSeconds(3, readInputs([root])));
     expect(r.files).toEqual(['a.yaml']);
-    expect(r.diagnostics).toEqual(['warning pipe.yaml: skipped: a FIFO, not a regular file; not opened (name it on the command line to read it)']);
+    expect(r.diagnostics).toEqual([
+      'warning pipe.yaml: skipped: a FIFO, not a regular file; not opened (name it on the command line to read it)',
+    ]);
 
     const named = join(root, 'named-pipe');
     execFileSync('mkfifo', [named]);
@@ -112,7 +130,12 @@ describe('reading a directory tree', () => {
     const explicit = await withinSeconds(5, readInputs([named]));
     writer.kill();
     expect(explicit.diagnostics).toEqual([]);
-    expect(explicit.documents.map((d) => [relative(root, d.file), (d.value as { metadata: { name: string } }).metadata.name])).toEqual([['named-pipe', 'piped']]);
+    expect(
+      explicit.documents.map((d) => [
+        relative(root, d.file),
+        (d.value as { metadata: { name: string } }).metadata.name,
+      ]),
+    ).toEqual([['named-pipe', 'piped']]);
   });
 
   it('sockets and devices found walking are skipped with a warning, not read', async () => {
@@ -130,7 +153,11 @@ describe('reading a directory tree', () => {
   });
 
   it('follows symbolic links, reads each directory and file once, and reports a loop once without walking it', async () => {
-    const root = await tempTree({ 'tree/a.yaml': service('a'), 'tree/sub/s.yaml': service('s'), 'other/b.yaml': service('b') });
+    const root = await tempTree({
+      'tree/a.yaml': service('a'),
+      'tree/sub/s.yaml': service('s'),
+      'other/b.yaml': service('b'),
+    });
     const tree = join(root, 'tree');
     await symlink('.', join(tree, 'loop'));
     await symlink('..', join(tree, 'sub', 'up'));
@@ -143,7 +170,9 @@ describe('reading a directory tree', () => {
     expect(r.diagnostics).toEqual([
       `warning tree/alias-of-sub/up: symbolic link loop: leads back to ${tree}, which is being read; not followed`,
       `warning tree/loop: symbolic link loop: leads back to ${tree}, which is being read; not followed`,
-      expect.stringMatching(/^error tree\/self\.yaml: cannot read: ELOOP: too many symbolic links encountered, stat '.*self\.yaml'; skipped$/),
+      expect.stringMatching(
+        /^error tree\/self\.yaml: cannot read: ELOOP: too many symbolic links encountered, stat '.*self\.yaml'; skipped$/,
+      ),
     ]);
   });
 });
@@ -165,7 +194,9 @@ describe('exit codes with partly unreadable input (README: 1 an input that could
 
 describe('no limit from recursion in reading', () => {
   it('reads a file of 130,000 documents whole (push(...array) overflowed the stack past about 122,000)', async () => {
-    const root = await tempTree({ 'many.yaml': 'kind: Namespace\napiVersion: v1\nmetadata: {name: n}\n---\n'.repeat(130_000) });
+    const root = await tempTree({
+      'many.yaml': 'kind: Namespace\napiVersion: v1\nmetadata: {name: n}\n---\n'.repeat(130_000),
+    });
     const r = await readInputs([join(root, 'many.yaml')]);
     expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     expect(r.documents).toHaveLength(130_000);

@@ -7,10 +7,26 @@ import { compileKind, generatedValidatorsModule, validatedKinds } from '../../sr
 const BAD_VALUES: unknown[] = [5, 'text', true, null, [], [1, 'a'], { x: 1 }, -1, 1.5, { name: 7 }];
 
 function badObjects(kind: string): unknown[] {
-  const out: unknown[] = [{ apiVersion: 'v1', kind, metadata: { name: '' } }, { apiVersion: 'v1', kind, metadata: { labels: { a: 1 } } }];
+  const out: unknown[] = [
+    { apiVersion: 'v1', kind, metadata: { name: '' } },
+    { apiVersion: 'v1', kind, metadata: { labels: { a: 1 } } },
+  ];
   for (const v of BAD_VALUES) {
     out.push({ apiVersion: 'v1', kind, metadata: { name: 'n', annotations: v }, spec: v, data: v, status: v });
-    out.push({ apiVersion: 'v1', kind, metadata: { name: 'n' }, spec: { host: v, hosts: v, ports: [{ number: v, protocol: v }], selector: v, mtls: { mode: v }, trafficPolicy: { tls: { mode: v } }, http: [{ route: [{ destination: { host: v } }], timeout: v }] } });
+    out.push({
+      apiVersion: 'v1',
+      kind,
+      metadata: { name: 'n' },
+      spec: {
+        host: v,
+        hosts: v,
+        ports: [{ number: v, protocol: v }],
+        selector: v,
+        mtls: { mode: v },
+        trafficPolicy: { tls: { mode: v } },
+        http: [{ route: [{ destination: { host: v } }], timeout: v }],
+      },
+    });
   }
   return out;
 }
@@ -33,9 +49,26 @@ describe('precompiled schema validators (npm run validators)', () => {
   });
 
   it('a precompiled validator still rejects a field of the wrong type, with file, line, object and field', () => {
-    const r = decodeDocuments([{ value: { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'r', namespace: 'a' }, spec: { host: 5 } }, file: 'f.yaml', line: 3 }]);
+    const r = decodeDocuments([
+      {
+        value: {
+          apiVersion: 'networking.istio.io/v1',
+          kind: 'DestinationRule',
+          metadata: { name: 'r', namespace: 'a' },
+          spec: { host: 5 },
+        },
+        file: 'f.yaml',
+        line: 3,
+      },
+    ]);
     expect(r.objects).toEqual([]);
     expect(r.diagnostics).toHaveLength(1);
-    expect(r.diagnostics[0]).toMatchObject({ severity: 'error', file: 'f.yaml', line: 3, object: { kind: 'DestinationRule', name: 'r' }, field: 'spec.host' });
+    expect(r.diagnostics[0]).toMatchObject({
+      severity: 'error',
+      file: 'f.yaml',
+      line: 3,
+      object: { kind: 'DestinationRule', name: 'r' },
+      field: 'spec.host',
+    });
   });
 });

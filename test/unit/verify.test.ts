@@ -41,7 +41,11 @@ describe('meshmedic verify: what is asked of the oracle', () => {
     const ids = request.cases[0]?.queries.map((q) => q.id) ?? [];
     expect(ids).toContain('f0/client');
     expect(ids).toContain('f0/inbound-plaintext');
-    expect(request.cases[0]?.queries.find((q) => q.id === 'f0/inbound-plaintext')?.proxy).toMatchObject({ namespace: 'foo', labels: { app: 'httpbin' }, pod: true });
+    expect(request.cases[0]?.queries.find((q) => q.id === 'f0/inbound-plaintext')?.proxy).toMatchObject({
+      namespace: 'foo',
+      labels: { app: 'httpbin' },
+      pod: true,
+    });
     // the calls a fix must not change: every Service port from every namespace of the input
     expect(probes.map((p) => p.id)).toContain('probe/sidecar:foo/http httpbin.foo.svc.cluster.local:8000');
   });
@@ -59,11 +63,17 @@ describe('meshmedic verify: how the oracle is read', () => {
     { id: 'f0/inbound-tls', ...rejected },
     { id: 'f0/inbound-mtls', ...accepted },
     { id: 'probe/sidecar:foo/http httpbin.foo.svc.cluster.local:8000', call: { cluster, clusterInfo: mtls as never } },
-    { id: 'probe/sidecar:foo/http other.foo.svc.cluster.local:80', call: { cluster: probeCluster, clusterInfo: probeTransport as never } },
+    {
+      id: 'probe/sidecar:foo/http other.foo.svc.cluster.local:80',
+      call: { cluster: probeCluster, clusterInfo: probeTransport as never },
+    },
   ];
   const response = (fixed: QueryResult[]): OracleResponse => ({
     istio: '1.31-dev',
-    cases: [{ id: 'base', queries: queries(plaintext, 'outbound|80||other.foo.svc.cluster.local', mtls) }, { id: 'fix0', queries: fixed }],
+    cases: [
+      { id: 'base', queries: queries(plaintext, 'outbound|80||other.foo.svc.cluster.local', mtls) },
+      { id: 'fix0', queries: fixed },
+    ],
   });
   const probesOf = (): ReturnType<typeof buildRequest>['probes'] => [
     { id: 'probe/sidecar:foo/http httpbin.foo.svc.cluster.local:8000', proxy: { type: 'sidecar', namespace: 'foo' } },
@@ -71,7 +81,11 @@ describe('meshmedic verify: how the oracle is read', () => {
   ];
 
   it('confirms a plaintext client against a server that refuses plaintext, and accepts a fix that changes only that cluster', () => {
-    const v = readVerdicts(input(), probesOf(), response(queries(mtls, 'outbound|80||other.foo.svc.cluster.local', mtls)));
+    const v = readVerdicts(
+      input(),
+      probesOf(),
+      response(queries(mtls, 'outbound|80||other.foo.svc.cluster.local', mtls)),
+    );
     expect(v).toHaveLength(1);
     expect(v[0]).toMatchObject({ rule: 'MM101', verdict: 'confirmed', fix: 'ok' });
     expect(v[0]?.evidence).toContain('plaintext');
@@ -86,14 +100,22 @@ describe('meshmedic verify: how the oracle is read', () => {
   });
 
   it('reports fix-breaks when the fix changes another call, naming it with both results', () => {
-    const v = readVerdicts(input(), probesOf(), response(queries(mtls, 'outbound|80||other.foo.svc.cluster.local', plaintext)));
+    const v = readVerdicts(
+      input(),
+      probesOf(),
+      response(queries(mtls, 'outbound|80||other.foo.svc.cluster.local', plaintext)),
+    );
     expect(v[0]?.fix).toBe('fix-breaks');
     expect(v[0]?.fixEvidence).toContain('other.foo.svc.cluster.local:80');
     expect(v[0]?.fixEvidence).toMatch(/before the fix ".*istio-mtls.*", after ".*plaintext.*"/);
   });
 
   it('reports fix-breaks when the claimed effect remains after the fix', () => {
-    const v = readVerdicts(input(), probesOf(), response(queries(plaintext, 'outbound|80||other.foo.svc.cluster.local', mtls)));
+    const v = readVerdicts(
+      input(),
+      probesOf(),
+      response(queries(plaintext, 'outbound|80||other.foo.svc.cluster.local', mtls)),
+    );
     expect(v[0]?.fix).toBe('fix-breaks');
     expect(v[0]?.fixEvidence).toContain('remains');
   });

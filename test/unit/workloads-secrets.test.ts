@@ -46,7 +46,12 @@ describe('workloads in the MeshIndex', () => {
   it('finds pods and pod templates matching a selector, in one namespace or all', () => {
     const index = indexFrom(workloads);
     expect(index.hasWorkloads()).toBe(true);
-    expect(index.workloadsMatching({ app: 'web' }, 'shop').map((w) => w.object.kind).sort()).toEqual(['Deployment', 'Pod']);
+    expect(
+      index
+        .workloadsMatching({ app: 'web' }, 'shop')
+        .map((w) => w.object.kind)
+        .sort(),
+    ).toEqual(['Deployment', 'Pod']);
     expect(index.workloadsMatching({ app: 'web', version: 'v2' }, 'shop')).toEqual([]);
     expect(index.workloadsMatching({ app: 'web' }, 'data')).toEqual([]);
     expect(index.workloadsMatching({ app: 'db' }).map((w) => w.object.metadata.name)).toEqual(['db']);
@@ -59,11 +64,18 @@ describe('workloads in the MeshIndex', () => {
   });
 
   it('an index without pods or workloads says so', () => {
-    expect(indexFrom('apiVersion: v1\nkind: Service\nmetadata: {name: a, namespace: b}\nspec: {ports: [{port: 80}]}\n').hasWorkloads()).toBe(false);
+    expect(
+      indexFrom(
+        'apiVersion: v1\nkind: Service\nmetadata: {name: a, namespace: b}\nspec: {ports: [{port: 80}]}\n',
+      ).hasWorkloads(),
+    ).toBe(false);
   });
 
   it('a workload whose pod template labels have the wrong type is reported and skipped', () => {
-    const { documents } = parseDocuments('apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, namespace: x}\nspec: {template: {metadata: {labels: [a]}}}\n', 'd.yaml');
+    const { documents } = parseDocuments(
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, namespace: x}\nspec: {template: {metadata: {labels: [a]}}}\n',
+      'd.yaml',
+    );
     const d = decodeDocuments(documents);
     expect(d.objects).toEqual([]);
     expect(d.diagnostics[0]?.field).toBe('spec.template.metadata.labels');
@@ -76,7 +88,13 @@ describe('Secrets: name, type and key names only', () => {
     const d = decodeDocuments(documents);
     expect(d.diagnostics).toEqual([]);
     const view = d.objects[0]?.object as KubeObject;
-    expect(view).toEqual({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'cred', namespace: 'istio-system' }, type: 'kubernetes.io/tls', keys: ['ca.crt', 'tls.crt', 'tls.key'] });
+    expect(view).toEqual({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'cred', namespace: 'istio-system' },
+      type: 'kubernetes.io/tls',
+      keys: ['ca.crt', 'tls.crt', 'tls.key'],
+    });
     expect(JSON.stringify(d.objects)).not.toContain(VALUE);
     expect(JSON.stringify(d.asWritten)).not.toContain(VALUE);
     // --fix writes the input back as it was read
@@ -84,7 +102,12 @@ describe('Secrets: name, type and key names only', () => {
   });
 
   it('the index keeps only the view, whoever hands it a Secret', () => {
-    const raw = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'a' }, data: { cert: VALUE, key: VALUE } } as KubeObject;
+    const raw = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 's', namespace: 'a' },
+      data: { cert: VALUE, key: VALUE },
+    } as KubeObject;
     const index = new MeshIndex([{ object: raw, source: { file: 'x', line: 1 } }]);
     const kept = index.get('Secret/a/s')?.object as KubeObject;
     expect(kept['keys']).toEqual(['cert', 'key']);
@@ -92,7 +115,10 @@ describe('Secrets: name, type and key names only', () => {
   });
 
   it('a malformed value field is reported without its content', () => {
-    const { documents } = parseDocuments(`apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: a}\ndata: [${VALUE}]\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: t, namespace: a}\nstringData: {pin: 123456789012345678901234}\n`, 's.yaml');
+    const { documents } = parseDocuments(
+      `apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: a}\ndata: [${VALUE}]\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: t, namespace: a}\nstringData: {pin: 123456789012345678901234}\n`,
+      's.yaml',
+    );
     const d = decodeDocuments(documents, 'default');
     expect(d.objects).toEqual([]);
     expect(d.diagnostics.map((x) => x.field)).toEqual(['data', 'stringData']);

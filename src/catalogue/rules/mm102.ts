@@ -6,20 +6,24 @@ import { defineRule } from '../rule-entry.js';
 export const MM102_WHERE = '{vs} routes HTTP to {host}:{port}{subset} ({protocol}, MESH_EXTERNAL in {entry})';
 
 const FIX = 'Fix: DestinationRule for {host} with tls.mode SIMPLE and sni {host}.';
-const CERTAIN = 'The external server speaks TLS on that port and Envoy does not originate it as the server needs: every request fails; the oracle checks the cluster transport.';
+const CERTAIN =
+  'The external server speaks TLS on that port and Envoy does not originate it as the server needs: every request fails; the oracle checks the cluster transport.';
 
 export const MM102 = defineRule({
   id: 'MM102',
   name: 'external-tls-missing-sni',
-  summary: 'A route (VirtualService or HTTPRoute) sends HTTP to an external HTTPS/TLS host without a DestinationRule that originates TLS with sni = that host (503 UC / UF,URX).',
+  summary:
+    'A route (VirtualService or HTTPRoute) sends HTTP to an external HTTPS/TLS host without a DestinationRule that originates TLS with sni = that host (503 UC / UF,URX).',
   docs: {
     symptom: '503 UC (plaintext to a TLS port) or 503 UF,URX with CERTIFICATE_VERIFY_FAILED (wrong or missing SNI).',
     cause:
-      'A VirtualService (typically on a Gateway) routes HTTP to a MESH_EXTERNAL ServiceEntry host Y on an HTTPS/TLS port, and the DestinationRule that applies (client namespace, then the entry\'s, then root) does not originate TLS with sni Y: no DestinationRule, ISTIO_MUTUAL, a wrong sni, or no sni while the route comes in under another host X. A route to a subset is judged on that subset\'s cluster. The same holds for a Gateway API HTTPRoute (or GRPCRoute) whose backendRef is such a host (`group: networking.istio.io, kind: Hostname`, with its port): it runs on its Istio Gateway\'s pods, whose namespace the DestinationRule lookup starts from, and is reached under the route\'s hostnames.',
+      "A VirtualService (typically on a Gateway) routes HTTP to a MESH_EXTERNAL ServiceEntry host Y on an HTTPS/TLS port, and the DestinationRule that applies (client namespace, then the entry's, then root) does not originate TLS with sni Y: no DestinationRule, ISTIO_MUTUAL, a wrong sni, or no sni while the route comes in under another host X. A route to a subset is judged on that subset's cluster. The same holds for a Gateway API HTTPRoute (or GRPCRoute) whose backendRef is such a host (`group: networking.istio.io, kind: Hostname`, with its port): it runs on its Istio Gateway's pods, whose namespace the DestinationRule lookup starts from, and is reached under the route's hostnames.",
     fix: 'Create (in the entry\'s namespace) or patch a DestinationRule: tls.mode SIMPLE, sni Y, subjectAltNames [Y]; port-level when the entry has other plaintext ports (copying the top-level pool, load balancer and outlier settings); on the routed subset only, so that a tls-passthrough subset keeps sending the application\'s own TLS. Never for host "*".',
     seeds: ['seed 000'],
-    versions: 'Istio >= 1.21 sets Envoy auto_sni from the original Host header, even with rewrite.authority: without sni the handshake names X.',
-    verify: 'expressible: the transport socket of outbound|PORT|SUBSET|HOST at the gateway (or sidecar) that runs the route: plaintext, Istio mTLS, another SNI, or auto_sni.',
+    versions:
+      'Istio >= 1.21 sets Envoy auto_sni from the original Host header, even with rewrite.authority: without sni the handshake names X.',
+    verify:
+      'expressible: the transport socket of outbound|PORT|SUBSET|HOST at the gateway (or sidecar) that runs the route: plaintext, Istio mTLS, another SNI, or auto_sni.',
   },
   parameters: [],
   subjects: ['VirtualService', 'HTTPRoute', 'GRPCRoute'],

@@ -6,8 +6,9 @@ export const MM203 = defineRule({
   name: 'conflicting-destination-rules',
   summary: 'Several DestinationRules for one host in one namespace: only the first trafficPolicy is used.',
   docs: {
-    symptom: 'A DestinationRule\'s tls, connectionPool or outlierDetection silently does nothing.',
-    cause: 'Istio merges DestinationRules for one host in one namespace (without workloadSelector): subsets concatenate, only the oldest top-level trafficPolicy is kept, and a subset name defined twice is used once.',
+    symptom: "A DestinationRule's tls, connectionPool or outlierDetection silently does nothing.",
+    cause:
+      'Istio merges DestinationRules for one host in one namespace (without workloadSelector): subsets concatenate, only the oldest top-level trafficPolicy is kept, and a subset name defined twice is used once.',
     fix: 'None automatic: which policy should win is a decision. Merge them into one DestinationRule.',
     seeds: ['Kiali KIA0201'],
     versions: 'All versions meshmedic judges.',
@@ -20,7 +21,8 @@ export const MM203 = defineRule({
     PolicyIgnored: message({
       severity: 'warning',
       symptom: 'policy silently ignored',
-      template: '{dr} and {winner} both configure {host} in {namespace}; Istio merges them and keeps only the first top-level trafficPolicy ({winner}), so this rule\'s tls/connectionPool/outlierDetection do nothing. Merge them into one DestinationRule.',
+      template:
+        "{dr} and {winner} both configure {host} in {namespace}; Istio merges them and keeps only the first top-level trafficPolicy ({winner}), so this rule's tls/connectionPool/outlierDetection do nothing. Merge them into one DestinationRule.",
       certainty: 'Nothing fails by itself: settings the author wrote are dropped, a risk.',
     }),
     DuplicateSubset: message({

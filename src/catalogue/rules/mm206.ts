@@ -12,15 +12,18 @@ const DROP = 'Istio merges the Gateways of one gateway workload oldest first and
 export const MM206 = defineRule({
   id: 'MM206',
   name: 'conflicting-gateway-servers',
-  summary: 'Two Gateways on the same gateway pods declare servers Istio cannot merge on one port: the later server is dropped (404 NR).',
+  summary:
+    'Two Gateways on the same gateway pods declare servers Istio cannot merge on one port: the later server is dropped (404 NR).',
   docs: {
-    symptom: "404 NR (or a TCP connection handled as HTTP) for the dropped server's hosts: its VirtualServices get no listener or filter chain on that port.",
+    symptom:
+      "404 NR (or a TCP connection handled as HTTP) for the dropped server's hosts: its VirtualServices get no listener or filter chain on that port.",
     cause:
-      "pilot/pkg/model/gateway.go mergeGateways merges every Gateway selecting a workload, oldest first (creationTimestamp, then name, then namespace). On a port whose first server is plaintext, a later server is dropped unless both are HTTP (canMergeProtocols, \"conflict with existing server\"; TCP servers cannot share a port at all, \"could not build RDS name\"). A later server with TLS settings that repeats a host of an earlier one on the same port and bind is dropped (\"duplicate host names\").",
+      'pilot/pkg/model/gateway.go mergeGateways merges every Gateway selecting a workload, oldest first (creationTimestamp, then name, then namespace). On a port whose first server is plaintext, a later server is dropped unless both are HTTP (canMergeProtocols, "conflict with existing server"; TCP servers cannot share a port at all, "could not build RDS name"). A later server with TLS settings that repeats a host of an earlier one on the same port and bind is dropped ("duplicate host names").',
     fix: 'None automatic: which server should own the port is a decision. Move one server to another port, give the hosts to one Gateway, or merge the Gateways.',
     seeds: ['istioctl IST0145 (ConflictingGateways)'],
     versions: 'All versions.',
-    verify: "ServerDropped and ServerWins: a request for the dropped server's first host, at a pod both Gateways select, does not use the route config Istio would have built for it (http.PORT, or https.PORT.NAME.GATEWAY.NAMESPACE); inexpressible for a dropped TCP or TLS passthrough server (no route config tells it apart), when the input gives no creation order (ServersConflict, OrderDependent), and when no pod carries both selectors (MayConflict).",
+    verify:
+      "ServerDropped and ServerWins: a request for the dropped server's first host, at a pod both Gateways select, does not use the route config Istio would have built for it (http.PORT, or https.PORT.NAME.GATEWAY.NAMESPACE); inexpressible for a dropped TCP or TLS passthrough server (no route config tells it apart), when the input gives no creation order (ServersConflict, OrderDependent), and when no pod carries both selectors (MayConflict).",
   },
   parameters: [],
   subjects: ['Gateway'],
@@ -31,7 +34,8 @@ export const MM206 = defineRule({
       severity: 'error',
       symptom: '404 NR',
       template: `{gw}'s server on {server} is dropped: {other} also selects these gateway pods ({selector}) and its server on {otherServer} cannot share the port ({why}); ${DROP}, and {other} is older. The VirtualServices bound to {gw} for that port find no route.`,
-      certainty: "The input gives both creation times and the Gateways select the same pods: Istio's merge order is known.",
+      certainty:
+        "The input gives both creation times and the Gateways select the same pods: Istio's merge order is known.",
     }),
     ServerWins: message({
       severity: 'warning',

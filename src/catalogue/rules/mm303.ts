@@ -7,15 +7,18 @@ const GRANT = 'a ReferenceGrant in {toNamespace} from {fromKind} in {fromNamespa
 export const MM303 = defineRule({
   id: 'MM303',
   name: 'gateway-api-reference-not-granted',
-  summary: 'A Gateway API route\'s backendRef, or a Gateway\'s certificateRef, names an object in another namespace that no ReferenceGrant there allows (500 / listener not programmed).',
+  summary:
+    "A Gateway API route's backendRef, or a Gateway's certificateRef, names an object in another namespace that no ReferenceGrant there allows (500 / listener not programmed).",
   docs: {
-    symptom: 'Routes: 500 for the requests the backend gets (ResolvedRefs=False, RefNotPermitted). Gateways: the HTTPS/TLS listener is not programmed (ResolvedRefs=False, RefNotPermitted; "Bad TLS configuration"), so its TLS handshakes fail.',
+    symptom:
+      'Routes: 500 for the requests the backend gets (ResolvedRefs=False, RefNotPermitted). Gateways: the HTTPS/TLS listener is not programmed (ResolvedRefs=False, RefNotPermitted; "Bad TLS configuration"), so its TLS handshakes fail.',
     cause:
       'A reference across namespaces needs the consent of the target namespace: a ReferenceGrant there whose `from` names the referring kind and namespace and whose `to` names the target kind (and name, or none). Istio drops a backendRef without one (conversion.go buildDestination, InvalidDestinationPermit) and a certificateRef without one (buildTLS, InvalidListenerRefNotPermitted).',
-    fix: 'None automatic: a ReferenceGrant is the target namespace owner\'s consent, which meshmedic does not give on their behalf. The message names the grant to create.',
+    fix: "None automatic: a ReferenceGrant is the target namespace owner's consent, which meshmedic does not give on their behalf. The message names the grant to create.",
     seeds: ['Gateway API spec, ReferenceGrant', 'Istio Gateway API status RefNotPermitted'],
     versions: 'All Istio versions that serve the Gateway API.',
-    verify: "inexpressible: the oracle's simulated gateways receive no listener from a Gateway API Gateway (a call through its port finds none), so its routes and listeners cannot be called.",
+    verify:
+      "inexpressible: the oracle's simulated gateways receive no listener from a Gateway API Gateway (a call through its port finds none), so its routes and listeners cannot be called.",
   },
   parameters: [],
   subjects: ['HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute', K8S_GATEWAY],

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { labelSelectorString, parseAccessLogSettings, sameSettings, type AccessLogSettings, type SettingsProblem } from '../../../src/controller/access-log-settings.js';
+import {
+  labelSelectorString,
+  parseAccessLogSettings,
+  sameSettings,
+  type AccessLogSettings,
+  type SettingsProblem,
+} from '../../../src/controller/access-log-settings.js';
 import { effectiveFor, parsePolicy } from '../../../src/controller/policies.js';
 import type { KubeObject } from '../../../src/model/types.js';
 
@@ -8,8 +14,17 @@ function parse(raw: unknown): { settings: AccessLogSettings | undefined; problem
   return { settings: parseAccessLogSettings(raw, problems), problems };
 }
 
-function policyObject(name: string, spec: Record<string, unknown>, creationTimestamp = '2026-01-01T00:00:00Z'): KubeObject {
-  return { apiVersion: 'meshmedic.io/v1alpha1', kind: 'MeshHealthPolicy', metadata: { name, generation: 1, creationTimestamp }, spec };
+function policyObject(
+  name: string,
+  spec: Record<string, unknown>,
+  creationTimestamp = '2026-01-01T00:00:00Z',
+): KubeObject {
+  return {
+    apiVersion: 'meshmedic.io/v1alpha1',
+    kind: 'MeshHealthPolicy',
+    metadata: { name, generation: 1, creationTimestamp },
+    spec,
+  };
 }
 
 describe('spec.evidence.accessLogs', () => {
@@ -20,13 +35,29 @@ describe('spec.evidence.accessLogs', () => {
   });
 
   it('fills in the defaults: 600 s, 5000 lines per pod, istio-proxy, every 60 s, no pod selector', () => {
-    expect(parse({ enabled: true })).toEqual({ settings: { sinceSeconds: 600, maxLinesPerPod: 5000, container: 'istio-proxy', intervalSeconds: 60 }, problems: [] });
+    expect(parse({ enabled: true })).toEqual({
+      settings: { sinceSeconds: 600, maxLinesPerPod: 5000, container: 'istio-proxy', intervalSeconds: 60 },
+      problems: [],
+    });
   });
 
   it('keeps the values given', () => {
-    const { settings, problems } = parse({ enabled: true, sinceSeconds: 86400, maxLinesPerPod: 1, container: 'proxy-2', intervalSeconds: 10, podSelector: { matchLabels: { app: 'shop' } } });
+    const { settings, problems } = parse({
+      enabled: true,
+      sinceSeconds: 86400,
+      maxLinesPerPod: 1,
+      container: 'proxy-2',
+      intervalSeconds: 10,
+      podSelector: { matchLabels: { app: 'shop' } },
+    });
     expect(problems).toEqual([]);
-    expect(settings).toEqual({ sinceSeconds: 86400, maxLinesPerPod: 1, container: 'proxy-2', intervalSeconds: 10, podSelector: { matchLabels: { app: 'shop' } } });
+    expect(settings).toEqual({
+      sinceSeconds: 86400,
+      maxLinesPerPod: 1,
+      container: 'proxy-2',
+      intervalSeconds: 10,
+      podSelector: { matchLabels: { app: 'shop' } },
+    });
   });
 
   it.each([
@@ -47,7 +78,9 @@ describe('spec.evidence.accessLogs', () => {
   });
 
   it('checks a disabled setting too (a typo is reported before it is turned on)', () => {
-    expect(parse({ enabled: false, maxLinesPerPod: 0 }).problems.map((p) => p.field)).toEqual(['spec.evidence.accessLogs.maxLinesPerPod']);
+    expect(parse({ enabled: false, maxLinesPerPod: 0 }).problems.map((p) => p.field)).toEqual([
+      'spec.evidence.accessLogs.maxLinesPerPod',
+    ]);
   });
 
   it('checks the pod selector and names the expression', () => {
@@ -102,14 +135,29 @@ describe('MeshHealthPolicy with access-log evidence', () => {
   it('parsePolicy reports a bad evidence field in the policy problems (the policy is then not applied)', () => {
     const p = parsePolicy(policyObject('p', { evidence: { accessLogs: { enabled: true, sinceSeconds: -1 } } }));
     // The CRD's schema refuses it first, in the API server's words (the access-log check is not repeated).
-    expect(p.problems).toEqual([{ field: 'spec.evidence.accessLogs.sinceSeconds', message: 'Invalid value: -1: spec.evidence.accessLogs.sinceSeconds in body should be greater than or equal to 1', schema: true }]);
+    expect(p.problems).toEqual([
+      {
+        field: 'spec.evidence.accessLogs.sinceSeconds',
+        message:
+          'Invalid value: -1: spec.evidence.accessLogs.sinceSeconds in body should be greater than or equal to 1',
+        schema: true,
+      },
+    ]);
     expect(p.accessLogs).toBeUndefined();
     expect(effectiveFor([p], 'shop', {})).toBeUndefined();
   });
 
   it('the settings of the oldest covering policy that enables them apply to a namespace', () => {
-    const old = parsePolicy(policyObject('old', { namespaces: ['shop'], evidence: { accessLogs: { enabled: true, maxLinesPerPod: 100 } } }, '2026-01-01T00:00:00Z'));
-    const young = parsePolicy(policyObject('young', { evidence: { accessLogs: { enabled: true, maxLinesPerPod: 9 } } }, '2026-02-01T00:00:00Z'));
+    const old = parsePolicy(
+      policyObject(
+        'old',
+        { namespaces: ['shop'], evidence: { accessLogs: { enabled: true, maxLinesPerPod: 100 } } },
+        '2026-01-01T00:00:00Z',
+      ),
+    );
+    const young = parsePolicy(
+      policyObject('young', { evidence: { accessLogs: { enabled: true, maxLinesPerPod: 9 } } }, '2026-02-01T00:00:00Z'),
+    );
     const off = parsePolicy(policyObject('off', { namespaces: ['other'] }, '2025-01-01T00:00:00Z'));
     expect(effectiveFor([young, old, off], 'shop', {})?.accessLogs?.maxLinesPerPod).toBe(100);
     expect(effectiveFor([young, old, off], 'elsewhere', {})?.accessLogs?.maxLinesPerPod).toBe(9);

@@ -61,7 +61,8 @@ spec: {hosts: [api.example.com], ports: [{number: 443, name: https, protocol: HT
 `;
 
 function obj(kind: string, namespace: string, name: string, spec: Record<string, unknown> = {}): KubeObject {
-  const apiVersion = kind === 'Service' ? 'v1' : kind === 'PeerAuthentication' ? 'security.istio.io/v1' : 'networking.istio.io/v1';
+  const apiVersion =
+    kind === 'Service' ? 'v1' : kind === 'PeerAuthentication' ? 'security.istio.io/v1' : 'networking.istio.io/v1';
   return { apiVersion, kind, metadata: { name, namespace }, spec };
 }
 
@@ -70,12 +71,21 @@ describe('affectedSubjects: what is re-evaluated when an object changes', () => 
     const index = indexFrom(mesh);
     const got = affectedSubjects(obj('PeerAuthentication', 'shop', 'default', { mtls: { mode: 'STRICT' } }), index);
     // MM101 judges Services (plaintext to STRICT with no DestinationRule) and PeerAuthentications (DISABLE receiving mTLS) too.
-    expect([...got].sort()).toEqual(['DestinationRule/shop/other-team-rule', 'DestinationRule/shop/reviews', 'DestinationRule/web/reviews-from-web', 'PeerAuthentication/shop/default', 'Service/shop/reviews']);
+    expect([...got].sort()).toEqual([
+      'DestinationRule/shop/other-team-rule',
+      'DestinationRule/shop/reviews',
+      'DestinationRule/web/reviews-from-web',
+      'PeerAuthentication/shop/default',
+      'Service/shop/reviews',
+    ]);
   });
 
   it('a mesh-wide PeerAuthentication (root namespace) re-evaluates every DestinationRule', () => {
     const index = indexFrom(mesh);
-    const got = affectedSubjects(obj('PeerAuthentication', 'istio-system', 'default', { mtls: { mode: 'STRICT' } }), index);
+    const got = affectedSubjects(
+      obj('PeerAuthentication', 'istio-system', 'default', { mtls: { mode: 'STRICT' } }),
+      index,
+    );
     expect([...got].filter((k) => k.startsWith('DestinationRule/')).sort()).toEqual([
       'DestinationRule/shop/other-team-rule',
       'DestinationRule/shop/reviews',
@@ -86,7 +96,10 @@ describe('affectedSubjects: what is re-evaluated when an object changes', () => 
 
   it('a Service change re-evaluates the ServiceEntries without addresses that name it, by host or endpoint', () => {
     const index = indexFrom(mesh);
-    const got = affectedSubjects(obj('Service', 'db', 'mysql', { clusterIP: '10.0.0.15', ports: [{ name: 'tcp', port: 3306 }] }), index);
+    const got = affectedSubjects(
+      obj('Service', 'db', 'mysql', { clusterIP: '10.0.0.15', ports: [{ name: 'tcp', port: 3306 }] }),
+      index,
+    );
     expect(got.has('ServiceEntry/db/mysql-by-host')).toBe(true);
     expect(got.has('ServiceEntry/db/mysql-by-endpoint')).toBe(true);
     expect(got.has('ServiceEntry/db/unrelated')).toBe(false);
@@ -104,14 +117,22 @@ describe('affectedSubjects: what is re-evaluated when an object changes', () => 
 
   it('a subject itself is always re-evaluated (a Service too: MM101 judges Services), and nothing unrelated', () => {
     const index = indexFrom(mesh);
-    expect(affectedSubjects(obj('DestinationRule', 'web', 'web', { host: 'web' }), index).has('DestinationRule/web/web')).toBe(true);
+    expect(
+      affectedSubjects(obj('DestinationRule', 'web', 'web', { host: 'web' }), index).has('DestinationRule/web/web'),
+    ).toBe(true);
     expect([...affectedSubjects(obj('Service', 'nowhere', 'lonely'), index)]).toEqual(['Service/nowhere/lonely']);
   });
 
   it('a Namespace change (its labels pick the policy) re-evaluates every subject in it, and none elsewhere', () => {
     const index = indexFrom(mesh);
     const ns: KubeObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } };
-    expect([...affectedSubjects(ns, index)].sort()).toEqual(['DestinationRule/shop/other-team-rule', 'DestinationRule/shop/reviews', 'Namespace//shop', 'Service/shop/reviews', 'VirtualService/shop/reviews']);
+    expect([...affectedSubjects(ns, index)].sort()).toEqual([
+      'DestinationRule/shop/other-team-rule',
+      'DestinationRule/shop/reviews',
+      'Namespace//shop',
+      'Service/shop/reviews',
+      'VirtualService/shop/reviews',
+    ]);
   });
 });
 
@@ -137,6 +158,8 @@ spec: {hosts: [front.shop.svc.cluster.local], http: [{route: [{destination: {hos
     const a = index.get('VirtualService/shop/a')?.object as KubeObject;
     expect([...affectedSubjects(a, index)]).toContain('VirtualService/web/b');
     const front = index.get('Service/shop/front')?.object as KubeObject;
-    expect([...affectedSubjects(front, index)]).toEqual(expect.arrayContaining(['VirtualService/shop/a', 'VirtualService/web/b']));
+    expect([...affectedSubjects(front, index)]).toEqual(
+      expect.arrayContaining(['VirtualService/shop/a', 'VirtualService/web/b']),
+    );
   });
 });

@@ -34,9 +34,23 @@ function mm104Group(yaml: string) {
 describe('enforceRefusal: only local, settled fixes are applied without a person', () => {
   it('refuses fixes that create objects (judged on absence) and fixes that change exportTo', () => {
     expect(enforceRefusal(mm104Group(httpRoute))).toContain('creates ServiceEntry/api-example-com');
-    const exportTo = { rule: 'MM103', create: [], patches: [{ target: { apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', namespace: 'a', name: 'x' }, patch: [{ op: 'add' as const, path: '/spec/exportTo', value: ['.'] }] }] };
+    const exportTo = {
+      rule: 'MM103',
+      create: [],
+      patches: [
+        {
+          target: { apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', namespace: 'a', name: 'x' },
+          patch: [{ op: 'add' as const, path: '/spec/exportTo', value: ['.'] }],
+        },
+      ],
+    };
     expect(enforceRefusal(exportTo)).toContain('changes exportTo');
-    const local = { ...exportTo, patches: [{ ...exportTo.patches[0]!, patch: [{ op: 'add' as const, path: '/spec/addresses', value: ['10.0.0.1'] }] }] };
+    const local = {
+      ...exportTo,
+      patches: [
+        { ...exportTo.patches[0]!, patch: [{ op: 'add' as const, path: '/spec/addresses', value: ['10.0.0.1'] }] },
+      ],
+    };
     expect(enforceRefusal(local)).toBeUndefined();
   });
 });
@@ -50,7 +64,9 @@ describe('unsafeFix: a fix never creates what a rule flags', () => {
 
   it('accepts it where Istio gives the entry an address of its own (DNS capture, auto-allocation since 1.25)', () => {
     const mesh = { proxyMetadata: { ...DEFAULT_MESH_CONFIG.proxyMetadata, ISTIO_META_DNS_CAPTURE: 'true' } };
-    expect(unsafeFix(mm104Group(tcpRoute), 'shop', indexFrom(tcpRoute, mesh), { istioVersion: { major: 1, minor: 28 } })).toBeUndefined();
+    expect(
+      unsafeFix(mm104Group(tcpRoute), 'shop', indexFrom(tcpRoute, mesh), { istioVersion: { major: 1, minor: 28 } }),
+    ).toBeUndefined();
   });
 
   it('accepts the HTTP entry, and leaves the index as it was', () => {
@@ -62,6 +78,8 @@ describe('unsafeFix: a fix never creates what a rule flags', () => {
   });
 
   it('refuses a fix that writes outside the proposal namespace', () => {
-    expect(unsafeFix(mm104Group(httpRoute), 'other', indexFrom(httpRoute), {})).toMatchObject({ trigger: 'writesOutsideNamespace' });
+    expect(unsafeFix(mm104Group(httpRoute), 'other', indexFrom(httpRoute), {})).toMatchObject({
+      trigger: 'writesOutsideNamespace',
+    });
   });
 });

@@ -3,7 +3,12 @@ import { Readable } from 'node:stream';
 import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { podLogPath, podsToRead } from '../../../src/controller/access-log-source.js';
-import { evidenceRemediationName, evidenceSubjects, EVIDENCE_KIND, type EvidenceInput } from '../../../src/controller/evidence-subjects.js';
+import {
+  evidenceRemediationName,
+  evidenceSubjects,
+  EVIDENCE_KIND,
+  type EvidenceInput,
+} from '../../../src/controller/evidence-subjects.js';
 import { effectiveFor, parsePolicy } from '../../../src/controller/policies.js';
 import { remediationObject } from '../../../src/controller/remediation.js';
 import { LogAggregator, type LogGroup } from '../../../src/evidence/aggregate.js';
@@ -19,14 +24,26 @@ async function seedGroups(copies = 1): Promise<LogGroup[]> {
 }
 
 function effective(spec: Record<string, unknown>, ns = 'shop'): EvidenceInput['effective'] {
-  const p = parsePolicy({ apiVersion: 'meshmedic.io/v1alpha1', kind: 'MeshHealthPolicy', metadata: { name: 'p', creationTimestamp: '2026-01-01T00:00:00Z' }, spec });
+  const p = parsePolicy({
+    apiVersion: 'meshmedic.io/v1alpha1',
+    kind: 'MeshHealthPolicy',
+    metadata: { name: 'p', creationTimestamp: '2026-01-01T00:00:00Z' },
+    spec,
+  });
   return effectiveFor([p], ns, {});
 }
 
 const ENABLED = { mode: 'Propose', evidence: { accessLogs: { enabled: true } } };
 
 function input(groups: LogGroup[], overrides: Partial<EvidenceInput> = {}): EvidenceInput {
-  return { namespace: 'shop', groups, index: new MeshIndex(), effective: effective(ENABLED), staticFindings: [], ...overrides };
+  return {
+    namespace: 'shop',
+    groups,
+    index: new MeshIndex(),
+    effective: effective(ENABLED),
+    staticFindings: [],
+    ...overrides,
+  };
 }
 
 describe('access-log evidence as operator subjects', () => {
@@ -38,28 +55,48 @@ describe('access-log evidence as operator subjects', () => {
       'mm105-logs-virtualservice-testservice-prod-com',
     ]);
     const s = r.subjects.get('mm104-logs-serviceentry-external-service-com');
-    expect(s?.subject).toMatchObject({ apiVersion: 'meshmedic.io/v1alpha1', kind: EVIDENCE_KIND, metadata: { name: 'mm104-logs-serviceentry-external-service-com', namespace: 'shop' } });
-    expect(s?.group).toMatchObject({ rule: 'MM104', name: 'mm104-logs-serviceentry-external-service-com', source: 'access-logs', resource: { kind: 'ServiceEntry', namespace: 'shop', name: 'external-service-com' } });
-    expect(s?.group.create.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)).toEqual(['ServiceEntry/shop/external-service-com']);
+    expect(s?.subject).toMatchObject({
+      apiVersion: 'meshmedic.io/v1alpha1',
+      kind: EVIDENCE_KIND,
+      metadata: { name: 'mm104-logs-serviceentry-external-service-com', namespace: 'shop' },
+    });
+    expect(s?.group).toMatchObject({
+      rule: 'MM104',
+      name: 'mm104-logs-serviceentry-external-service-com',
+      source: 'access-logs',
+      resource: { kind: 'ServiceEntry', namespace: 'shop', name: 'external-service-com' },
+    });
+    expect(s?.group.create.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)).toEqual([
+      'ServiceEntry/shop/external-service-com',
+    ]);
     // The keep-alive fix of the inbound 503 UC would create a DestinationRule in xyz (srv-a.xyz): not this namespace's.
-    expect(r.elsewhere.map((f) => `${f.rule} ${f.resource.kind} ${f.resource.namespace}/${f.resource.name}`)).toEqual(['MM106 DestinationRule xyz/srv-a-keepalive']);
+    expect(r.elsewhere.map((f) => `${f.rule} ${f.resource.kind} ${f.resource.namespace}/${f.resource.name}`)).toEqual([
+      'MM106 DestinationRule xyz/srv-a-keepalive',
+    ]);
   });
 
   it('the remediation of a subject carries the subject as target, the fixed object as targetRef, and the source label', async () => {
-    const s = evidenceSubjects(input(await seedGroups())).subjects.get('mm105-logs-virtualservice-testservice-prod-com');
+    const s = evidenceSubjects(input(await seedGroups())).subjects.get(
+      'mm105-logs-virtualservice-testservice-prod-com',
+    );
     if (!s) throw new Error('no MM105 subject');
     const mmr = remediationObject(s.group, s.subject, []);
     expect(mmr.metadata.name).toBe('mm105-logs-virtualservice-testservice-prod-com');
     expect(mmr.metadata.namespace).toBe('shop');
     expect(mmr.metadata.labels?.['meshmedic.io/source']).toBe('access-logs');
-    expect(mmr.spec).toMatchObject({ rule: 'MM105', targetRef: 'VirtualService/testservice-prod-com', target: { kind: EVIDENCE_KIND, namespace: 'shop', name: 'mm105-logs-virtualservice-testservice-prod-com' } });
+    expect(mmr.spec).toMatchObject({
+      rule: 'MM105',
+      targetRef: 'VirtualService/testservice-prod-com',
+      target: { kind: EVIDENCE_KIND, namespace: 'shop', name: 'mm105-logs-virtualservice-testservice-prod-com' },
+    });
   });
 
   it('names and fingerprints do not change with the counts: three times the same log, the same subjects', async () => {
     const once = evidenceSubjects(input(await seedGroups(1))).subjects;
     const thrice = evidenceSubjects(input(await seedGroups(3))).subjects;
     expect([...thrice.keys()]).toEqual([...once.keys()]);
-    for (const [name, s] of once) expect(thrice.get(name)?.subject.metadata.resourceVersion).toBe(s.subject.metadata.resourceVersion);
+    for (const [name, s] of once)
+      expect(thrice.get(name)?.subject.metadata.resourceVersion).toBe(s.subject.metadata.resourceVersion);
     expect(thrice.get('mm104-logs-serviceentry-external-service-com')?.group.message).toContain('3 requests');
   });
 
@@ -68,19 +105,27 @@ describe('access-log evidence as operator subjects', () => {
     const groups = (await readAccessLog(Readable.from([text]))).groups();
     const s = evidenceSubjects(input(groups)).subjects.get('mm106-logs-destinationrule-srv-a-keepalive');
     expect(s?.group.proposeOnly).toBe(true);
-    expect(s?.group.create.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)).toEqual(['DestinationRule/shop/srv-a-keepalive']);
+    expect(s?.group.create.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)).toEqual([
+      'DestinationRule/shop/srv-a-keepalive',
+    ]);
   });
 
   it('nothing without enabled evidence, without a covering policy, or for a rule the policy disables', async () => {
     const groups = await seedGroups();
     expect(evidenceSubjects(input(groups, { effective: effective({ mode: 'Propose' }) })).subjects.size).toBe(0);
     expect(evidenceSubjects(input(groups, { effective: undefined })).subjects.size).toBe(0);
-    const noMm104 = evidenceSubjects(input(groups, { effective: effective({ ...ENABLED, rules: [{ id: 'MM104', enabled: false }] }) }));
+    const noMm104 = evidenceSubjects(
+      input(groups, { effective: effective({ ...ENABLED, rules: [{ id: 'MM104', enabled: false }] }) }),
+    );
     expect([...noMm104.subjects.values()].map((s) => s.group.rule)).toEqual(['MM105', 'MM105']);
   });
 
   it('a policy exclusion of the object a fix creates drops that fix', async () => {
-    const r = evidenceSubjects(input(await seedGroups(), { excluded: (ref) => ref.kind === 'ServiceEntry' && ref.name === 'external-service-com' }));
+    const r = evidenceSubjects(
+      input(await seedGroups(), {
+        excluded: (ref) => ref.kind === 'ServiceEntry' && ref.name === 'external-service-com',
+      }),
+    );
     expect(r.subjects.has('mm104-logs-serviceentry-external-service-com')).toBe(false);
     expect(r.excluded.map((f) => f.rule)).toEqual(['MM104']);
     // The MM105 fixes create their own entries (apisvc-prod-com, testservice-prod-com): kept.
@@ -103,7 +148,12 @@ spec:
     const patched = here.subjects.get('mm105-logs-virtualservice-testservice-vs');
     expect(patched?.group.patches).toEqual([
       {
-        target: { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', namespace: 'shop', name: 'testservice-vs' },
+        target: {
+          apiVersion: 'networking.istio.io/v1',
+          kind: 'VirtualService',
+          namespace: 'shop',
+          name: 'testservice-vs',
+        },
         patch: [
           { op: 'test', path: '/spec/http/0/timeout', value: '15s' },
           { op: 'replace', path: '/spec/http/0/timeout', value: '30s' },
@@ -112,30 +162,79 @@ spec:
     ]);
     const there = evidenceSubjects(input(await seedGroups(), { index: indexFrom(vs('other')) }));
     expect([...there.subjects.keys()].some((k) => k.includes('testservice'))).toBe(false);
-    expect(there.elsewhere.map((f) => `${f.rule} ${f.resource.namespace}/${f.resource.name}`)).toContain('MM105 other/testservice-vs');
+    expect(there.elsewhere.map((f) => `${f.rule} ${f.resource.namespace}/${f.resource.name}`)).toContain(
+      'MM105 other/testservice-vs',
+    );
   });
 
   it('a long name is cut to 63 characters with a hash, like every remediation name', () => {
-    const name = evidenceRemediationName('MM104', { apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', namespace: 'shop', name: 'a-very-long-external-host-name-that-goes-on-example-com' });
+    const name = evidenceRemediationName('MM104', {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'ServiceEntry',
+      namespace: 'shop',
+      name: 'a-very-long-external-host-name-that-goes-on-example-com',
+    });
     expect(name.length).toBeLessThanOrEqual(63);
     expect(name).toMatch(/^mm104-logs-serviceentry-a-very-long.*-[0-9a-f]{8}$/);
   });
 });
 
 describe('access-log source: pure parts', () => {
-  const pod = (name: string, spec: V1Pod['spec'], status?: V1Pod['status']): V1Pod => ({ metadata: { name }, spec, ...(status ? { status } : {}) });
+  const pod = (name: string, spec: V1Pod['spec'], status?: V1Pod['status']): V1Pod => ({
+    metadata: { name },
+    spec,
+    ...(status ? { status } : {}),
+  });
 
   it('reads scheduled pods with the container (regular or native-sidecar init container), skips the rest', () => {
     const pods = [
       pod('meshed', { nodeName: 'n1', containers: [{ name: 'app' }, { name: 'istio-proxy' }] }),
-      pod('native-sidecar', { nodeName: 'n1', containers: [{ name: 'app' }], initContainers: [{ name: 'istio-proxy', restartPolicy: 'Always' }] }),
+      pod('native-sidecar', {
+        nodeName: 'n1',
+        containers: [{ name: 'app' }],
+        initContainers: [{ name: 'istio-proxy', restartPolicy: 'Always' }],
+      }),
       pod('no-sidecar', { nodeName: 'n1', containers: [{ name: 'app' }] }),
       pod('pending', { containers: [{ name: 'istio-proxy' }] }),
-      pod('creating', { nodeName: 'n2', containers: [{ name: 'istio-proxy' }] }, { containerStatuses: [{ name: 'istio-proxy', image: 'x', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: 'ContainerCreating' } } }] }),
-      pod('crashing', { nodeName: 'n2', containers: [{ name: 'istio-proxy' }] }, { containerStatuses: [{ name: 'istio-proxy', image: 'x', imageID: '', ready: false, restartCount: 3, state: { waiting: { reason: 'CrashLoopBackOff' } } }] }),
+      pod(
+        'creating',
+        { nodeName: 'n2', containers: [{ name: 'istio-proxy' }] },
+        {
+          containerStatuses: [
+            {
+              name: 'istio-proxy',
+              image: 'x',
+              imageID: '',
+              ready: false,
+              restartCount: 0,
+              state: { waiting: { reason: 'ContainerCreating' } },
+            },
+          ],
+        },
+      ),
+      pod(
+        'crashing',
+        { nodeName: 'n2', containers: [{ name: 'istio-proxy' }] },
+        {
+          containerStatuses: [
+            {
+              name: 'istio-proxy',
+              image: 'x',
+              imageID: '',
+              ready: false,
+              restartCount: 3,
+              state: { waiting: { reason: 'CrashLoopBackOff' } },
+            },
+          ],
+        },
+      ),
     ];
     const r = podsToRead(pods, 'istio-proxy');
-    expect(r.read).toEqual([{ name: 'meshed', node: 'n1' }, { name: 'native-sidecar', node: 'n1' }, { name: 'crashing', node: 'n2' }]);
+    expect(r.read).toEqual([
+      { name: 'meshed', node: 'n1' },
+      { name: 'native-sidecar', node: 'n1' },
+      { name: 'crashing', node: 'n2' },
+    ]);
     expect(r.skipped).toEqual([
       { pod: 'pending', reason: 'not scheduled on a node yet' },
       { pod: 'creating', reason: 'container istio-proxy has not started (ContainerCreating)' },
@@ -147,7 +246,11 @@ describe('access-log source: pure parts', () => {
     const path = podLogPath('shop', 'web-1', { container: 'istio-proxy', sinceSeconds: 600, maxLinesPerPod: 5000 });
     const url = new URL(path, 'https://api.example');
     expect(url.pathname).toBe('/api/v1/namespaces/shop/pods/web-1/log');
-    expect(Object.fromEntries(url.searchParams)).toEqual({ container: 'istio-proxy', sinceSeconds: '600', tailLines: '5000' });
+    expect(Object.fromEntries(url.searchParams)).toEqual({
+      container: 'istio-proxy',
+      sinceSeconds: '600',
+      tailLines: '5000',
+    });
   });
 });
 
@@ -165,4 +268,3 @@ describe('feedAccessLog', () => {
     expect(counts['PassthroughCluster external.service.com']).toBe(1);
   });
 });
-

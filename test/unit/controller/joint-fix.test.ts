@@ -17,10 +17,18 @@ const rules = (...ids: string[]): Rule[] => ids.map((id) => ruleById(id)).filter
 
 /** The operator's view: the live index and what the given rules would fix there. */
 function context(index: MeshIndex, ids: string[], params: Record<string, number> = {}): JointFixContext {
-  return { index, findingsOf: (subjects) => analyze(index, { rules: rules(...ids), params, complete: true }, subjects).findings };
+  return {
+    index,
+    findingsOf: (subjects) => analyze(index, { rules: rules(...ids), params, complete: true }, subjects).findings,
+  };
 }
 
-function groupOf(index: MeshIndex, rule: string, subject: KubeObject, params: Record<string, number> = {}): FindingGroup {
+function groupOf(
+  index: MeshIndex,
+  rule: string,
+  subject: KubeObject,
+  params: Record<string, number> = {},
+): FindingGroup {
   const [g] = groupFindings(analyze(index, { rules: rules(rule), params, complete: true }, [subject]).findings);
   if (!g) throw new Error(`no ${rule} finding`);
   return g;
@@ -29,7 +37,8 @@ function groupOf(index: MeshIndex, rule: string, subject: KubeObject, params: Re
 /** The live object as a proposal's patches leave it. */
 function afterPatches(index: MeshIndex, g: FindingGroup, key: string): KubeObject {
   const copy = deepClone(index.get(key)?.object) as KubeObject;
-  for (const p of g.patches.filter((x) => objectKey({ kind: x.target.kind, metadata: x.target }) === key)) applyPatch(copy, p.patch, true, true);
+  for (const p of g.patches.filter((x) => objectKey({ kind: x.target.kind, metadata: x.target }) === key))
+    applyPatch(copy, p.patch, true, true);
   return copy;
 }
 
@@ -64,7 +73,10 @@ describe('jointFix: the operator fixes as analyze --fix does', () => {
     const mm101 = jointFix(groupOf(index, 'MM101', dr), dr, ctx);
     const mm107 = jointFix(groupOf(index, 'MM107', dr), dr, ctx);
     const after = afterPatches(index, mm101, DR_KEY) as DestinationRule;
-    expect(after.spec?.trafficPolicy).toMatchObject({ tls: { mode: 'ISTIO_MUTUAL' }, outlierDetection: { maxEjectionPercent: 50 } });
+    expect(after.spec?.trafficPolicy).toMatchObject({
+      tls: { mode: 'ISTIO_MUTUAL' },
+      outlierDetection: { maxEjectionPercent: 50 },
+    });
     expect(mm101.joined).toEqual([expect.objectContaining({ rule: 'MM107', proposeOnly: false })]);
     // Approving either applies the same content: one write, and the other finding is gone with it.
     expect(fixFingerprint(mm107.patches, mm107.create)).toBe(fixFingerprint(mm101.patches, mm101.create));
@@ -83,7 +95,10 @@ describe('jointFix: the operator fixes as analyze --fix does', () => {
     const own = groupOf(index, 'MM101', dr, params);
     const joint = jointFix(own, dr, context(index, ['MM101', 'MM106'], params));
     const after = afterPatches(index, joint, DR_KEY) as DestinationRule;
-    expect(after.spec?.trafficPolicy).toEqual({ tls: { mode: 'ISTIO_MUTUAL' }, connectionPool: { http: { idleTimeout: '59s' } } });
+    expect(after.spec?.trafficPolicy).toEqual({
+      tls: { mode: 'ISTIO_MUTUAL' },
+      connectionPool: { http: { idleTimeout: '59s' } },
+    });
     expect(joint.joined).toEqual([expect.objectContaining({ rule: 'MM106', proposeOnly: true })]);
     // MM106 fixes are proposed only: Enforce proposes the joint fix instead of applying it.
     expect(jointRefusal(joint, () => 'Enforce')).toContain('MM106 fixes are proposed only');
@@ -92,13 +107,40 @@ describe('jointFix: the operator fixes as analyze --fix does', () => {
   it('an object a fix creates is analyzed with the rest: the created object carries the fix another rule wants on it', () => {
     const index = indexFrom(SEED_001_WITH_OUTLIER);
     const subject = index.get(DR_KEY)!.object;
-    const ref: ObjectRef = { apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', namespace: 'shop', name: 'made' };
-    const made: KubeObject = { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: 'made', namespace: 'shop' }, spec: { hosts: ['made.example.com'] } };
-    const finding = (rule: string, fix: Finding['fix']): Finding => ({ rule, messageType: 'Test', severity: 'error', resource: rule === 'A' ? { apiVersion: subject.apiVersion, kind: subject.kind, namespace: 'shop', name: 'httpbin' } : ref, related: [], message: rule, symptom: '503', fix });
+    const ref: ObjectRef = {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'ServiceEntry',
+      namespace: 'shop',
+      name: 'made',
+    };
+    const made: KubeObject = {
+      apiVersion: ref.apiVersion,
+      kind: ref.kind,
+      metadata: { name: 'made', namespace: 'shop' },
+      spec: { hosts: ['made.example.com'] },
+    };
+    const finding = (rule: string, fix: Finding['fix']): Finding => ({
+      rule,
+      messageType: 'Test',
+      severity: 'error',
+      resource:
+        rule === 'A' ? { apiVersion: subject.apiVersion, kind: subject.kind, namespace: 'shop', name: 'httpbin' } : ref,
+      related: [],
+      message: rule,
+      symptom: '503',
+      fix,
+    });
     const findingsOf = (): Finding[] => {
       const live = index.get(objectKey(made))?.object;
       if (!live) return [finding('A', { patches: [], create: [made] })];
-      return (live.spec as { resolution?: string }).resolution ? [] : [finding('B', { patches: [{ target: ref, patch: [{ op: 'add', path: '/spec/resolution', value: 'DNS' }] }], create: [] })];
+      return (live.spec as { resolution?: string }).resolution
+        ? []
+        : [
+            finding('B', {
+              patches: [{ target: ref, patch: [{ op: 'add', path: '/spec/resolution', value: 'DNS' }] }],
+              create: [],
+            }),
+          ];
     };
     const [own] = groupFindings(findingsOf());
     const joint = jointFix(own!, subject, { index, findingsOf });
@@ -112,14 +154,35 @@ describe('jointFix: the operator fixes as analyze --fix does', () => {
     const dr = index.get(DR_KEY)!.object;
     const ref: ObjectRef = { apiVersion: dr.apiVersion, kind: dr.kind, namespace: 'shop', name: 'httpbin' };
     const wants = (rule: string, from: string, to: string): Finding => ({
-      rule, messageType: 'Test', severity: 'error', resource: ref, related: [], message: rule, symptom: '503 UC',
-      fix: { patches: [{ target: ref, patch: [{ op: 'test', path: '/spec/trafficPolicy/tls/mode', value: from }, { op: 'replace', path: '/spec/trafficPolicy/tls/mode', value: to }] }], create: [] },
+      rule,
+      messageType: 'Test',
+      severity: 'error',
+      resource: ref,
+      related: [],
+      message: rule,
+      symptom: '503 UC',
+      fix: {
+        patches: [
+          {
+            target: ref,
+            patch: [
+              { op: 'test', path: '/spec/trafficPolicy/tls/mode', value: from },
+              { op: 'replace', path: '/spec/trafficPolicy/tls/mode', value: to },
+            ],
+          },
+        ],
+        create: [],
+      },
     });
     const mode = (): string => (index.get(DR_KEY)!.object as DestinationRule).spec?.trafficPolicy?.tls?.mode ?? '';
-    const findingsOf = (): Finding[] => (mode() === 'ISTIO_MUTUAL' ? [wants('MM102', 'ISTIO_MUTUAL', 'SIMPLE')] : [wants('MM101', mode(), 'ISTIO_MUTUAL')]);
+    const findingsOf = (): Finding[] =>
+      mode() === 'ISTIO_MUTUAL' ? [wants('MM102', 'ISTIO_MUTUAL', 'SIMPLE')] : [wants('MM101', mode(), 'ISTIO_MUTUAL')];
     const [own] = groupFindings(findingsOf());
     const joint = jointFix(own!, dr, { index, findingsOf });
-    expect(joint.conflict).toEqual({ reason: 'FixConflict', message: expect.stringContaining('MM101 and MM102 undo each other') });
+    expect(joint.conflict).toEqual({
+      reason: 'FixConflict',
+      message: expect.stringContaining('MM101 and MM102 undo each other'),
+    });
     expect(joint.patches).toEqual(own!.patches);
     expect(mode()).toBe('DISABLE');
   });
@@ -135,7 +198,7 @@ describe('jointFix: the operator fixes as analyze --fix does', () => {
     expect(jointFix(mm107, dr, ctx).joined).toEqual([expect.objectContaining({ rule: 'MM101' })]);
   });
 
-  it('a fix nothing else touches is the rule\'s own, unchanged (its proposal keeps its fingerprint)', () => {
+  it("a fix nothing else touches is the rule's own, unchanged (its proposal keeps its fingerprint)", () => {
     const index = indexFrom(SEED_001_WITH_OUTLIER);
     const dr = index.get(DR_KEY)!.object;
     const own = groupOf(index, 'MM101', dr);
@@ -144,7 +207,16 @@ describe('jointFix: the operator fixes as analyze --fix does', () => {
 });
 
 describe('jointRefusal', () => {
-  const g = { rule: 'MM101', joined: [{ rule: 'MM107', resource: { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', namespace: 'shop', name: 'httpbin' }, proposeOnly: false }] };
+  const g = {
+    rule: 'MM101',
+    joined: [
+      {
+        rule: 'MM107',
+        resource: { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', namespace: 'shop', name: 'httpbin' },
+        proposeOnly: false,
+      },
+    ],
+  };
   it('applies a joint fix automatically only when every rule in it is in Enforce there', () => {
     expect(jointRefusal(g, () => 'Enforce')).toBeUndefined();
     expect(jointRefusal(g, () => 'Propose')).toContain('MM107 is not in Enforce there');

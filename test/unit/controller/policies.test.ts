@@ -10,7 +10,11 @@ function policy(name: string, spec: Record<string, unknown>, createdAt?: string)
   const obj: KubeObject = {
     apiVersion: 'meshmedic.io/v1alpha1',
     kind: 'MeshHealthPolicy',
-    metadata: { name, generation: 1, creationTimestamp: createdAt ?? `2025-01-01T00:00:${String(created).padStart(2, '0')}Z` },
+    metadata: {
+      name,
+      generation: 1,
+      creationTimestamp: createdAt ?? `2025-01-01T00:00:${String(created).padStart(2, '0')}Z`,
+    },
     spec,
   };
   return parsePolicy(obj);
@@ -23,7 +27,11 @@ function modes(eff: ReturnType<typeof effectiveFor>): Record<string, string> {
 describe('effectiveFor: what applies when several policies cover a namespace', () => {
   it('the most cautious mode wins, per rule', () => {
     const enforce = policy('platform', { mode: 'Enforce' });
-    const propose = policy('shop-team', { mode: 'Propose', namespaces: ['shop'], rules: [{ id: 'MM105', mode: 'Observe' }] });
+    const propose = policy('shop-team', {
+      mode: 'Propose',
+      namespaces: ['shop'],
+      rules: [{ id: 'MM105', mode: 'Observe' }],
+    });
     const eff = effectiveFor([enforce, propose], 'shop', {});
     expect(modes(eff)['MM101']).toBe('Propose');
     expect(modes(eff)['MM105']).toBe('Observe');
@@ -42,8 +50,22 @@ describe('effectiveFor: what applies when several policies cover a namespace', (
   });
 
   it('takes the smallest write rate, and each parameter from the oldest policy that sets it', () => {
-    const older = policy('older', { enforce: { maxWritesPerMinute: 60 }, rules: [{ id: 'MM105', parameters: { minRouteTimeout: '2s' } }] }, '2024-01-01T00:00:00Z');
-    const newer = policy('newer', { enforce: { maxWritesPerMinute: 5 }, rules: [{ id: 'MM105', parameters: { minRouteTimeout: '5s' } }, { id: 'MM107', parameters: { maxEjectionPercent: 30 } }] }, '2025-06-01T00:00:00Z');
+    const older = policy(
+      'older',
+      { enforce: { maxWritesPerMinute: 60 }, rules: [{ id: 'MM105', parameters: { minRouteTimeout: '2s' } }] },
+      '2024-01-01T00:00:00Z',
+    );
+    const newer = policy(
+      'newer',
+      {
+        enforce: { maxWritesPerMinute: 5 },
+        rules: [
+          { id: 'MM105', parameters: { minRouteTimeout: '5s' } },
+          { id: 'MM107', parameters: { maxEjectionPercent: 30 } },
+        ],
+      },
+      '2025-06-01T00:00:00Z',
+    );
     const eff = effectiveFor([newer, older], 'shop', {});
     expect(eff?.maxWritesPerMinute).toBe(5);
     expect(eff?.params).toEqual({ minRouteTimeoutMs: 2_000, maxEjectionPercent: 30 });
@@ -53,8 +75,12 @@ describe('effectiveFor: what applies when several policies cover a namespace', (
   it('an exclusion leaves the object out of that policy only', () => {
     const strict = policy('strict', { mode: 'Enforce', exclusions: [{ kind: 'DestinationRule', name: 'legacy' }] });
     expect(effectiveFor([strict], 'shop', {}, { kind: 'DestinationRule', name: 'legacy' })).toBeUndefined();
-    expect(modes(effectiveFor([strict], 'shop', {}, { kind: 'DestinationRule', name: 'reviews' }))['MM101']).toBe('Enforce');
-    expect(modes(effectiveFor([strict], 'shop', {}, { kind: 'ServiceEntry', name: 'legacy' }))['MM103']).toBe('Enforce');
+    expect(modes(effectiveFor([strict], 'shop', {}, { kind: 'DestinationRule', name: 'reviews' }))['MM101']).toBe(
+      'Enforce',
+    );
+    expect(modes(effectiveFor([strict], 'shop', {}, { kind: 'ServiceEntry', name: 'legacy' }))['MM103']).toBe(
+      'Enforce',
+    );
     // Another policy still covers the excluded object.
     const observe = policy('observe-all', { mode: 'Observe' });
     const eff = effectiveFor([strict, observe], 'shop', {}, { kind: 'DestinationRule', name: 'legacy' });
@@ -101,9 +127,18 @@ describe('effectiveFor: what applies when several policies cover a namespace', (
 
 describe('parsePolicy: problems name the field', () => {
   it("refuses what the CRD refuses, in the API server's words, and the operator fails closed where the policy applies", () => {
-    const bad = policy('bad-bound', { mode: 'Enforce', namespaces: ['shop'], rules: [{ id: 'MM107', parameters: { maxEjectionPercent: 100 } }] });
+    const bad = policy('bad-bound', {
+      mode: 'Enforce',
+      namespaces: ['shop'],
+      rules: [{ id: 'MM107', parameters: { maxEjectionPercent: 100 } }],
+    });
     expect(bad.problems).toEqual([
-      { field: 'spec.rules[0].parameters.maxEjectionPercent', message: 'Invalid value: 100: spec.rules[0].parameters.maxEjectionPercent in body should be less than or equal to 99', schema: true },
+      {
+        field: 'spec.rules[0].parameters.maxEjectionPercent',
+        message:
+          'Invalid value: 100: spec.rules[0].parameters.maxEjectionPercent in body should be less than or equal to 99',
+        schema: true,
+      },
     ]);
     expect(bad.params).toEqual({});
     const platform = policy('platform', { mode: 'Enforce' });
@@ -114,7 +149,9 @@ describe('parsePolicy: problems name the field', () => {
   it('a refused policy whose namespaces cannot be read fails closed everywhere', () => {
     const bad = policy('bad-namespaces', { namespaces: 'shop' });
     expect(bad.problems.map((p) => p.field)).toEqual(['spec.namespaces']);
-    expect(effectiveFor([policy('platform', { mode: 'Enforce' }), bad], 'anything', {})?.failedClosedBy).toEqual(['bad-namespaces']);
+    expect(effectiveFor([policy('platform', { mode: 'Enforce' }), bad], 'anything', {})?.failedClosedBy).toEqual([
+      'bad-namespaces',
+    ]);
   });
 
   it('names each invalid field with what was wrong', () => {
@@ -146,7 +183,10 @@ describe('parsePolicy: problems name the field', () => {
     const p = policy('good', {
       istioVersion: '1.22.3',
       enforce: { maxWritesPerMinute: 10 },
-      rules: [{ id: 'MM105', parameters: { minRouteTimeout: '1500ms', keepAliveIdleTimeout: '1m' } }, { id: 'MM107', parameters: { maxEjectionPercent: 40 } }],
+      rules: [
+        { id: 'MM105', parameters: { minRouteTimeout: '1500ms', keepAliveIdleTimeout: '1m' } },
+        { id: 'MM107', parameters: { maxEjectionPercent: 40 } },
+      ],
     });
     expect(p.problems).toEqual([]);
     expect(p.params).toEqual({ minRouteTimeoutMs: 1_500, keepAliveIdleTimeoutMs: 60_000, maxEjectionPercent: 40 });

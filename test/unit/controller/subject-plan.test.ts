@@ -6,14 +6,35 @@ import { planSubject, type SubjectView } from '../../../src/controller/subject-p
 import type { KubeObject } from '../../../src/model/types.js';
 
 const DR = { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', namespace: 'shop', name: 'httpbin' };
-const subject: KubeObject = { apiVersion: DR.apiVersion, kind: DR.kind, metadata: { name: 'httpbin', namespace: 'shop', uid: 'u1', resourceVersion: '5' }, spec: {} };
+const subject: KubeObject = {
+  apiVersion: DR.apiVersion,
+  kind: DR.kind,
+  metadata: { name: 'httpbin', namespace: 'shop', uid: 'u1', resourceVersion: '5' },
+  spec: {},
+};
 
 function group(rule = 'MM101', extra: Partial<FindingGroup> = {}): FindingGroup {
-  return { rule, resource: DR, severity: 'error', message: `${rule} finding`, findings: [], patches: [{ target: DR, patch: [{ op: 'add', path: '/spec/x', value: 1 }] }], create: [], proposeOnly: false, ...extra };
+  return {
+    rule,
+    resource: DR,
+    severity: 'error',
+    message: `${rule} finding`,
+    findings: [],
+    patches: [{ target: DR, patch: [{ op: 'add', path: '/spec/x', value: 1 }] }],
+    create: [],
+    proposeOnly: false,
+    ...extra,
+  };
 }
 
 function eff(mode: 'Observe' | 'Propose' | 'Enforce', rules = ['MM101', 'MM104', 'MM106', 'MM107']): Effective {
-  return { rules: rules.map((id) => ({ id, mode })), params: {}, istioVersion: undefined, maxWritesPerMinute: 30, policies: ['p'] };
+  return {
+    rules: rules.map((id) => ({ id, mode })),
+    params: {},
+    istioVersion: undefined,
+    maxWritesPerMinute: 30,
+    policies: ['p'],
+  };
 }
 
 function mmr(phase: string, extra: Record<string, unknown> = {}, rule = 'MM101'): KubeObject {
@@ -43,7 +64,14 @@ function view(extra: Partial<SubjectView>): SubjectView {
   };
 }
 
-const steps = (v: SubjectView): string[] => planSubject(v).map((s) => (s.step === 'status' ? `status:${s.phase}/${s.reason}` : s.step === 'propose' ? `propose${s.why ? `(${s.why})` : ''}` : s.step));
+const steps = (v: SubjectView): string[] =>
+  planSubject(v).map((s) =>
+    s.step === 'status'
+      ? `status:${s.phase}/${s.reason}`
+      : s.step === 'propose'
+        ? `propose${s.why ? `(${s.why})` : ''}`
+        : s.step,
+  );
 
 describe('planSubject', () => {
   it('by mode: Observe sends one Event, Propose proposes, Enforce applies', () => {
@@ -54,15 +82,23 @@ describe('planSubject', () => {
   });
 
   it('in Enforce, proposes instead when the rule, the target or the fix says so, with the reason', () => {
-    expect(steps(view({ eff: eff('Enforce'), groups: [group('MM106', { proposeOnly: true })] }))).toEqual(['propose(MM106 fixes are proposed only, never applied automatically)']);
-    expect(steps(view({ eff: eff('Enforce'), guard: () => 'managed by Argo CD' }))).toEqual(['propose(not applied automatically: target is managed by Argo CD)']);
-    expect(steps(view({ eff: eff('Enforce'), enforceRefusal: () => 'it changes exportTo' }))).toEqual(['propose(it changes exportTo)']);
+    expect(steps(view({ eff: eff('Enforce'), groups: [group('MM106', { proposeOnly: true })] }))).toEqual([
+      'propose(MM106 fixes are proposed only, never applied automatically)',
+    ]);
+    expect(steps(view({ eff: eff('Enforce'), guard: () => 'managed by Argo CD' }))).toEqual([
+      'propose(not applied automatically: target is managed by Argo CD)',
+    ]);
+    expect(steps(view({ eff: eff('Enforce'), enforceRefusal: () => 'it changes exportTo' }))).toEqual([
+      'propose(it changes exportTo)',
+    ]);
   });
 
   it('proposes a fix whose rules disagree in every mode, with the reason FixConflict, and never applies it', () => {
     const conflict = { reason: 'FixConflict' as const, message: 'the fixes of MM101 and MM102 undo each other' };
     for (const mode of ['Propose', 'Enforce'] as const) {
-      expect(planSubject(view({ eff: eff(mode), groups: [group('MM101', { conflict })] }))).toEqual([{ step: 'propose', group: group('MM101', { conflict }), why: conflictMessage(conflict), reason: 'FixConflict' }]);
+      expect(planSubject(view({ eff: eff(mode), groups: [group('MM101', { conflict })] }))).toEqual([
+        { step: 'propose', group: group('MM101', { conflict }), why: conflictMessage(conflict), reason: 'FixConflict' },
+      ]);
     }
     expect(steps(view({ eff: eff('Observe'), groups: [group('MM101', { conflict })] }))).toEqual(['event']);
   });
@@ -74,7 +110,8 @@ describe('planSubject', () => {
   });
 
   it('leaves applied, reverted and (until the target changes) rejected or dismissed proposals alone', () => {
-    for (const phase of ['Applied', 'Reverted', 'Approved']) expect(steps(view({ eff: eff('Enforce'), remediation: () => mmr(phase) }))).toEqual([]);
+    for (const phase of ['Applied', 'Reverted', 'Approved'])
+      expect(steps(view({ eff: eff('Enforce'), remediation: () => mmr(phase) }))).toEqual([]);
     expect(steps(view({ remediation: () => mmr('Rejected', { targetResourceVersion: '5' }) }))).toEqual([]);
     expect(steps(view({ remediation: () => mmr('Rejected', { targetResourceVersion: '4' }) }))).toEqual(['propose']);
     expect(steps(view({ dismissedAt: () => '5' }))).toEqual([]);
@@ -84,10 +121,19 @@ describe('planSubject', () => {
   it('supersedes open proposals whose finding is gone, and says NotCovered when no policy judges the rule any more', () => {
     const open = [mmr('Proposed', {}, 'MM107')];
     expect(steps(view({ groups: [], remediationsOfSubject: open }))).toEqual(['status:Superseded/FindingResolved']);
-    expect(steps(view({ groups: [], eff: undefined, remediationsOfSubject: open }))).toEqual(['status:Proposed/NotCovered']);
+    expect(steps(view({ groups: [], eff: undefined, remediationsOfSubject: open }))).toEqual([
+      'status:Proposed/NotCovered',
+    ]);
     expect(steps(view({ groups: [], remediationsOfSubject: [mmr('Applied', {}, 'MM107')] }))).toEqual([]);
     // Not meshmedic's (no status identity): never touched.
-    expect(steps(view({ groups: [], remediationsOfSubject: [{ ...mmr('Proposed', {}, 'MM107'), status: { phase: 'Proposed' } }] }))).toEqual([]);
+    expect(
+      steps(
+        view({
+          groups: [],
+          remediationsOfSubject: [{ ...mmr('Proposed', {}, 'MM107'), status: { phase: 'Proposed' } }],
+        }),
+      ),
+    ).toEqual([]);
   });
 
   it('writes a NotCovered status once: the plan and the proposal decision say it in the same words (no write loop)', () => {

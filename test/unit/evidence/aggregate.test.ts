@@ -6,7 +6,13 @@ import { readAccessLog } from '../../../src/evidence/read-log.js';
 import { RecordAssembler } from '../../../src/evidence/records.js';
 import { fixtureLines, parseOk } from './helpers.js';
 
-const line = (t: string, ms: number, flags = 'UC', cluster = 'outbound|8000||httpbin.foo.svc.cluster.local', id = 'x') =>
+const line = (
+  t: string,
+  ms: number,
+  flags = 'UC',
+  cluster = 'outbound|8000||httpbin.foo.svc.cluster.local',
+  id = 'x',
+) =>
   `[${t}] "GET /get HTTP/1.1" 503 ${flags} upstream_reset_before_response_started{connection_termination} - "-" 0 95 ${ms} - "-" "curl" "${id}" "httpbin.foo:8000" "10.0.0.9:80" ${cluster} - 10.0.0.1:8000 10.0.0.2:1 - default`;
 
 describe('duration histogram', () => {
@@ -16,7 +22,11 @@ describe('duration histogram', () => {
     expect(h.summary()).toEqual({ min: 15004, p50: 15004, p90: 15004, p99: 15004, max: 15004, mean: 15004 });
     const u = new DurationHistogram();
     for (let v = 1; v <= 10_000; v++) u.record(v);
-    for (const [p, exact] of [[50, 5000], [90, 9000], [99, 9900]] as const) {
+    for (const [p, exact] of [
+      [50, 5000],
+      [90, 9000],
+      [99, 9900],
+    ] as const) {
       const got = u.percentile(p) as number;
       expect(Math.abs(got - exact) / exact).toBeLessThan(0.016);
     }
@@ -40,7 +50,12 @@ describe('duration histogram', () => {
 describe('aggregation by (cluster or authority, code, flags)', () => {
   it('counts, first/last seen (by time, not order) and percentiles per group', () => {
     const agg = new LogAggregator();
-    const lines = [line('2024-01-01T00:00:05.000Z', 10), line('2024-01-01T00:00:01.000Z', 20), line('2024-01-01T00:00:09.000Z', 30), line('2024-01-01T00:00:03.000Z', 5, 'UF')];
+    const lines = [
+      line('2024-01-01T00:00:05.000Z', 10),
+      line('2024-01-01T00:00:01.000Z', 20),
+      line('2024-01-01T00:00:09.000Z', 30),
+      line('2024-01-01T00:00:03.000Z', 5, 'UF'),
+    ];
     lines.forEach((l, i) => agg.add(parseOk(l), l, i + 1));
     const [uc, uf] = agg.groups();
     expect(uc).toMatchObject({
@@ -58,16 +73,28 @@ describe('aggregation by (cluster or authority, code, flags)', () => {
       responseCodeDetails: ['upstream_reset_before_response_started{connection_termination}'],
     });
     expect(uf).toMatchObject({ responseFlags: 'UF', count: 1 });
-    expect(agg.stats).toMatchObject({ parsed: 4, records: 4, firstSeen: '2024-01-01T00:00:01.000Z', lastSeen: '2024-01-01T00:00:09.000Z' });
+    expect(agg.stats).toMatchObject({
+      parsed: 4,
+      records: 4,
+      firstSeen: '2024-01-01T00:00:01.000Z',
+      lastSeen: '2024-01-01T00:00:09.000Z',
+    });
   });
 
   it('keys PassthroughCluster records by authority, and caps groups, distinct values and malformed samples', () => {
     const agg = new LogAggregator({ maxGroups: 3, maxDistinct: 2, maxMalformedSamples: 2, maxSampleChars: 40 });
     for (let i = 0; i < 5; i++) {
-      const l = line('2024-01-01T00:00:00.000Z', 1, 'UF', 'PassthroughCluster', `id-${i}`).replace('httpbin.foo:8000', `h${i}.example.com`);
+      const l = line('2024-01-01T00:00:00.000Z', 1, 'UF', 'PassthroughCluster', `id-${i}`).replace(
+        'httpbin.foo:8000',
+        `h${i}.example.com`,
+      );
       agg.add(parseOk(l), l, i + 1);
     }
-    expect(agg.groups().map((g) => g.target)).toEqual(['PassthroughCluster h0.example.com', 'PassthroughCluster h1.example.com', 'PassthroughCluster h2.example.com']);
+    expect(agg.groups().map((g) => g.target)).toEqual([
+      'PassthroughCluster h0.example.com',
+      'PassthroughCluster h1.example.com',
+      'PassthroughCluster h2.example.com',
+    ]);
     expect(agg.stats.ungrouped).toBe(2);
     expect(agg.groups()[0]?.sampleLine).toHaveLength(41);
     for (let i = 0; i < 5; i++) {
@@ -88,7 +115,11 @@ describe('streaming reader', () => {
     expect(agg.stats).toMatchObject({ lines: 9, parsed: 2, malformed: 6, blank: 1 });
     expect(agg.stats.byFormat).toEqual({ 'istio-text': 0, 'istio-text-mixer': 1, 'envoy-text': 1, json: 0 });
     expect(agg.stats.malformedSamples.map((m) => m.line)).toEqual([2, 3, 5, 6, 7]);
-    expect(agg.stats.malformedSamples[0]).toEqual({ line: 2, text: 'this is not an access log line', reason: 'no [START_TIME] "...' });
+    expect(agg.stats.malformedSamples[0]).toEqual({
+      line: 2,
+      text: 'this is not an access log line',
+      reason: 'no [START_TIME] "...',
+    });
   });
 
   it('reads pretty-printed JSON records between text lines, CRLF endings and a BOM', async () => {
@@ -104,14 +135,19 @@ describe('streaming reader', () => {
 
   it('gives up a JSON object that never closes, or that a text record cuts, without swallowing the rest', () => {
     const a = new RecordAssembler({ maxLines: 3, maxChars: 1000 });
-    const out = ['{', '  "a": 1,', '  "b": 2,', '  "c": 3,', '[2024-01-01T00:00:00.000Z] "x"'].flatMap((l) => a.push(l));
+    const out = ['{', '  "a": 1,', '  "b": 2,', '  "c": 3,', '[2024-01-01T00:00:00.000Z] "x"'].flatMap((l) =>
+      a.push(l),
+    );
     expect(out.map((r) => [r.line, r.error ?? 'ok'])).toEqual([
       [1, 'multi-line JSON object longer than 3 lines or 1000 characters'],
       [5, 'ok'],
     ]);
     const b = new RecordAssembler();
     const cut = ['{', '  "a": "}",', '[2024-01-01T00:00:00.000Z] "x"', '{', '"z": 1'].flatMap((l) => b.push(l));
-    expect(cut.map((r) => r.error ?? r.text)).toEqual(['multi-line JSON object cut off by the next record', '[2024-01-01T00:00:00.000Z] "x"']);
+    expect(cut.map((r) => r.error ?? r.text)).toEqual([
+      'multi-line JSON object cut off by the next record',
+      '[2024-01-01T00:00:00.000Z] "x"',
+    ]);
     expect(b.flush().map((r) => r.error)).toEqual(['multi-line JSON object not closed at the end of the input']);
   });
 });

@@ -23,7 +23,7 @@ function* generateLog(lines: number): Generator<string> {
     seed = (seed + 0x6d2b79f5) | 0;
     let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return (((t ^ (t >>> 14)) >>> 0) % n);
+    return ((t ^ (t >>> 14)) >>> 0) % n;
   };
   for (let i = 0; i < lines; i++) {
     const svc = `svc-${rand(300)}`;
@@ -32,19 +32,31 @@ function* generateLog(lines: number): Generator<string> {
     const ms = 1 + rand(30_000);
     switch (i % 5) {
       case 0:
-        chunk.push(`[${t}] "GET /api/${i} HTTP/1.1" 503 UC upstream_reset_before_response_started{connection_termination} - "-" 0 95 ${ms} - "-" "curl/8.5.0" "${id}" "${svc}.prod:8080" "10.244.${rand(255)}.${rand(255)}:8080" outbound|8080||${svc}.prod.svc.cluster.local 10.244.1.8:51000 10.96.0.1:8080 10.244.1.8:40004 - default`);
+        chunk.push(
+          `[${t}] "GET /api/${i} HTTP/1.1" 503 UC upstream_reset_before_response_started{connection_termination} - "-" 0 95 ${ms} - "-" "curl/8.5.0" "${id}" "${svc}.prod:8080" "10.244.${rand(255)}.${rand(255)}:8080" outbound|8080||${svc}.prod.svc.cluster.local 10.244.1.8:51000 10.96.0.1:8080 10.244.1.8:40004 - default`,
+        );
         break;
       case 1:
-        chunk.push(`[${t}] "POST /x HTTP/1.1" 504 UT "-" "-" 150 24 ${ms} - "-" "Jersey/2.27" "${id}" "${svc}.example.com" "10.186.199.78:80" PassthroughCluster - 10.186.199.78:80 100.65.161.7:37302 -`);
+        chunk.push(
+          `[${t}] "POST /x HTTP/1.1" 504 UT "-" "-" 150 24 ${ms} - "-" "Jersey/2.27" "${id}" "${svc}.example.com" "10.186.199.78:80" PassthroughCluster - 10.186.199.78:80 100.65.161.7:37302 -`,
+        );
         break;
       case 2:
-        chunk.push(`[${t}] "GET /get HTTP/1.1" 200 - 0 57 ${ms} ${ms} "-" "curl/7.35.0" "${id}" "${svc}:8000" "172.17.0.14:8000"`);
+        chunk.push(
+          `[${t}] "GET /get HTTP/1.1" 200 - 0 57 ${ms} ${ms} "-" "curl/7.35.0" "${id}" "${svc}:8000" "172.17.0.14:8000"`,
+        );
         break;
       case 3:
-        chunk.push(`{"start_time":"${t}","response_code":503,"response_flags":"UF","duration":${ms},"authority":"${svc}.example.org","upstream_cluster":"outbound|443||${svc}.example.org","request_id":"${id}","requested_server_name":"gw.example.org"}`);
+        chunk.push(
+          `{"start_time":"${t}","response_code":503,"response_flags":"UF","duration":${ms},"authority":"${svc}.example.org","upstream_cluster":"outbound|443||${svc}.example.org","request_id":"${id}","requested_server_name":"gw.example.org"}`,
+        );
         break;
       default:
-        chunk.push(i % 10_007 === 4 ? `garbage line ${id}` : `[${t}] "GET /s HTTP/1.1" 503 UC "-" "-" 0 95 ${ms} - "-" "-" "${id}" "${svc}.xyz" "127.0.0.1:8080" inbound|80|http|${svc}.xyz.svc.cluster.local - 100.64.121.11:8080 100.64.254.9:35174 -`);
+        chunk.push(
+          i % 10_007 === 4
+            ? `garbage line ${id}`
+            : `[${t}] "GET /s HTTP/1.1" 503 UC "-" "-" 0 95 ${ms} - "-" "-" "${id}" "${svc}.xyz" "127.0.0.1:8080" inbound|80|http|${svc}.xyz.svc.cluster.local - 100.64.121.11:8080 100.64.254.9:35174 -`,
+        );
     }
     if (chunk.length === 1000) {
       yield chunk.join('\n') + '\n';

@@ -13,7 +13,9 @@ import { DEFAULT_PARAMETERS } from '../../../src/rules/types.js';
 export const FIXTURES = 'test/fixtures/logs';
 
 export function fixtureLines(name: string): string[] {
-  return readFileSync(`${FIXTURES}/${name}`, 'utf8').split('\n').filter((l) => l.trim() !== '');
+  return readFileSync(`${FIXTURES}/${name}`, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
 }
 
 export function parseOk(line: string): AccessLogEntry {
@@ -23,16 +25,30 @@ export function parseOk(line: string): AccessLogEntry {
 }
 
 /** Streams a fixture through the parser and aggregator, then explains it (with the manifests of an example folder, if given). */
-export async function explainFixture(name: string, exampleDir?: string): Promise<ExplainResult & { malformed: number; parsed: number }> {
+export async function explainFixture(
+  name: string,
+  exampleDir?: string,
+): Promise<ExplainResult & { malformed: number; parsed: number }> {
   const agg = await readAccessLog(createReadStream(`${FIXTURES}/${name}`));
   if (!exampleDir) {
-    const r = explainGroups(agg.groups(), { staticFindings: [], params: DEFAULT_PARAMETERS, istioVersion: DEFAULT_ISTIO_VERSION, namespace: 'default' });
+    const r = explainGroups(agg.groups(), {
+      staticFindings: [],
+      params: DEFAULT_PARAMETERS,
+      istioVersion: DEFAULT_ISTIO_VERSION,
+      namespace: 'default',
+    });
     return { ...r, malformed: agg.stats.malformed, parsed: agg.stats.parsed };
   }
   const mesh = await loadMesh([exampleDir]);
   const params = { ...DEFAULT_PARAMETERS, ...policySettings(mesh.policy).params };
   const staticFindings = analyze(mesh.index, { params }).findings;
-  const r = explainGroups(agg.groups(), { index: mesh.index, staticFindings, params, istioVersion: DEFAULT_ISTIO_VERSION, namespace: 'default' });
+  const r = explainGroups(agg.groups(), {
+    index: mesh.index,
+    staticFindings,
+    params,
+    istioVersion: DEFAULT_ISTIO_VERSION,
+    namespace: 'default',
+  });
   return { ...r, malformed: agg.stats.malformed, parsed: agg.stats.parsed };
 }
 

@@ -6,8 +6,20 @@ import { fixtureLines, parseOk } from './helpers.js';
 
 describe('upstream cluster names', () => {
   it('splits outbound|port|subset|host and inbound|port|portName|host', () => {
-    expect(parseClusterName('outbound|443||dev.bar.org')).toEqual({ name: 'outbound|443||dev.bar.org', kind: 'outbound', direction: 'outbound', port: 443, subset: '', host: 'dev.bar.org' });
-    expect(parseClusterName('outbound|9080|v2|reviews.default.svc.cluster.local')).toMatchObject({ kind: 'outbound', port: 9080, subset: 'v2', host: 'reviews.default.svc.cluster.local' });
+    expect(parseClusterName('outbound|443||dev.bar.org')).toEqual({
+      name: 'outbound|443||dev.bar.org',
+      kind: 'outbound',
+      direction: 'outbound',
+      port: 443,
+      subset: '',
+      host: 'dev.bar.org',
+    });
+    expect(parseClusterName('outbound|9080|v2|reviews.default.svc.cluster.local')).toMatchObject({
+      kind: 'outbound',
+      port: 9080,
+      subset: 'v2',
+      host: 'reviews.default.svc.cluster.local',
+    });
     expect(parseClusterName('inbound|80|http|srv-a.xyz.svc.cluster.local')).toEqual({
       name: 'inbound|80|http|srv-a.xyz.svc.cluster.local',
       kind: 'inbound',
@@ -22,15 +34,26 @@ describe('upstream cluster names', () => {
   it('recognises the special clusters, and keeps anything else as other', () => {
     expect(parseClusterName('PassthroughCluster').kind).toBe('passthrough');
     expect(parseClusterName('BlackHoleCluster').kind).toBe('blackhole');
-    expect(parseClusterName('InboundPassthroughClusterIpv4')).toEqual({ name: 'InboundPassthroughClusterIpv4', kind: 'inbound-passthrough', ipFamily: 'IPv4' });
-    expect(parseClusterName('InboundPassthroughClusterIpv6')).toMatchObject({ kind: 'inbound-passthrough', ipFamily: 'IPv6' });
+    expect(parseClusterName('InboundPassthroughClusterIpv4')).toEqual({
+      name: 'InboundPassthroughClusterIpv4',
+      kind: 'inbound-passthrough',
+      ipFamily: 'IPv4',
+    });
+    expect(parseClusterName('InboundPassthroughClusterIpv6')).toMatchObject({
+      kind: 'inbound-passthrough',
+      ipFamily: 'IPv6',
+    });
     expect(parseClusterName('InboundPassthroughCluster').kind).toBe('inbound-passthrough');
     expect(parseClusterName('outbound|x||h').kind).toBe('other');
     expect(parseClusterName('prometheus_stats').kind).toBe('other');
   });
 
   it("reads Istio's mTLS SNI and host:port forms", () => {
-    expect(parseIstioSni('outbound_.8080_._.orders.shop.svc.cluster.local')).toEqual({ port: 8080, subset: '', host: 'orders.shop.svc.cluster.local' });
+    expect(parseIstioSni('outbound_.8080_._.orders.shop.svc.cluster.local')).toEqual({
+      port: 8080,
+      subset: '',
+      host: 'orders.shop.svc.cluster.local',
+    });
     expect(parseIstioSni('foo.bar.org')).toBeUndefined();
     expect(splitHostPort('httpbin:8000')).toEqual({ host: 'httpbin', port: 8000 });
     expect(splitHostPort('[fd00::1]:443')).toEqual({ host: 'fd00::1', port: 443 });
@@ -41,7 +64,9 @@ describe('upstream cluster names', () => {
 
 describe('text tokenizer', () => {
   it('keeps quoted fields with spaces and inner quotes, and finds the record after a kubectl prefix', () => {
-    const t = tokenizeTextLine('2024-05-02T10:00:08.1Z [2024-05-02T10:00:08.000Z] "GET /a b HTTP/1.1" 200 - "agent/1.0 (compatible; "x")" "-"');
+    const t = tokenizeTextLine(
+      '2024-05-02T10:00:08.1Z [2024-05-02T10:00:08.000Z] "GET /a b HTTP/1.1" 200 - "agent/1.0 (compatible; "x")" "-"',
+    );
     expect('error' in t).toBe(false);
     if ('error' in t) return;
     expect(t.time).toBe('2024-05-02T10:00:08.000Z');
@@ -52,7 +77,9 @@ describe('text tokenizer', () => {
       { text: 'agent/1.0 (compatible; "x")', quoted: true },
       { text: '-', quoted: true },
     ]);
-    expect(tokenizeTextLine('[2024-05-02T10:00:08.000Z] "GET / HTTP/1.1" 200 "open')).toEqual({ error: 'unterminated quoted field at column 49' });
+    expect(tokenizeTextLine('[2024-05-02T10:00:08.000Z] "GET / HTTP/1.1" 200 "open')).toEqual({
+      error: 'unterminated quoted field at column 49',
+    });
   });
 });
 
@@ -73,11 +100,19 @@ describe('seed lines parse to the right fields', () => {
       bytesSent: 95,
       durationMs: 19,
       xForwardedFor: '182.140.153.175',
-      userAgent: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/107.0.0.0 Safari/537.36',
+      userAgent:
+        'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/107.0.0.0 Safari/537.36',
       requestId: '054c265b-46eb-4524-a892-810ceeb26e64',
       authority: 'foo.bar.org',
       upstreamHost: '47.107.45.209:443',
-      upstreamCluster: { name: 'outbound|443||dev.bar.org', kind: 'outbound', direction: 'outbound', port: 443, subset: '', host: 'dev.bar.org' },
+      upstreamCluster: {
+        name: 'outbound|443||dev.bar.org',
+        kind: 'outbound',
+        direction: 'outbound',
+        port: 443,
+        subset: '',
+        host: 'dev.bar.org',
+      },
       upstreamLocalAddress: '192.168.32.49:53382',
       downstreamLocalAddress: '192.168.32.49:443',
       downstreamRemoteAddress: '182.140.153.175:2223',
@@ -123,11 +158,23 @@ describe('seed lines parse to the right fields', () => {
       requestId: 'bc6f9ba3-d8dc-4955-a092-64617d9277c8',
       authority: 'srv-a.xyz',
       upstreamHost: '127.0.0.1:8080',
-      upstreamCluster: { name: 'inbound|80|http|srv-a.xyz.svc.cluster.local', kind: 'inbound', direction: 'inbound', port: 80, portName: 'http', host: 'srv-a.xyz.svc.cluster.local' },
+      upstreamCluster: {
+        name: 'inbound|80|http|srv-a.xyz.svc.cluster.local',
+        kind: 'inbound',
+        direction: 'inbound',
+        port: 80,
+        portName: 'http',
+        host: 'srv-a.xyz.svc.cluster.local',
+      },
       downstreamLocalAddress: '100.64.121.11:8080',
       downstreamRemoteAddress: '100.64.254.9:35174',
     });
-    expect(b).toMatchObject({ responseCode: 503, responseFlags: ['UF'], authority: 'srv-b.xyz.svc.cluster.local', upstreamCluster: { kind: 'inbound', host: 'srv-b.xyz.svc.cluster.local' } });
+    expect(b).toMatchObject({
+      responseCode: 503,
+      responseFlags: ['UF'],
+      authority: 'srv-b.xyz.svc.cluster.local',
+      upstreamCluster: { kind: 'inbound', host: 'srv-b.xyz.svc.cluster.local' },
+    });
     expect(ext).toMatchObject({
       responseFlags: ['UF'],
       userAgent: 'Apache-HttpClient/4.5.5 (Java/11)',
@@ -136,8 +183,24 @@ describe('seed lines parse to the right fields', () => {
       upstreamCluster: { name: 'PassthroughCluster', kind: 'passthrough' },
       downstreamLocalAddress: '55.92.142.17:80',
     });
-    expect(ts).toMatchObject({ method: 'POST', responseCode: 504, responseFlags: ['UT'], bytesReceived: 150, bytesSent: 24, durationMs: 15004, authority: 'testservice.prod.com', userAgent: 'Jersey/2.27 (HttpUrlConnection 11.0.4)' });
-    expect(api).toMatchObject({ responseCode: 504, responseFlags: ['UT'], durationMs: 15001, authority: 'apisvc.prod.com', upstreamHost: '10.186.199.78:80', upstreamCluster: { kind: 'passthrough' } });
+    expect(ts).toMatchObject({
+      method: 'POST',
+      responseCode: 504,
+      responseFlags: ['UT'],
+      bytesReceived: 150,
+      bytesSent: 24,
+      durationMs: 15004,
+      authority: 'testservice.prod.com',
+      userAgent: 'Jersey/2.27 (HttpUrlConnection 11.0.4)',
+    });
+    expect(api).toMatchObject({
+      responseCode: 504,
+      responseFlags: ['UT'],
+      durationMs: 15001,
+      authority: 'apisvc.prod.com',
+      upstreamHost: '10.186.199.78:80',
+      upstreamCluster: { kind: 'passthrough' },
+    });
   });
 
   it("the current default format (seed 003's format string), every field in place", () => {
@@ -146,7 +209,8 @@ describe('seed lines parse to the right fields', () => {
       format: 'istio-text',
       responseCode: 503,
       responseFlags: ['UF', 'URX'],
-      responseCodeDetails: 'upstream_reset_before_response_started{remote_connection_failure,TLS_error:_268435581:SSL_routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED}',
+      responseCodeDetails:
+        'upstream_reset_before_response_started{remote_connection_failure,TLS_error:_268435581:SSL_routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED}',
       upstreamTransportFailureReason: 'TLS_error:_268435581:SSL_routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED',
       xForwardedFor: '182.140.153.175',
       authority: 'foo.bar.org',
@@ -157,17 +221,44 @@ describe('seed lines parse to the right fields', () => {
       requestedServerName: 'foo.bar.org',
     });
     expect(tls?.routeName).toBeUndefined();
-    expect(tcp).toMatchObject({ responseCode: 0, responseFlags: ['UF'], requestedServerName: 'api.example.com', upstreamCluster: { kind: 'passthrough' } });
+    expect(tcp).toMatchObject({
+      responseCode: 0,
+      responseFlags: ['UF'],
+      requestedServerName: 'api.example.com',
+      upstreamCluster: { kind: 'passthrough' },
+    });
     expect(tcp?.method).toBeUndefined();
-    expect(blackhole).toMatchObject({ responseCode: 502, responseFlags: [], responseCodeDetails: 'direct_response', routeName: 'block_all' });
-    expect(inbound).toMatchObject({ upstreamCluster: { kind: 'inbound', port: 8080, host: '' }, requestedServerName: 'outbound_.8080_._.orders.shop.svc.cluster.local' });
+    expect(blackhole).toMatchObject({
+      responseCode: 502,
+      responseFlags: [],
+      responseCodeDetails: 'direct_response',
+      routeName: 'block_all',
+    });
+    expect(inbound).toMatchObject({
+      upstreamCluster: { kind: 'inbound', port: 8080, host: '' },
+      requestedServerName: 'outbound_.8080_._.orders.shop.svc.cluster.local',
+    });
     expect(inbound?.connectionTerminationDetails).toBeUndefined();
-    expect(ok).toMatchObject({ responseCode: 200, userAgent: 'agent/1.0 (compatible; "x")', upstreamServiceTimeMs: 3, routeName: 'default' });
+    expect(ok).toMatchObject({
+      responseCode: 200,
+      userAgent: 'agent/1.0 (compatible; "x")',
+      upstreamServiceTimeMs: 3,
+      routeName: 'default',
+    });
   });
 
   it('a one-line JSON record, with numbers as strings and nulls', () => {
-    const e = parseOk('{"start_time":"2024-01-01T00:00:00.000Z","response_code":"504","response_flags":"UT","duration":"30001","upstream_cluster":"outbound|80||a.b.svc.cluster.local","authority":null,"route_name":"r"}');
-    expect(e).toMatchObject({ format: 'json', responseCode: 504, responseFlags: ['UT'], durationMs: 30001, routeName: 'r', upstreamCluster: { host: 'a.b.svc.cluster.local' } });
+    const e = parseOk(
+      '{"start_time":"2024-01-01T00:00:00.000Z","response_code":"504","response_flags":"UT","duration":"30001","upstream_cluster":"outbound|80||a.b.svc.cluster.local","authority":null,"route_name":"r"}',
+    );
+    expect(e).toMatchObject({
+      format: 'json',
+      responseCode: 504,
+      responseFlags: ['UT'],
+      durationMs: 30001,
+      routeName: 'r',
+      upstreamCluster: { host: 'a.b.svc.cluster.local' },
+    });
     expect(e.authority).toBeUndefined();
   });
 

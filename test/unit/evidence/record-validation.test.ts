@@ -9,7 +9,15 @@ import { DEFAULT_PARAMETERS } from '../../../src/rules/types.js';
 import { fixtureLines, parseOk } from './helpers.js';
 
 const json = (fields: Record<string, unknown>): string =>
-  JSON.stringify({ start_time: '2024-05-02T10:00:00.000Z', response_code: 503, response_flags: 'UF', duration: 12, upstream_cluster: 'outbound|443||api.example.com', authority: 'api.example.com', ...fields });
+  JSON.stringify({
+    start_time: '2024-05-02T10:00:00.000Z',
+    response_code: 503,
+    response_flags: 'UF',
+    duration: 12,
+    upstream_cluster: 'outbound|443||api.example.com',
+    authority: 'api.example.com',
+    ...fields,
+  });
 
 function reason(line: string): string {
   const r = parseAccessLogLine(line);
@@ -18,7 +26,9 @@ function reason(line: string): string {
 
 describe('JSON numeric fields are validated', () => {
   it('response_code must be an integer from 0 to 999: 1e308, 503.7, -1, 1000, "503.7" make the record malformed', () => {
-    expect([1e308, 503.7, -1, 1000, '503.7', '5xx', true].map((response_code) => reason(json({ response_code })))).toEqual([
+    expect(
+      [1e308, 503.7, -1, 1000, '503.7', '5xx', true].map((response_code) => reason(json({ response_code }))),
+    ).toEqual([
       'response_code 1e+308 is not an HTTP status code (an integer from 0 to 999)',
       'response_code 503.7 is not an HTTP status code (an integer from 0 to 999)',
       'response_code -1 is not an HTTP status code (an integer from 0 to 999)',
@@ -32,13 +42,25 @@ describe('JSON numeric fields are validated', () => {
   });
 
   it('durations and byte counts must be non-negative integers; unset (null, "-", absent) is no value', () => {
-    expect(reason(json({ duration: -5 }))).toBe('duration -5 is not a duration in milliseconds (a non-negative integer)');
-    expect(reason(json({ duration: 12.5 }))).toBe('duration 12.5 is not a duration in milliseconds (a non-negative integer)');
-    expect(reason(json({ duration: 1e308 }))).toBe('duration 1e+308 is not a duration in milliseconds (a non-negative integer)');
-    expect(reason(json({ duration: '1e3' }))).toBe('duration "1e3" is not a duration in milliseconds (a non-negative integer)');
-    expect(reason(json({ upstream_service_time: '3.5' }))).toBe('upstream_service_time "3.5" is not a duration in milliseconds (a non-negative integer)');
+    expect(reason(json({ duration: -5 }))).toBe(
+      'duration -5 is not a duration in milliseconds (a non-negative integer)',
+    );
+    expect(reason(json({ duration: 12.5 }))).toBe(
+      'duration 12.5 is not a duration in milliseconds (a non-negative integer)',
+    );
+    expect(reason(json({ duration: 1e308 }))).toBe(
+      'duration 1e+308 is not a duration in milliseconds (a non-negative integer)',
+    );
+    expect(reason(json({ duration: '1e3' }))).toBe(
+      'duration "1e3" is not a duration in milliseconds (a non-negative integer)',
+    );
+    expect(reason(json({ upstream_service_time: '3.5' }))).toBe(
+      'upstream_service_time "3.5" is not a duration in milliseconds (a non-negative integer)',
+    );
     expect(reason(json({ bytes_sent: -1 }))).toBe('bytes_sent -1 is not a byte count (a non-negative integer)');
-    expect(reason(json({ bytes_received: { n: 1 } }))).toBe('bytes_received {"n":1} is not a byte count (a non-negative integer)');
+    expect(reason(json({ bytes_received: { n: 1 } }))).toBe(
+      'bytes_received {"n":1} is not a byte count (a non-negative integer)',
+    );
     const ok = parseOk(json({ duration: '30001', bytes_sent: 95, bytes_received: null, upstream_service_time: '-' }));
     expect(ok).toMatchObject({ durationMs: 30001, bytesSent: 95 });
     expect(ok.bytesReceived).toBeUndefined();
@@ -46,7 +68,9 @@ describe('JSON numeric fields are validated', () => {
   });
 
   it('counts an invalid record as malformed, with its reason, never as a record', async () => {
-    const agg = await readAccessLog(Readable.from([`${json({ response_code: 503.7 })}\n${json({ duration: -1 })}\n${json({})}\n`]));
+    const agg = await readAccessLog(
+      Readable.from([`${json({ response_code: 503.7 })}\n${json({ duration: -1 })}\n${json({})}\n`]),
+    );
     expect(agg.stats).toMatchObject({ records: 3, parsed: 1, malformed: 2 });
     expect(agg.stats.malformedSamples.map((m) => [m.line, m.reason])).toEqual([
       [1, 'response_code 503.7 is not an HTTP status code (an integer from 0 to 999)'],
@@ -68,14 +92,24 @@ describe("response_flags in each of Envoy's shapes", () => {
     expect(flagsOf('UpstreamConnectionFailure,UpstreamRetryLimitExceeded')).toEqual(['UF', 'URX']);
     expect(flagsOf(['NoHealthyUpstream'])).toEqual(['UH']);
     expect(flagsOf('UF, URX')).toEqual(['UF', 'URX']);
-    expect(parseOk(json({ response_flags: undefined, response_flags_long: 'UpstreamRequestTimeout' })).responseFlags).toEqual(['UT']);
+    expect(
+      parseOk(json({ response_flags: undefined, response_flags_long: 'UpstreamRequestTimeout' })).responseFlags,
+    ).toEqual(['UT']);
   });
 
   it('anything else makes the record malformed, with the reason', () => {
-    expect(reason(json({ response_flags: { UF: true } }))).toBe('response_flags {"UF":true} are not Envoy flags: {"UF":true} is neither a string nor an array of flag names');
-    expect(reason(json({ response_flags: ['UF', 7] }))).toBe('response_flags ["UF",7] are not Envoy flags: array element 7 is not a flag name');
-    expect(reason(json({ response_flags: 'UpstreamWentAway' }))).toBe('response_flags "UpstreamWentAway" are not Envoy flags: "UpstreamWentAway" is not an Envoy response flag');
-    expect(reason(json({ response_flags: 42 }))).toBe('response_flags 42 are not Envoy flags: 42 is neither a string nor an array of flag names');
+    expect(reason(json({ response_flags: { UF: true } }))).toBe(
+      'response_flags {"UF":true} are not Envoy flags: {"UF":true} is neither a string nor an array of flag names',
+    );
+    expect(reason(json({ response_flags: ['UF', 7] }))).toBe(
+      'response_flags ["UF",7] are not Envoy flags: array element 7 is not a flag name',
+    );
+    expect(reason(json({ response_flags: 'UpstreamWentAway' }))).toBe(
+      'response_flags "UpstreamWentAway" are not Envoy flags: "UpstreamWentAway" is not an Envoy response flag',
+    );
+    expect(reason(json({ response_flags: 42 }))).toBe(
+      'response_flags 42 are not Envoy flags: 42 is neither a string nor an array of flag names',
+    );
   });
 
   it('every short flag has its long name (and back), as in Envoy', () => {
@@ -85,7 +119,12 @@ describe("response_flags in each of Envoy's shapes", () => {
 
   it('an array-valued response_flags is diagnosed by its flags, not as "the upstream answered"', async () => {
     const agg = await readAccessLog(Readable.from([`${json({ response_flags: ['UF', 'URX'] })}\n`]));
-    const [d] = explainGroups(agg.groups(), { staticFindings: [], params: DEFAULT_PARAMETERS, istioVersion: DEFAULT_ISTIO_VERSION, namespace: 'default' }).diagnoses;
+    const [d] = explainGroups(agg.groups(), {
+      staticFindings: [],
+      params: DEFAULT_PARAMETERS,
+      istioVersion: DEFAULT_ISTIO_VERSION,
+      namespace: 'default',
+    }).diagnoses;
     expect(d?.symptom).toBe('503 UF,URX');
     expect(d?.cause).not.toMatch(/upstream answered/);
     expect(d?.cause).toBe('external host unreachable');
@@ -104,8 +143,12 @@ describe('truncated records are malformed, never records', () => {
     expect(reason(afterHost)).toBe('line cut short: 9 fields from BYTES_RECEIVED on, the istio-text format has 15');
     expect(reason(inCluster)).toBe('line cut short: 10 fields from BYTES_RECEIVED on, the istio-text format has 15');
     const mixerCut = (mixer as string).replace(/ 100\.64\.254\.9:35174 -$/, '');
-    expect(reason(mixerCut)).toBe('line cut short: 12 fields from BYTES_RECEIVED on, the istio-text-mixer format has 14');
-    expect(reason(`${envoy as string} outbound|8000||httpbin.default.svc.cluster.local`)).toBe('line cut short: 10 fields from BYTES_RECEIVED on, the envoy-text format has 13');
+    expect(reason(mixerCut)).toBe(
+      'line cut short: 12 fields from BYTES_RECEIVED on, the istio-text-mixer format has 14',
+    );
+    expect(reason(`${envoy as string} outbound|8000||httpbin.default.svc.cluster.local`)).toBe(
+      'line cut short: 10 fields from BYTES_RECEIVED on, the envoy-text format has 13',
+    );
     // Complete lines of each format still parse (Envoy's default format ends at "UPSTREAM_HOST").
     expect([line, mixer, envoy].map((l) => parseAccessLogLine(l as string).ok)).toEqual([true, true, true]);
   });
@@ -138,9 +181,11 @@ describe('truncated records are malformed, never records', () => {
       [4, 'multi-line JSON object cut off by the next record'],
       [12, 'invalid JSON'],
     ]);
-    expect(agg.groups().map((g) => `${g.responseCode} ${g.responseFlags} ${g.target}`).sort()).toEqual([
-      '503 UF outbound|80||b.default.svc.cluster.local',
-      '503 UF,URX outbound|443||dev.bar.org',
-    ]);
+    expect(
+      agg
+        .groups()
+        .map((g) => `${g.responseCode} ${g.responseFlags} ${g.target}`)
+        .sort(),
+    ).toEqual(['503 UF outbound|80||b.default.svc.cluster.local', '503 UF,URX outbound|443||dev.bar.org']);
   });
 });

@@ -49,12 +49,16 @@ async function snapshot(dir: string): Promise<Map<string, string>> {
 
 /** Lines of `before` missing from `after`, and lines of `after` not in `before`, as multisets in order. */
 function lineChanges(before: string, after: string): { removed: string[]; added: string[] } {
-  const count = (lines: string[]): Map<string, number> => lines.reduce((m, l) => m.set(l, (m.get(l) ?? 0) + 1), new Map<string, number>());
+  const count = (lines: string[]): Map<string, number> =>
+    lines.reduce((m, l) => m.set(l, (m.get(l) ?? 0) + 1), new Map<string, number>());
   const b = before.split('\n');
   const a = after.split('\n');
   const cb = count(b);
   const ca = count(a);
-  return { removed: b.filter((l) => (ca.get(l) ?? 0) < (cb.get(l) ?? 0)), added: a.filter((l) => (cb.get(l) ?? 0) < (ca.get(l) ?? 0)) };
+  return {
+    removed: b.filter((l) => (ca.get(l) ?? 0) < (cb.get(l) ?? 0)),
+    added: a.filter((l) => (cb.get(l) ?? 0) < (ca.get(l) ?? 0)),
+  };
 }
 
 const DR_DISABLE = `apiVersion: v1
@@ -99,7 +103,11 @@ spec:
 async function perExample(examples: string, args: string[]): Promise<{ out: string; err: string; code: number }> {
   const runs = [];
   for (const ex of (await readdir(examples)).sort()) runs.push(await cli(['analyze', join(examples, ex), ...args]));
-  return { out: runs.map((r) => r.out).join(''), err: runs.map((r) => r.err).join(''), code: Math.max(...runs.map((r) => r.code)) };
+  return {
+    out: runs.map((r) => r.out).join(''),
+    err: runs.map((r) => r.err).join(''),
+    code: Math.max(...runs.map((r) => r.code)),
+  };
 }
 
 describe('analyze --fix --write', () => {
@@ -131,12 +139,21 @@ describe('analyze --fix --write', () => {
       for (const l of nowLines) if (l === kept[k]) k++;
       expect(k).toBe(kept.length);
     }
-    expect(lineChanges(before.get('001-dr-overrides-mtls/mesh.yaml') as string, after.get('001-dr-overrides-mtls/mesh.yaml') as string)).toEqual({
+    expect(
+      lineChanges(
+        before.get('001-dr-overrides-mtls/mesh.yaml') as string,
+        after.get('001-dr-overrides-mtls/mesh.yaml') as string,
+      ),
+    ).toEqual({
       removed: ['      consecutiveErrors: 1', '      maxEjectionPercent: 100'],
       // No MM106 idleTimeout: example 002's policy (keepAliveIdleTimeout) covers only its own namespace.
       added: ['      consecutive5xxErrors: 1', '      maxEjectionPercent: 50', '    tls:', '      mode: ISTIO_MUTUAL'],
     });
-    expect([...after.keys()].filter((f) => !before.has(f)).sort()).toEqual(['000-gateway-external-sni/mesh.meshmedic.yaml', '001-dr-overrides-mtls/mesh.meshmedic.yaml', '002-external-passthrough-timeouts/mesh.meshmedic.yaml']);
+    expect([...after.keys()].filter((f) => !before.has(f)).sort()).toEqual([
+      '000-gateway-external-sni/mesh.meshmedic.yaml',
+      '001-dr-overrides-mtls/mesh.meshmedic.yaml',
+      '002-external-passthrough-timeouts/mesh.meshmedic.yaml',
+    ]);
 
     expect((await perExample(dir, ['-o', 'json'])).code).toBe(0); // no error finding left
 
@@ -169,7 +186,11 @@ describe('analyze --fix --write', () => {
     expect(viaJsdiff).toEqual(want);
 
     if (existsSync('/usr/bin/patch')) {
-      const r = spawnSync('/usr/bin/patch', ['-p0', '--batch', '--silent'], { cwd: diffed, input: patchText, encoding: 'utf8' });
+      const r = spawnSync('/usr/bin/patch', ['-p0', '--batch', '--silent'], {
+        cwd: diffed,
+        input: patchText,
+        encoding: 'utf8',
+      });
       expect(r.status, r.stderr + r.stdout).toBe(0);
       expect(await snapshot(join(diffed, 'examples'))).toEqual(want);
     }
@@ -177,8 +198,15 @@ describe('analyze --fix --write', () => {
 
   it('never writes a file with a YAML error (the other files are written), and exits 1', async () => {
     const bad = DR_A + '---\nkind: [\n';
-    const root = await tempDir({ 'ns.yaml': DR_DISABLE, 'bad.yaml': bad, 'good.yaml': DR_A.replace(/\ba\b/g, 'b') + '' });
-    await writeFile(join(root, 'ns.yaml'), DR_DISABLE + DR_DISABLE.split('---\n')[2]?.replace(/\ba\b/g, 'b').replace(/^/, '---\n'));
+    const root = await tempDir({
+      'ns.yaml': DR_DISABLE,
+      'bad.yaml': bad,
+      'good.yaml': DR_A.replace(/\ba\b/g, 'b') + '',
+    });
+    await writeFile(
+      join(root, 'ns.yaml'),
+      DR_DISABLE + DR_DISABLE.split('---\n')[2]?.replace(/\ba\b/g, 'b').replace(/^/, '---\n'),
+    );
     const r = await cli(['analyze', root, '--fix', '--write']);
     expect(r.err).toMatch(/bad\.yaml: not written: the file did not read cleanly \(line \d+: invalid YAML/);
     expect(await readFile(join(root, 'bad.yaml'), 'utf8')).toBe(bad);
@@ -187,7 +215,10 @@ describe('analyze --fix --write', () => {
   });
 
   it('never writes a file whose document uses YAML aliases', async () => {
-    const aliased = DR_A.replace('    tls:\n      mode: DISABLE\n', '    tls: &tls\n      mode: DISABLE\n  other: *tls\n');
+    const aliased = DR_A.replace(
+      '    tls:\n      mode: DISABLE\n',
+      '    tls: &tls\n      mode: DISABLE\n  other: *tls\n',
+    );
     const root = await tempDir({ 'ns.yaml': DR_DISABLE, 'a.yaml': aliased });
     const r = await cli(['analyze', root, '--fix', '--write']);
     expect(r.err).toMatch(/a\.yaml: not written: it uses YAML aliases/);
@@ -220,7 +251,17 @@ describe('analyze --fix --write', () => {
   });
 
   it('JSON: edited when laid out as JSON.stringify writes it, refused otherwise', async () => {
-    const value = JSON.stringify({ apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'a', namespace: 'foo' }, spec: { host: 'a', trafficPolicy: { tls: { mode: 'DISABLE' } } } }, null, 4) + '\n';
+    const value =
+      JSON.stringify(
+        {
+          apiVersion: 'networking.istio.io/v1',
+          kind: 'DestinationRule',
+          metadata: { name: 'a', namespace: 'foo' },
+          spec: { host: 'a', trafficPolicy: { tls: { mode: 'DISABLE' } } },
+        },
+        null,
+        4,
+      ) + '\n';
     const root = await tempDir({ 'ns.yaml': DR_DISABLE, 'a.json': value });
     await cli(['analyze', root, '--fix', '--write']);
     expect(await readFile(join(root, 'a.json'), 'utf8')).toBe(value.replace('"DISABLE"', '"ISTIO_MUTUAL"'));
@@ -234,7 +275,8 @@ describe('analyze --fix --write', () => {
   });
 
   it('an object defined through a kustomize patch: says which files hold it, edits neither', async () => {
-    const patch = 'apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: a\n  namespace: foo\nspec:\n  host: a\n  trafficPolicy:\n    tls:\n      mode: DISABLE\n';
+    const patch =
+      'apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: a\n  namespace: foo\nspec:\n  host: a\n  trafficPolicy:\n    tls:\n      mode: DISABLE\n';
     const kustomization = 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n';
     const root = await tempDir({
       'base/ns.yaml': DR_DISABLE,
@@ -244,14 +286,17 @@ describe('analyze --fix --write', () => {
       'overlay/dr-patch.yaml': patch,
     });
     const r = await cli(['analyze', root, '--fix', '--write']);
-    expect(r.err).toMatch(/dr-patch\.yaml: not written: this file is a kustomize patch listed by .*overlay\/kustomization\.yaml/);
+    expect(r.err).toMatch(
+      /dr-patch\.yaml: not written: this file is a kustomize patch listed by .*overlay\/kustomization\.yaml/,
+    );
     expect(await readFile(join(root, 'overlay/dr-patch.yaml'), 'utf8')).toBe(patch);
     expect(r.code).toBe(1);
   });
 
   it('an object in a base that a kustomize overlay patches: names both files, edits neither', async () => {
     // a strategic-merge patch without spec.host is skipped by the reader, so the finding is on the base
-    const patch = 'apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: a\n  namespace: foo\nspec:\n  trafficPolicy:\n    connectionPool:\n      tcp:\n        maxConnections: 10\n';
+    const patch =
+      'apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: a\n  namespace: foo\nspec:\n  trafficPolicy:\n    connectionPool:\n      tcp:\n        maxConnections: 10\n';
     const kustomization = 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n';
     const root = await tempDir({
       'base/ns.yaml': DR_DISABLE,
@@ -261,7 +306,9 @@ describe('analyze --fix --write', () => {
       'overlay/dr-patch.yaml': patch,
     });
     const r = await cli(['analyze', root, '--fix', '--write']);
-    expect(r.err).toMatch(/base\/dr\.yaml: not written: DestinationRule foo\/a is defined in .*base\/dr\.yaml and patched by .*overlay\/dr-patch\.yaml \(a patch listed by .*overlay\/kustomization\.yaml\)/);
+    expect(r.err).toMatch(
+      /base\/dr\.yaml: not written: DestinationRule foo\/a is defined in .*base\/dr\.yaml and patched by .*overlay\/dr-patch\.yaml \(a patch listed by .*overlay\/kustomization\.yaml\)/,
+    );
     expect(await readFile(join(root, 'base/dr.yaml'), 'utf8')).toBe(DR_A);
     expect(r.code).toBe(1);
   });
@@ -270,12 +317,38 @@ describe('analyze --fix --write', () => {
     const root = await tempDir({ 'a.yaml': DR_A });
     const mesh = await loadMesh([join(root, 'a.yaml')]);
     const target = { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', namespace: 'foo', name: 'a' };
-    const patch = { target, patch: [{ op: 'test' as const, path: '/spec/trafficPolicy/tls/mode', value: 'SIMPLE' }, { op: 'replace' as const, path: '/spec/trafficPolicy/tls/mode', value: 'ISTIO_MUTUAL' }] };
-    const finding = { rule: 'MM101', messageType: 'X', severity: 'error', resource: target, related: [], message: '', symptom: '', fix: { patches: [patch], create: [] } } as Finding;
-    const fixed: FixedPointResult = { objects: mesh.inputs.map((i) => i.object), created: [], changed: new Set(['DestinationRule/foo/a']), failures: [], passes: 1, converged: true, conflicts: [], applied: [{ pass: 1, finding, patch }] };
+    const patch = {
+      target,
+      patch: [
+        { op: 'test' as const, path: '/spec/trafficPolicy/tls/mode', value: 'SIMPLE' },
+        { op: 'replace' as const, path: '/spec/trafficPolicy/tls/mode', value: 'ISTIO_MUTUAL' },
+      ],
+    };
+    const finding = {
+      rule: 'MM101',
+      messageType: 'X',
+      severity: 'error',
+      resource: target,
+      related: [],
+      message: '',
+      symptom: '',
+      fix: { patches: [patch], create: [] },
+    } as Finding;
+    const fixed: FixedPointResult = {
+      objects: mesh.inputs.map((i) => i.object),
+      created: [],
+      changed: new Set(['DestinationRule/foo/a']),
+      failures: [],
+      passes: 1,
+      converged: true,
+      conflicts: [],
+      applied: [{ pass: 1, finding, patch }],
+    };
     const plan = await planInPlace(mesh.inputs, mesh.diagnostics, fixed);
     expect(plan.changes).toEqual([]);
-    expect(plan.refused[0]?.message).toMatch(/the fix of MM101 to DestinationRule foo\/a cannot be applied to the file: test failed: \/spec\/trafficPolicy\/tls\/mode is "DISABLE", the fix expected "SIMPLE"/);
+    expect(plan.refused[0]?.message).toMatch(
+      /the fix of MM101 to DestinationRule foo\/a cannot be applied to the file: test failed: \/spec\/trafficPolicy\/tls\/mode is "DISABLE", the fix expected "SIMPLE"/,
+    );
   });
 
   it('usage: --write with -o, with --diff, or on stdin is refused', async () => {
@@ -287,9 +360,12 @@ describe('analyze --fix --write', () => {
   it('a created file beside a kustomization: says to list it in the kustomization’s resources', async () => {
     const root = await tempDir({
       'mesh.yaml': await readFile('examples/000-gateway-external-sni/mesh.yaml', 'utf8'),
-      'kustomization.yaml': 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- mesh.yaml\n',
+      'kustomization.yaml':
+        'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- mesh.yaml\n',
     });
     const r = await cli(['analyze', root, '--fix', '--write']);
-    expect(r.err).toContain(`created ${join(root, 'mesh.meshmedic.yaml')} (1 object created by the fixes): add mesh.meshmedic.yaml to the resources of ${join(root, 'kustomization.yaml')}`);
+    expect(r.err).toContain(
+      `created ${join(root, 'mesh.meshmedic.yaml')} (1 object created by the fixes): add mesh.meshmedic.yaml to the resources of ${join(root, 'kustomization.yaml')}`,
+    );
   });
 });

@@ -39,7 +39,12 @@ function changedLines(before: string, after: string): { added: string[]; removed
 describe('applyOpsToDocumentText', () => {
   it('adds a key after the mapping’s last entry, in the document’s indentation, everything else byte for byte', () => {
     const out = edit([{ op: 'add', path: '/spec/trafficPolicy/tls', value: { mode: 'ISTIO_MUTUAL' } }]);
-    expect(out).toBe(DR.replace('      maxEjectionPercent: 100\n', '      maxEjectionPercent: 100\n    tls:\n      mode: ISTIO_MUTUAL\n'));
+    expect(out).toBe(
+      DR.replace(
+        '      maxEjectionPercent: 100\n',
+        '      maxEjectionPercent: 100\n    tls:\n      mode: ISTIO_MUTUAL\n',
+      ),
+    );
   });
 
   it('replaces a scalar in place, keeping its quoting and the comment after it', () => {
@@ -48,12 +53,24 @@ describe('applyOpsToDocumentText', () => {
       { op: 'replace', path: '/spec/host', value: 'httpbin.foo.svc.cluster.local' },
       { op: 'replace', path: '/spec/trafficPolicy/connectionPool/http/maxRequestsPerConnection', value: 10 },
     ]);
-    expect(changedLines(DR, out)).toEqual({ added: ['  host: "httpbin.foo.svc.cluster.local"', '        maxRequestsPerConnection: 10  # one'], removed: ['  host: "httpbin"', '        maxRequestsPerConnection: 1  # one'] });
+    expect(changedLines(DR, out)).toEqual({
+      added: ['  host: "httpbin.foo.svc.cluster.local"', '        maxRequestsPerConnection: 10  # one'],
+      removed: ['  host: "httpbin"', '        maxRequestsPerConnection: 1  # one'],
+    });
   });
 
   it('move within a mapping renames the key in place (its value and comment stay)', () => {
-    const out = edit([{ op: 'move', from: '/spec/trafficPolicy/outlierDetection/consecutiveErrors', path: '/spec/trafficPolicy/outlierDetection/consecutive5xxErrors' }]);
-    expect(changedLines(DR, out)).toEqual({ added: ['      consecutive5xxErrors: 1 # ignored since 1.7'], removed: ['      consecutiveErrors: 1 # ignored since 1.7'] });
+    const out = edit([
+      {
+        op: 'move',
+        from: '/spec/trafficPolicy/outlierDetection/consecutiveErrors',
+        path: '/spec/trafficPolicy/outlierDetection/consecutive5xxErrors',
+      },
+    ]);
+    expect(changedLines(DR, out)).toEqual({
+      added: ['      consecutive5xxErrors: 1 # ignored since 1.7'],
+      removed: ['      consecutiveErrors: 1 # ignored since 1.7'],
+    });
   });
 
   it('add on a list inserts before the index; - appends', () => {
@@ -69,7 +86,10 @@ describe('applyOpsToDocumentText', () => {
 
   it('adds into a flow mapping in flow style', () => {
     const out = edit([{ op: 'add', path: '/spec/subsets/0/labels/app', value: 'httpbin' }]);
-    expect((parse(out) as { spec: { subsets: { labels: object }[] } }).spec.subsets[0]?.labels).toEqual({ version: 'v1', app: 'httpbin' });
+    expect((parse(out) as { spec: { subsets: { labels: object }[] } }).spec.subsets[0]?.labels).toEqual({
+      version: 'v1',
+      app: 'httpbin',
+    });
     expect(changedLines(DR, out).removed).toEqual(['    labels: {version: v1}']);
   });
 
@@ -77,20 +97,33 @@ describe('applyOpsToDocumentText', () => {
     const out = edit([{ op: 'remove', path: '/spec/trafficPolicy/outlierDetection/maxEjectionPercent' }]);
     expect(changedLines(DR, out)).toEqual({ added: [], removed: ['      maxEjectionPercent: 100'] });
     const emptied = edit([{ op: 'remove', path: '/spec/trafficPolicy/connectionPool/http/maxRequestsPerConnection' }]);
-    expect((parse(emptied) as { spec: { trafficPolicy: { connectionPool: object } } }).spec.trafficPolicy.connectionPool).toEqual({ http: {} });
+    expect(
+      (parse(emptied) as { spec: { trafficPolicy: { connectionPool: object } } }).spec.trafficPolicy.connectionPool,
+    ).toEqual({ http: {} });
   });
 
   it('a failing test stops the edit with what it found', () => {
     expect(() => edit([{ op: 'test', path: '/spec/host', value: 'other' }])).toThrow(YamlEditError);
-    expect(() => edit([{ op: 'test', path: '/spec/host', value: 'other' }])).toThrow(/is "httpbin", the fix expected "other"/);
+    expect(() => edit([{ op: 'test', path: '/spec/host', value: 'other' }])).toThrow(
+      /is "httpbin", the fix expected "other"/,
+    );
     expect(() => edit([{ op: 'replace', path: '/spec/nothere/x', value: 1 }])).toThrow(/not there/);
   });
 
   it('writes new content in the document’s own style: 4-space indent, indented lists, CRLF', () => {
     const four = 'spec:\n    host: a\n    ports:\n        - 80\n';
-    expect(edit([{ op: 'add', path: '/spec/trafficPolicy', value: { tls: { mode: 'SIMPLE' }, subjectAltNames: ['x'] } }], four)).toBe(four + '    trafficPolicy:\n        tls:\n            mode: SIMPLE\n        subjectAltNames:\n            - x\n');
+    expect(
+      edit(
+        [{ op: 'add', path: '/spec/trafficPolicy', value: { tls: { mode: 'SIMPLE' }, subjectAltNames: ['x'] } }],
+        four,
+      ),
+    ).toBe(
+      four + '    trafficPolicy:\n        tls:\n            mode: SIMPLE\n        subjectAltNames:\n            - x\n',
+    );
     const crlf = 'spec:\r\n  host: a # c\r\n';
-    expect(edit([{ op: 'add', path: '/spec/addresses', value: ['10.0.0.1'] }], crlf)).toBe('spec:\r\n  host: a # c\r\n  addresses:\r\n  - 10.0.0.1\r\n');
+    expect(edit([{ op: 'add', path: '/spec/addresses', value: ['10.0.0.1'] }], crlf)).toBe(
+      'spec:\r\n  host: a # c\r\n  addresses:\r\n  - 10.0.0.1\r\n',
+    );
   });
 
   it('quotes strings that YAML 1.1 readers would take for something else', () => {
@@ -98,8 +131,11 @@ describe('applyOpsToDocumentText', () => {
   });
 
   it('edits an item of a List at its path', () => {
-    const list = 'apiVersion: v1\nkind: List\nitems:\n- kind: A\n  spec:\n    a: 1\n- kind: B\n  spec:\n    b: 1 # keep\n';
-    expect(applyOpsToDocumentText(list, ['items', 1], [{ op: 'add', path: '/spec/c', value: 2 }])).toBe(list + '    c: 2\n');
+    const list =
+      'apiVersion: v1\nkind: List\nitems:\n- kind: A\n  spec:\n    a: 1\n- kind: B\n  spec:\n    b: 1 # keep\n';
+    expect(applyOpsToDocumentText(list, ['items', 1], [{ op: 'add', path: '/spec/c', value: 2 }])).toBe(
+      list + '    c: 2\n',
+    );
   });
 });
 
@@ -146,10 +182,17 @@ function randomOp(value: unknown, r: () => number): PatchOperation | undefined {
   const kind = Math.floor(r() * 5);
   const path = pointerOf(pick.path);
   if (kind === 0) return { op: 'replace', path, value: nv };
-  if (kind === 1 && Array.isArray(pick.value)) return { op: 'add', path: path + '/' + (r() < 0.5 ? '-' : String(Math.floor(r() * (pick.value.length + 1)))), value: nv };
-  if (kind === 1 && pick.value && typeof pick.value === 'object') return { op: 'add', path: path + '/added' + Math.floor(r() * 3), value: nv };
+  if (kind === 1 && Array.isArray(pick.value))
+    return {
+      op: 'add',
+      path: path + '/' + (r() < 0.5 ? '-' : String(Math.floor(r() * (pick.value.length + 1)))),
+      value: nv,
+    };
+  if (kind === 1 && pick.value && typeof pick.value === 'object')
+    return { op: 'add', path: path + '/added' + Math.floor(r() * 3), value: nv };
   if (kind === 2) return { op: 'remove', path };
-  if (kind === 3 && pick.path.length > 0 && typeof pick.path[pick.path.length - 1] === 'string') return { op: 'move', from: path, path: pointerOf([...pick.path.slice(0, -1), 'moved']) };
+  if (kind === 3 && pick.path.length > 0 && typeof pick.path[pick.path.length - 1] === 'string')
+    return { op: 'move', from: path, path: pointerOf([...pick.path.slice(0, -1), 'moved']) };
   return { op: 'test', path, value: pick.value };
 }
 
@@ -187,6 +230,9 @@ describe('applyOpsToDocumentText on random operations', () => {
     }
     // only what cannot be spliced in place is refused (a compact nested list, `- - inner`)
     expect(refused.length, refused.join('\n')).toBeLessThan(400 / 20);
-    expect(refused.filter((x) => !x.includes('does not start its line')), refused.join('\n')).toEqual([]);
+    expect(
+      refused.filter((x) => !x.includes('does not start its line')),
+      refused.join('\n'),
+    ).toEqual([]);
   });
 });

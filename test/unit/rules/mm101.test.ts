@@ -37,47 +37,57 @@ describe('MM101 dr-tls-disables-mtls', () => {
   });
 
   it('flags DISABLE at subset level and fixes only that subset', () => {
-    const yaml = mesh(dr(`  host: httpbin
+    const yaml = mesh(
+      dr(`  host: httpbin
   trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}
   subsets:
   - name: v1
     labels: {version: v1}
   - name: v2
     labels: {version: v2}
-    trafficPolicy: {tls: {mode: DISABLE}}`));
+    trafficPolicy: {tls: {mode: DISABLE}}`),
+    );
     const findings = check('MM101', yaml);
     expect(findings).toHaveLength(1);
     expect(findings[0]?.message).toContain('subset v2');
     expect(findings[0]?.message).not.toContain('subset v1');
     const { objects, after } = fixAndRecheck('MM101', yaml);
     expect(after).toEqual([]);
-    const spec = find(objects, 'DestinationRule', 'httpbin').spec as { subsets: { trafficPolicy?: { tls: { mode: string } } }[] };
+    const spec = find(objects, 'DestinationRule', 'httpbin').spec as {
+      subsets: { trafficPolicy?: { tls: { mode: string } } }[];
+    };
     expect(spec.subsets[1]?.trafficPolicy?.tls.mode).toBe('ISTIO_MUTUAL');
     expect(spec.subsets[0]?.trafficPolicy).toBeUndefined();
   });
 
   it('flags SIMPLE at port level and removes the certificate fields Istio refuses with ISTIO_MUTUAL', () => {
-    const yaml = mesh(dr(`  host: httpbin.foo.svc.cluster.local
+    const yaml = mesh(
+      dr(`  host: httpbin.foo.svc.cluster.local
   trafficPolicy:
     portLevelSettings:
     - port: {number: 9000}
-      tls: {mode: SIMPLE, caCertificates: /etc/ca.pem, sni: httpbin}`));
+      tls: {mode: SIMPLE, caCertificates: /etc/ca.pem, sni: httpbin}`),
+    );
     const findings = check('MM101', yaml);
     expect(findings).toHaveLength(1);
     expect(findings[0]?.message).toContain('portLevelSettings[port 9000]');
     const { objects, after } = fixAndRecheck('MM101', yaml);
     expect(after).toEqual([]);
-    const pls = (find(objects, 'DestinationRule', 'httpbin').spec as { trafficPolicy: { portLevelSettings: { tls: object }[] } }).trafficPolicy.portLevelSettings[0];
+    const pls = (
+      find(objects, 'DestinationRule', 'httpbin').spec as { trafficPolicy: { portLevelSettings: { tls: object }[] } }
+    ).trafficPolicy.portLevelSettings[0];
     expect(pls?.tls).toEqual({ mode: 'ISTIO_MUTUAL', sni: 'httpbin' });
   });
 
   it('treats a port-level entry without tls as auto mTLS, not as the top-level DISABLE', () => {
-    const yaml = mesh(dr(`  host: httpbin
+    const yaml = mesh(
+      dr(`  host: httpbin
   trafficPolicy:
     tls: {mode: DISABLE}
     portLevelSettings:
     - port: {number: 9000}
-      connectionPool: {tcp: {maxConnections: 5}}`));
+      connectionPool: {tcp: {maxConnections: 5}}`),
+    );
     const findings = check('MM101', yaml);
     expect(findings).toHaveLength(1);
     expect(findings[0]?.message).toContain('trafficPolicy sends plaintext (tls.mode DISABLE)');
@@ -139,21 +149,33 @@ ${httpbinService}${dr(`  host: httpbin
   });
 
   it('resolves short hosts in the DestinationRule namespace', () => {
-    const disable = (ns: string): string => dr(`  host: httpbin
-  trafficPolicy: {tls: {mode: DISABLE}}`, ns);
+    const disable = (ns: string): string =>
+      dr(
+        `  host: httpbin
+  trafficPolicy: {tls: {mode: DISABLE}}`,
+        ns,
+      );
     // httpbin.other: no such Service in the input, so only a warning with the assumption, and nothing when complete.
-    expect(check('MM101', mesh(disable('other'))).map((f) => `${f.severity} ${f.messageType}`)).toEqual(['warning PlaintextToStrictAssumed']);
+    expect(check('MM101', mesh(disable('other'))).map((f) => `${f.severity} ${f.messageType}`)).toEqual([
+      'warning PlaintextToStrictAssumed',
+    ]);
     expect(check('MM101', mesh(disable('other')), { complete: true })).toEqual([]);
-    expect(check('MM101', mesh(disable('foo'))).map((f) => `${f.severity} ${f.messageType}`)).toEqual(['error PlaintextToStrict']);
+    expect(check('MM101', mesh(disable('foo'))).map((f) => `${f.severity} ${f.messageType}`)).toEqual([
+      'error PlaintextToStrict',
+    ]);
   });
 
   it('fixing twice changes nothing', () => {
-    const yaml = mesh(dr(`  host: httpbin
-  trafficPolicy: {tls: {mode: MUTUAL, clientCertificate: /c.pem, privateKey: /k.pem}}`));
+    const yaml = mesh(
+      dr(`  host: httpbin
+  trafficPolicy: {tls: {mode: MUTUAL, clientCertificate: /c.pem, privateKey: /k.pem}}`),
+    );
     const once = fixAndRecheck('MM101', yaml);
     expect(once.after).toEqual([]);
     expect(once.failures).toBe(0);
-    expect((find(once.objects, 'DestinationRule', 'httpbin').spec as { trafficPolicy: object }).trafficPolicy).toEqual({ tls: { mode: 'ISTIO_MUTUAL' } });
+    expect((find(once.objects, 'DestinationRule', 'httpbin').spec as { trafficPolicy: object }).trafficPolicy).toEqual({
+      tls: { mode: 'ISTIO_MUTUAL' },
+    });
   });
 });
 
@@ -179,13 +201,20 @@ kind: PeerAuthentication
 metadata: {name: ${name}, namespace: ${ns}}
 spec: ${spec}
 `;
-const summary = (fs: { severity: string; messageType: string; resource: { kind: string; namespace?: string; name: string } }[]): string[] =>
+const summary = (
+  fs: { severity: string; messageType: string; resource: { kind: string; namespace?: string; name: string } }[],
+): string[] =>
   fs.map((f) => `${f.severity} ${f.messageType} ${f.resource.kind} ${f.resource.namespace ?? ''}/${f.resource.name}`);
 
 describe('MM101 Istio mTLS to a server whose PeerAuthentication is DISABLE', () => {
   const nsDisable = pa('default', 'foo', '{mtls: {mode: DISABLE}}');
-  const mutual = (host: string, ns = 'foo', name = 'httpbin'): string => dr(`  host: "${host}"
-  trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}`, ns, name);
+  const mutual = (host: string, ns = 'foo', name = 'httpbin'): string =>
+    dr(
+      `  host: "${host}"
+  trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}`,
+      ns,
+      name,
+    );
 
   it('flags a DestinationRule naming the service: its tls is what to change, to DISABLE', () => {
     const yaml = `${httpbinService}${nsDisable}${mutual('httpbin')}`;
@@ -194,17 +223,25 @@ describe('MM101 Istio mTLS to a server whose PeerAuthentication is DISABLE', () 
     expect(f[0]?.message).toContain('httpbin.foo:8000 (HTTP)');
     expect(f[0]?.message).toContain('PeerAuthentication foo/default makes DISABLE');
     expect(f[0]?.related.map((r) => `${r.kind} ${r.name}`)).toEqual(['Service httpbin', 'PeerAuthentication default']);
-    expect(f[0]?.claim).toMatchObject({ kind: 'server-rejects', cluster: 'outbound|8000||httpbin.foo.svc.cluster.local', server: { port: 80, protocol: 'http' } });
+    expect(f[0]?.claim).toMatchObject({
+      kind: 'server-rejects',
+      cluster: 'outbound|8000||httpbin.foo.svc.cluster.local',
+      server: { port: 80, protocol: 'http' },
+    });
     const { objects, after } = fixAndRecheck('MM101', yaml);
     expect(after).toEqual([]);
-    expect((find(objects, 'DestinationRule', 'httpbin').spec as { trafficPolicy: object }).trafficPolicy).toEqual({ tls: { mode: 'DISABLE' } });
+    expect((find(objects, 'DestinationRule', 'httpbin').spec as { trafficPolicy: object }).trafficPolicy).toEqual({
+      tls: { mode: 'DISABLE' },
+    });
   });
 
   it('flags the PeerAuthentication when a namespace-wide DestinationRule sends ISTIO_MUTUAL, and makes it PERMISSIVE', () => {
     const yaml = `${httpbinService}${nsDisable}${mutual('*.foo.svc.cluster.local', 'foo', 'foo-mtls')}`;
     const f = check('MM101', yaml);
     expect(summary(f)).toEqual(['error DisabledReceivesMtls PeerAuthentication foo/default']);
-    expect(f[0]?.message).toContain('DestinationRule foo/foo-mtls trafficPolicy sends Istio mTLS (ISTIO_MUTUAL) to httpbin.foo:8000 (HTTP), httpbin.foo:9000 (HTTP)');
+    expect(f[0]?.message).toContain(
+      'DestinationRule foo/foo-mtls trafficPolicy sends Istio mTLS (ISTIO_MUTUAL) to httpbin.foo:8000 (HTTP), httpbin.foo:9000 (HTTP)',
+    );
     expect(f[0]?.related.map((r) => `${r.kind} ${r.name}`)).toEqual(['DestinationRule foo-mtls', 'Service httpbin']);
     const { objects, after } = fixAndRecheck('MM101', yaml);
     expect(after).toEqual([]);
@@ -213,7 +250,9 @@ describe('MM101 Istio mTLS to a server whose PeerAuthentication is DISABLE', () 
 
   it('flags a mesh-wide DISABLE reached by a mesh-wide DestinationRule of another namespace', () => {
     const yaml = `${httpbinService}${pa('default', 'istio-system', '{mtls: {mode: DISABLE}}')}${mutual('*.local', 'bar', 'all-mtls')}`;
-    expect(summary(check('MM101', yaml))).toEqual(['error DisabledReceivesMtls PeerAuthentication istio-system/default']);
+    expect(summary(check('MM101', yaml))).toEqual([
+      'error DisabledReceivesMtls PeerAuthentication istio-system/default',
+    ]);
   });
 
   it('follows a workload port-level DISABLE, and fixes that port only', () => {
@@ -224,7 +263,9 @@ describe('MM101 Istio mTLS to a server whose PeerAuthentication is DISABLE', () 
     expect(f[0]?.message).toContain('at /spec/portLevelMtls/80/mode');
     const { objects, after } = fixAndRecheck('MM101', yaml);
     expect(after).toEqual([]);
-    expect((find(objects, 'PeerAuthentication', 'httpbin').spec as { portLevelMtls: object }).portLevelMtls).toEqual({ 80: { mode: 'PERMISSIVE' } });
+    expect((find(objects, 'PeerAuthentication', 'httpbin').spec as { portLevelMtls: object }).portLevelMtls).toEqual({
+      80: { mode: 'PERMISSIVE' },
+    });
   });
 
   it('says the claim is inexpressible on a TCP port (the sidecar forwards the TLS bytes to the application)', () => {
@@ -243,14 +284,20 @@ spec:
       tls: {mode: ISTIO_MUTUAL}`)}`;
     const f = check('MM101', yaml);
     expect(summary(f)).toEqual(['error MtlsToDisabled DestinationRule foo/httpbin']);
-    expect(f[0]?.message).toContain('portLevelSettings[port 9000] sends Istio mTLS (ISTIO_MUTUAL) to httpbin.foo:9000 (TCP)');
+    expect(f[0]?.message).toContain(
+      'portLevelSettings[port 9000] sends Istio mTLS (ISTIO_MUTUAL) to httpbin.foo:9000 (TCP)',
+    );
     expect(f[0]?.claim?.kind).toBe('inexpressible');
     expect(fixAndRecheck('MM101', yaml).after).toEqual([]);
   });
 
   it('does not flag a DestinationRule another one shadows (client namespace first, then the service namespace)', () => {
-    const yaml = `${httpbinService}${nsDisable}${mutual('*.local', 'istio-system', 'mesh-mtls')}${dr(`  host: "*.foo.svc.cluster.local"
-  trafficPolicy: {tls: {mode: DISABLE}}`, 'foo', 'foo-plain')}`;
+    const yaml = `${httpbinService}${nsDisable}${mutual('*.local', 'istio-system', 'mesh-mtls')}${dr(
+      `  host: "*.foo.svc.cluster.local"
+  trafficPolicy: {tls: {mode: DISABLE}}`,
+      'foo',
+      'foo-plain',
+    )}`;
     expect(check('MM101', yaml)).toEqual([]);
   });
 
@@ -258,7 +305,9 @@ spec:
     const plain = dr(`  host: httpbin
   trafficPolicy: {tls: {mode: DISABLE}}`);
     expect(check('MM101', `${httpbinService}${nsDisable}${plain}`)).toEqual([]);
-    expect(check('MM101', `${httpbinService}${pa('default', 'foo', '{mtls: {mode: PERMISSIVE}}')}${mutual('httpbin')}`)).toEqual([]);
+    expect(
+      check('MM101', `${httpbinService}${pa('default', 'foo', '{mtls: {mode: PERMISSIVE}}')}${mutual('httpbin')}`),
+    ).toEqual([]);
     const pool = dr(`  host: httpbin
   trafficPolicy: {connectionPool: {tcp: {maxConnections: 1}}}`);
     expect(check('MM101', `${httpbinService}${nsDisable}${pool}`)).toEqual([]);
@@ -267,9 +316,16 @@ spec:
   it('without a Service in the input: a warning that says what it assumed, nothing when the input is complete', () => {
     const yaml = `${nsDisable}${mutual('*.foo.svc.cluster.local', 'foo', 'foo-mtls')}${mutual('details')}`;
     const f = check('MM101', yaml);
-    expect(summary(f).sort()).toEqual(['warning DisabledReceivesMtlsAssumed PeerAuthentication foo/default', 'warning MtlsToDisabledAssumed DestinationRule foo/httpbin']);
-    expect(f.find((x) => x.resource.kind === 'PeerAuthentication')?.message).toContain('to the Services of namespace foo');
-    expect(f.find((x) => x.resource.kind === 'DestinationRule')?.message).toContain('details.foo.svc.cluster.local (no Service in the input)');
+    expect(summary(f).sort()).toEqual([
+      'warning DisabledReceivesMtlsAssumed PeerAuthentication foo/default',
+      'warning MtlsToDisabledAssumed DestinationRule foo/httpbin',
+    ]);
+    expect(f.find((x) => x.resource.kind === 'PeerAuthentication')?.message).toContain(
+      'to the Services of namespace foo',
+    );
+    expect(f.find((x) => x.resource.kind === 'DestinationRule')?.message).toContain(
+      'details.foo.svc.cluster.local (no Service in the input)',
+    );
     expect(f.every((x) => x.message.includes('Assumption: no Service it reaches is in the input'))).toBe(true);
     expect(check('MM101', yaml, { complete: true })).toEqual([]);
   });
@@ -277,8 +333,12 @@ spec:
 
 describe('MM101 plaintext to STRICT without a Service in the input', () => {
   it('a mesh-wide DISABLE DestinationRule under a mesh-wide STRICT is a warning with the assumption', () => {
-    const yaml = `${strictMeshWide}${dr(`  host: "*.local"
-  trafficPolicy: {tls: {mode: DISABLE}}`, 'bar', 'no-mtls')}`;
+    const yaml = `${strictMeshWide}${dr(
+      `  host: "*.local"
+  trafficPolicy: {tls: {mode: DISABLE}}`,
+      'bar',
+      'no-mtls',
+    )}`;
     const f = check('MM101', yaml);
     expect(summary(f)).toEqual(['warning PlaintextToStrictAssumed DestinationRule bar/no-mtls']);
     expect(f[0]?.claim?.kind).toBe('inexpressible');
@@ -286,8 +346,12 @@ describe('MM101 plaintext to STRICT without a Service in the input', () => {
   });
 
   it('is silent when no namespace it can reach is STRICT', () => {
-    const yaml = `${pa('default', 'istio-system', '{mtls: {mode: PERMISSIVE}}')}${dr(`  host: "*.local"
-  trafficPolicy: {tls: {mode: DISABLE}}`, 'bar', 'no-mtls')}`;
+    const yaml = `${pa('default', 'istio-system', '{mtls: {mode: PERMISSIVE}}')}${dr(
+      `  host: "*.local"
+  trafficPolicy: {tls: {mode: DISABLE}}`,
+      'bar',
+      'no-mtls',
+    )}`;
     expect(check('MM101', yaml)).toEqual([]);
   });
 });
@@ -298,12 +362,21 @@ describe('MM101 plaintext to STRICT when auto mTLS is off and no DestinationRule
     const yaml = `${strictMeshWide}\n---\n${httpbinService}`;
     const f = check('MM101', yaml, { ...off, complete: true });
     expect(summary(f)).toEqual(['error NoRuleToStrict Service foo/httpbin']);
-    expect(f[0]?.message).toContain('clients in namespace foo (and every namespace without a DestinationRule for it) send plaintext to port 8000, port 9000');
-    expect(f[0]?.claim).toMatchObject({ kind: 'server-rejects', client: { namespace: 'foo' }, cluster: 'outbound|8000||httpbin.foo.svc.cluster.local' });
+    expect(f[0]?.message).toContain(
+      'clients in namespace foo (and every namespace without a DestinationRule for it) send plaintext to port 8000, port 9000',
+    );
+    expect(f[0]?.claim).toMatchObject({
+      kind: 'server-rejects',
+      client: { namespace: 'foo' },
+      cluster: 'outbound|8000||httpbin.foo.svc.cluster.local',
+    });
     expect(summary(check('MM101', yaml, off))).toEqual(['warning NoRuleToStrictInInput Service foo/httpbin']);
     const { objects, after } = fixAndRecheck('MM101', yaml, { ...off, complete: true });
     expect(after).toEqual([]);
-    expect(find(objects, 'DestinationRule', 'httpbin-istio-mutual').spec).toEqual({ host: 'httpbin.foo.svc.cluster.local', trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } });
+    expect(find(objects, 'DestinationRule', 'httpbin-istio-mutual').spec).toEqual({
+      host: 'httpbin.foo.svc.cluster.local',
+      trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } },
+    });
   });
 
   it('gives ISTIO_MUTUAL to the STRICT ports only when a port-level policy keeps another port PERMISSIVE', () => {
@@ -319,10 +392,19 @@ describe('MM101 plaintext to STRICT when auto mTLS is off and no DestinationRule
   it('does not flag it with auto mTLS on, with a DestinationRule that applies, or with a PERMISSIVE server', () => {
     const yaml = `${strictMeshWide}\n---\n${httpbinService}`;
     expect(check('MM101', yaml, { complete: true })).toEqual([]);
-    const root = dr(`  host: "*.local"
-  trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}`, 'istio-system', 'mesh-mtls');
+    const root = dr(
+      `  host: "*.local"
+  trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}`,
+      'istio-system',
+      'mesh-mtls',
+    );
     expect(check('MM101', `${yaml}${root}`, { ...off, complete: true })).toEqual([]);
-    expect(check('MM101', `${httpbinService}${pa('default', 'istio-system', '{mtls: {mode: PERMISSIVE}}')}`, { ...off, complete: true })).toEqual([]);
+    expect(
+      check('MM101', `${httpbinService}${pa('default', 'istio-system', '{mtls: {mode: PERMISSIVE}}')}`, {
+        ...off,
+        complete: true,
+      }),
+    ).toEqual([]);
   });
 
   it('names the clients of other namespaces when the only DestinationRule is not exported', () => {
@@ -344,10 +426,14 @@ apiVersion: v1
 kind: Namespace
 metadata: {name: foo, labels: {${labels}}}
 `;
-  const star = dr(`  host: "*"
+  const star = dr(
+    `  host: "*"
   trafficPolicy:
     connectionPool: {tcp: {maxConnections: 10}}
-    tls: {mode: ISTIO_MUTUAL}`, 'foo', 'all-mtls');
+    tls: {mode: ISTIO_MUTUAL}`,
+    'foo',
+    'all-mtls',
+  );
   const pod = (annotations: string, containers = 'istio-proxy'): string => `
 ---
 apiVersion: v1
@@ -360,7 +446,9 @@ spec: {containers: [{name: httpbin}, {name: ${containers}}]}
     const yaml = `${httpbinService}${ns('istio-injection: disabled')}${star}`;
     const f = check('MM101', yaml);
     expect(summary(f)).toEqual(['error MtlsToNoSidecar DestinationRule foo/all-mtls']);
-    expect(f[0]?.message).toContain('trafficPolicy sends Istio mTLS (ISTIO_MUTUAL) to httpbin.foo, whose pods run no sidecar (namespace foo is labelled istio-injection=disabled)');
+    expect(f[0]?.message).toContain(
+      'trafficPolicy sends Istio mTLS (ISTIO_MUTUAL) to httpbin.foo, whose pods run no sidecar (namespace foo is labelled istio-injection=disabled)',
+    );
     const { objects, after } = fixAndRecheck('MM101', yaml);
     expect(after).toEqual([]);
     expect(find(objects, 'DestinationRule', 'httpbin-foo-no-sidecar').spec).toEqual({
@@ -370,7 +458,9 @@ spec: {containers: [{name: httpbin}, {name: ${containers}}]}
   });
 
   it('a namespace without injection labels is a warning; a pod annotated inject=false an error', () => {
-    expect(summary(check('MM101', `${httpbinService}${ns('team: a')}${star}`))).toEqual(['warning MtlsToNoSidecarLikely DestinationRule foo/all-mtls']);
+    expect(summary(check('MM101', `${httpbinService}${ns('team: a')}${star}`))).toEqual([
+      'warning MtlsToNoSidecarLikely DestinationRule foo/all-mtls',
+    ]);
     const annotated = `${httpbinService}${ns('istio-injection: enabled')}${pod('sidecar.istio.io/inject: "false"', 'other')}${star}`;
     const f = check('MM101', annotated);
     expect(summary(f)).toEqual(['error MtlsToNoSidecar DestinationRule foo/all-mtls']);
@@ -390,7 +480,9 @@ spec: {containers: [{name: httpbin}, {name: ${containers}}]}
   trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}`)}`;
     const { objects, after } = fixAndRecheck('MM101', yaml);
     expect(after).toEqual([]);
-    expect((find(objects, 'DestinationRule', 'httpbin').spec as { trafficPolicy: object }).trafficPolicy).toEqual({ tls: { mode: 'DISABLE' } });
+    expect((find(objects, 'DestinationRule', 'httpbin').spec as { trafficPolicy: object }).trafficPolicy).toEqual({
+      tls: { mode: 'DISABLE' },
+    });
   });
 });
 
@@ -406,32 +498,68 @@ metadata: {name: ${name}, labels: {istio.io/dataplane-mode: ambient}}
   it('leaves out an ambient server namespace: ztunnel carries mTLS over HBONE', () => {
     expect(check('MM101', mesh(disable))).toHaveLength(1);
     expect(check('MM101', `${mesh(disable)}${ambient('foo')}`)).toEqual([]);
-    expect(check('MM101', `${strictMeshWide}\n---\n${httpbinService}${ambient('foo')}`, { mesh: { enableAutoMtls: false }, complete: true })).toEqual([]);
+    expect(
+      check('MM101', `${strictMeshWide}\n---\n${httpbinService}${ambient('foo')}`, {
+        mesh: { enableAutoMtls: false },
+        complete: true,
+      }),
+    ).toEqual([]);
   });
 
-  it('leaves out ambient clients: a DestinationRule\'s TLS applies at their waypoints only', () => {
-    const fromBar = dr(`  host: httpbin.foo.svc.cluster.local
-  trafficPolicy: {tls: {mode: DISABLE}}`, 'bar', 'to-httpbin');
+  it("leaves out ambient clients: a DestinationRule's TLS applies at their waypoints only", () => {
+    const fromBar = dr(
+      `  host: httpbin.foo.svc.cluster.local
+  trafficPolicy: {tls: {mode: DISABLE}}`,
+      'bar',
+      'to-httpbin',
+    );
     expect(summary(check('MM101', mesh(fromBar)))).toEqual(['error PlaintextToStrict DestinationRule bar/to-httpbin']);
     expect(check('MM101', `${mesh(fromBar)}${ambient('bar')}`)).toEqual([]);
   });
 
   it('says in an assumed finding that it assumed sidecars', () => {
-    const f = check('MM101', `${strictMeshWide}${dr(`  host: "*.local"
-  trafficPolicy: {tls: {mode: DISABLE}}`, 'bar', 'no-mtls')}`);
+    const f = check(
+      'MM101',
+      `${strictMeshWide}${dr(
+        `  host: "*.local"
+  trafficPolicy: {tls: {mode: DISABLE}}`,
+        'bar',
+        'no-mtls',
+      )}`,
+    );
     expect(f[0]?.message).toContain('the sidecar data plane');
   });
 });
 
 describe('MM101 claim plain-endpoint-mtls (verify)', () => {
-  const claim = { kind: 'plain-endpoint-mtls' as const, client: { type: 'sidecar' as const, namespace: 'foo' }, cluster: 'outbound|8000||httpbin.foo.svc.cluster.local' };
-  const judged = (info: ClusterInfo): boolean => judgeClaim(claim, new Map([['p/client', { id: 'p/client', clusters: { [claim.cluster]: info } }]]), 'p').effect;
+  const claim = {
+    kind: 'plain-endpoint-mtls' as const,
+    client: { type: 'sidecar' as const, namespace: 'foo' },
+    cluster: 'outbound|8000||httpbin.foo.svc.cluster.local',
+  };
+  const judged = (info: ClusterInfo): boolean =>
+    judgeClaim(claim, new Map([['p/client', { id: 'p/client', clusters: { [claim.cluster]: info } }]]), 'p').effect;
   it('asks for the client cluster, and confirms only an unconditional Istio mTLS transport', () => {
-    expect(claimQueries(claim, 'p')).toEqual([{ id: 'p/client', proxy: { type: 'sidecar', namespace: 'foo' }, clusters: [claim.cluster] }]);
+    expect(claimQueries(claim, 'p')).toEqual([
+      { id: 'p/client', proxy: { type: 'sidecar', namespace: 'foo' }, clusters: [claim.cluster] },
+    ]);
     expect(judged({ exists: true, transport: { kind: 'istio-mtls' } })).toBe(true);
     // auto mTLS: Istio mTLS only for endpoints labelled tlsMode istio, plaintext for the others.
-    expect(judged({ exists: true, transportMatches: [{ name: 'tlsMode-istio', match: { tlsMode: 'istio' }, transport: { kind: 'istio-mtls' } }, { name: 'tlsMode-disabled', match: {}, transport: { kind: 'plaintext' } }] })).toBe(false);
-    expect(judged({ exists: true, transportMatches: [{ name: 'tlsMode-istio', match: { tlsMode: 'istio' }, transport: { kind: 'istio-mtls' } }] })).toBe(false);
+    expect(
+      judged({
+        exists: true,
+        transportMatches: [
+          { name: 'tlsMode-istio', match: { tlsMode: 'istio' }, transport: { kind: 'istio-mtls' } },
+          { name: 'tlsMode-disabled', match: {}, transport: { kind: 'plaintext' } },
+        ],
+      }),
+    ).toBe(false);
+    expect(
+      judged({
+        exists: true,
+        transportMatches: [{ name: 'tlsMode-istio', match: { tlsMode: 'istio' }, transport: { kind: 'istio-mtls' } }],
+      }),
+    ).toBe(false);
     expect(judged({ exists: false })).toBe(false);
   });
 
@@ -441,9 +569,16 @@ describe('MM101 claim plain-endpoint-mtls (verify)', () => {
 apiVersion: v1
 kind: Namespace
 metadata: {name: foo, labels: {istio-injection: disabled}}
-${dr(`  host: "*"
-  trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}`, 'foo', 'all-mtls')}`;
-    expect(check('MM101', yaml)[0]?.claim).toEqual({ ...claim, cluster: 'outbound|8000||httpbin.foo.svc.cluster.local' });
+${dr(
+  `  host: "*"
+  trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}`,
+  'foo',
+  'all-mtls',
+)}`;
+    expect(check('MM101', yaml)[0]?.claim).toEqual({
+      ...claim,
+      cluster: 'outbound|8000||httpbin.foo.svc.cluster.local',
+    });
   });
 });
 
@@ -458,7 +593,12 @@ metadata: {name: foo, labels: {istio-injection: disabled}}
     const disable = dr(`  host: httpbin
   trafficPolicy: {tls: {mode: DISABLE}}`);
     expect(check('MM101', `${mesh(disable)}${disabledNs}`)).toEqual([]);
-    expect(check('MM101', `${strictMeshWide}\n---\n${httpbinService}${disabledNs}`, { mesh: { enableAutoMtls: false }, complete: true })).toEqual([]);
+    expect(
+      check('MM101', `${strictMeshWide}\n---\n${httpbinService}${disabledNs}`, {
+        mesh: { enableAutoMtls: false },
+        complete: true,
+      }),
+    ).toEqual([]);
   });
 });
 
@@ -471,7 +611,10 @@ describe('MM101 STRICT PeerAuthentication, auto mTLS off, no Service in the inpu
     expect(f[0]?.message).toContain('makes namespace foo STRICT while auto mTLS is off');
     const { objects, after } = fixAndRecheck('MM101', yaml, off);
     expect(after).toEqual([]);
-    expect(find(objects, 'DestinationRule', 'istio-mutual').spec).toEqual({ host: '*.foo.svc.cluster.local', trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } });
+    expect(find(objects, 'DestinationRule', 'istio-mutual').spec).toEqual({
+      host: '*.foo.svc.cluster.local',
+      trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } },
+    });
   });
 
   it('warns on a mesh-wide STRICT; with a DISABLE policy in the input it proposes no wildcard rule', () => {
@@ -489,8 +632,20 @@ describe('MM101 STRICT PeerAuthentication, auto mTLS off, no Service in the inpu
     const yaml = pa('default', 'foo', '{mtls: {mode: STRICT}}');
     expect(check('MM101', yaml)).toEqual([]);
     expect(check('MM101', yaml, { ...off, complete: true })).toEqual([]);
-    expect(check('MM101', `${yaml}${dr(`  host: "*.local"
-  trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}`, 'istio-system', 'mesh-mtls')}`, off)).toEqual([]);
-    expect(summary(check('MM101', `${yaml}\n---\n${httpbinService}`, off))).toEqual(['warning NoRuleToStrictInInput Service foo/httpbin']);
+    expect(
+      check(
+        'MM101',
+        `${yaml}${dr(
+          `  host: "*.local"
+  trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}`,
+          'istio-system',
+          'mesh-mtls',
+        )}`,
+        off,
+      ),
+    ).toEqual([]);
+    expect(summary(check('MM101', `${yaml}\n---\n${httpbinService}`, off))).toEqual([
+      'warning NoRuleToStrictInInput Service foo/httpbin',
+    ]);
   });
 });

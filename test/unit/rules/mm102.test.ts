@@ -51,7 +51,10 @@ describe('MM102 external-tls-missing-sni', () => {
     const created = findings[0]?.fix.create[0];
     expect(created?.kind).toBe('DestinationRule');
     expect(created?.metadata.namespace).toBe('foo-dev');
-    expect(created?.spec).toEqual({ host: 'dev.bar.org', trafficPolicy: { tls: { mode: 'SIMPLE', sni: 'dev.bar.org', subjectAltNames: ['dev.bar.org'] } } });
+    expect(created?.spec).toEqual({
+      host: 'dev.bar.org',
+      trafficPolicy: { tls: { mode: 'SIMPLE', sni: 'dev.bar.org', subjectAltNames: ['dev.bar.org'] } },
+    });
     expect(fixAndRecheck('MM102', yaml).after).toEqual([]);
   });
 
@@ -92,10 +95,17 @@ describe('MM102 external-tls-missing-sni', () => {
   });
 
   it('on a multi-port entry, adds a port-level entry that keeps the top-level pool', () => {
-    const yaml = gatewayRoute() + entry('[{name: https, number: 443, protocol: HTTPS}, {name: http, number: 80, protocol: HTTP}]') + rule('loadBalancer: {simple: ROUND_ROBIN}');
+    const yaml =
+      gatewayRoute() +
+      entry('[{name: https, number: 443, protocol: HTTPS}, {name: http, number: 80, protocol: HTTP}]') +
+      rule('loadBalancer: {simple: ROUND_ROBIN}');
     const { objects, after } = fixAndRecheck('MM102', yaml);
     expect(after).toEqual([]);
-    const tp = (find(objects, 'DestinationRule', 'dev-test').spec as { trafficPolicy: { tls?: object; portLevelSettings: object[] } }).trafficPolicy;
+    const tp = (
+      find(objects, 'DestinationRule', 'dev-test').spec as {
+        trafficPolicy: { tls?: object; portLevelSettings: object[] };
+      }
+    ).trafficPolicy;
     expect(tp.tls).toBeUndefined();
     expect(tp.portLevelSettings).toEqual([
       {
@@ -159,11 +169,19 @@ spec:
     expect(f[0]?.message).toContain('subset plain');
     const { objects, after } = fixAndRecheck('MM102', yaml);
     expect(after).toEqual([]);
-    const spec = find(objects, 'DestinationRule', 'cnn').spec as { trafficPolicy?: unknown; subsets: { name: string; trafficPolicy?: unknown }[] };
+    const spec = find(objects, 'DestinationRule', 'cnn').spec as {
+      trafficPolicy?: unknown;
+      subsets: { name: string; trafficPolicy?: unknown }[];
+    };
     expect(spec.trafficPolicy).toBeUndefined();
     expect(spec.subsets.find((s) => s.name === 'tls-passthrough')?.trafficPolicy).toBeUndefined();
     expect(spec.subsets.find((s) => s.name === 'plain')?.trafficPolicy).toEqual({
-      portLevelSettings: [{ port: { number: 443 }, tls: { mode: 'SIMPLE', sni: 'edition.cnn.com', subjectAltNames: ['edition.cnn.com'] } }],
+      portLevelSettings: [
+        {
+          port: { number: 443 },
+          tls: { mode: 'SIMPLE', sni: 'edition.cnn.com', subjectAltNames: ['edition.cnn.com'] },
+        },
+      ],
     });
   });
 });

@@ -17,7 +17,13 @@ describe('MM104 external-host-passthrough (static form)', () => {
     - destination: {host: external.service.com}`);
 
   const onVs = { kind: 'VirtualService', namespace: 'xyz', name: 'ext' };
-  const typed = (fs: ReturnType<typeof check>): object[] => fs.map((f) => ({ rule: f.rule, messageType: f.messageType, severity: f.severity, resource: { kind: f.resource.kind, namespace: f.resource.namespace, name: f.resource.name } }));
+  const typed = (fs: ReturnType<typeof check>): object[] =>
+    fs.map((f) => ({
+      rule: f.rule,
+      messageType: f.messageType,
+      severity: f.severity,
+      resource: { kind: f.resource.kind, namespace: f.resource.namespace, name: f.resource.name },
+    }));
 
   it('generates a MESH_EXTERNAL ServiceEntry with resolution DNS for a routed host nobody declares', () => {
     const f = check('MM104', route);
@@ -58,7 +64,10 @@ spec:
 `;
     const f = check('MM104', mixed, { complete: true });
     expect(typed(f).map((t) => (t as { messageType: string }).messageType)).toEqual(['HostNotDeclared']);
-    expect((f[0]?.fix.create[0]?.spec as { ports: unknown[] } | undefined)?.ports).toEqual([{ number: 8080, name: 'http-8080', protocol: 'HTTP' }, { number: 443, name: 'tls-443', protocol: 'TLS' }]);
+    expect((f[0]?.fix.create[0]?.spec as { ports: unknown[] } | undefined)?.ports).toEqual([
+      { number: 8080, name: 'http-8080', protocol: 'HTTP' },
+      { number: 443, name: 'tls-443', protocol: 'TLS' },
+    ]);
     expect(fixAndRecheck('MM104', mixed, { complete: true }).after).toEqual([]);
   });
 
@@ -69,8 +78,17 @@ metadata: {name: ext, namespace: xyz}
 spec: {hosts: [external.service.com], location: MESH_EXTERNAL, ports: [{number: 80, name: http, protocol: HTTP}], resolution: DNS}
 ${route}`;
     expect(check('MM104', declared)).toEqual([]);
-    expect(check('MM104', vs(`  - route:
-    - destination: {host: reviews}`, 'r', 'reviews'))).toEqual([]);
+    expect(
+      check(
+        'MM104',
+        vs(
+          `  - route:
+    - destination: {host: reviews}`,
+          'r',
+          'reviews',
+        ),
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -80,7 +98,9 @@ kind: ServiceEntry
 metadata: {name: ext, namespace: xyz}
 spec: {hosts: [external.service.com], location: MESH_EXTERNAL, ports: [{number: 80, name: http, protocol: HTTP}], resolution: DNS}
 `;
-  const route = (fields: string): string => entry + vs(`  - name: slow-api
+  const route = (fields: string): string =>
+    entry +
+    vs(`  - name: slow-api
 ${fields}
     route:
     - destination: {host: external.service.com}`);
@@ -89,13 +109,14 @@ ${fields}
   const min = { params: { minRouteTimeoutMs: 1000 } };
   const vsRef = { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', namespace: 'xyz', name: 'ext' };
   type Http = { timeout?: string; retries: { perTryTimeout: string; retryOn?: string } };
-  const httpOf = (objects: Parameters<typeof find>[0]): Http | undefined => (find(objects, 'VirtualService', 'ext').spec as { http: Http[] }).http[0];
+  const httpOf = (objects: Parameters<typeof find>[0]): Http | undefined =>
+    (find(objects, 'VirtualService', 'ext').spec as { http: Http[] }).http[0];
 
   it('flags a route timeout below the policy minimum and raises it, leaving the retry budget inside it alone', () => {
     const f = check('MM105', short, min);
-    expect(f.map((x) => ({ rule: x.rule, messageType: x.messageType, severity: x.severity, resource: x.resource }))).toEqual([
-      { rule: 'MM105', messageType: 'TimeoutBelowMinimum', severity: 'warning', resource: vsRef },
-    ]);
+    expect(
+      f.map((x) => ({ rule: x.rule, messageType: x.messageType, severity: x.severity, resource: x.resource })),
+    ).toEqual([{ rule: 'MM105', messageType: 'TimeoutBelowMinimum', severity: 'warning', resource: vsRef }]);
     expect(f[0]?.message).toMatch(/VirtualService xyz\/ext route slow-api.*timeout 500ms.*1s/);
     const { objects, after } = fixAndRecheck('MM105', short, min);
     expect(after).toEqual([]);
@@ -120,8 +141,13 @@ ${fields}
     retries: {attempts: 3, perTryTimeout: 500ms, retryOn: 5xx}`);
     expect(check('MM105', overBudget, min)).toEqual([]);
     // The same budget under Istio's default retryOn is not one: the first timed-out try is final.
-    expect(check('MM105', route(`    timeout: 3s
-    retries: {attempts: 3, perTryTimeout: 500ms}`)).map((x) => x.messageType)).toEqual(['TimedOutTryNotRetried']);
+    expect(
+      check(
+        'MM105',
+        route(`    timeout: 3s
+    retries: {attempts: 3, perTryTimeout: 500ms}`),
+      ).map((x) => x.messageType),
+    ).toEqual(['TimedOutTryNotRetried']);
   });
 
   it('judges a perTryTimeout alone on a route without timeout, and raises it to the minimum', () => {
@@ -136,14 +162,16 @@ ${fields}
     const slow = route(`    timeout: 3s
     retries: {attempts: 3, perTryTimeout: 500ms}`);
     const f = check('MM105', slow);
-    expect(f.map((x) => ({ rule: x.rule, messageType: x.messageType, severity: x.severity, resource: x.resource }))).toEqual([
-      { rule: 'MM105', messageType: 'TimedOutTryNotRetried', severity: 'warning', resource: vsRef },
-    ]);
+    expect(
+      f.map((x) => ({ rule: x.rule, messageType: x.messageType, severity: x.severity, resource: x.resource })),
+    ).toEqual([{ rule: 'MM105', messageType: 'TimedOutTryNotRetried', severity: 'warning', resource: vsRef }]);
     expect(f[0]?.message).toMatch(/^504 UT.*VirtualService xyz\/ext route slow-api.*perTryTimeout 500ms/);
     expect(f[0]?.fix.proposeOnly).toBe(true);
     const { objects, after } = fixAndRecheck('MM105', slow);
     expect(after).toEqual([]);
-    expect(httpOf(objects)?.retries.retryOn).toBe('connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes,reset');
+    expect(httpOf(objects)?.retries.retryOn).toBe(
+      'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes,reset',
+    );
     expect(httpOf(objects)?.retries.perTryTimeout).toBe('500ms');
   });
 
@@ -157,10 +185,16 @@ ${fields}
   it('composes with the threshold form on the same route: both fixes apply and nothing is left', () => {
     const both = route(`    timeout: 500ms
     retries: {attempts: 2, perTryTimeout: 200ms}`);
-    expect(check('MM105', both, min).map((x) => x.messageType)).toEqual(['TimedOutTryNotRetried', 'TimeoutBelowMinimum']);
+    expect(check('MM105', both, min).map((x) => x.messageType)).toEqual([
+      'TimedOutTryNotRetried',
+      'TimeoutBelowMinimum',
+    ]);
     const { objects, after } = fixAndRecheck('MM105', both, min);
     expect(after).toEqual([]);
-    expect(httpOf(objects)).toMatchObject({ timeout: '1s', retries: { perTryTimeout: '200ms', retryOn: expect.stringMatching(/,reset$/) } });
+    expect(httpOf(objects)).toMatchObject({
+      timeout: '1s',
+      retries: { perTryTimeout: '200ms', retryOn: expect.stringMatching(/,reset$/) },
+    });
   });
 
   it('ignores a perTryTimeout in retries without attempts: Istio gives Envoy no retry policy at all then', () => {
@@ -171,7 +205,9 @@ ${fields}
     retries: ${retries}`);
       expect(check('MM105', inside), retries).toEqual([]);
     }
-    expect(check('MM105', route('    retries: {attempts: 1, perTryTimeout: 200ms}'), min).map((x) => x.messageType)).toEqual(['TimedOutTryNotRetried', 'TimeoutBelowMinimum']);
+    expect(
+      check('MM105', route('    retries: {attempts: 1, perTryTimeout: 200ms}'), min).map((x) => x.messageType),
+    ).toEqual(['TimedOutTryNotRetried', 'TimeoutBelowMinimum']);
   });
 
   it('reports a perTryTimeout not below the route timeout as moot (info, no fix), whatever retryOn is', () => {
@@ -179,7 +215,10 @@ ${fields}
       const dead = route(`    timeout: 2s
     retries: ${retries}`);
       const f = check('MM105', dead);
-      expect(f.map((x) => [x.messageType, x.severity, x.fix.patches.length]), retries).toEqual([['PerTryTimeoutNotBelowTimeout', 'info', 0]]);
+      expect(
+        f.map((x) => [x.messageType, x.severity, x.fix.patches.length]),
+        retries,
+      ).toEqual([['PerTryTimeoutNotBelowTimeout', 'info', 0]]);
       expect(f[0]?.message).toMatch(/VirtualService xyz\/ext route slow-api.*not below the route timeout 2s/);
     }
   });
@@ -187,7 +226,9 @@ ${fields}
   it('uses the policy minimum, and leaves disabled (0s) or long timeouts alone', () => {
     const fifteen = route('    timeout: 15s');
     expect(check('MM105', fifteen, min)).toEqual([]);
-    expect(check('MM105', fifteen, { params: { minRouteTimeoutMs: 30_000 } }).map((x) => x.messageType)).toEqual(['TimeoutBelowMinimum']);
+    expect(check('MM105', fifteen, { params: { minRouteTimeoutMs: 30_000 } }).map((x) => x.messageType)).toEqual([
+      'TimeoutBelowMinimum',
+    ]);
     expect(check('MM105', route('    timeout: 0s'), min)).toEqual([]);
   });
 
@@ -202,10 +243,16 @@ ${fields}
 });
 
 describe('MM104 and hosts declared where meshmedic cannot see', () => {
-  it('is a warning, not an error, for a federation\'s imported *.local domain, even when the input is the whole mesh', () => {
-    const f = check('MM104', vs(`  - route:
-    - destination: {host: ratings.bookinfo.svc.west-imports.local}`), { complete: true });
-    expect(f.map((x) => [x.rule, x.messageType, x.severity, x.resource.name])).toEqual([['MM104', 'ForeignLocalHost', 'warning', 'ext']]);
+  it("is a warning, not an error, for a federation's imported *.local domain, even when the input is the whole mesh", () => {
+    const f = check(
+      'MM104',
+      vs(`  - route:
+    - destination: {host: ratings.bookinfo.svc.west-imports.local}`),
+      { complete: true },
+    );
+    expect(f.map((x) => [x.rule, x.messageType, x.severity, x.resource.name])).toEqual([
+      ['MM104', 'ForeignLocalHost', 'warning', 'ext'],
+    ]);
     expect(f[0]?.message).toContain('VirtualService xyz/ext');
   });
 });

@@ -35,7 +35,10 @@ describe('MM108 sidecar-hides-serviceentry', () => {
     expect(f[0]?.message).not.toContain('www.bing.com');
     const { objects, after } = fixAndRecheck('MM108', external + route);
     expect(after).toEqual([]);
-    expect((find(objects, 'Sidecar', 'default').spec as { egress: { hosts: string[] }[] }).egress[0]?.hosts).toEqual(['./*', 'default/api.map.baidu.com']);
+    expect((find(objects, 'Sidecar', 'default').spec as { egress: { hosts: string[] }[] }).egress[0]?.hosts).toEqual([
+      './*',
+      'default/api.map.baidu.com',
+    ]);
   });
 
   it('does not flag unused hidden entries under ALLOW_ANY, errors on all of them under REGISTRY_ONLY', () => {
@@ -78,14 +81,23 @@ spec:
 
 const onVs = { kind: 'VirtualService', namespace: 'bookinfo', name: 'reviews' };
 const types = (fs: Finding[]): { rule: string; messageType: string; severity: string; resource: object }[] =>
-  fs.map((f) => ({ rule: f.rule, messageType: f.messageType, severity: f.severity, resource: { kind: f.resource.kind, namespace: f.resource.namespace, name: f.resource.name } }));
+  fs.map((f) => ({
+    rule: f.rule,
+    messageType: f.messageType,
+    severity: f.severity,
+    resource: { kind: f.resource.kind, namespace: f.resource.namespace, name: f.resource.name },
+  }));
 
 describe('parity rules', () => {
   it('MM201: a route to an unknown cluster-local host is an error when the snapshot is complete, a warning offline', () => {
     const typo = reviews + vs('{host: review}');
-    expect(types(check('MM201', typo, { complete: true }))).toEqual([{ rule: 'MM201', messageType: 'HostNotFound', severity: 'error', resource: onVs }]);
+    expect(types(check('MM201', typo, { complete: true }))).toEqual([
+      { rule: 'MM201', messageType: 'HostNotFound', severity: 'error', resource: onVs },
+    ]);
     const offline = check('MM201', typo);
-    expect(types(offline)).toEqual([{ rule: 'MM201', messageType: 'HostNotInInput', severity: 'warning', resource: onVs }]);
+    expect(types(offline)).toEqual([
+      { rule: 'MM201', messageType: 'HostNotInInput', severity: 'warning', resource: onVs },
+    ]);
     expect(offline[0]?.message).toContain('review.bookinfo.svc.cluster.local');
     expect(check('MM201', reviews + vs('{host: reviews}'), { complete: true })).toEqual([]);
   });
@@ -93,12 +105,21 @@ describe('parity rules', () => {
   it('MM202: a subset the applying DestinationRule lacks, no DestinationRule at all, and the offline form', () => {
     const v2 = vs('{host: reviews, subset: v2}');
     const lacking = check('MM202', reviews + v2, { complete: true });
-    expect(types(lacking)).toEqual([{ rule: 'MM202', messageType: 'SubsetNotDefined', severity: 'error', resource: onVs }]);
+    expect(types(lacking)).toEqual([
+      { rule: 'MM202', messageType: 'SubsetNotDefined', severity: 'error', resource: onVs },
+    ]);
     expect(lacking[0]?.message).toContain('DestinationRule bookinfo/reviews');
     expect(lacking[0]?.related.map((r) => r.name)).toEqual(['reviews']);
-    const withoutDr = reviews.split('---').filter((d) => !d.includes('DestinationRule')).join('---');
-    expect(types(check('MM202', withoutDr + v2, { complete: true })).map((t) => t.messageType)).toEqual(['NoSubsetsForHost']);
-    expect(types(check('MM202', reviews + v2)).map((t) => [t.messageType, t.severity])).toEqual([['SubsetNotInInput', 'warning']]);
+    const withoutDr = reviews
+      .split('---')
+      .filter((d) => !d.includes('DestinationRule'))
+      .join('---');
+    expect(types(check('MM202', withoutDr + v2, { complete: true })).map((t) => t.messageType)).toEqual([
+      'NoSubsetsForHost',
+    ]);
+    expect(types(check('MM202', reviews + v2)).map((t) => [t.messageType, t.severity])).toEqual([
+      ['SubsetNotInInput', 'warning'],
+    ]);
     expect(check('MM202', reviews + vs('{host: reviews, subset: v1}'), { complete: true })).toEqual([]);
   });
 
@@ -113,16 +134,22 @@ spec:
   trafficPolicy: {connectionPool: {tcp: {maxConnections: 5}}}
 `;
     const f = check('MM203', reviews + second);
-    expect(f.map((x) => [x.messageType, x.resource.name, x.related.map((r) => r.name)])).toEqual([['PolicyIgnored', 'reviews-pool', ['reviews']]]);
+    expect(f.map((x) => [x.messageType, x.resource.name, x.related.map((r) => r.name)])).toEqual([
+      ['PolicyIgnored', 'reviews-pool', ['reviews']],
+    ]);
     expect(check('MM203', reviews)).toEqual([]);
   });
 
   it('MM204: a missing Gateway is an error when the snapshot is complete, a warning offline; mesh is no Gateway', () => {
     const bound = reviews + vs('{host: reviews}', 'gateways: [istio-system/public]');
     const complete = check('MM204', bound, { complete: true });
-    expect(types(complete)).toEqual([{ rule: 'MM204', messageType: 'GatewayNotFound', severity: 'error', resource: onVs }]);
+    expect(types(complete)).toEqual([
+      { rule: 'MM204', messageType: 'GatewayNotFound', severity: 'error', resource: onVs },
+    ]);
     expect(complete[0]?.message).toContain('istio-system/public');
-    expect(types(check('MM204', bound)).map((t) => [t.messageType, t.severity])).toEqual([['GatewayNotInInput', 'warning']]);
+    expect(types(check('MM204', bound)).map((t) => [t.messageType, t.severity])).toEqual([
+      ['GatewayNotInInput', 'warning'],
+    ]);
     expect(check('MM204', reviews + vs('{host: reviews}', 'gateways: [mesh]'), { complete: true })).toEqual([]);
   });
 
@@ -138,7 +165,9 @@ spec: {selector: {istio: ingressgateway}, servers: [{port: {number: 80, name: ht
       expect(check('MM204', reviews + gw + vs('{host: reviews}', `gateways: [${form}]`))).toEqual([]);
     }
     const invalid = check('MM204', reviews + gw + vs('{host: reviews}', 'gateways: [./public]'));
-    expect(types(invalid)).toEqual([{ rule: 'MM204', messageType: 'InvalidGatewayName', severity: 'error', resource: onVs }]);
+    expect(types(invalid)).toEqual([
+      { rule: 'MM204', messageType: 'InvalidGatewayName', severity: 'error', resource: onVs },
+    ]);
     expect(invalid[0]?.message).toContain('./public');
   });
 });

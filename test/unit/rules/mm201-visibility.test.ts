@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { Finding } from '../../../src/rules/types.js';
 import { check, fixAndRecheck } from '../helpers.js';
 
-const types = (fs: Finding[]) => fs.map((f) => ({ rule: f.rule, messageType: f.messageType, severity: f.severity, resource: `${f.resource.kind} ${f.resource.namespace}/${f.resource.name}` }));
+const types = (fs: Finding[]) =>
+  fs.map((f) => ({
+    rule: f.rule,
+    messageType: f.messageType,
+    severity: f.severity,
+    resource: `${f.resource.kind} ${f.resource.namespace}/${f.resource.name}`,
+  }));
 
 const svc = (anno?: string) => `
 apiVersion: v1
@@ -29,10 +35,14 @@ describe('MM201 visibility (exportTo)', () => {
   it('a Service exported elsewhere by annotation: error when complete, warning offline, naming the Service', () => {
     const yaml = svc('banana') + route('web');
     const complete = check('MM201', yaml, { complete: true });
-    expect(types(complete)).toEqual([{ rule: 'MM201', messageType: 'HostNotExported', severity: 'error', resource: 'VirtualService web/to-details' }]);
+    expect(types(complete)).toEqual([
+      { rule: 'MM201', messageType: 'HostNotExported', severity: 'error', resource: 'VirtualService web/to-details' },
+    ]);
     expect(complete[0]?.message).toContain('Service shop/details (exportTo banana)');
     expect(complete[0]?.related.map((r) => r.name)).toEqual(['details']);
-    expect(types(check('MM201', yaml)).map((t) => [t.messageType, t.severity])).toEqual([['HostNotExportedInInput', 'warning']]);
+    expect(types(check('MM201', yaml)).map((t) => [t.messageType, t.severity])).toEqual([
+      ['HostNotExportedInInput', 'warning'],
+    ]);
     expect(fixAndRecheck('MM201', yaml, { complete: true }).after).toHaveLength(1); // no automatic fix
   });
 
@@ -46,7 +56,9 @@ describe('MM201 visibility (exportTo)', () => {
 
   it("the VirtualService's exportTo names the namespaces that run it", () => {
     const exported = (to: string) => route('shop', `  exportTo: [${to}]\n`);
-    expect(types(check('MM201', svc('.') + exported('bogus'), { complete: true })).map((t) => t.messageType)).toEqual(['HostNotExported']);
+    expect(types(check('MM201', svc('.') + exported('bogus'), { complete: true })).map((t) => t.messageType)).toEqual([
+      'HostNotExported',
+    ]);
     expect(check('MM201', svc('.') + exported('"."'), { complete: true })).toEqual([]);
     expect(check('MM201', svc('bogus') + exported('bogus'), { complete: true })).toEqual([]);
     expect(check('MM201', svc('.') + exported('"~"'), { complete: true })).toEqual([]);
@@ -73,7 +85,9 @@ spec:
   http:
   - route: [{destination: {host: api.example.com}}]
 `;
-    expect(types(check('MM201', se('"."'), { complete: true }))).toEqual([{ rule: 'MM201', messageType: 'HostNotExported', severity: 'error', resource: 'VirtualService web/to-ext' }]);
+    expect(types(check('MM201', se('"."'), { complete: true }))).toEqual([
+      { rule: 'MM201', messageType: 'HostNotExported', severity: 'error', resource: 'VirtualService web/to-ext' },
+    ]);
     expect(check('MM201', se('web'), { complete: true })).toEqual([]);
     expect(check('MM201', se('"*"'), { complete: true })).toEqual([]);
     const undeclared = se('"."').split('---')[1] as string;
@@ -83,6 +97,8 @@ spec:
   it('meshConfig.defaultServiceExportTo applies to Services without the annotation', () => {
     const yaml = svc() + route('web');
     expect(check('MM201', yaml, { complete: true, mesh: { defaultServiceExportTo: ['.'] } })).toHaveLength(1);
-    expect(check('MM201', svc('*') + route('web'), { complete: true, mesh: { defaultServiceExportTo: ['.'] } })).toEqual([]);
+    expect(
+      check('MM201', svc('*') + route('web'), { complete: true, mesh: { defaultServiceExportTo: ['.'] } }),
+    ).toEqual([]);
   });
 });

@@ -28,7 +28,8 @@ spec:
   - match: [{uri: {prefix: /api}}, {gateways: ${matchGateways}}]
     route: [{destination: {host: web}}]
 `;
-const shape = (fs: ReturnType<typeof check>) => fs.map((f) => [f.rule, f.messageType, f.severity, `${f.resource.kind} ${f.resource.namespace}/${f.resource.name}`]);
+const shape = (fs: ReturnType<typeof check>) =>
+  fs.map((f) => [f.rule, f.messageType, f.severity, `${f.resource.kind} ${f.resource.namespace}/${f.resource.name}`]);
 
 describe('MM204 match gateways (Kiali KIA1102)', () => {
   it('a match that names only missing gateways never applies: an error when the snapshot is complete, a warning offline', () => {
@@ -37,7 +38,9 @@ describe('MM204 match gateways (Kiali KIA1102)', () => {
     expect(complete[0]?.message).toContain('http[1].match[1]');
     expect(complete[0]?.message).toContain('shop/private');
     expect(complete[0]?.fix).toMatchObject({ patches: [], create: [] });
-    expect(shape(check('MM204', mesh + vs('[istio-system/private]')))).toEqual([['MM204', 'MatchGatewayNotInInput', 'warning', 'VirtualService shop/web']]);
+    expect(shape(check('MM204', mesh + vs('[istio-system/private]')))).toEqual([
+      ['MM204', 'MatchGatewayNotInInput', 'warning', 'VirtualService shop/web'],
+    ]);
   });
 
   it('a missing name beside gateways that exist is a warning: the match still applies there', () => {

@@ -21,7 +21,9 @@ describe('MM217 serviceentry-protocol-conflict', () => {
       ['MM217', 'ProtocolConflict', 'warning', 'default/a'],
       ['MM217', 'ProtocolConflict', 'warning', 'default/b'],
     ]);
-    expect(f[0]?.message).toContain('port 8443 as HTTP and ServiceEntry default/b as HTTPS, and proxies in all namespaces see both');
+    expect(f[0]?.message).toContain(
+      'port 8443 as HTTP and ServiceEntry default/b as HTTPS, and proxies in all namespaces see both',
+    );
     expect(fixAndRecheck('MM217', yaml).after).toHaveLength(2); // no automatic fix
   });
 
@@ -32,12 +34,16 @@ describe('MM217 serviceentry-protocol-conflict', () => {
 
   it('no finding: same protocol (any case), different ports, unset protocol, or no namespace sees both', () => {
     expect(check('MM217', se('a', 'default', 'HTTPS') + se('b', 'default', 'https'))).toEqual([]);
-    expect(check('MM217', se('a', 'default', 'HTTP') + se('b', 'default', 'HTTPS').replace('8443', '9443'))).toEqual([]);
+    expect(check('MM217', se('a', 'default', 'HTTP') + se('b', 'default', 'HTTPS').replace('8443', '9443'))).toEqual(
+      [],
+    );
     const unset = se('b', 'default', 'HTTPS').replace(', protocol: HTTPS', '');
     expect(check('MM217', se('a', 'default', 'HTTP') + unset)).toEqual([]);
     const local = '  exportTo: ["."]\n';
     expect(check('MM217', se('a', 'ns1', 'HTTP', local) + se('b', 'ns2', 'HTTPS', local))).toEqual([]);
-    expect(check('MM217', se('a', 'ns1', 'HTTP', '  exportTo: [ns3]\n') + se('b', 'ns2', 'HTTPS', '  exportTo: [ns4]\n'))).toEqual([]);
+    expect(
+      check('MM217', se('a', 'ns1', 'HTTP', '  exportTo: [ns3]\n') + se('b', 'ns2', 'HTTPS', '  exportTo: [ns4]\n')),
+    ).toEqual([]);
   });
 });
 

@@ -23,7 +23,8 @@ ${extra}  http:
 const front = svc('front', '[{name: http, port: 80}]');
 const back1 = svc('back', '[{name: http, port: 8080}]');
 const back2 = svc('back', '[{name: http, port: 8080}, {name: http-admin, port: 9090}]');
-const summary = (fs: ReturnType<typeof check>) => fs.map((f) => [f.messageType, f.severity, `${f.resource.namespace}/${f.resource.name}`]);
+const summary = (fs: ReturnType<typeof check>) =>
+  fs.map((f) => [f.messageType, f.severity, `${f.resource.namespace}/${f.resource.name}`]);
 
 describe('MM220 route-destination-port', () => {
   it('a destination port the Service lacks: error; the fix takes the only port of a single-port Service', () => {
@@ -47,7 +48,11 @@ describe('MM220 route-destination-port', () => {
     const f = check('MM220', front + back2 + vs('{host: back}'));
     expect(summary(f)).toEqual([['ListenerPortMissing', 'error', 'shop/to-back']]);
     expect(f[0]?.message).toContain('port 80 of front.shop.svc.cluster.local');
-    expect(f[0]?.claim).toMatchObject({ kind: 'no-cluster', cluster: 'outbound|80||back.shop.svc.cluster.local', call: { port: 80 } });
+    expect(f[0]?.claim).toMatchObject({
+      kind: 'no-cluster',
+      cluster: 'outbound|80||back.shop.svc.cluster.local',
+      call: { port: 80 },
+    });
     const gw = `
 ---
 apiVersion: networking.istio.io/v1

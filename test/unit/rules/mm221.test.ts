@@ -24,11 +24,14 @@ kind: ServiceEntry
 metadata: {name: ext, namespace: shop}
 spec: {hosts: [api.example.com], location: MESH_EXTERNAL, resolution: DNS, ports: [{number: 443, name: tls, protocol: TLS}]}
 `;
-const summary = (fs: ReturnType<typeof check>) => fs.map((f) => [f.messageType, f.severity, `${f.resource.namespace}/${f.resource.name}`]);
+const summary = (fs: ReturnType<typeof check>) =>
+  fs.map((f) => [f.messageType, f.severity, `${f.resource.namespace}/${f.resource.name}`]);
 
 describe('MM221 destination-rule-unknown-host', () => {
   it('a host no Service or entry declares: warning when complete, info offline', () => {
-    expect(summary(check('MM221', svc + dr('review'), { complete: true }))).toEqual([['HostNotFound', 'warning', 'shop/rule']]);
+    expect(summary(check('MM221', svc + dr('review'), { complete: true }))).toEqual([
+      ['HostNotFound', 'warning', 'shop/rule'],
+    ]);
     const offline = check('MM221', svc + dr('reviews.other.svc.cluster.local'));
     expect(summary(offline)).toEqual([['HostNotInInput', 'info', 'shop/rule']]);
     expect(fixAndRecheck('MM221', svc + dr('review')).after).toHaveLength(1); // no automatic fix
@@ -40,6 +43,8 @@ describe('MM221 destination-rule-unknown-host', () => {
     expect(check('MM221', se + dr('api.example.com'), { complete: true })).toEqual([]);
     expect(check('MM221', se + dr('*.example.com'), { complete: true })).toEqual([]);
     expect(check('MM221', svc + dr('*.shop.svc.cluster.local'), { complete: true })).toEqual([]);
-    expect(summary(check('MM221', svc + dr('*.other.svc.cluster.local'), { complete: true }))).toEqual([['HostNotFound', 'warning', 'shop/rule']]);
+    expect(summary(check('MM221', svc + dr('*.other.svc.cluster.local'), { complete: true }))).toEqual([
+      ['HostNotFound', 'warning', 'shop/rule'],
+    ]);
   });
 });

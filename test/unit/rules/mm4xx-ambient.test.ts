@@ -52,8 +52,9 @@ spec:
 const ambient = ns('app', 'istio.io/dataplane-mode: ambient');
 
 describe('the data plane of a namespace, pod and Service', () => {
-  it('reads Istio\'s labels: ambient, its waypoint, the opt-outs, and sidecar injection', () => {
-    const index = indexFrom(`${ambient}${ns('side', 'istio-injection: enabled')}${ns('wp', 'istio.io/dataplane-mode: ambient, istio.io/use-waypoint: w, istio.io/use-waypoint-namespace: infra')}${svc('istio.io/use-waypoint: none')}
+  it("reads Istio's labels: ambient, its waypoint, the opt-outs, and sidecar injection", () => {
+    const index =
+      indexFrom(`${ambient}${ns('side', 'istio-injection: enabled')}${ns('wp', 'istio.io/dataplane-mode: ambient, istio.io/use-waypoint: w, istio.io/use-waypoint-namespace: infra')}${svc('istio.io/use-waypoint: none')}
 ---
 apiVersion: v1
 kind: Pod
@@ -68,7 +69,10 @@ spec: {containers: [{name: app, image: x}, {name: istio-proxy, image: proxyv2}]}
     expect(namespaceDataPlane('app', index)).toMatchObject({ mode: 'ambient' });
     expect(namespaceDataPlane('app', index)).not.toHaveProperty('waypoint');
     expect(namespaceDataPlane('side', index).mode).toBe('sidecar');
-    expect(namespaceDataPlane('wp', index)).toMatchObject({ mode: 'ambient', waypoint: { namespace: 'infra', name: 'w' } });
+    expect(namespaceDataPlane('wp', index)).toMatchObject({
+      mode: 'ambient',
+      waypoint: { namespace: 'infra', name: 'w' },
+    });
     expect(namespaceDataPlane('nowhere', index).mode).toBe('unknown');
     const pods = index.ofKind<Pod>('Pod');
     expect(podDataPlane(pods.find((p) => p.metadata.name === 'out') as Pod, index).mode).toBe('none');
@@ -77,16 +81,26 @@ spec: {containers: [{name: app, image: x}, {name: istio-proxy, image: proxyv2}]}
   });
 
   it('a Service\'s own use-waypoint label wins over its namespace\'s; "none" opts out', () => {
-    const withNs = indexFrom(`${ns('app', 'istio.io/dataplane-mode: ambient, istio.io/use-waypoint: waypoint')}${svc()}`);
-    expect(serviceDataPlane(withNs.ofKind<Service>('Service')[0] as Service, withNs)).toMatchObject({ mode: 'ambient', waypoint: { namespace: 'app', name: 'waypoint' } });
-    const optOut = indexFrom(`${ns('app', 'istio.io/dataplane-mode: ambient, istio.io/use-waypoint: waypoint')}${svc('istio.io/use-waypoint: none')}`);
+    const withNs = indexFrom(
+      `${ns('app', 'istio.io/dataplane-mode: ambient, istio.io/use-waypoint: waypoint')}${svc()}`,
+    );
+    expect(serviceDataPlane(withNs.ofKind<Service>('Service')[0] as Service, withNs)).toMatchObject({
+      mode: 'ambient',
+      waypoint: { namespace: 'app', name: 'waypoint' },
+    });
+    const optOut = indexFrom(
+      `${ns('app', 'istio.io/dataplane-mode: ambient, istio.io/use-waypoint: waypoint')}${svc('istio.io/use-waypoint: none')}`,
+    );
     expect(serviceDataPlane(optOut.ofKind<Service>('Service')[0] as Service, optOut)).not.toHaveProperty('waypoint');
   });
 });
 
 describe('MM401 use-waypoint-not-found', () => {
   it('flags a Namespace or Service label naming a missing waypoint: info offline, warning when complete', () => {
-    const f = check('MM401', `${ns('app', 'istio.io/dataplane-mode: ambient, istio.io/use-waypoint: waypoint')}${svc('istio.io/use-waypoint: other, istio.io/use-waypoint-namespace: infra')}`);
+    const f = check(
+      'MM401',
+      `${ns('app', 'istio.io/dataplane-mode: ambient, istio.io/use-waypoint: waypoint')}${svc('istio.io/use-waypoint: other, istio.io/use-waypoint-namespace: infra')}`,
+    );
     expect(f.map((x) => [x.messageType, x.resource.kind, x.severity])).toEqual([
       ['WaypointNotInInput', 'Namespace', 'info'],
       ['WaypointNotInInput', 'Service', 'info'],
@@ -99,7 +113,11 @@ describe('MM401 use-waypoint-not-found', () => {
   });
 
   it('does not flag an existing waypoint, "none", or no label', () => {
-    expect(check('MM401', `${ns('app', 'istio.io/dataplane-mode: ambient, istio.io/use-waypoint: waypoint')}${waypoint()}`, { complete: true })).toEqual([]);
+    expect(
+      check('MM401', `${ns('app', 'istio.io/dataplane-mode: ambient, istio.io/use-waypoint: waypoint')}${waypoint()}`, {
+        complete: true,
+      }),
+    ).toEqual([]);
     expect(check('MM401', `${ambient}${svc('istio.io/use-waypoint: none')}`, { complete: true })).toEqual([]);
     expect(check('MM401', `${ambient}${svc()}`, { complete: true })).toEqual([]);
   });
@@ -118,10 +136,20 @@ describe('MM402 l7-config-without-waypoint', () => {
   });
 
   it('does not flag a waypoint-bound Service, sidecar namespaces, gateway-only routes, or sidecar clients elsewhere', () => {
-    expect(check('MM402', `${ns('app', 'istio.io/dataplane-mode: ambient, istio.io/use-waypoint: waypoint')}${waypoint()}${svc()}${vs}${dr}`)).toEqual([]);
+    expect(
+      check(
+        'MM402',
+        `${ns('app', 'istio.io/dataplane-mode: ambient, istio.io/use-waypoint: waypoint')}${waypoint()}${svc()}${vs}${dr}`,
+      ),
+    ).toEqual([]);
     expect(check('MM402', `${ambient}${svc('istio.io/use-waypoint: waypoint')}${vs}${dr}`)).toEqual([]);
     expect(check('MM402', `${ns('app', 'istio-injection: enabled')}${svc()}${vs}${dr}`)).toEqual([]);
-    expect(check('MM402', `${ambient}${svc()}${vs.replace('hosts: [reviews]', 'hosts: [reviews]\n  gateways: [istio-system/ingress]')}`)).toEqual([]);
+    expect(
+      check(
+        'MM402',
+        `${ambient}${svc()}${vs.replace('hosts: [reviews]', 'hosts: [reviews]\n  gateways: [istio-system/ingress]')}`,
+      ),
+    ).toEqual([]);
     expect(check('MM402', `${ambient}${ns('web', 'istio-injection: enabled')}${svc()}${vs}`)).toEqual([]);
   });
 });
@@ -129,10 +157,15 @@ describe('MM402 l7-config-without-waypoint', () => {
 describe('verdicts that do not hold for ztunnel', () => {
   it('drops MM107 (outlier detection) and MM202 (subsets) in an ambient namespace without a waypoint, keeps them with one', () => {
     const route = vs.replace('destination: {host: reviews}', 'destination: {host: reviews, subset: v2}');
-    expect(check('MM107', `${ns('app', 'istio-injection: enabled')}${svc()}${dr}`).map((f) => f.dataPlane)).toEqual(['sidecar']);
+    expect(check('MM107', `${ns('app', 'istio-injection: enabled')}${svc()}${dr}`).map((f) => f.dataPlane)).toEqual([
+      'sidecar',
+    ]);
     expect(check('MM107', `${ambient}${svc()}${dr}`)).toEqual([]);
     expect(check('MM202', `${ambient}${svc()}${dr}${route}`)).toEqual([]);
-    const withWaypoint = check('MM107', `${ns('app', 'istio.io/dataplane-mode: ambient, istio.io/use-waypoint: waypoint')}${waypoint()}${svc()}${dr}`);
+    const withWaypoint = check(
+      'MM107',
+      `${ns('app', 'istio.io/dataplane-mode: ambient, istio.io/use-waypoint: waypoint')}${waypoint()}${svc()}${dr}`,
+    );
     expect(withWaypoint.map((f) => f.dataPlane)).toEqual(['ambient (waypoint app/waypoint)']);
   });
 });
@@ -160,7 +193,8 @@ describe('an ambient variant of each seed example names the data plane it assume
       const variant = analyze(index, { params }).findings;
       for (const f of variant) expect(f.dataPlane, `${f.rule} ${f.message}`).toMatch(/^(ambient \(|gateway$)/);
       // Sidecar/L7-only verdicts on ambient subjects are replaced by MM402's where it applies, never kept as sidecar verdicts.
-      for (const f of variant.filter((x) => x.dataPlane?.startsWith('ambient'))) expect(f.rule.startsWith('MM4') || !['MM103', 'MM105', 'MM107', 'MM108', 'MM202'].includes(f.rule)).toBe(true);
+      for (const f of variant.filter((x) => x.dataPlane?.startsWith('ambient')))
+        expect(f.rule.startsWith('MM4') || !['MM103', 'MM105', 'MM107', 'MM108', 'MM202'].includes(f.rule)).toBe(true);
     });
   }
 });
@@ -180,10 +214,17 @@ ${extra}`;
 
   it('flags an entry bound to a waypoint with resolution NONE or auto-allocation off and no addresses', () => {
     const f = check('MM403', bound + se('  resolution: NONE'));
-    expect(f.map((x) => [x.messageType, x.resource.name, x.severity])).toEqual([['NoAddressForWaypoint', 'db', 'warning']]);
+    expect(f.map((x) => [x.messageType, x.resource.name, x.severity])).toEqual([
+      ['NoAddressForWaypoint', 'db', 'warning'],
+    ]);
     expect(f[0]?.message).toContain('resolution NONE');
     expect(f[0]?.dataPlane).toBe('ambient (waypoint app/waypoint)');
-    const own = check('MM403', ambient + waypoint() + se('  resolution: DNS', 'istio.io/use-waypoint: waypoint, networking.istio.io/enable-autoallocate-ip: "false"'));
+    const own = check(
+      'MM403',
+      ambient +
+        waypoint() +
+        se('  resolution: DNS', 'istio.io/use-waypoint: waypoint, networking.istio.io/enable-autoallocate-ip: "false"'),
+    );
     expect(own.map((x) => x.messageType)).toEqual(['NoAddressForWaypoint']);
     expect(fixAndRecheck('MM403', bound + se('  resolution: NONE')).after).toHaveLength(1);
   });
@@ -197,7 +238,7 @@ ${extra}`;
 });
 
 describe('MM401 on pod templates', () => {
-  it('reads a Deployment\'s template labels, not its own', () => {
+  it("reads a Deployment's template labels, not its own", () => {
     const deploy = (where: 'template' | 'own'): string => `
 ---
 apiVersion: apps/v1
@@ -209,7 +250,9 @@ spec:
     metadata: {labels: {app: reviews${where === 'template' ? ', istio.io/use-waypoint: gone' : ''}}}
     spec: {containers: [{name: app, image: reviews}]}
 `;
-    expect(check('MM401', ambient + deploy('template'), { complete: true }).map((f) => [f.resource.kind, f.messageType])).toEqual([['Deployment', 'WaypointNotFound']]);
+    expect(
+      check('MM401', ambient + deploy('template'), { complete: true }).map((f) => [f.resource.kind, f.messageType]),
+    ).toEqual([['Deployment', 'WaypointNotFound']]);
     expect(check('MM401', ambient + deploy('own'), { complete: true })).toEqual([]);
   });
 });
@@ -230,7 +273,17 @@ spec:
   });
   it('does not flag a Gateway parent, a waypoint-bound Service, or a mesh with sidecar namespaces', () => {
     expect(check('MM402', ambient + svc() + route('{name: ingress, namespace: istio-system}'))).toEqual([]);
-    expect(check('MM402', ambient + svc('istio.io/use-waypoint: waypoint') + route('{group: "", kind: Service, name: reviews}'))).toEqual([]);
-    expect(check('MM402', ambient + ns('web', 'istio-injection: enabled') + svc() + route('{group: "", kind: Service, name: reviews}'))).toEqual([]);
+    expect(
+      check(
+        'MM402',
+        ambient + svc('istio.io/use-waypoint: waypoint') + route('{group: "", kind: Service, name: reviews}'),
+      ),
+    ).toEqual([]);
+    expect(
+      check(
+        'MM402',
+        ambient + ns('web', 'istio-injection: enabled') + svc() + route('{group: "", kind: Service, name: reviews}'),
+      ),
+    ).toEqual([]);
   });
 });
