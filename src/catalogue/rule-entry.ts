@@ -64,7 +64,7 @@ export function defineRule<const M extends Record<string, MessageSpec>>(spec: Ru
 }
 
 export function messageTypesOf(entry: RuleEntry): MessageType[] {
-  return Object.values(entry.messages) as MessageType[];
+  return Object.values<MessageType>(entry.messages);
 }
 
 /**

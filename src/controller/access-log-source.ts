@@ -166,7 +166,12 @@ export class AccessLogSource {
       if (state?.timer) clearInterval(state.timer);
       const timer = setInterval(() => void this.read(ns), settings.intervalSeconds * 1000);
       timer.unref();
-      this.namespaces.set(ns, { settings, timer, reading: state?.reading, errors: state?.errors ?? new Map() });
+      this.namespaces.set(ns, {
+        settings,
+        timer,
+        reading: state?.reading,
+        errors: state?.errors ?? new Map<string, string>(),
+      });
       this.options.log.info({ namespace: ns, ...settings }, 'access logs: reading');
       // A read under way may be for the previous settings: read again after it.
       void this.read(ns, true);
@@ -184,7 +189,7 @@ export class AccessLogSource {
     for (const s of this.namespaces.values()) if (s.timer) clearInterval(s.timer);
     for (const r of this.requests) r.destroy(new Error('access-log source stopped'));
     this.pool.clear();
-    const reads = Promise.all([...this.namespaces.values()].map((s) => s.reading));
+    const reads = Promise.all([...this.namespaces.values()].map((s) => s.reading ?? Promise.resolve()));
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([reads, new Promise<void>((r) => (timer = setTimeout(r, 5000)))]);
     clearTimeout(timer);

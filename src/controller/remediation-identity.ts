@@ -31,7 +31,7 @@ interface RemediationSpecView {
 }
 
 function specOf(mmr: KubeObject): RemediationSpecView {
-  return (mmr.spec ?? {}) as RemediationSpecView;
+  return mmr.spec ?? {};
 }
 
 /** The name meshmedic gives the remediation of (rule, target): what a proposal of that identity must be called. */

@@ -147,7 +147,7 @@ export function phaseOf(mmr: KubeObject | undefined): Phase | undefined {
 }
 
 function statusOf(mmr: KubeObject): { reason?: string; message?: string; identity?: unknown } {
-  return (mmr.status ?? {}) as { reason?: string; message?: string; identity?: unknown };
+  return mmr.status ?? {};
 }
 
 function moveTo(mmr: KubeObject, trigger: Trigger, message: string): RemediationDecision {

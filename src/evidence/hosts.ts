@@ -33,7 +33,7 @@ export function hostOfGroup(g: LogGroup): GroupHost {
   if (sni)
     return {
       host: sni.toLowerCase(),
-      ...(portOfAddress(g.upstreamHosts[0]) !== undefined ? { port: portOfAddress(g.upstreamHosts[0]) as number } : {}),
+      ...(portOfAddress(g.upstreamHosts[0]) !== undefined ? { port: portOfAddress(g.upstreamHosts[0]) } : {}),
       from: 'sni',
     };
   return { host: '', from: 'none' };

@@ -200,7 +200,7 @@ class Editor {
         });
       return this.insertPair(parent, String(key), value);
     }
-    const seq = parent as YAMLSeq<ParsedNode | null>;
+    const seq = parent;
     const i = arrayIndex(key, seq.items.length, true);
     if (i === undefined)
       throw new YamlEditError(`add: index ${String(key)} is out of range (the list has ${seq.items.length} items)`);
@@ -234,9 +234,7 @@ class Editor {
       else delete js[String(key)];
       return parent.flow ? this.rewriteFlow(parent, js) : this.replaceLocated(loc, js);
     }
-    const [start, end] = isMap(parent)
-      ? this.pairSpan(parent, at)
-      : this.itemSpan(parent as YAMLSeq<ParsedNode | null>, at);
+    const [start, end] = isMap(parent) ? this.pairSpan(parent, at) : this.itemSpan(parent, at);
     return this.text.slice(0, start) + this.text.slice(end);
   }
 
@@ -245,7 +243,7 @@ class Editor {
     if (from.length !== to.length || from.slice(0, -1).some((s, i) => String(s) !== String(to[i]))) return undefined;
     const loc = this.locate(from);
     if (!loc || !isMap(loc.parent) || loc.parent.flow) return undefined;
-    const map = loc.parent as YAMLMap<ParsedNode, ParsedNode | null>;
+    const map = loc.parent;
     const newKey = String(to[to.length - 1]);
     if (map.items.some((p) => keyText(p) === newKey)) return undefined;
     const key = (map.items[loc.index] as Pair<ParsedNode, ParsedNode | null>).key;
@@ -264,7 +262,7 @@ class Editor {
     }
     const node = isMap(parent)
       ? (parent.items[index] as Pair<ParsedNode, ParsedNode | null>).value
-      : ((parent as YAMLSeq<ParsedNode | null>).items[index] ?? null);
+      : (parent.items[index] ?? null);
     return this.replaceLocated({ node, parent, index }, value);
   }
 
@@ -290,7 +288,7 @@ class Editor {
     }
     if (isMap(parent)) {
       const pair = parent.items[index] as Pair<ParsedNode, ParsedNode | null>;
-      const start = (pair.key as ParsedNode).range?.[0];
+      const start = pair.key.range?.[0];
       if (start === undefined) throw new YamlEditError('a mapping key without a source position');
       const end = this.entryEnd(pair);
       const col = this.column(start);
@@ -298,7 +296,7 @@ class Editor {
         throw new YamlEditError('a mapping entry that does not start its line');
       return this.splice(start, end, this.indentRest(renderBlock({ [keyText(pair)]: value }, this.style), col));
     }
-    const seq = parent as YAMLSeq<ParsedNode | null>;
+    const seq = parent;
     const dash = this.dashOf(seq, index);
     return this.splice(
       dash,
@@ -311,7 +309,7 @@ class Editor {
     const first = map.items[0];
     const last = map.items[map.items.length - 1];
     if (!first || !last) throw new YamlEditError('an empty block mapping');
-    const start = (first.key as ParsedNode).range?.[0];
+    const start = first.key.range?.[0];
     if (start === undefined) throw new YamlEditError('a mapping key without a source position');
     const col = this.column(start);
     const at = this.lineEnd(this.entryEnd(last));
@@ -341,12 +339,12 @@ class Editor {
   /** From the start of a block mapping entry's line to the end of its last line (with the line break). */
   private pairSpan(map: YAMLMap<ParsedNode, ParsedNode | null>, index: number): [number, number] {
     const pair = map.items[index] as Pair<ParsedNode, ParsedNode | null>;
-    const keyStart = (pair.key as ParsedNode).range?.[0];
+    const keyStart = pair.key.range?.[0];
     if (keyStart === undefined) throw new YamlEditError('a mapping key without a source position');
     const next = map.items[index + 1];
     if (!this.onlySpaceBefore(keyStart)) {
       // the first entry of a list item's mapping (`- name: x`): the next entry moves up onto the dash line
-      const nextStart = next ? (next.key as ParsedNode).range?.[0] : undefined;
+      const nextStart = next ? next.key.range?.[0] : undefined;
       if (nextStart === undefined || !this.afterDash(keyStart))
         throw new YamlEditError('a mapping entry that does not start its line');
       return [keyStart, nextStart];
@@ -375,8 +373,8 @@ class Editor {
   private entryEnd(entry: Pair<ParsedNode, ParsedNode | null> | ParsedNode | null, fallback = 0): number {
     if (entry === null) return fallback;
     if (isPair(entry)) {
-      const pair = entry as Pair<ParsedNode, ParsedNode | null>;
-      const keyEnd = (pair.key as ParsedNode).range?.[1] ?? fallback;
+      const pair = entry;
+      const keyEnd = pair.key.range?.[1] ?? fallback;
       const colon = this.text.indexOf(':', keyEnd);
       return pair.value ? Math.max(colon + 1, this.entryEnd(pair.value, colon + 1)) : colon + 1;
     }
@@ -436,12 +434,12 @@ function contentEnd(node: Node, text: string): number {
     const last = node.items[node.items.length - 1];
     if (last !== undefined && last !== null) {
       if (isPair(last)) {
-        const pair = last as Pair<ParsedNode, ParsedNode | null>;
-        const keyEnd = (pair.key as ParsedNode).range?.[1] ?? 0;
+        const pair = last;
+        const keyEnd = pair.key.range?.[1] ?? 0;
         const colon = text.indexOf(':', keyEnd);
         return pair.value ? Math.max(colon + 1, contentEnd(pair.value, text)) : colon + 1;
       }
-      return contentEnd(last as Node, text);
+      return contentEnd(last, text);
     }
   }
   let end = node.range?.[1] ?? 0;

@@ -53,7 +53,7 @@ export async function readInputs(paths: string[], stdin?: Readable, parsing?: Pa
  * threads while the next files are read) and the diagnostics of what could not be read.
  */
 interface Reading {
-  parts: (Parsed | Promise<Parsed>)[];
+  parts: Promise<Parsed>[];
   filesRead: number;
   pool: ParsePool;
 }
@@ -71,12 +71,10 @@ function assemble(parts: Parsed[], filesRead: number): ReadResult {
 /** Bytes, not a decoded string: invalid UTF-8 is then reported at its byte offset (parse-documents.ts). */
 function addText(result: Reading, bytes: string | Uint8Array, file: string): void {
   // Caught at once: the parse is awaited only once everything is read.
-  const parsed = result.pool
-    .parse(bytes, file)
-    .catch((err: unknown): Parsed => ({
-      documents: [],
-      diagnostics: [{ severity: 'error', file, message: `cannot read: ${message(err)}` }],
-    }));
+  const parsed = result.pool.parse(bytes, file).catch((err: unknown): Parsed => ({
+    documents: [],
+    diagnostics: [{ severity: 'error', file, message: `cannot read: ${message(err)}` }],
+  }));
   result.parts.push(parsed);
   result.filesRead++;
 }
@@ -115,7 +113,7 @@ function message(err: unknown): string {
 }
 
 function report(result: Reading, severity: InputDiagnostic['severity'], file: string, text: string): void {
-  result.parts.push({ documents: [], diagnostics: [{ severity, file, message: text }] });
+  result.parts.push(Promise.resolve({ documents: [], diagnostics: [{ severity, file, message: text }] }));
 }
 
 /** A path given on the command line. */

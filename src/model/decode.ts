@@ -283,7 +283,7 @@ function decodeKnown(
   const known: KindInfo = KINDS[kind];
   const group = groupOf(apiVersion);
   const version = apiVersion.slice(apiVersion.indexOf('/') + 1);
-  if (group !== known.group || !(known.versions as readonly string[]).includes(version)) {
+  if (group !== known.group || !known.versions.includes(version)) {
     out.diagnostics.push({
       ...source,
       severity: 'error',
@@ -502,7 +502,7 @@ function describeError(e: ErrorObject): string {
     case 'enum':
       return `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')} (got ${preview(e.data)})`;
     case 'type':
-      return `must be ${(e.params as { type: string | string[] }).type} (got ${preview(e.data)})`;
+      return `must be ${[(e.params as { type: string | string[] }).type].flat().join(' or ')} (got ${preview(e.data)})`;
     case 'required':
       return 'is required';
     case 'pattern':

@@ -275,7 +275,7 @@ export class MeshIndex {
     const key = objectKey(o);
     const kind = kindKey(o);
     let kindMap = this.byKind.get(kind);
-    if (!kindMap) this.byKind.set(kind, (kindMap = new Map()));
+    if (!kindMap) this.byKind.set(kind, (kindMap = new Map<string, KubeObject>()));
     kindMap.set(key, o);
     const ns = o.metadata.namespace ?? '';
     this.byNamespace.add(`${kind}/${ns}`, o);

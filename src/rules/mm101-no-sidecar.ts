@@ -33,10 +33,10 @@ function plain(tls: ClientTlsSettings | undefined): ClientTlsSettings | undefine
 function plainPolicy(tp: TrafficPolicy | undefined): TrafficPolicy | undefined {
   if (!tp) return tp;
   const out: TrafficPolicy = { ...tp };
-  if (tp.tls) out.tls = plain(tp.tls) as ClientTlsSettings;
+  if (tp.tls) out.tls = plain(tp.tls);
   if (tp.portLevelSettings)
     out.portLevelSettings = tp.portLevelSettings.map((p: PortTrafficPolicy) =>
-      p.tls ? { ...p, tls: plain(p.tls) as ClientTlsSettings } : p,
+      p.tls ? { ...p, tls: plain(p.tls) } : p,
     );
   return out;
 }
@@ -59,7 +59,7 @@ function hostRule(dr: DestinationRule, svc: Service, host: string): DestinationR
       ...(spec.subsets
         ? {
             subsets: spec.subsets.map((s) =>
-              s.trafficPolicy ? { ...s, trafficPolicy: plainPolicy(s.trafficPolicy) as TrafficPolicy } : s,
+              s.trafficPolicy ? { ...s, trafficPolicy: plainPolicy(s.trafficPolicy) } : s,
             ),
           }
         : {}),

@@ -94,7 +94,7 @@ export const mm104: Rule = {
       const number = d.destination.port?.number ?? DEFAULT_PORT[d.kind];
       if (number === 0) continue;
       let ports = unknown.get(h);
-      if (!ports) unknown.set(h, (ports = new Map()));
+      if (!ports) unknown.set(h, (ports = new Map<number, ServicePort>()));
       const protocol = d.kind === 'http' && number === 443 ? 'HTTP' : PROTOCOL[d.kind];
       ports.set(number, servicePortFor(number, protocol));
       if (!claims.has(h)) claims.set(h, routeClaim(vs, d.kind, d.routeIndex, outboundCluster(h, number), ctx));

@@ -41,7 +41,7 @@ function droppedClaim(d: DroppedServer): FindingClaim {
   const s = d.server;
   const port = s.port?.number ?? 0;
   const bind = serverBind(s) ? `.${serverBind(s)}` : '';
-  const mode = typeof s.tls?.['mode'] === 'string' ? (s.tls['mode'] as string).toUpperCase() : '';
+  const mode = typeof s.tls?.['mode'] === 'string' ? s.tls['mode'].toUpperCase() : '';
   const https =
     (s.port?.protocol ?? '').toUpperCase() === 'HTTPS' &&
     s.tls !== undefined &&

@@ -32,21 +32,24 @@ const LOCALITY_LABEL = 'istio-locality';
 
 type Match = 'yes' | 'no' | 'unknown';
 
+/** An endpoint label meshmedic cannot know offline (a symbol: a label may well have the value "unknown"). */
+const UNKNOWABLE = Symbol('unknowable');
+
 /**
  * The value Istio gives an endpoint's label `key` (pod labels augmented with the node's topology,
  * pilot/pkg/serviceregistry/util/label AugmentLabels): a string, absent (undefined), or unknowable.
  */
-function endpointLabel(w: Workload, key: string, index: MeshIndex): string | undefined | 'unknown' {
+function endpointLabel(w: Workload, key: string, index: MeshIndex): string | undefined | typeof UNKNOWABLE {
   const own = Object.hasOwn(w.labels, key) ? w.labels[key] : undefined;
-  if (key === CLUSTER) return 'unknown';
-  if (key === NETWORK) return own ?? 'unknown';
+  if (key === CLUSTER) return UNKNOWABLE;
+  if (key === NETWORK) return own ?? UNKNOWABLE;
   const node = w.isPod ? w.spec?.nodeName : undefined;
-  if (key === HOSTNAME) return node ? node : 'unknown';
+  if (key === HOSTNAME) return node ? node : UNKNOWABLE;
   const nodeKeys = LOCALITY.get(key);
   if (!nodeKeys) return own;
-  if (!node || Object.hasOwn(w.labels, LOCALITY_LABEL)) return 'unknown';
+  if (!node || Object.hasOwn(w.labels, LOCALITY_LABEL)) return UNKNOWABLE;
   const nodeObject = index.get(`Node//${node}`)?.object;
-  if (!nodeObject) return 'unknown';
+  if (!nodeObject) return UNKNOWABLE;
   const fromNode = nodeKeys.map((k) => nodeObject.metadata.labels?.[k]).find((v) => !!v);
   // an empty locality part is not added; the pod's own label stays
   return fromNode ? fromNode : own;
@@ -56,7 +59,7 @@ function matches(w: Workload, labels: Readonly<Record<string, string>>, index: M
   let result: Match = 'yes';
   for (const [k, v] of Object.entries(labels)) {
     const got = endpointLabel(w, k, index);
-    if (got === 'unknown') result = 'unknown';
+    if (got === UNKNOWABLE) result = 'unknown';
     else if (got !== v) return 'no';
   }
   return result;

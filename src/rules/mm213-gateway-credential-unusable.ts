@@ -25,7 +25,7 @@ function secretName(credentialName: string): string | undefined {
 }
 
 function secretIn(index: MeshIndex, namespace: string, name: string): Secret | undefined {
-  return index.get(`Secret/${namespace}/${name}`)?.object as Secret | undefined;
+  return index.get(`Secret/${namespace}/${name}`)?.object;
 }
 
 function keysOf(s: Secret): string[] {

@@ -46,7 +46,7 @@ export interface OracleRequest {
 }
 
 export interface Transport {
-  kind: 'plaintext' | 'istio-mtls' | 'tls' | string;
+  kind: 'plaintext' | 'istio-mtls' | 'tls' | (string & {});
   sni?: string;
   sans?: string[];
   credential?: string;

@@ -248,7 +248,7 @@ describe.skipIf(skipReason() !== undefined)('CRD schemas on the real API server'
             { target: { apiVersion: 'v1', kind: 'Service', name: 'x' }, patch: [{ op: 'move', path: '/spec/a' }] },
           ],
         },
-      } as Obj),
+      }),
     );
     expect(failure.code).toBe(422);
     expect(failure.message).toContain('move and copy operations need from');
@@ -269,14 +269,14 @@ describe.skipIf(skipReason() !== undefined)('CRD schemas on the real API server'
       metadata?: Record<string, unknown>;
       spec?: Record<string, unknown>;
     }): Promise<Obj> =>
-      (await c.objects.patch(
-        { ...ref(), ...patch, metadata: { ...ref().metadata, ...patch.metadata } } as Obj,
+      await c.objects.patch(
+        { ...ref(), ...patch, metadata: { ...ref().metadata, ...patch.metadata } },
         undefined,
         undefined,
         'crd-schemas-test',
         undefined,
         PatchStrategy.MergePatch,
-      )) as Obj;
+      );
     const read = async (): Promise<Obj> =>
       (await c.objects.read({
         apiVersion: MESHMEDIC,
@@ -359,7 +359,7 @@ describe.skipIf(skipReason() !== undefined)('CRD schemas on the real API server'
               name: 'external',
             },
           },
-        } as Obj),
+        }),
       );
       expect(failure.code).toBe(422);
       for (const field of ['spec.rule', 'spec.targetRef', 'spec.target.kind', 'spec.target.name', 'spec.target.uid']) {
@@ -459,7 +459,7 @@ describe.skipIf(skipReason() !== undefined)('CRD schemas on the real API server'
             target: { apiVersion: 'v1', kind: 'Service', name: 'x' },
             approvedFingerprint: 'yes',
           },
-        } as Obj),
+        }),
       );
       expect(failure.code).toBe(422);
       expect(failure.message).toContain('spec.approvedFingerprint');

@@ -167,7 +167,7 @@ describe.skipIf(skipReason() !== undefined)(
     async function reports(): Promise<string[]> {
       const out = captured.records
         .filter((r) => Number(r['level']) >= 40)
-        .map((r) => `log: ${String(r['msg'])}: ${String(r['err'] ?? '')}`);
+        .map((r) => `log: ${String(r['msg'])}: ${JSON.stringify(r['err'] ?? '')}`);
       for (const ns of scenarios) {
         for (const r of await remediations(admin, ns))
           out.push(
@@ -528,7 +528,7 @@ describe.skipIf(skipReason() !== undefined)(
         metadata: { name: 'meshmedic-access-logs', namespace: opted.name },
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role.metadata.name },
         subjects: [{ kind: 'ServiceAccount', name: install.serviceAccount, namespace: install.namespace }],
-      } as KubeObject);
+      });
       await waitOr('the RoleBinding in effect', () => can(logs(opted.name)));
       expect(await can(pods(opted.name))).toBe(true);
       expect([

@@ -1,13 +1,7 @@
 // The operator's resilience on a real API server (never a fake one): kube-apiserver restarted under a
 // running operator, real 409 Conflicts on the operator's writes and on its leader lease, and two operator
 // instances electing one leader and failing over (graceful stop and crash).
-import {
-  CoordinationV1Api,
-  KubernetesObjectApi,
-  V1MicroTime,
-  type KubernetesObject,
-  type V1Lease,
-} from '@kubernetes/client-node';
+import { CoordinationV1Api, KubernetesObjectApi, V1MicroTime, type V1Lease } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LeaderElector } from '../../src/controller/leader-election.js';
 import { Operator } from '../../src/controller/operator.js';
@@ -267,7 +261,7 @@ describe.skipIf(noCluster)('409 Conflict from the real API server', () => {
       metadata: { name: 'dev-bar-org-tls', namespace: ns.name },
       spec: { host: 'legacy.bar.org' },
     };
-    await c.objects.create(squatter as KubernetesObject, undefined, undefined, 'platform-team');
+    await c.objects.create(squatter, undefined, undefined, 'platform-team');
     for (const o of seed000(ns.name)) await create(c, o);
     const op = await startOperator(c, leaseNs.name, {
       log: captured.log,
@@ -304,7 +298,7 @@ describe.skipIf(noCluster)('409 Conflict from the real API server', () => {
     expect((waiting.status as { message: string }).message).toContain('platform-team');
 
     // The other team removes its object; that event concerns no subject of MM102, so only the retry can pick it up.
-    await c.objects.delete(squatter as KubernetesObject);
+    await c.objects.delete(squatter);
     const created = await waitFor(
       'the DestinationRule created by the retried fix',
       async () => {

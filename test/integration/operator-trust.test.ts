@@ -38,7 +38,7 @@ async function status(
   ns: string,
   name: string,
 ): Promise<{ phase?: string; reason?: string; message?: string; approvedFingerprint?: string; approvedBy?: string }> {
-  return ((await read(c, MMR, 'MeshRemediation', ns, name))?.status ?? {}) as never;
+  return (await read(c, MMR, 'MeshRemediation', ns, name))?.status ?? {};
 }
 
 function mmrRef(ns: string, name: string): { apiVersion: string; kind: string; namespace: string; name: string } {

@@ -55,14 +55,11 @@ describe.skipIf(skipReason() !== undefined)('meshmedic operator on a real API se
     return ns.name;
   }
 
-  async function policyStatus(
-    ns: string,
-  ): Promise<{
+  async function policyStatus(ns: string): Promise<{
     findings?: { byRule?: Record<string, number> };
     conditions?: { type: string; status: string; message: string }[];
   }> {
-    return ((await read(c, 'meshmedic.io/v1alpha1', 'MeshHealthPolicy', undefined, `${ns}-policy`))?.status ??
-      {}) as never;
+    return (await read(c, 'meshmedic.io/v1alpha1', 'MeshHealthPolicy', undefined, `${ns}-policy`))?.status ?? {};
   }
 
   it('Observe records the finding in the policy status and an Event, and proposes nothing (seed 001)', async () => {

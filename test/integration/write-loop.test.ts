@@ -5,7 +5,6 @@ import { OperatorMetrics } from '../../src/controller/metrics.js';
 import { RemediationStore } from '../../src/controller/remediation-store.js';
 import { RemediationWriter, WriteLoopError } from '../../src/controller/remediation-writer.js';
 import { KubeClient } from '../../src/kube/kube-client.js';
-import type { KubeObject } from '../../src/model/types.js';
 import { skipReason, type Clients } from '../testbed/client.js';
 import { clients, create, namespace, read } from './operator-harness.js';
 
@@ -33,7 +32,7 @@ describe.skipIf(skipReason() !== undefined)('the write-loop breaker (real API se
       kind: 'MeshRemediation',
       metadata: { name: 'mm101-destinationrule-httpbin', namespace: ns.name },
       spec: { rule: 'MM101', severity: 'error', targetRef: 'DestinationRule/httpbin', target, patches: [], create: [] },
-    } as KubeObject);
+    });
     const store = new RemediationStore();
     const writer = new RemediationWriter({
       client: new KubeClient(c.kc),

@@ -16,7 +16,7 @@ function parseBody(body: unknown): { message?: string; reason?: string } | undef
       return { message: body };
     }
   }
-  if (typeof body === 'object' && body !== null) return body as { message?: string; reason?: string };
+  if (typeof body === 'object' && body !== null) return body;
   return undefined;
 }
 

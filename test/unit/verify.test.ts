@@ -62,7 +62,7 @@ describe('meshmedic verify: how the oracle is read', () => {
     { id: 'f0/inbound-plaintext', ...rejected },
     { id: 'f0/inbound-tls', ...rejected },
     { id: 'f0/inbound-mtls', ...accepted },
-    { id: 'probe/sidecar:foo/http httpbin.foo.svc.cluster.local:8000', call: { cluster, clusterInfo: mtls as never } },
+    { id: 'probe/sidecar:foo/http httpbin.foo.svc.cluster.local:8000', call: { cluster, clusterInfo: mtls } },
     {
       id: 'probe/sidecar:foo/http other.foo.svc.cluster.local:80',
       call: { cluster: probeCluster, clusterInfo: probeTransport as never },

@@ -47,7 +47,7 @@ function proposal(
     } as Record<string, unknown>,
   };
   edit(o);
-  return o as KubeObject;
+  return o;
 }
 
 function view(mmr: KubeObject, extra: Partial<RemediationView> = {}): RemediationView {

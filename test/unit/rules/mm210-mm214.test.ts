@@ -68,6 +68,14 @@ describe('MM210 dr-subset-selects-no-pod', () => {
     expectNoFix('MM210', yaml);
   });
 
+  it('a pod label whose value is the word "unknown" is a value like any other', () => {
+    const yaml =
+      reviews.replace('version: v1', 'version: unknown') + dr('[{name: v3, labels: {version: v3}}]') + routeTo('v3');
+    expect(types(check('MM210', yaml, { complete: true }))).toEqual([
+      ['MM210', 'SubsetSelectsNoPod', 'error', 'DestinationRule shop/reviews'],
+    ]);
+  });
+
   it('a subset nothing routes to is latent: info, whatever the snapshot', () => {
     const yaml = reviews + dr('[{name: v3, labels: {version: v3}}]') + routeTo('v1');
     expect(types(check('MM210', yaml))).toEqual([
