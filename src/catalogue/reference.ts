@@ -39,15 +39,31 @@ export function rulesReference(): string {
   ].join('\n');
 }
 
-/** The generated part of README's Rules section. */
+/** The rule families, by the hundreds digit of their ids. */
+const FAMILIES: readonly (readonly [prefix: string, title: string])[] = [
+  ['MM1', "The seeds' failure modes"],
+  ['MM2', 'Istio routing, gateways, workloads and duplicates'],
+  ['MM3', 'Kubernetes Gateway API'],
+  ['MM4', 'Ambient'],
+];
+
+/**
+ * The generated part of README's Rules section: the rule ids and names by family, one line each (README is
+ * a front page; what each rule finds is in `meshmedic rules` and docs/rules.md).
+ */
 export function readmeRulesSection(): string {
+  const families = FAMILIES.map(([prefix, title]) => {
+    const ids = CATALOGUE.filter((e) => e.id.startsWith(prefix)).map((e) => `\`${e.id}\` ${e.name}`);
+    return ids.length ? `- **${title}:** ${ids.join(', ')}` : undefined;
+  }).filter((line) => line !== undefined);
+  const uncounted = CATALOGUE.filter((e) => !FAMILIES.some(([prefix]) => e.id.startsWith(prefix)));
   return [
-    rulesTableMarkdown(CATALOGUE, (id) => messageTypesOfRule(id)),
+    ...families,
+    ...(uncounted.length ? [`- **Other:** ${uncounted.map((e) => `\`${e.id}\` ${e.name}`).join(', ')}`] : []),
     '',
-    SEVERITY_DISCIPLINE,
-    '',
-    'Rule parameters (MeshHealthPolicy `spec.rules[].parameters`):',
-    '',
-    parametersMarkdown(),
+    'Severity follows certainty: **error** only when the failure is certain (and `meshmedic verify` confirms it',
+    'where the oracle can express it), **warning** for a risk that depends on what meshmedic cannot see, **info**',
+    'for hygiene. See [docs/rules.md](docs/rules.md#severity-discipline) for the discipline, the parameters a',
+    'MeshHealthPolicy can set, and every message type.',
   ].join('\n');
 }

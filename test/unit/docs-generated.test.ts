@@ -14,6 +14,10 @@ describe('the rule reference is generated from the catalogue', () => {
     expect(withGeneratedSection(readme, readmeRulesSection())).toBe(readme);
   });
 
+  it('README stays a front page (at most 12 KB), whatever the catalogue grows to', () => {
+    expect(Buffer.byteLength(readFileSync('README.md', 'utf8'))).toBeLessThanOrEqual(12 * 1024);
+  });
+
   it("docs/explain.md's symptom table is the catalogue's log-symptom table (npm run docs)", () => {
     const doc = readFileSync('docs/explain.md', 'utf8');
     expect(withGeneratedSection(doc, symptomTableMarkdown())).toBe(doc);
