@@ -31,7 +31,7 @@ import {
   type FindingGroup,
 } from './remediation.js';
 import { ResourceWatcher, type WatchEvent } from './watchers.js';
-import { watchPlan } from './watched.js';
+import { unchangedButVersion, watchPlan } from './watched.js';
 import type { LogGroup } from '../evidence/aggregate.js';
 import { isFailure } from '../evidence/diagnose.js';
 import type { AccessLogSettings } from './access-log-settings.js';
@@ -301,6 +301,8 @@ export class Operator {
   // ---- events ----------------------------------------------------------------------------------
 
   private onMeshEvent(event: WatchEvent, raw: KubeObject): void {
+    const prior = event === 'update' ? this.index.get(objectKey(raw))?.object : undefined;
+    if (prior && unchangedButVersion(prior, raw)) return this.reindex(raw);
     if (raw.metadata.namespace !== undefined) this.settling.changed(raw.metadata.namespace);
     if (raw.kind === 'Namespace') {
       if (event === 'delete') this.namespaceLabels.delete(raw.metadata.name);

@@ -10,6 +10,7 @@ import { CATALOGUE } from '../catalogue/index.js';
 import { RESOURCES, type ResourceType } from '../kube/resources.js';
 import { KINDS, kindName, type Kind, type KindInfo } from '../model/kinds.js';
 import { secretView } from '../model/secrets.js';
+import type { KubeObject } from '../model/types.js';
 import type { OperatorMetrics } from './metrics.js';
 
 /** Watched by watchers of their own in operator.ts: the mesh config (one ConfigMap of the root namespace), the policies. */
@@ -112,6 +113,25 @@ export const REDUCERS: Partial<Record<Kind, Reducer>> = {
     metadata: slimMetadata(o['metadata'], false),
   })),
 };
+
+function withoutVersion(o: KubeObject): string {
+  const {
+    resourceVersion: _rv,
+    managedFields: _mf,
+    ...metadata
+  } = o.metadata as KubeObject['metadata'] & {
+    managedFields?: unknown;
+  };
+  return JSON.stringify({ ...o, metadata });
+}
+
+/**
+ * Whether an update says nothing new of what rules read: only the resourceVersion moved (a Pod's status
+ * changed, which its reduction drops). Such an update re-evaluates nothing and restarts no settling clock.
+ */
+export function unchangedButVersion(before: KubeObject, after: KubeObject): boolean {
+  return withoutVersion(before) === withoutVersion(after);
+}
 
 function statusCode(err: unknown): number | undefined {
   return (err as { code?: number }).code;

@@ -96,6 +96,26 @@ describe.skipIf(skipReason() !== undefined)(
       expect(pod?.metadata.labels).toEqual({ app: 'reviews', version: 'v1' });
       expect(pod?.spec).toEqual({ containers: [{ name: 'app', ports: [{ containerPort: 9080, protocol: 'TCP' }] }] });
 
+      // A status update (what a kubelet sends all day) changes nothing rules read: nothing is judged again.
+      await op.idle();
+      const reconciles = async (): Promise<number> =>
+        (await op.metrics.reconciles.get()).values.reduce((n, v) => n + v.value, 0);
+      const before = await reconciles();
+      const live = await c.core.readNamespacedPod({ name: 'reviews-v1', namespace: ns.name });
+      const updated = await c.core.replaceNamespacedPodStatus({
+        name: 'reviews-v1',
+        namespace: ns.name,
+        body: { ...live, status: { phase: 'Running', podIP: '10.1.2.3' } },
+      });
+      await waitFor(
+        'the new resourceVersion in the cache',
+        () =>
+          op.index.get(`Pod/${ns.name}/reviews-v1`)?.object.metadata.resourceVersion ===
+          updated.metadata?.resourceVersion,
+      );
+      await op.idle();
+      expect(await reconciles()).toBe(before);
+
       await create(c, {
         apiVersion: 'apps/v1',
         kind: 'Deployment',

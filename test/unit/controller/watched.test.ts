@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { REDUCERS, WATCHED_KINDS } from '../../../src/controller/watched.js';
+import { REDUCERS, unchangedButVersion, WATCHED_KINDS } from '../../../src/controller/watched.js';
+import { decodeDocuments } from '../../../src/model/decode.js';
 import { K8S_GATEWAY } from '../../../src/model/kinds.js';
+import type { KubeObject } from '../../../src/model/types.js';
 
 describe('WATCHED_KINDS: the kinds the analysis reads, from the registry', () => {
   it('holds the workload, Secret, Node and Gateway API kinds the rules read, besides the Istio kinds', () => {
@@ -116,5 +118,50 @@ describe('REDUCERS: objects shrunk on receipt, in place', () => {
       kind: 'Node',
       metadata: { name: 'node-a', labels: { 'topology.kubernetes.io/zone': 'z1' } },
     });
+  });
+});
+
+describe('unchangedButVersion: updates that say nothing new to the rules', () => {
+  const decoded = (value: Record<string, unknown>): KubeObject => {
+    const o = decodeDocuments([{ value, file: 'cluster', line: 0 }]).objects[0]?.object;
+    if (!o) throw new Error('not decoded');
+    return o;
+  };
+  const pod = (rv: string, labels: Record<string, string>): Record<string, unknown> => {
+    const p: Record<string, unknown> = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'reviews-1', namespace: 'shop', labels, resourceVersion: rv },
+      spec: { containers: [{ name: 'app', image: 'x' }] },
+      status: { phase: rv === '1' ? 'Pending' : 'Running' },
+    };
+    REDUCERS.Pod?.(p);
+    return p;
+  };
+
+  it('a Pod whose status alone changed is unchanged, once reduced, against the indexed one', () => {
+    expect(unchangedButVersion(decoded(pod('1', { app: 'r' })), pod('2', { app: 'r' }) as KubeObject)).toBe(true);
+  });
+
+  it('a label change is a change', () => {
+    expect(
+      unchangedButVersion(decoded(pod('1', { app: 'r' })), pod('2', { app: 'r', version: 'v2' }) as KubeObject),
+    ).toBe(false);
+  });
+
+  it('a Secret whose keys changed is a change; one whose values alone changed is not', () => {
+    const secret = (rv: string, data: Record<string, string>): KubeObject => {
+      const s: Record<string, unknown> = {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'cert', namespace: 'shop', resourceVersion: rv },
+        data,
+      };
+      REDUCERS.Secret?.(s);
+      return s as KubeObject;
+    };
+    const before = decoded(secret('1', { 'tls.crt': 'YQ==' }));
+    expect(unchangedButVersion(before, secret('2', { 'tls.crt': 'Yg==' }))).toBe(true);
+    expect(unchangedButVersion(before, secret('3', { 'tls.crt': 'Yg==', 'tls.key': 'Yw==' }))).toBe(false);
   });
 });
