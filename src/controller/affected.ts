@@ -1,6 +1,6 @@
 import { CATALOGUE } from '../catalogue/index.js';
 import { hostsMatch, resolveHost, serviceFqdn } from '../model/hosts.js';
-import { kindKey, objectKey, type KnownKind } from '../model/kinds.js';
+import { K8S_GATEWAY, kindKey, objectKey, type KnownKind } from '../model/kinds.js';
 import { routeDestinations } from '../model/route-destinations.js';
 import type { MeshIndex } from '../model/mesh-index.js';
 import type { DestinationRule, KubeObject, ServiceEntry, VirtualService } from '../model/types.js';
@@ -29,6 +29,64 @@ export const TRACED_KINDS: ReadonlySet<string> = new Set([
   'DestinationRule',
   'VirtualService',
 ]);
+
+/**
+ * Kinds whose effect crosses namespaces with no host to trace it by: a Secret (MM213: the credential of a
+ * Gateway selecting pods in the Secret's namespace, whatever the Gateway's own namespace), and the Gateway
+ * API's (routes attach to Gateways, and ReferenceGrants admit routes, of other namespaces). Any change to
+ * one re-evaluates the subjects of the rules that read it cluster-wide.
+ */
+const CLUSTER_WIDE_EFFECT: ReadonlySet<string> = new Set([
+  'Secret',
+  K8S_GATEWAY,
+  'GatewayClass',
+  'HTTPRoute',
+  'GRPCRoute',
+  'TCPRoute',
+  'TLSRoute',
+  'ReferenceGrant',
+]);
+
+/** Subject kinds related to an object only within its namespace: a Sidecar, Service or workload selects pods of its own. */
+const NAMESPACE_LOCAL_SUBJECTS: ReadonlySet<string> = new Set([
+  'Sidecar',
+  'Service',
+  'Deployment',
+  'StatefulSet',
+  'DaemonSet',
+  'ReplicaSet',
+]);
+
+/** Subject kinds related to a Service by its host (traced below); the others are re-evaluated by kind. */
+const HOST_TRACED_SUBJECTS: ReadonlySet<string> = new Set([
+  'DestinationRule',
+  'VirtualService',
+  'ServiceEntry',
+  'Sidecar',
+]);
+
+/**
+ * A pod or a workload's pod template in `ns` (any other namespaced kind a rule reads without a traced
+ * relation): the subjects of its namespace, the DestinationRules and VirtualServices of the hosts of its
+ * namespace's Services (a subset's endpoints are that Service's pods, MM210), and every subject of the kinds
+ * that select pods anywhere (an Istio Gateway's selector is not bound to its namespace: MM206/207/211-213).
+ */
+function addPodRelated(
+  ns: string,
+  kinds: ReadonlySet<string>,
+  index: MeshIndex,
+  add: (x: KubeObject) => void,
+  allOf: (namespace?: string) => void,
+): void {
+  allOf(ns);
+  for (const k of kinds)
+    if (!NAMESPACE_LOCAL_SUBJECTS.has(k) && !HOST_TRACED_SUBJECTS.has(k)) for (const x of index.ofKind(k)) add(x);
+  for (const s of index.inNamespace('Service', ns)) {
+    const h = serviceFqdn(s.metadata.name, ns, index.domain);
+    for (const dr of index.destinationRulesMatching(h)) add(dr);
+    for (const vs of index.virtualServicesRoutingTo(h)) add(vs);
+  }
+}
 
 function hostsOf(o: KubeObject, index: MeshIndex): string[] {
   const ns = o.metadata.namespace;
@@ -66,7 +124,8 @@ export function affectedSubjects(o: KubeObject, index: MeshIndex): Set<string> {
       for (const x of namespace === undefined ? index.ofKind(k) : index.inNamespace(k, namespace)) add(x);
   };
   if (!TRACED_KINDS.has(kind)) {
-    allOf(o.metadata.namespace === undefined ? undefined : ns);
+    if (o.metadata.namespace === undefined || CLUSTER_WIDE_EFFECT.has(kind)) allOf();
+    else addPodRelated(ns, kinds, index, add, allOf);
     return out;
   }
   switch (kind) {
@@ -98,6 +157,12 @@ export function affectedSubjects(o: KubeObject, index: MeshIndex): Set<string> {
         ? []
         : hostsOf(o, index);
   for (const h of declared) for (const vs of index.virtualServicesForHost(h)) add(vs);
+  // Subjects that read a Service without a host relation traced below: a workload in its namespace whose pods
+  // it selects (MM214), Gateways and routes anywhere (MM212, MM301/302, MM402).
+  if (o.kind === 'Service')
+    for (const k of kinds)
+      if (!HOST_TRACED_SUBJECTS.has(k))
+        for (const x of NAMESPACE_LOCAL_SUBJECTS.has(k) ? index.inNamespace(k, ns) : index.ofKind(k)) add(x);
   for (const h of hostsOf(o, index)) {
     for (const dr of index.destinationRulesMatching(h)) add(dr);
     for (const vs of index.virtualServicesRoutingTo(h)) add(vs);

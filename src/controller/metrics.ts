@@ -45,6 +45,12 @@ export class OperatorMetrics {
     labelNames: ['verb', 'kind', 'dry_run'],
     registers: [this.registry],
   });
+  readonly watchedKinds = new Gauge({
+    name: 'meshmedic_watched_kind',
+    help: 'Mesh kinds the operator watches (watched="true") or not (not served, or not permitted; see the log).',
+    labelNames: ['kind', 'watched'],
+    registers: [this.registry],
+  });
   readonly leader = new Gauge({
     name: 'meshmedic_leader',
     help: '1 while this instance holds the leader lease.',

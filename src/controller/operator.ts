@@ -31,6 +31,7 @@ import {
   type FindingGroup,
 } from './remediation.js';
 import { ResourceWatcher, type WatchEvent } from './watchers.js';
+import { unchangedButVersion, watchPlan } from './watched.js';
 import type { LogGroup } from '../evidence/aggregate.js';
 import { isFailure } from '../evidence/diagnose.js';
 import type { AccessLogSettings } from './access-log-settings.js';
@@ -80,17 +81,6 @@ export interface OperatorOptions {
    */
   settleMs?: number;
 }
-
-const WATCHED = [
-  'DestinationRule',
-  'VirtualService',
-  'ServiceEntry',
-  'Gateway',
-  'Sidecar',
-  'PeerAuthentication',
-  'Service',
-  'Namespace',
-] as const;
 
 interface SubjectState {
   groups: FindingGroup[];
@@ -219,9 +209,20 @@ export class Operator {
     for (const m of [this.policies, this.policyObjects, this.namespaceLabels, this.subjects]) m.clear();
     this.remediations.clear();
     const root = this.options.rootNamespace ?? 'istio-system';
+    // The kinds the rules use that the API server serves and the operator may read (src/controller/watched.ts).
+    const { watch } = await watchPlan(this.options.kubeConfig, this.log, this.metrics);
+    if (!this.running) return; // stopped meanwhile
     this.watchers = [
-      ...WATCHED.map(
-        (k) => new ResourceWatcher(this.options.kubeConfig, RESOURCES[k], (e, o) => this.onMeshEvent(e, o), this.log),
+      ...watch.map(
+        (p) =>
+          new ResourceWatcher(
+            this.options.kubeConfig,
+            p.resource,
+            (e, o) => this.onMeshEvent(e, o),
+            this.log,
+            undefined,
+            p.reduce,
+          ),
       ),
       new ResourceWatcher(
         this.options.kubeConfig,
@@ -300,6 +301,8 @@ export class Operator {
   // ---- events ----------------------------------------------------------------------------------
 
   private onMeshEvent(event: WatchEvent, raw: KubeObject): void {
+    const prior = event === 'update' ? this.index.get(objectKey(raw))?.object : undefined;
+    if (prior && unchangedButVersion(prior, raw)) return this.reindex(raw);
     if (raw.metadata.namespace !== undefined) this.settling.changed(raw.metadata.namespace);
     if (raw.kind === 'Namespace') {
       if (event === 'delete') this.namespaceLabels.delete(raw.metadata.name);

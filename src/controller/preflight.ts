@@ -26,6 +26,9 @@ const NEEDED: Needed[] = [
   { verb: 'patch', group: 'meshmedic.io', resource: 'meshhealthpolicies', subresource: 'status' },
   { verb: 'watch', group: 'networking.istio.io', resource: 'destinationrules' },
   { verb: 'watch', group: '', resource: 'services' },
+  // The workloads rules read (src/controller/watched.ts): an older ClusterRole without them leaves it unready.
+  { verb: 'watch', group: '', resource: 'pods' },
+  { verb: 'watch', group: 'apps', resource: 'deployments' },
   { verb: 'create', group: '', resource: 'events' },
 ];
 

@@ -43,6 +43,8 @@ export class ResourceWatcher {
     private readonly onEvent: (event: WatchEvent, obj: KubeObject) => void,
     private readonly log: Logger,
     private readonly namespace?: string,
+    /** Shrinks each object in place on receipt, before the informer's cache keeps it (watched.ts REDUCERS). */
+    private readonly reduce?: (o: Record<string, unknown>) => void,
   ) {
     this.synced = new Promise((r) => (this.resolveSynced = r));
   }
@@ -56,12 +58,15 @@ export class ResourceWatcher {
       for (const item of list.items) {
         item.apiVersion ??= apiVersion;
         item.kind ??= this.resource.kind;
+        this.reduce?.(item as unknown as Record<string, unknown>);
       }
       return list;
     });
     const emit = (event: WatchEvent) => (o: KubernetesObject) => {
       o.apiVersion ??= apiVersion;
       o.kind ??= this.resource.kind;
+      // A watch event's object is the one the cache keeps: reduced here, no more of it stays in memory.
+      this.reduce?.(o as unknown as Record<string, unknown>);
       this.onEvent(event, plain(o));
     };
     informer.on('add', emit('add'));

@@ -145,6 +145,13 @@ const CLUSTER_WIDE = [
   ...grants('networking.istio.io', ['destinationrules', 'serviceentries', 'virtualservices'], ['create', 'delete']),
   ...grants('security.istio.io', ['peerauthentications'], ['get', 'list', 'watch']),
   ...grants('core', ['services', 'namespaces'], ['get', 'list', 'watch']),
+  ...grants('core', ['pods', 'nodes'], ['list', 'watch']),
+  ...grants('apps', ['deployments', 'statefulsets', 'daemonsets', 'replicasets'], ['list', 'watch']),
+  ...grants(
+    'gateway.networking.k8s.io',
+    ['gatewayclasses', 'gateways', 'httproutes', 'grpcroutes', 'tcproutes', 'tlsroutes', 'referencegrants'],
+    ['list', 'watch'],
+  ),
   ...grants('core', ['events'], ['create', 'patch']),
   ...grants('meshmedic.io', ['meshhealthpolicies'], ['get', 'list', 'watch']),
   ...grants('meshmedic.io', ['meshhealthpolicies/status', 'meshremediations/status'], ['patch']),
@@ -248,7 +255,8 @@ describe.skipIf(skipReason() !== undefined)(
     });
 
     it('authenticates as the ServiceAccount, not as the admin', async () => {
-      const who = await sa.core.listNamespacedPod({ namespace: install.namespace }).then(
+      // Secrets: what the admin may list and this ServiceAccount may not (pods it lists: rules read them).
+      const who = await sa.core.listNamespacedSecret({ namespace: install.namespace }).then(
         () => 'allowed',
         (err: unknown) => String((err as { code?: number }).code),
       );
@@ -346,6 +354,15 @@ describe.skipIf(skipReason() !== undefined)(
       expect(scenarios.length).toBeGreaterThanOrEqual(3);
       expect(forbidden(await reports())).toEqual([]);
       expect((await op?.metrics.reconcileErrors.get())?.values.reduce((s, v) => s + v.value, 0) ?? 0).toBe(0);
+    });
+
+    it('without the opt-in meshmedic-secrets binding it does not watch Secrets, says why, and is ready', async () => {
+      const gauge = await op?.metrics.watchedKinds.get();
+      const secret = gauge?.values.filter((v) => v.labels['kind'] === 'Secret' && v.value === 1);
+      expect(secret?.map((v) => v.labels['watched'])).toEqual(['false']);
+      const line = captured.records.find((r) => r['kind'] === 'Secret' && /not watched/.test(String(r['msg'])));
+      expect(String(line?.['reason'])).toMatch(/meshmedic-secrets/);
+      expect(op?.ready).toBe(true);
     });
 
     it('grants exactly the expected rules: cluster-wide, in its own namespace, and in istio-system', async () => {
@@ -520,8 +537,9 @@ describe.skipIf(skipReason() !== undefined)(
         subresource: 'log',
         namespace,
       });
-      const pods = (namespace: string): V1ResourceAttributes => ({ verb: 'list', resource: 'pods', namespace });
-      expect([await can(logs(opted.name)), await can(pods(opted.name))]).toEqual([false, false]);
+      // Pods are listed cluster-wide (the ClusterRole: rules read them); their logs and a pod read are not.
+      const pod = (namespace: string): V1ResourceAttributes => ({ verb: 'get', resource: 'pods', namespace });
+      expect([await can(logs(opted.name)), await can(pod(opted.name))]).toEqual([false, false]);
       await create(admin, {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'RoleBinding',
@@ -530,12 +548,11 @@ describe.skipIf(skipReason() !== undefined)(
         subjects: [{ kind: 'ServiceAccount', name: install.serviceAccount, namespace: install.namespace }],
       });
       await waitOr('the RoleBinding in effect', () => can(logs(opted.name)));
-      expect(await can(pods(opted.name))).toBe(true);
-      expect([
-        await can(logs(other.name)),
-        await can(pods(other.name)),
-        await can({ verb: 'get', resource: 'pods', namespace: opted.name }),
-      ]).toEqual([false, false, false]);
+      expect([await can(logs(other.name)), await can(pod(opted.name)), await can(pod(other.name))]).toEqual([
+        false,
+        false,
+        false,
+      ]);
     });
 
     it('is refused by the API server when it tries (real requests, not only reviews)', async () => {

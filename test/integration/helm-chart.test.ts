@@ -282,6 +282,20 @@ describe.skipIf(skipReason() !== undefined)(
       });
     });
 
+    it('helm template: rbac.secrets binds the Secrets ClusterRole to the release ServiceAccount (unbound by default)', async () => {
+      const bindings = (docs: Doc[]): Doc[] =>
+        docs.filter((d) => d.kind === 'ClusterRoleBinding' && d.metadata.name === `${release}-secrets`);
+      expect(bindings(await template())).toEqual([]);
+      const [binding, ...more] = bindings(await template('--set', 'rbac.secrets=true'));
+      expect(more).toEqual([]);
+      expect(binding?.roleRef).toEqual({
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'ClusterRole',
+        name: `${release}-secrets`,
+      });
+      expect(binding?.subjects).toEqual([{ kind: 'ServiceAccount', name: release, namespace }]);
+    });
+
     it('helm template: the values for mode, replicas, resources, image, evidence, reviewers and the ServiceMonitor', async () => {
       const rendered = await template(
         '-f',

@@ -192,7 +192,7 @@ describe('deploy/ manifests', () => {
     expect(podLabels).toMatchObject(selector);
   });
 
-  it('RBAC: no wildcards, no Secrets, no escalation; writes only where meshmedic fixes or records', () => {
+  it('RBAC: no wildcards, Secrets only opt-in and read-only, no escalation; writes only where meshmedic fixes or records', () => {
     const roles = all.filter((d) => d.kind === 'ClusterRole' || d.kind === 'Role');
     expect(roles.length).toBeGreaterThan(0);
     const writes = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
@@ -212,7 +212,8 @@ describe('deploy/ manifests', () => {
         const where = `${role.kind}/${role.metadata.name} ${JSON.stringify(rule)}`;
         for (const x of [...(rule.apiGroups ?? []), ...(rule.resources ?? []), ...rule.verbs])
           expect(x, where).not.toBe('*');
-        expect(rule.resources ?? [], where).not.toContain('secrets');
+        if (rule.resources?.includes('secrets'))
+          expect([role.kind, rule.verbs], where).toEqual(['ClusterRole', ['list', 'watch']]);
         for (const v of ['escalate', 'bind', 'impersonate', 'deletecollection'])
           expect(rule.verbs, where).not.toContain(v);
         for (const g of rule.apiGroups ?? []) {
@@ -235,6 +236,10 @@ describe('deploy/ manifests', () => {
     expect(where('pods/log')).toEqual(['*']);
     const logsRole = roles.find((r) => r.rules?.some((x) => x.resources?.includes('pods/log')));
     expect(all.filter((d) => d.roleRef?.name === logsRole?.metadata.name)).toEqual([]);
+    // Secrets: the opt-in ClusterRole meshmedic-secrets, which deploy/ never binds either (MM213 reads them).
+    const secretRoles = roles.filter((r) => r.rules?.some((x) => x.resources?.includes('secrets')));
+    expect(secretRoles.map((r) => r.metadata.name)).toEqual(['meshmedic-secrets']);
+    expect(all.filter((d) => d.roleRef?.name === 'meshmedic-secrets')).toEqual([]);
   });
 
   it('RBAC: every binding binds the ServiceAccount to a role defined here', () => {

@@ -163,3 +163,96 @@ spec: {hosts: [front.shop.svc.cluster.local], http: [{route: [{destination: {hos
     );
   });
 });
+
+describe('workloads, Secrets and the Gateway API (kinds the operator watches for MM210-214 and MM3xx)', () => {
+  const cluster = `
+apiVersion: v1
+kind: Service
+metadata: {name: reviews, namespace: shop}
+spec: {selector: {app: reviews}, ports: [{name: http, port: 9080}]}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews-from-web, namespace: web}
+spec: {host: reviews.shop.svc.cluster.local, subsets: [{name: v2, labels: {version: v2}}]}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: web, namespace: web}
+spec: {host: web}
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: public, namespace: edge}
+spec: {selector: {istio: ingressgateway}, servers: [{port: {number: 443, name: https, protocol: HTTPS}, hosts: ['*'], tls: {mode: SIMPLE, credentialName: cert}}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: reviews, namespace: shop}
+spec: {template: {metadata: {labels: {app: reviews}}, spec: {containers: [{name: app, ports: [{containerPort: 9080}]}]}}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: elsewhere, namespace: web}
+spec: {template: {metadata: {labels: {app: web}}, spec: {containers: [{name: app}]}}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: shared, namespace: infra}
+spec: {gatewayClassName: istio, listeners: [{name: http, port: 80, protocol: HTTP, allowedRoutes: {namespaces: {from: All}}}]}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: reviews, namespace: shop}
+spec: {parentRefs: [{name: shared, namespace: infra}], rules: [{backendRefs: [{name: reviews, port: 9080}]}]}
+`;
+  const pod = (labels: Record<string, string>): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'reviews-v2-abc', namespace: 'shop', labels },
+    spec: { containers: [{ name: 'app' }] },
+  });
+
+  it('a Pod re-evaluates the DestinationRules of its namespace’s Services in any namespace (MM210), and Gateways anywhere', () => {
+    const got = affectedSubjects(pod({ app: 'reviews', version: 'v2' }), indexFrom(cluster));
+    expect(got.has('DestinationRule/web/reviews-from-web')).toBe(true);
+    expect(got.has('Gateway/edge/public')).toBe(true);
+    expect(got.has('DestinationRule/web/web')).toBe(false);
+    expect(got.has('Deployment/web/elsewhere')).toBe(false);
+  });
+
+  it('a Deployment (its pod template) re-evaluates like its pods, and is judged itself (MM214)', () => {
+    const index = indexFrom(cluster);
+    const d = index.get('Deployment/shop/reviews')?.object as KubeObject;
+    const got = affectedSubjects(d, index);
+    expect(got.has('Deployment/shop/reviews')).toBe(true);
+    expect(got.has('DestinationRule/web/reviews-from-web')).toBe(true);
+    expect(got.has('Gateway/edge/public')).toBe(true);
+  });
+
+  it("a Secret re-evaluates Gateways in every namespace (MM213: the credential lives with the gateway's pods)", () => {
+    const secret: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'cert', namespace: 'istio-system' },
+    };
+    const got = affectedSubjects(secret, indexFrom(cluster));
+    expect(got.has('Gateway/edge/public')).toBe(true);
+    expect(got.has('DestinationRule/web/web')).toBe(false);
+  });
+
+  it('a Gateway API Gateway re-evaluates the routes of other namespaces (MM301-303)', () => {
+    const index = indexFrom(cluster);
+    const gw = index.get('Gateway.gateway.networking.k8s.io/infra/shared')?.object as KubeObject;
+    expect(affectedSubjects(gw, index).has('HTTPRoute/shop/reviews')).toBe(true);
+  });
+
+  it('a Service re-evaluates the workloads of its namespace (MM214) and the routes to it (MM301)', () => {
+    const index = indexFrom(cluster);
+    const svc = index.get('Service/shop/reviews')?.object as KubeObject;
+    const got = affectedSubjects(svc, index);
+    expect(got.has('Deployment/shop/reviews')).toBe(true);
+    expect(got.has('HTTPRoute/shop/reviews')).toBe(true);
+    expect(got.has('Deployment/web/elsewhere')).toBe(false);
+  });
+});
