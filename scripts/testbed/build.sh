@@ -2,7 +2,8 @@
 # Builds (once) the real control plane that meshmedic's integration tests run against:
 #   kube-apiserver  from k8s.io/kubernetes       (wrapper module: scripts/testbed/kube-apiserver)
 #   etcd            from go.etcd.io/etcd/server/v3 (wrapper module: scripts/testbed/etcd)
-#   istio-crds      from istio.io/api            (pin: scripts/testbed/istio-api)
+#   istio-crds      from istio.io/api            (pin: scripts/testbed/istio-api), with the Gateway API's
+#                   standard-channel CRDs from sigs.k8s.io/gateway-api at the version Istio requires (oracle/go.mod)
 #   istioctl        from istio.io/istio          (pin: oracle/go.mod, the same module as the oracle)
 #   oracle          meshmedic's oracle (oracle/): Istio's config generator and traffic simulation,
 #                   a Go test binary built with `go test -c` from istio.io/istio
@@ -41,13 +42,14 @@ stamp() { cat "$@" | sha256sum | cut -c1-16; }
 K8S_VERSION=$(modversion "$HERE/kube-apiserver" k8s.io/kubernetes)
 ETCD_VERSION=$(modversion "$HERE/etcd" go.etcd.io/etcd/server/v3)
 ISTIO_API_VERSION=$(modversion "$HERE/istio-api" istio.io/api)
+GATEWAY_API_VERSION=$(modversion "$HERE/../../oracle" sigs.k8s.io/gateway-api)
 ORACLE_SRC=$(cd "$HERE/../../oracle" && pwd)
 ISTIO_VERSION=$(modversion "$ORACLE_SRC" istio.io/istio)
 ISTIO_REV=${ISTIO_VERSION##*-}
 HELM_VERSION=$(modversion "$HERE/helm" helm.sh/helm/v4)
 KAS_DIR="$CACHE/kube-apiserver-$K8S_VERSION"
 ETCD_DIR="$CACHE/etcd-$ETCD_VERSION"
-CRDS_DIR="$CACHE/istio-crds-$ISTIO_API_VERSION"
+CRDS_DIR="$CACHE/istio-crds-$ISTIO_API_VERSION-gateway-api-$GATEWAY_API_VERSION"
 ISTIOCTL_DIR="$CACHE/istioctl-$ISTIO_VERSION"
 ORACLE_DIR="$CACHE/oracle-$ISTIO_VERSION"
 HELM_DIR="$CACHE/helm-$HELM_VERSION"
@@ -61,7 +63,7 @@ done
 ETCD_LDFLAGS="-s -w"
 KAS_STAMP=$(echo "$KAS_LDFLAGS" | stamp "$HERE/kube-apiserver/go.mod" "$HERE/kube-apiserver/go.sum" -)
 ETCD_STAMP=$(echo "$ETCD_LDFLAGS" | stamp "$HERE/etcd/go.mod" "$HERE/etcd/go.sum" -)
-CRDS_STAMP=$(stamp "$HERE/istio-api/go.mod" "$HERE/istio-api/go.sum")
+CRDS_STAMP=$( { cat "$HERE/istio-api/go.mod" "$HERE/istio-api/go.sum"; echo "sigs.k8s.io/gateway-api $GATEWAY_API_VERSION"; } | sha256sum | cut -c1-16)
 # istioctl as Istio's report_build_info.sh stamps it; the oracle with -tags=vtprotobuf only
 # (disable_pgv breaks pilot/test/xdstest). Both -trimpath, so they share one build cache.
 ISTIOCTL_TAGS=vtprotobuf,disable_pgv
@@ -84,6 +86,8 @@ ISTIO_API_VERSION=$ISTIO_API_VERSION
 KUBE_APISERVER=$KAS_DIR/bin/kube-apiserver
 ETCD=$ETCD_DIR/bin/etcd
 ISTIO_CRDS=$CRDS_DIR/istio-crds.yaml
+GATEWAY_API_CRDS=$CRDS_DIR/gateway-api-crds.yaml
+GATEWAY_API_VERSION=$GATEWAY_API_VERSION
 ISTIO_VERSION=$ISTIO_VERSION
 ISTIOCTL=$ISTIOCTL_DIR/bin/istioctl
 ORACLE=$ORACLE_DIR/bin/oracle.test
@@ -167,7 +171,13 @@ else
   rm -rf "$CRDS_DIR"; mkdir -p "$CRDS_DIR.tmp"
   src=$(cd "$HERE/istio-api" && go mod download -json istio.io/api | awk -F'"' '$2 == "Dir" { print $4 }')
   cp "$src/kubernetes/customresourcedefinitions.gen.yaml" "$CRDS_DIR.tmp/istio-crds.yaml"
-  printf '%s\nfrom istio.io/api@%s kubernetes/customresourcedefinitions.gen.yaml\n' "$CRDS_STAMP" "$ISTIO_API_VERSION" > "$CRDS_DIR.tmp/.complete"
+  # The standard channel's CRDs only (its ValidatingAdmissionPolicy is not a CRD), verified against oracle/go.sum.
+  gw=$(cd "$ORACLE_SRC" && go mod download -json "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION" | awk -F'"' '$2 == "Dir" { print $4 }')
+  for f in "$gw"/config/crd/standard/gateway.networking.k8s.io_*.yaml; do
+    printf -- '---\n'; cat "$f"
+  done > "$CRDS_DIR.tmp/gateway-api-crds.yaml"
+  printf '%s\nfrom istio.io/api@%s kubernetes/customresourcedefinitions.gen.yaml and sigs.k8s.io/gateway-api@%s config/crd/standard\n' \
+    "$CRDS_STAMP" "$ISTIO_API_VERSION" "$GATEWAY_API_VERSION" > "$CRDS_DIR.tmp/.complete"
   mv "$CRDS_DIR.tmp" "$CRDS_DIR"
 fi
 

@@ -1,6 +1,6 @@
 // npm run testbed:up — the project's real test bed for a person to try meshmedic on: etcd + kube-apiserver
-// built from their Go modules (scripts/testbed/build.sh builds them once), the Istio CRDs and meshmedic's
-// own. Prints the kubeconfig to use, and keeps running until Ctrl-C or `npm run testbed:down`.
+// built from their Go modules (scripts/testbed/build.sh builds them once), the Istio CRDs, the Gateway
+// API's standard channel and meshmedic's own. Prints the kubeconfig to use, and keeps running until Ctrl-C or `npm run testbed:down`.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureBinaries } from '../../test/testbed/binaries.js';
@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   writeFileSync(kubeconfig, kc.exportConfig(), { mode: 0o600 });
   writeFileSync(join(home, 'pid'), String(process.pid));
   process.stdout.write(
-    `kube-apiserver ${bins.kubernetesVersion} at ${plane.server}, ${crds.length} CRDs (Istio's and meshmedic's)\n` +
+    `kube-apiserver ${bins.kubernetesVersion} at ${plane.server}, ${crds.length} CRDs (Istio's, the Gateway API's ${bins.gatewayApiVersion} and meshmedic's)\n` +
       `export KUBECONFIG=${kubeconfig}\n` +
       'then: kubectl apply -f examples/001-dr-overrides-mtls/   npx meshmedic run --namespace default\n' +
       'stop: Ctrl-C here, or npm run testbed:down\n',

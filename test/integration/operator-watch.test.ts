@@ -1,6 +1,6 @@
 // The operator watches what the rules read (src/controller/watched.ts): pods and workloads for MM210, Secrets
-// reduced on receipt, and the Gateway API only when the API server serves it. The test bed installs Istio's
-// CRDs and meshmedic's, not the Gateway API's: its kinds must be reported unwatched, the operator ready.
+// reduced on receipt, and the Gateway API when the API server serves it (the test bed installs its
+// standard channel; the unserved path is test/unit/controller/watched.test.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Operator } from '../../src/controller/operator.js';
 import type { KubeObject } from '../../src/model/types.js';
@@ -135,6 +135,39 @@ describe.skipIf(skipReason() !== undefined)(
       );
     });
 
+    it('MM301 through the Gateway API: an HTTPRoute to a missing Service is found, creating the Service clears it', async () => {
+      const ns = await namespace(c, 'mm301');
+      const name = `${ns.name}-policy`;
+      cleanups.push(ns.remove, () => deletePolicy(c, name));
+      await create(c, {
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'Gateway',
+        metadata: { name: 'gw', namespace: ns.name },
+        spec: { gatewayClassName: 'istio', listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }] },
+      });
+      await create(c, {
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'HTTPRoute',
+        metadata: { name: 'reviews', namespace: ns.name },
+        spec: { parentRefs: [{ name: 'gw' }], rules: [{ backendRefs: [{ name: 'reviews', port: 9080 }] }] },
+      });
+      await create(c, policy(name, ns.name, 'Observe'));
+      await waitFor('MM301 in the policy status', async () => (await byRule(name))['MM301'] === 1, 30_000);
+      expect(await byRule(name)).toEqual({ MM301: 1 });
+
+      await create(c, {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'reviews', namespace: ns.name },
+        spec: { selector: { app: 'reviews' }, ports: [{ name: 'http', port: 9080 }] },
+      });
+      await waitFor(
+        'MM301 gone from the policy status',
+        async () => (await byRule(name))['MM301'] === undefined,
+        30_000,
+      );
+    });
+
     it('keeps a Secret as its name, type and key names: no value in the cache', async () => {
       const ns = await namespace(c, 'mm-secret');
       cleanups.push(ns.remove);
@@ -156,7 +189,7 @@ describe.skipIf(skipReason() !== undefined)(
       expect(JSON.stringify(captured.records)).not.toContain(value);
     });
 
-    it('watches the Gateway API only when served: unserved here, its kinds are logged and reported unwatched', async () => {
+    it('watches the Gateway API when served, and says so; an unserved kind is logged and reported unwatched', async () => {
       const served = await c.objects.list('gateway.networking.k8s.io/v1', 'HTTPRoute').then(
         () => true,
         () => false,

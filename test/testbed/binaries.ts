@@ -12,6 +12,9 @@ export interface TestbedBinaries {
   kubeApiserver: string;
   etcd: string;
   istioCrds: string;
+  /** The Gateway API's standard-channel CRDs, at the version Istio requires. */
+  gatewayApiCrds: string;
+  gatewayApiVersion: string;
   kubernetesVersion: string;
   etcdVersion: string;
   istioApiVersion: string;
@@ -35,6 +38,8 @@ function parse(output: string): TestbedBinaries {
     kubeApiserver: get('KUBE_APISERVER'),
     etcd: get('ETCD'),
     istioCrds: get('ISTIO_CRDS'),
+    gatewayApiCrds: get('GATEWAY_API_CRDS'),
+    gatewayApiVersion: get('GATEWAY_API_VERSION'),
     kubernetesVersion: get('KUBERNETES_VERSION'),
     etcdVersion: get('ETCD_VERSION'),
     istioApiVersion: get('ISTIO_API_VERSION'),

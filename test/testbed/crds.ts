@@ -44,10 +44,20 @@ export async function meshmedicCrdFiles(): Promise<string[]> {
     .map((f) => join(dir, f));
 }
 
-/** The test bed's CRDs: the Istio CRDs (with the given policy) and meshmedic's own (applied). */
-export async function installTestbedCrds(kc: KubeConfig, istioCrds: string, istioPolicy: CrdPolicy): Promise<string[]> {
+/** The CRDs a mesh brings: Istio's and, unless left out, the Gateway API's. */
+export interface MeshCrdFiles {
+  istio: string;
+  gatewayApi?: string;
+}
+
+/**
+ * The test bed's CRDs: the mesh's (Istio's, the Gateway API's: with the given policy) and meshmedic's own
+ * (applied).
+ */
+export async function installTestbedCrds(kc: KubeConfig, mesh: MeshCrdFiles, meshPolicy: CrdPolicy): Promise<string[]> {
   const own = (await meshmedicCrdFiles()).map((file) => ({ file, policy: 'apply' as const }));
-  return installCrds(kc, [{ file: istioCrds, policy: istioPolicy }, ...own]);
+  const meshFiles = [mesh.istio, ...(mesh.gatewayApi ? [mesh.gatewayApi] : [])];
+  return installCrds(kc, [...meshFiles.map((file) => ({ file, policy: meshPolicy })), ...own]);
 }
 
 export async function readCrds(file: string): Promise<CrdManifest[]> {

@@ -25,7 +25,7 @@ export async function startDedicatedControlPlane(bins: TestbedBinaries): Promise
   try {
     const kc = new KubeConfig();
     kc.loadFromFile(plane.kubeconfigPath);
-    const crds = await installTestbedCrds(kc, bins.istioCrds, 'apply');
+    const crds = await installTestbedCrds(kc, { istio: bins.istioCrds, gatewayApi: bins.gatewayApiCrds }, 'apply');
     return { plane, kc, crds };
   } catch (err) {
     await plane.stop();

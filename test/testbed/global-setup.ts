@@ -1,5 +1,5 @@
 // Vitest global setup of the 'integration' project: brings up the cluster the tests run against
-// and installs the Istio CRDs and meshmedic's own CRDs into it.
+// and installs the Istio CRDs, the Gateway API's standard channel and meshmedic's own CRDs into it.
 //   MESHMEDIC_TEST_KUBECONFIG or KUBECONFIG set: use that cluster (kind, a dev cluster, ...).
 //   otherwise: start etcd + kube-apiserver built by scripts/testbed/build.sh (built here if missing).
 // Under CI=true a test bed that cannot start fails the run; locally the tests are skipped, loudly.
@@ -11,7 +11,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type { TestProject } from 'vitest/node';
 import { ensureBinaries } from './binaries.js';
 import { startControlPlane } from './controlplane.js';
-import { installTestbedCrds, type CrdPolicy } from './crds.js';
+import { installTestbedCrds, type CrdPolicy, type MeshCrdFiles } from './crds.js';
 import { registerTempDir, removeTempDir } from './processes.js';
 import type { TestbedInfo } from './provided.js';
 
@@ -44,7 +44,7 @@ async function bringUp(cleanups: (() => Promise<void>)[]): Promise<TestbedInfo> 
   const external = process.env.MESHMEDIC_TEST_KUBECONFIG || process.env.KUBECONFIG;
   let info: TestbedInfo;
   let istioPolicy: CrdPolicy;
-  let istioCrds: string;
+  let meshCrds: MeshCrdFiles;
   if (external) {
     info = {
       kubeconfig: await externalKubeconfig(external, cleanups),
@@ -54,7 +54,8 @@ async function bringUp(cleanups: (() => Promise<void>)[]): Promise<TestbedInfo> 
       crds: [],
     };
     istioPolicy = 'create-only';
-    istioCrds = (await ensureBinaries(['istio-crds'])).istioCrds;
+    const bins = await ensureBinaries(['istio-crds']);
+    meshCrds = { istio: bins.istioCrds, gatewayApi: bins.gatewayApiCrds };
     console.info(`[testbed] using the cluster of ${info.kubeconfig}`);
   } else {
     const bins = await ensureBinaries();
@@ -73,12 +74,12 @@ async function bringUp(cleanups: (() => Promise<void>)[]): Promise<TestbedInfo> 
       crds: [],
     };
     istioPolicy = 'apply';
-    istioCrds = bins.istioCrds;
+    meshCrds = { istio: bins.istioCrds, gatewayApi: bins.gatewayApiCrds };
   }
   const kc = new KubeConfig();
   kc.loadFromFile(info.kubeconfig ?? '');
   const tCrds = performance.now();
-  info.crds = await installTestbedCrds(kc, istioCrds, istioPolicy);
+  info.crds = await installTestbedCrds(kc, meshCrds, istioPolicy);
   console.info(
     `[testbed] ${info.crds.length} CRDs established and discoverable in ${seconds(tCrds)}s; ` +
       `test bed ready ${seconds(t0)}s after setup started`,
