@@ -14,16 +14,19 @@ describe.skipIf(skipReason() !== undefined)('kube-apiserver /version', () => {
     expect(info.minor).toBe(minor);
   });
 
-  it('answers /version and lists the Istio and meshmedic API groups', async () => {
+  it('answers /version and lists the Istio, Gateway API and meshmedic API groups', async () => {
     const { kc } = clients();
     const version = await kubeGetJson<{ gitVersion: string }>(kc, '/version');
     expect(version.gitVersion).toMatch(/^v1\.\d+\.\d+/);
     const groups = await kubeGetJson<{ groups: { name: string }[] }>(kc, '/apis');
     const names = groups.groups.map((g) => g.name);
-    expect(names).toEqual(expect.arrayContaining(['networking.istio.io', 'security.istio.io', 'meshmedic.io']));
+    expect(names).toEqual(
+      expect.arrayContaining(['networking.istio.io', 'security.istio.io', 'gateway.networking.k8s.io', 'meshmedic.io']),
+    );
     expect(testbed().crds).toEqual(
       expect.arrayContaining([
         'destinationrules.networking.istio.io',
+        'httproutes.gateway.networking.k8s.io',
         'meshhealthpolicies.meshmedic.io',
         'meshremediations.meshmedic.io',
       ]),
