@@ -221,3 +221,30 @@ export const mm210: Rule = {
     );
   },
 };
+
+/** What the input says of one subset's endpoints, as MM210 judges them (its access-log form, src/evidence). */
+export type SubsetSelection =
+  | { selects: 'none'; service: Service; workloads: string; subset: Subset }
+  | { selects: 'some'; workloads: string; subset: Subset }
+  | { selects: 'unknown'; why: string };
+
+/**
+ * Whether subset `name` of `dr` selects a pod of the host's Service in the input: 'none' only where MM210
+ * would report it (a Service with a selector, some of its workloads in the input, none with the labels).
+ */
+export function subsetSelection(dr: DestinationRule, name: string, index: MeshIndex): SubsetSelection {
+  const subset = (dr.spec?.subsets ?? []).find((s) => s.name === name);
+  if (!subset) return { selects: 'unknown', why: `${describeRef(refOf(dr))} defines no subset ${name}` };
+  const svc = index.serviceForHost(index.drHost(dr));
+  const selector = svc?.spec?.selector;
+  if (!svc || !selector || Object.keys(selector).length === 0)
+    return { selects: 'unknown', why: 'the input holds no Service with a selector for the host' };
+  const pods = index.workloadsMatching(selector, svc.metadata.namespace ?? '');
+  if (pods.length === 0)
+    return { selects: 'unknown', why: `the input holds no workload of ${describeRef(refOf(svc))}` };
+  const labels = subset.labels ?? {};
+  const selected = pods.filter((w) => matches(w, labels, index) !== 'no');
+  if (Object.keys(labels).length === 0 || selected.length > 0)
+    return { selects: 'some', workloads: describeWorkloads(selected.length > 0 ? selected : pods), subset };
+  return { selects: 'none', service: svc, workloads: describeWorkloads(pods), subset };
+}
