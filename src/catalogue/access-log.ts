@@ -113,6 +113,15 @@ export const ACCESS_LOG_WORDS = {
     '{dr} subset {subset} ({labels}) selects {workloads} in the input, so the subset is not to blame: its pods are not ready, outlierDetection ejected them (MM107), or what runs differs from the manifests',
   /** MM210: whether the subset selects pods cannot be told from the input. */
   subsetUnknown: 'whether subset {subset} of {host} selects any pod cannot be told from the input: {why}',
+  /** 404 NR on a Gateway's port: no server of the Gateways on it accepts the host. */
+  gatewayNoServerAccepts:
+    'port {port} is a gateway listener (servers of {gateways}), and no server on it accepts {host} (they accept {serverHosts}): the gateway has no virtual host for {host}{vss}',
+  /** 404 NR on a Gateway's port: a server accepts the host, no VirtualService bound to that Gateway lists it. */
+  gatewayServerNoVirtualService:
+    'port {port} is a gateway listener (servers of {gateways}); a server of {accepting} accepts {host}, but no VirtualService bound to it lists {host}{vss}: the server has no route for it',
+  /** 404 NR on a Gateway's port: a VirtualService bound to an accepting server lists the host. */
+  gatewayRoutesMiss:
+    'port {port} is a gateway listener (servers of {gateways}), and {vss} serves {host} there: none of its http routes matched the request (uri, method, headers, port), or it has none',
   /** MM210: several DestinationRules define the subset, and they disagree. */
   subsetRulesDisagree:
     'several DestinationRules define subset {subset} of {host} ({drs}) and only some select no pod: which one the client uses depends on its namespace',

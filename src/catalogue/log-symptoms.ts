@@ -186,7 +186,7 @@ export const LOG_SYMPTOMS: readonly SymptomRow[] = [
     candidates: ['MM205', 'MM204', 'MM201'],
     cause: 'no route for this Host/port',
     detail:
-      '{symptom}: no route matches {where} on this listener: on a gateway, no server of the Gateway accepts the host, or one does but no VirtualService bound to it lists the host (MM205, MM204); on a sidecar, the Host header or port matches no Service or VirtualService.',
+      '{symptom}: no route matches {where} on this listener: on a gateway, no server of the Gateway accepts the host (MM205), no VirtualService bound to the Gateway lists it, or the VirtualService names a Gateway that does not exist (MM204); on a sidecar, the Host header or port matches no Service or VirtualService.',
     fix: 'bind a VirtualService with this host to the Gateway, or call a declared host and port',
   }),
   // A subset's endpoints are the Service's whose labels include the subset's

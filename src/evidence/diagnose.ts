@@ -27,6 +27,7 @@ import {
   type EvidenceContext,
 } from './evidence-rules.js';
 import { describeFlags } from './flags.js';
+import { gatewayNoRoute } from './gateway-no-route.js';
 import { candidateHosts, explainingFindings, hostOfGroup, isInMesh, type GroupHost } from './hosts.js';
 
 /**
@@ -372,7 +373,9 @@ export function explainGroups(groups: readonly LogGroup[], ctx: ExplainContext):
   const built = buildEvidence(classified, explainers, ctx);
   const builtOf = (c: Classified): Built | undefined => {
     const form = c.form;
-    return form ? built.get(evidenceKey({ ...c, form })) : undefined;
+    if (form) return built.get(evidenceKey({ ...c, form }));
+    // 404 NR on a Gateway's port: what its servers and VirtualServices say of the host, in words.
+    return c.row.id === 'no-route' && ctx.index ? gatewayNoRoute(c.g, c.host, ctx.index) : undefined;
   };
   const diagnoses = classified.map((c) => diagnosisOf(c, explainers.get(c.g) ?? [], builtOf(c), ctx));
   const evidenceFindings = [...built.values()].flatMap((b) => (b.finding ? [b.finding] : []));
