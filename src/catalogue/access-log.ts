@@ -81,6 +81,15 @@ export const MM210_LOG = defineMessages('MM210', {
     certainty:
       "The proxies logged 503 UH on the subset's cluster, and no pod or pod template of the Service in the input carries the subset's labels.",
   }),
+  SubsetSelectsNoEndpointLogged: message({
+    severity: 'error',
+    symptom: '503 UH',
+    detail: 'on a subset cluster',
+    template:
+      "{requests} on {cluster} found no healthy upstream: {dr} subset {subset} ({labels}) selects none of the endpoints {service} lists ({workloads}), so the subset's cluster has no endpoints. Fix (none automatic): correct the subset labels, or label the entry's endpoints.",
+    certainty:
+      "The proxies logged 503 UH on the subset's cluster, and the host's ServiceEntries in the input list their endpoints inline, none with the subset's labels.",
+  }),
 });
 
 /**

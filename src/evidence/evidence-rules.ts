@@ -579,7 +579,7 @@ export function subsetFinding(
     routeDestinations(vs, index.domain).some((d) => d.host === host && d.destination.subset === subset),
   );
   const finding = report(
-    MM210_LOG.SubsetSelectsNoPodLogged,
+    first.v.endpoints ? MM210_LOG.SubsetSelectsNoEndpointLogged : MM210_LOG.SubsetSelectsNoPodLogged,
     {
       requests: requests(evidence.count),
       cluster: evidence.targets.join(', '),
@@ -593,7 +593,9 @@ export function subsetFinding(
       resource: refOf(first.dr),
       related: [...none.slice(1).map((x) => refOf(x.dr)), refOf(first.v.service), ...routes.map(refOf)],
       fix: noFix(
-        'no automatic fix: either the subset labels or the pod labels are wrong; fix the subset labels, or label the pods that should serve it',
+        first.v.endpoints
+          ? "no automatic fix: either the subset labels or the endpoint labels are wrong; fix the subset labels, or label the entry's endpoints"
+          : 'no automatic fix: either the subset labels or the pod labels are wrong; fix the subset labels, or label the pods that should serve it',
       ),
     },
   );

@@ -141,3 +141,45 @@ describe('503 UH on a cluster without a subset', () => {
     expect(diagnoses[0]?.rule).toBe('MM107');
   });
 });
+
+describe('503 UH on a subset of a ServiceEntry host that lists its endpoints inline', () => {
+  const entry = (label: string): string => `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: legacy, namespace: shop}
+spec:
+  hosts: [legacy.example.internal]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  ports: [{number: 8080, name: http, protocol: HTTP}]
+  endpoints: [{address: 10.1.0.5, labels: {version: ${label}}}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: legacy, namespace: shop}
+spec:
+  host: legacy.example.internal
+  subsets: [{name: v2, labels: {version: v2}}]
+`;
+  const line = textLine('outbound|8080|v2|legacy.example.internal').replace(
+    'reviews.shop:9080',
+    'legacy.example.internal:8080',
+  );
+
+  it('names the entry and its endpoints when none carries the labels', () => {
+    const { diagnoses, findings } = explain(line, entry('v1'));
+    expect(diagnoses[0]).toMatchObject({ rule: 'MM210', ruleBasis: 'logs', severity: 'error' });
+    expect(diagnoses[0]?.detail).toContain(
+      'DestinationRule shop/legacy subset v2 (version=v2) selects none of the endpoints ServiceEntry shop/legacy lists (10.1.0.5 version=v1)',
+    );
+    expect(findings.filter((f) => f.rule === 'MM210').map((f) => f.messageType)).toEqual([
+      'SubsetSelectsNoEndpointLogged',
+    ]);
+  });
+
+  it('does not blame the subset when an endpoint carries them', () => {
+    const { diagnoses, findings } = explain(line, entry('v2'));
+    expect(findings.filter((f) => f.rule === 'MM210')).toEqual([]);
+    expect(diagnoses[0]).toMatchObject({ rule: 'MM107', ruleBasis: 'suspected' });
+  });
+});
