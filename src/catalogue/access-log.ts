@@ -1,7 +1,7 @@
 import { message } from './message-type.js';
 import { defineMessages } from './rule-entry.js';
 
-/** The access-log forms of MM104–MM106 (`meshmedic explain`, the operator's evidence): findings built from what proxies logged. */
+/** The access-log forms of MM104–MM106 and MM210 (`meshmedic explain`, the operator's evidence): findings built from what proxies logged. */
 export const MM104_LOG = defineMessages('MM104', {
   PassthroughStaleConnections: message({
     severity: 'error',
@@ -70,6 +70,28 @@ export const MM106_LOG = defineMessages('MM106', {
   }),
 });
 
+/** The access-log form of MM210: 503 UH on a subset's cluster `outbound|port|subset|host`. */
+export const MM210_LOG = defineMessages('MM210', {
+  SubsetSelectsNoPodLogged: message({
+    severity: 'error',
+    symptom: '503 UH',
+    detail: 'on a subset cluster',
+    template:
+      "{requests} on {cluster} found no healthy upstream: {dr} subset {subset} ({labels}) selects none of the pods of {service} in the input ({workloads}), so the subset's cluster has no endpoints. Fix (none automatic): correct the subset labels, or label the pods that should serve the subset.",
+    certainty:
+      "The proxies logged 503 UH on the subset's cluster, and no pod or pod template of the Service in the input carries the subset's labels.",
+  }),
+  SubsetSelectsNoEndpointLogged: message({
+    severity: 'error',
+    symptom: '503 UH',
+    detail: 'on a subset cluster',
+    template:
+      "{requests} on {cluster} found no healthy upstream: {dr} subset {subset} ({labels}) selects none of the endpoints {service} lists ({workloads}), so the subset's cluster has no endpoints. Fix (none automatic): correct the subset labels, or label the entry's endpoints.",
+    certainty:
+      "The proxies logged 503 UH on the subset's cluster, and the host's ServiceEntries in the input list their endpoints inline, none with the subset's labels.",
+  }),
+});
+
 /**
  * What a diagnosis says, in words, when the access-log form builds no finding for its groups. Fragments,
  * filled with `fill()` (src/catalogue/message-type.ts).
@@ -95,4 +117,21 @@ export const ACCESS_LOG_WORDS = {
   /** MM106: the rule's idle timeout is already below the keep-alive. */
   idleTimeoutAlreadyBelow:
     '{dr} already keeps idle connections for {current}, below the {assumed}keep-alive {keepAlive}: the app closes connections earlier than that, or after a number of requests; state its keep-alive in the policy',
+  /** MM210: the subset selects pods of the input: the subset is not what fails. */
+  subsetSelectsPods:
+    '{dr} subset {subset} ({labels}) selects {workloads} in the input, so the subset is not to blame: its pods are not ready, outlierDetection ejected them (MM107), or what runs differs from the manifests',
+  /** MM210: whether the subset selects pods cannot be told from the input. */
+  subsetUnknown: 'whether subset {subset} of {host} selects any pod cannot be told from the input: {why}',
+  /** 404 NR on a Gateway's port: no server of the Gateways on it accepts the host. */
+  gatewayNoServerAccepts:
+    'port {port} is a gateway listener (servers of {gateways}), and no server on it accepts {host} (they accept {serverHosts}): the gateway has no virtual host for {host}{vss}',
+  /** 404 NR on a Gateway's port: a server accepts the host, no VirtualService bound to that Gateway lists it. */
+  gatewayServerNoVirtualService:
+    'port {port} is a gateway listener (servers of {gateways}); a server of {accepting} accepts {host}, but no VirtualService bound to it lists {host}{vss}: the server has no route for it',
+  /** 404 NR on a Gateway's port: a VirtualService bound to an accepting server lists the host. */
+  gatewayRoutesMiss:
+    'port {port} is a gateway listener (servers of {gateways}), and {vss} serves {host} there: none of its http routes matched the request (uri, method, headers, port), or it has none',
+  /** MM210: several DestinationRules define the subset, and they disagree. */
+  subsetRulesDisagree:
+    'several DestinationRules define subset {subset} of {host} ({drs}) and only some select no pod: which one the client uses depends on its namespace',
 } as const;

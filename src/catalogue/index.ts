@@ -1,4 +1,4 @@
-import { MM104_LOG, MM105_LOG, MM106_LOG } from './access-log.js';
+import { MM104_LOG, MM105_LOG, MM106_LOG, MM210_LOG } from './access-log.js';
 import type { MessageType } from './message-type.js';
 import type { RuleEntry } from './rule-entry.js';
 import { messageTypesOf } from './rule-entry.js';
@@ -79,6 +79,6 @@ export function messageTypesOfRule(id: string): MessageType[] {
   return [...(entry ? messageTypesOf(entry) : []), ...ACCESS_LOG_TYPES.filter((t) => t.rule === id)];
 }
 
-const ACCESS_LOG_TYPES: readonly MessageType[] = [MM104_LOG, MM105_LOG, MM106_LOG].flatMap(
+const ACCESS_LOG_TYPES: readonly MessageType[] = [MM104_LOG, MM105_LOG, MM106_LOG, MM210_LOG].flatMap(
   (m) => Object.values(m) as MessageType[],
 );

@@ -27,6 +27,8 @@ export interface SymptomFacts {
   tlsFailure?: string;
   /** An SNI that is neither Istio's (`outbound_.port_.subset_.host`) nor the host. */
   foreignSni?: string;
+  /** The subset of an `outbound|port|subset|host` cluster, when it names one. */
+  subset?: string;
 }
 
 /** The values the templates are filled with. */
@@ -71,6 +73,10 @@ const CONDITIONS = {
     holds: (f: SymptomFacts) => f.foreignSni !== undefined,
   },
   inMesh: { doc: 'to an in-mesh host', holds: (f: SymptomFacts) => f.inMesh },
+  subsetCluster: {
+    doc: 'a subset cluster (`outbound|port|subset|host`)',
+    holds: (f: SymptomFacts) => f.subset !== undefined && f.subset !== '',
+  },
   noFlag: { doc: 'no response flag (`-`)', holds: (f: SymptomFacts) => f.responseFlags === '-' },
 } as const;
 
@@ -90,7 +96,7 @@ export interface SymptomMatch {
 }
 
 /** The rules whose access-log form builds a finding from the groups of a row (src/evidence/evidence-rules.ts). */
-export type EvidenceForm = 'MM104' | 'MM105' | 'MM106';
+export type EvidenceForm = 'MM104' | 'MM105' | 'MM106' | 'MM210';
 
 export interface SymptomRow {
   /** Stable, kebab-case. */
@@ -177,11 +183,25 @@ export const LOG_SYMPTOMS: readonly SymptomRow[] = [
     when: { flags: ['NR'] },
     severity: 'error',
     certainty: LOGGED,
-    candidates: ['MM204', 'MM201'],
+    candidates: ['MM205', 'MM204', 'MM201'],
     cause: 'no route for this Host/port',
     detail:
-      '{symptom}: no route matches {where} on this listener: on a gateway, no VirtualService bound to the Gateway lists the host (MM204); on a sidecar, the Host header or port matches no Service or VirtualService.',
+      '{symptom}: no route matches {where} on this listener: on a gateway, no server of the Gateway accepts the host (MM205), no VirtualService bound to the Gateway lists it, or the VirtualService names a Gateway that does not exist (MM204); on a sidecar, the Host header or port matches no Service or VirtualService.',
     fix: 'bind a VirtualService with this host to the Gateway, or call a declared host and port',
+  }),
+  // A subset's endpoints are the Service's whose labels include the subset's
+  // (pilot/pkg/xds/endpoints/endpoint_builder.go subsetLabels.SubsetOf): none, and its cluster logs UH.
+  row({
+    id: 'subset-no-healthy-upstream',
+    when: { flags: ['UH'], clusters: ['outbound'], conditions: ['subsetCluster'] },
+    severity: 'error',
+    certainty: LOGGED,
+    candidates: ['MM107'],
+    form: 'MM210',
+    cause: 'no healthy upstream in a subset: it may select no pod',
+    detail:
+      "{symptom} on subset cluster {target}: the subset has no healthy endpoint: its labels select none of the Service's pods (MM210), or its pods are not ready or were ejected by outlierDetection (MM107).",
+    fix: 'check that the subset labels select the pods that should serve it (MM210) and that those pods are ready (MM107)',
   }),
   row({
     id: 'no-healthy-upstream',

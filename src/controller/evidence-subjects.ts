@@ -12,7 +12,7 @@ import { fixFingerprint, groupFindings, remediationName, type FindingGroup } fro
 /**
  * The access-log evidence of one namespace as operator subjects. The operator evaluates rules per subject
  * (one group per rule per subject); log evidence has no Kubernetes object of its own, so each finding group
- * the evidence forms build (MM104/MM105/MM106, src/evidence) gets a synthetic subject:
+ * the evidence forms build (MM104/MM105/MM106/MM210, src/evidence) gets a synthetic subject:
  *
  *   kind AccessLogEvidence, apiVersion meshmedic.io/v1alpha1, namespace = the namespace whose pods logged it,
  *   name = the remediation's name `<rule>-logs-<kind>-<name>` of the object the fix creates or patches
@@ -74,6 +74,10 @@ function writesOnlyIn(f: Finding, namespace: string): boolean {
   );
 }
 
+function writesNothing(f: Finding): boolean {
+  return f.fix.patches.length === 0 && f.fix.create.length === 0;
+}
+
 function touched(f: Finding): ObjectRef[] {
   return [
     f.resource,
@@ -112,9 +116,13 @@ export function evidenceSubjects(input: EvidenceInput): EvidenceResult {
   const fromLogs = new Set<string>();
   for (const d of result.diagnoses)
     if (d.ruleBasis === 'logs' && d.finding) fromLogs.add(findingKey(d.finding.rule, d.finding.resource));
+  const onStatic = new Set(input.staticFindings.map((f) => findingKey(f.rule, f.resource)));
   const kept: Finding[] = [];
   for (const f of result.findings) {
     if (!fromLogs.has(findingKey(f.rule, f.resource)) || !enabled.has(f.rule)) continue;
+    // A finding without a fix (MM210's) that a static finding already reports on the same object belongs to
+    // that object's subject: a synthetic subject would propose the same nothing twice.
+    if (writesNothing(f) && onStatic.has(findingKey(f.rule, f.resource))) continue;
     if (!writesOnlyIn(f, input.namespace)) out.elsewhere.push(f);
     else if (input.excluded && touched(f).some(input.excluded)) out.excluded.push(f);
     else kept.push(f);

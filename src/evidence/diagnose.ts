@@ -22,10 +22,12 @@ import {
   evidenceOf,
   keepAliveFinding,
   passthroughEntryFinding,
+  subsetFinding,
   timeoutFinding,
   type EvidenceContext,
 } from './evidence-rules.js';
 import { describeFlags } from './flags.js';
+import { gatewayNoRoute } from './gateway-no-route.js';
 import { candidateHosts, explainingFindings, hostOfGroup, isInMesh, type GroupHost } from './hosts.js';
 
 /**
@@ -142,6 +144,7 @@ export function symptomFacts(g: LogGroup, host: string, index: MeshIndex | undef
     inMesh: isInMesh(host, index),
     ...(tls !== undefined ? { tlsFailure: tls } : {}),
     ...(foreignSni !== undefined ? { foreignSni } : {}),
+    ...(g.cluster?.subset ? { subset: g.cluster.subset } : {}),
   };
 }
 
@@ -199,10 +202,13 @@ function fixSummary(f: Finding): string {
 interface Built {
   finding?: Finding;
   words?: string;
+  /** The rule suspected instead of the row's, when the words clear it (MM210: the subset selects pods). */
+  suspect?: string;
 }
 
-function evidenceKey(form: EvidenceForm, host: string): string {
-  return `${form}|${host}`;
+/** One finding per (form, host); MM210's per subset cluster too. */
+function evidenceKey(c: Classified & { form: EvidenceForm }): string {
+  return `${c.form}|${c.host}|${c.form === 'MM210' ? (c.g.cluster?.subset ?? '') : ''}`;
 }
 
 /** Why MM104's form built no finding: an entry declares the host, or the client used an address. */
@@ -224,11 +230,13 @@ function buildEvidence(
   explainers: ReadonlyMap<LogGroup, Finding[]>,
   ctx: ExplainContext,
 ): Map<string, Built> {
-  const byKey = new Map<string, { form: EvidenceForm; host: string; groups: LogGroup[] }>();
+  const byKey = new Map<string, { form: EvidenceForm; host: string; subset: string; groups: LogGroup[] }>();
   for (const c of classified) {
-    if (!c.form || (explainers.get(c.g) ?? []).some((f) => f.rule === c.row.rule)) continue;
-    const key = evidenceKey(c.form, c.host);
-    const entry = byKey.get(key) ?? { form: c.form, host: c.host, groups: [] };
+    const form = c.form;
+    if (!form || (explainers.get(c.g) ?? []).some((f) => f.rule === c.row.rule)) continue;
+    const key = evidenceKey({ ...c, form });
+    const subset = c.g.cluster?.subset ?? '';
+    const entry = byKey.get(key) ?? { form, host: c.host, subset, groups: [] };
     entry.groups.push(c.g);
     byKey.set(key, entry);
   }
@@ -242,14 +250,25 @@ function buildEvidence(
   }
   for (const [key, e] of byKey) {
     if (e.form === 'MM104') continue;
-    built.set(
-      key,
-      e.form === 'MM105'
-        ? timeoutFinding(e.host, e.groups, ctx, mm104Hosts.has(e.host))
-        : keepAliveFinding(e.host, e.groups, ctx),
-    );
+    built.set(key, buildForm(e, ctx, mm104Hosts));
   }
   return built;
+}
+
+/** The finding of MM105, MM106 or MM210's form (MM104's is built first: MM105 needs its hosts). */
+function buildForm(
+  e: { form: EvidenceForm; host: string; subset: string; groups: LogGroup[] },
+  ctx: ExplainContext,
+  mm104Hosts: ReadonlySet<string>,
+): Built {
+  switch (e.form) {
+    case 'MM105':
+      return timeoutFinding(e.host, e.groups, ctx, mm104Hosts.has(e.host));
+    case 'MM210':
+      return subsetFinding(e.host, e.subset, e.groups, ctx);
+    default:
+      return keepAliveFinding(e.host, e.groups, ctx);
+  }
 }
 
 /** The static findings shown: each once, with the evidence of every group it explains. */
@@ -296,12 +315,13 @@ function detailOf(
 function ruleOf(
   c: Classified,
   explainedBy: readonly Finding[],
-  finding: Finding | undefined,
+  built: Built | undefined,
 ): Pick<Diagnosis, 'rule' | 'ruleBasis'> {
-  if (finding) return { rule: finding.rule, ruleBasis: 'logs' };
+  if (built?.finding) return { rule: built.finding.rule, ruleBasis: 'logs' };
   if (explainedBy.length > 0)
     return { rule: [...new Set(explainedBy.map((f) => f.rule))].join(','), ruleBasis: 'manifests' };
-  return c.row.rule ? { rule: c.row.rule, ruleBasis: 'suspected' } : {};
+  const rule = built?.suspect ?? c.row.rule;
+  return rule ? { rule, ruleBasis: 'suspected' } : {};
 }
 
 function diagnosisOf(
@@ -330,7 +350,7 @@ function diagnosisOf(
     cause: c.texts.cause,
     detail: detailOf(c, explainedBy, built, ctx),
     fix,
-    ...ruleOf(c, explainedBy, finding),
+    ...ruleOf(c, explainedBy, built),
     explainedBy: explainedBy.map(refOfFinding),
     ...(finding ? { finding: refOfFinding(finding) } : {}),
     sampleLine: g.sampleLine,
@@ -351,7 +371,12 @@ export function explainGroups(groups: readonly LogGroup[], ctx: ExplainContext):
     );
   }
   const built = buildEvidence(classified, explainers, ctx);
-  const builtOf = (c: Classified): Built | undefined => (c.form ? built.get(evidenceKey(c.form, c.host)) : undefined);
+  const builtOf = (c: Classified): Built | undefined => {
+    const form = c.form;
+    if (form) return built.get(evidenceKey({ ...c, form }));
+    // 404 NR on a Gateway's port: what its servers and VirtualServices say of the host, in words.
+    return c.row.id === 'no-route' && ctx.index ? gatewayNoRoute(c.g, c.host, ctx.index) : undefined;
+  };
   const diagnoses = classified.map((c) => diagnosisOf(c, explainers.get(c.g) ?? [], builtOf(c), ctx));
   const evidenceFindings = [...built.values()].flatMap((b) => (b.finding ? [b.finding] : []));
   const findings: Finding[] = [

@@ -1,4 +1,11 @@
-import { ACCESS_LOG_WORDS, ENVOY_DEFAULT_IDLE, MM104_LOG, MM105_LOG, MM106_LOG } from '../catalogue/access-log.js';
+import {
+  ACCESS_LOG_WORDS,
+  ENVOY_DEFAULT_IDLE,
+  MM104_LOG,
+  MM105_LOG,
+  MM106_LOG,
+  MM210_LOG,
+} from '../catalogue/access-log.js';
 import { fill } from '../catalogue/message-type.js';
 import { report, type Report } from '../rules/report.js';
 import { pointer } from '../fix/json-pointer.js';
@@ -23,6 +30,9 @@ import {
   retryOnResetPatches,
 } from '../rules/mm106-inbound-keepalive-race.js';
 import { routeDestinations } from '../model/route-destinations.js';
+import { subsetSelection } from '../rules/mm210-dr-subset-selects-no-pod.js';
+import { noFix } from '../rules/report.js';
+import { describeLabels } from '../rules/workload-helpers.js';
 import type {
   Finding,
   FindingEvidence,
@@ -36,7 +46,7 @@ import { splitHostPort } from './cluster-name.js';
 import { portOfAddress } from './hosts.js';
 
 /**
- * The access-log forms of MM104, MM105 and MM106: findings built from what the proxies logged (groups of
+ * The access-log forms of MM104, MM105, MM106 and MM210: findings built from what the proxies logged (groups of
  * records about one host), with the same Finding type and fixes as the static rules, plus `evidence`.
  * Pure: no I/O.
  */
@@ -503,5 +513,91 @@ export function keepAliveFinding(
         )
       : report(MM106_LOG.KeepAliveRaceNoRule, { ...args, host }, reportOn(refOf(created), [], [created]));
   }
+  return { finding: { ...finding, evidence } };
+}
+
+/** What MM210's access-log form makes of the groups of one subset cluster: a finding, or why none. */
+export interface SubsetFindingResult {
+  finding?: Finding;
+  words?: string;
+  /** Set when the words clear the subset: the rule to suspect instead. */
+  suspect?: string;
+}
+
+/**
+ * MM210 from the logs: 503 UH on `outbound|port|subset|host` where the DestinationRule's subset selects none
+ * of the Service's pods in the manifests (as the rule judges it). When the subset selects pods, or the input
+ * cannot tell, the subset is not blamed: the words say so.
+ */
+export function subsetFinding(
+  host: string,
+  subset: string,
+  groups: readonly LogGroup[],
+  ctx: EvidenceContext,
+): SubsetFindingResult {
+  const index = ctx.index;
+  if (!index || host === '' || subset === '') return {};
+  const drs = index.destinationRulesForExactHost(host).filter((dr) => dr.spec?.subsets?.some((s) => s.name === subset));
+  if (drs.length === 0)
+    return {
+      words: fill(ACCESS_LOG_WORDS.subsetUnknown, { subset, host, why: 'no DestinationRule in it defines the subset' }),
+    };
+  const verdicts = drs.map((dr) => ({ dr, v: subsetSelection(dr, subset, index) }));
+  const none = verdicts.flatMap((x) => (x.v.selects === 'none' ? [{ dr: x.dr, v: x.v }] : []));
+  const first = none[0];
+  if (!first) {
+    const some = verdicts.find((x) => x.v.selects === 'some');
+    if (some?.v.selects === 'some')
+      return {
+        suspect: 'MM107',
+        words: fill(ACCESS_LOG_WORDS.subsetSelectsPods, {
+          dr: describeRef(refOf(some.dr)),
+          subset,
+          labels: describeLabels(some.v.subset.labels),
+          workloads: some.v.workloads,
+        }),
+      };
+    const why = verdicts.find((x) => x.v.selects === 'unknown');
+    return {
+      words: fill(ACCESS_LOG_WORDS.subsetUnknown, {
+        subset,
+        host,
+        why: why?.v.selects === 'unknown' ? why.v.why : 'unknown',
+      }),
+    };
+  }
+  if (none.length < verdicts.length)
+    return {
+      words: fill(ACCESS_LOG_WORDS.subsetRulesDisagree, {
+        subset,
+        host,
+        drs: verdicts.map((x) => describeRef(refOf(x.dr))).join(', '),
+      }),
+    };
+  const evidence = evidenceOf(groups);
+  const routes = vsRoutingTo(index, host).filter((vs) =>
+    routeDestinations(vs, index.domain).some((d) => d.host === host && d.destination.subset === subset),
+  );
+  const finding = report(
+    first.v.endpoints ? MM210_LOG.SubsetSelectsNoEndpointLogged : MM210_LOG.SubsetSelectsNoPodLogged,
+    {
+      requests: requests(evidence.count),
+      cluster: evidence.targets.join(', '),
+      dr: describeRef(refOf(first.dr)),
+      subset,
+      labels: describeLabels(first.v.subset.labels),
+      service: describeRef(refOf(first.v.service)),
+      workloads: first.v.workloads,
+    },
+    {
+      resource: refOf(first.dr),
+      related: [...none.slice(1).map((x) => refOf(x.dr)), refOf(first.v.service), ...routes.map(refOf)],
+      fix: noFix(
+        first.v.endpoints
+          ? "no automatic fix: either the subset labels or the endpoint labels are wrong; fix the subset labels, or label the entry's endpoints"
+          : 'no automatic fix: either the subset labels or the pod labels are wrong; fix the subset labels, or label the pods that should serve it',
+      ),
+    },
+  );
   return { finding: { ...finding, evidence } };
 }

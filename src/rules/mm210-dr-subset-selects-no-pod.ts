@@ -224,3 +224,54 @@ export const mm210: Rule = {
     );
   },
 };
+
+/** What the input says of one subset's endpoints, as MM210 judges them (its access-log form, src/evidence). */
+export type SubsetSelection =
+  | { selects: 'none'; service: Service | ServiceEntry; workloads: string; subset: Subset; endpoints?: true }
+  | { selects: 'some'; workloads: string; subset: Subset }
+  | { selects: 'unknown'; why: string };
+
+/**
+ * Whether subset `name` of `dr` selects a pod of the host's Service in the input: 'none' only where MM210
+ * would report it (a Service with a selector, some of its workloads in the input, none with the labels).
+ */
+export function subsetSelection(dr: DestinationRule, name: string, index: MeshIndex): SubsetSelection {
+  const subset = (dr.spec?.subsets ?? []).find((s) => s.name === name);
+  if (!subset) return { selects: 'unknown', why: `${describeRef(refOf(dr))} defines no subset ${name}` };
+  const host = index.drHost(dr);
+  const svc = index.serviceForHost(host);
+  if (!svc) return entrySelection(host, subset, index);
+  const selector = svc.spec?.selector;
+  if (!selector || Object.keys(selector).length === 0)
+    return {
+      selects: 'unknown',
+      why: `${describeRef(refOf(svc))} has no selector (its endpoints are written by hand)`,
+    };
+  const pods = index.workloadsMatching(selector, svc.metadata.namespace ?? '');
+  if (pods.length === 0)
+    return { selects: 'unknown', why: `the input holds no workload of ${describeRef(refOf(svc))}` };
+  const labels = subset.labels ?? {};
+  const selected = pods.filter((w) => matches(w, labels, index) !== 'no');
+  if (Object.keys(labels).length === 0 || selected.length > 0)
+    return { selects: 'some', workloads: describeWorkloads(selected.length > 0 ? selected : pods), subset };
+  return { selects: 'none', service: svc, workloads: describeWorkloads(pods), subset };
+}
+
+/** A ServiceEntry host: judged only when its entries list all their endpoints inline, as MM210 does. */
+function entrySelection(host: string, subset: Subset, index: MeshIndex): SubsetSelection {
+  const inline = inlineEndpoints(host, index);
+  const first = inline?.entries[0];
+  if (!inline || !first)
+    return {
+      selects: 'unknown',
+      why: 'the input holds no Service, nor a ServiceEntry listing its endpoints, for the host',
+    };
+  const labels = subset.labels ?? {};
+  const shown = inline.endpoints
+    .slice(0, 3)
+    .map((ep) => `${ep.address ?? '?'} ${describeLabels(ep.labels)}`)
+    .join('; ');
+  if (Object.keys(labels).length === 0 || inline.endpoints.some((ep) => endpointMatches(ep, labels) !== 'no'))
+    return { selects: 'some', workloads: shown, subset };
+  return { selects: 'none', service: first, workloads: shown, subset, endpoints: true };
+}

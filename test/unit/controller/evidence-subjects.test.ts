@@ -14,7 +14,9 @@ import { remediationObject } from '../../../src/controller/remediation.js';
 import { LogAggregator, type LogGroup } from '../../../src/evidence/aggregate.js';
 import { feedAccessLog, readAccessLog } from '../../../src/evidence/read-log.js';
 import { MeshIndex } from '../../../src/model/mesh-index.js';
+import { analyze } from '../../../src/analysis/analyze.js';
 import { indexFrom } from '../helpers.js';
+import { currentLine } from '../evidence/helpers.js';
 
 const SEED_002 = 'test/fixtures/logs/seed-002-istio-proxy.log';
 
@@ -266,5 +268,54 @@ describe('feedAccessLog', () => {
     const counts = Object.fromEntries(agg.groups().map((g) => [g.target, g.count]));
     expect(counts['inbound|80|http|srv-a.xyz.svc.cluster.local']).toBe(2);
     expect(counts['PassthroughCluster external.service.com']).toBe(1);
+  });
+
+  describe('503 UH on a subset that selects no pod (MM210, no fix)', () => {
+    const yaml = `
+apiVersion: v1
+kind: Service
+metadata: {name: reviews, namespace: shop}
+spec: {selector: {app: reviews}, ports: [{name: http, port: 9080}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: reviews-v1, namespace: shop}
+spec: {template: {metadata: {labels: {app: reviews, version: v1}}}}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews, namespace: shop}
+spec:
+  host: reviews
+  subsets: [{name: v1, labels: {version: v1}}, {name: v3, labels: {version: v3}}]
+`;
+    const line = currentLine({
+      code: 503,
+      flags: 'UH',
+      details: 'no_healthy_upstream',
+      authority: 'reviews:9080',
+      cluster: 'outbound|9080|v3|reviews.shop.svc.cluster.local',
+    });
+    const groups = async (): Promise<LogGroup[]> => (await readAccessLog(Readable.from([`${line}\n`]))).groups();
+
+    it('without a static finding on the DestinationRule, the evidence is a subject of its own naming it', async () => {
+      const r = evidenceSubjects(input(await groups(), { index: indexFrom(yaml) }));
+      expect([...r.subjects.keys()]).toEqual(['mm210-logs-destinationrule-reviews']);
+      expect(r.subjects.get('mm210-logs-destinationrule-reviews')?.group).toMatchObject({
+        rule: 'MM210',
+        resource: { kind: 'DestinationRule', namespace: 'shop', name: 'reviews' },
+        patches: [],
+        create: [],
+      });
+    });
+
+    it("with the operator's static MM210 finding on the DestinationRule, it stays that object's: no second subject", async () => {
+      const index = indexFrom(yaml);
+      const staticFindings = analyze(index, { complete: true }).findings.filter((f) => f.rule === 'MM210');
+      expect(staticFindings.map((f) => f.resource.name)).toEqual(['reviews']);
+      const r = evidenceSubjects(input(await groups(), { index, staticFindings }));
+      expect([...r.subjects.keys()]).toEqual([]);
+      expect(r.elsewhere).toEqual([]);
+    });
   });
 });
