@@ -57,20 +57,6 @@ export function ruleMarkdown(entry: RuleEntry, extra: readonly MessageType[] = [
   return lines.join('\n');
 }
 
-/** The short table README shows: one row per rule. */
-export function rulesTableMarkdown(
-  entries: readonly RuleEntry[],
-  extraOf: (id: string) => readonly MessageType[],
-): string {
-  return [
-    '| id | name | severities | what it finds |',
-    '| --- | --- | --- | --- |',
-    ...entries.map(
-      (e) => `| ${e.id} | ${e.name} | ${severitiesOf([...messageTypesOf(e), ...extraOf(e.id)])} | ${cell(e.summary)} |`,
-    ),
-  ].join('\n');
-}
-
 /** `meshmedic rules`: one line per rule. */
 export function rulesListText(entries: readonly RuleEntry[]): string {
   return entries.map((e) => `${e.id}  ${e.name.padEnd(34)} ${e.summary}\n`).join('');

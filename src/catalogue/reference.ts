@@ -1,4 +1,4 @@
-import { parametersMarkdown, ruleMarkdown, rulesTableMarkdown } from './docs.js';
+import { parametersMarkdown, ruleMarkdown } from './docs.js';
 import { CATALOGUE, messageTypesOfRule } from './index.js';
 import { messageTypesOf, type RuleEntry } from './rule-entry.js';
 
