@@ -61,8 +61,15 @@ export function leftAlone(existing: KubeObject | undefined, rv: string | undefin
   return (phase === 'Rejected' || phase === 'RolledBack' || phase === 'Failed') && at !== undefined && at === rv;
 }
 
+/** A group with nothing to write (the rule has no safe fix): a person acts on the finding, not on a proposal. */
+function fixless(g: FindingGroup): boolean {
+  return g.patches.length === 0 && g.create.length === 0;
+}
+
 function planGroup(view: SubjectView, g: FindingGroup, subject: KubeObject): SubjectStep[] {
-  const mode = modeOf(view.eff, g.rule);
+  // Without a fix there is nothing to review or apply: an approvable proposal would apply nothing. In every
+  // mode such a finding is reported as Observe reports it (an Event, and the policy's status).
+  const mode = fixless(g) ? 'Observe' : modeOf(view.eff, g.rule);
   if (mode === 'Observe') return view.observed(g.rule) ? [] : [{ step: 'event', group: g }];
   // A fix that creates objects is judged on absence: it waits until a burst of changes (one
   // `kubectl apply` of a VirtualService and its ServiceEntry) has settled.

@@ -81,6 +81,12 @@ describe('planSubject', () => {
     expect(steps(view({ eff: eff('Enforce') }))).toEqual(['enforce']);
   });
 
+  it('a finding without a fix is reported, never proposed or applied: there is nothing to approve', () => {
+    const noFix = group('MM101', { patches: [], create: [] });
+    for (const mode of ['Observe', 'Propose', 'Enforce'] as const)
+      expect(steps(view({ eff: eff(mode), groups: [noFix] })), mode).toEqual(['event']);
+  });
+
   it('in Enforce, proposes instead when the rule, the target or the fix says so, with the reason', () => {
     expect(steps(view({ eff: eff('Enforce'), groups: [group('MM106', { proposeOnly: true })] }))).toEqual([
       'propose(MM106 fixes are proposed only, never applied automatically)',
