@@ -27,6 +27,7 @@ import { MM218 } from './rules/mm218.js';
 import { MM219 } from './rules/mm219.js';
 import { MM220 } from './rules/mm220.js';
 import { MM221 } from './rules/mm221.js';
+import { MM222 } from './rules/mm222.js';
 import { MM301 } from './rules/mm301.js';
 import { MM302 } from './rules/mm302.js';
 import { MM303 } from './rules/mm303.js';
@@ -61,6 +62,7 @@ export const CATALOGUE: readonly RuleEntry[] = [
   MM219,
   MM220,
   MM221,
+  MM222,
   MM301,
   MM302,
   MM303,

@@ -53,6 +53,7 @@ const routes = list(obj({ destination, weight: int }, ['destination']));
 
 const parentRef = obj({ group: str, kind: str, namespace: str, name: str, sectionName: str, port: int }, ['name']);
 const backendRef = obj({ group: str, kind: str, namespace: str, name: str, port: int, weight: int }, ['name']);
+const policyTargetRef = obj({ group: str, kind: str, name: str, namespace: str });
 const routeSpec = obj({
   parentRefs: list(parentRef),
   hostnames: strList,
@@ -145,6 +146,13 @@ export const SPECS = {
       type: 'object',
       additionalProperties: obj({ mode: { enum: ['UNSET', 'DISABLE', 'PERMISSIVE', 'STRICT'] } }),
     },
+  }),
+  // The fields MM222 reads (pilot/pkg/model/policyattachment.go ShouldAttachPolicy).
+  RequestAuthentication: obj({
+    selector: obj({ matchLabels: labels }),
+    targetRef: policyTargetRef,
+    targetRefs: list(policyTargetRef),
+    jwtRules: list(obj({ issuer: str, jwksUri: str, jwks: str })),
   }),
   Service: obj({
     type: str,

@@ -212,6 +212,21 @@ export interface PeerAuthenticationSpec {
   portLevelMtls?: Record<string, { mode?: MtlsMode }>;
 }
 
+/** security.istio.io PolicyTargetReference (istio.io/api type/v1beta1/selector.proto). */
+export interface PolicyTargetReference {
+  group?: string;
+  kind?: string;
+  name?: string;
+  namespace?: string;
+}
+
+export interface RequestAuthenticationSpec {
+  selector?: { matchLabels?: Record<string, string> };
+  targetRef?: PolicyTargetReference;
+  targetRefs?: PolicyTargetReference[];
+  jwtRules?: { issuer?: string; jwksUri?: string; jwks?: string }[];
+}
+
 // ---- core/v1 ---------------------------------------------------------------
 
 export interface ServicePortK8s {
@@ -308,6 +323,7 @@ export type ServiceEntry = KubeObject<ServiceEntrySpec, ServiceEntryStatus>;
 export type Gateway = KubeObject<GatewaySpec>;
 export type Sidecar = KubeObject<SidecarSpec>;
 export type PeerAuthentication = KubeObject<PeerAuthenticationSpec>;
+export type RequestAuthentication = KubeObject<RequestAuthenticationSpec>;
 export type Service = KubeObject<ServiceSpecK8s>;
 export type Namespace = KubeObject;
 export interface ContainerPortK8s {

@@ -23,6 +23,7 @@ import { mm218 } from './mm218-conflicting-sidecars.js';
 import { mm219 } from './mm219-conflicting-mesh-virtualservices.js';
 import { mm220 } from './mm220-route-destination-port.js';
 import { mm221 } from './mm221-destination-rule-unknown-host.js';
+import { mm222 } from './mm222-jwt-claim-route-without-request-authentication.js';
 import { mm301 } from './mm301-gateway-api-backend-not-found.js';
 import { mm302 } from './mm302-gateway-api-route-not-attached.js';
 import { mm303 } from './mm303-gateway-api-reference-not-granted.js';
@@ -57,6 +58,7 @@ export const RULES: readonly Rule[] = [
   mm219,
   mm220,
   mm221,
+  mm222,
   mm301,
   mm302,
   mm303,
