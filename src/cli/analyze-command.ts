@@ -9,7 +9,7 @@ import { writeFixed } from '../fix/write-fixed.js';
 import { isKnownKind, kindKey, objectKey } from '../model/kinds.js';
 import { MeshIndex } from '../model/mesh-index.js';
 import type { KubeObject } from '../model/types.js';
-import { formatDiagnostic } from '../model/diagnostics.js';
+import { formatDiagnostic, type InputDiagnostic as Diagnostic } from '../model/diagnostics.js';
 import { selectRules } from '../rules/registry.js';
 import { SEVERITY_ORDER, type Finding, type IstioVersion, type Severity } from '../rules/types.js';
 import { formatText } from './format-text.js';
@@ -49,29 +49,36 @@ export function parseVersion(v: string): IstioVersion {
   return { major: Number(m[1]), minor: Number(m[2]) };
 }
 
-export async function analyzeCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      output: { type: 'string', short: 'o' },
-      fix: { type: 'boolean', default: false },
-      write: { type: 'boolean', default: false },
-      diff: { type: 'boolean', default: false },
-      'mesh-config': { type: 'string' },
-      policy: { type: 'string' },
-      rules: { type: 'string' },
-      'min-severity': { type: 'string', default: 'info' },
-      'istio-version': { type: 'string', default: '1.28' },
-      'fail-on': { type: 'string', default: 'error' },
-      complete: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (values.help) {
-    io.stdout.write(ANALYZE_USAGE);
-    return 0;
-  }
+const ANALYZE_OPTIONS = {
+  output: { type: 'string', short: 'o' },
+  fix: { type: 'boolean', default: false },
+  write: { type: 'boolean', default: false },
+  diff: { type: 'boolean', default: false },
+  'mesh-config': { type: 'string' },
+  policy: { type: 'string' },
+  rules: { type: 'string' },
+  'min-severity': { type: 'string', default: 'info' },
+  'istio-version': { type: 'string', default: '1.28' },
+  'fail-on': { type: 'string', default: 'error' },
+  complete: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+type AnalyzeValues = ReturnType<typeof parseArgs<{ options: typeof ANALYZE_OPTIONS }>>['values'];
+type FailOn = 'error' | 'warning' | 'never';
+type InPlaceMode = 'write' | 'diff';
+
+/** The validated command line: usage errors are thrown here, in the order the user meets them. */
+interface AnalyzeSettings {
+  inPlace: InPlaceMode | undefined;
+  fix: boolean;
+  output: string;
+  failOn: FailOn;
+  minSeverity: Severity;
+  istioVersion: IstioVersion;
+}
+
+function inPlaceMode(values: AnalyzeValues, positionals: string[]): InPlaceMode | undefined {
   const inPlace = values.write ? 'write' : values.diff ? 'diff' : undefined;
   if (values.write && values.diff)
     throw new UsageError('--write and --diff: choose one (--diff shows what --write would write)');
@@ -81,12 +88,21 @@ export async function analyzeCommand(args: string[], io: CliIo): Promise<number>
     throw new UsageError(
       `--${inPlace} edits files: stdin (-) cannot be written back; use --fix to print the fixed objects`,
     );
-  if (inPlace) values.fix = true;
-  const output = values.output ?? (values.fix ? 'yaml' : 'text');
+  return inPlace;
+}
+
+function outputFormat(values: AnalyzeValues, fix: boolean): string {
+  const output = values.output ?? (fix ? 'yaml' : 'text');
   if (!['text', 'json', 'yaml', 'sarif'].includes(output))
     throw new UsageError(`-o: expected text, json, yaml or sarif (got ${output})`);
-  if (values.fix && output === 'sarif')
-    throw new UsageError('-o sarif reports findings; --fix prints objects (yaml or json)');
+  if (fix && output === 'sarif') throw new UsageError('-o sarif reports findings; --fix prints objects (yaml or json)');
+  return output;
+}
+
+function analyzeSettings(values: AnalyzeValues, positionals: string[]): AnalyzeSettings {
+  const inPlace = inPlaceMode(values, positionals);
+  const fix = values.fix || inPlace !== undefined;
+  const output = outputFormat(values, fix);
   const failOn = values['fail-on'];
   if (failOn !== 'error' && failOn !== 'warning' && failOn !== 'never')
     throw new UsageError(`--fail-on: expected error, warning or never (got ${failOn})`);
@@ -95,6 +111,70 @@ export async function analyzeCommand(args: string[], io: CliIo): Promise<number>
     throw new UsageError(`--min-severity: expected error, warning or info (got ${minSeverity})`);
   if (positionals.length === 0) throw new UsageError('no input: give files, directories or - for stdin');
   const istioVersion = parseVersion(values['istio-version']);
+  return { inPlace, fix, output, failOn, minSeverity, istioVersion };
+}
+
+function writeDiagnostics(io: CliIo, diagnostics: readonly Diagnostic[]): void {
+  for (const d of diagnostics) io.stderr.write(`${d.severity}: ${formatDiagnostic(d)}\n`);
+}
+
+/** Prints the findings report (-o text|json|yaml|sarif). */
+function printFindings(
+  io: CliIo,
+  output: string,
+  shown: Finding[],
+  diagnostics: Diagnostic[],
+  selected: ReturnType<typeof selectRules>,
+): void {
+  if (output === 'text') {
+    io.stdout.write(formatText(shown, diagnostics, io.color));
+  } else if (output === 'sarif') {
+    io.stdout.write(JSON.stringify(sarifLog(shown, diagnostics, selected, MESHMEDIC_VERSION), null, 2) + '\n');
+  } else {
+    const doc = findingsDocument(shown, diagnostics);
+    io.stdout.write(
+      output === 'json' ? JSON.stringify(doc, null, 2) + '\n' : dump(doc, { noRefs: true, lineWidth: -1 }),
+    );
+    writeDiagnostics(io, diagnostics);
+  }
+}
+
+type FixedResult = ReturnType<typeof fixToFixedPoint>;
+
+/** Prints the fixed objects (--fix without --write/--diff), with what could not be fixed on stderr. */
+function printFixed(
+  io: CliIo,
+  output: string,
+  inputs: Parameters<typeof writeFixed>[0],
+  fixed: FixedResult,
+  diagnostics: Diagnostic[],
+  findingCount: number,
+): void {
+  for (const fl of fixed.failures)
+    io.stderr.write(
+      `meshmedic: fix of ${fl.finding.rule} not applied to ${fl.target.kind} ${fl.target.namespace ?? ''}/${fl.target.name}: ${fl.error}\n`,
+    );
+  for (const c of fixed.conflicts) io.stderr.write(`meshmedic: conflict: ${c}\n`);
+  if (!fixed.converged && fixed.conflicts.length === 0)
+    io.stderr.write(
+      `meshmedic: the fixes had not settled after ${fixed.passes} passes; run --fix again and report it\n`,
+    );
+  const written = writeFixed(inputs, fixed, output === 'json' ? 'json' : 'yaml');
+  writeDiagnostics(io, [...diagnostics, ...written.notes]);
+  io.stdout.write(written.text);
+  const unwritten = written.unwritten > 0 ? ` (${written.unwritten} not written: see above)` : '';
+  io.stderr.write(
+    `meshmedic: ${findingCount} finding(s); ${fixed.changed.size} object(s) patched${unwritten}, ${fixed.created.length} created\n`,
+  );
+}
+
+export async function analyzeCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: ANALYZE_OPTIONS });
+  if (values.help) {
+    io.stdout.write(ANALYZE_USAGE);
+    return 0;
+  }
+  const { inPlace, fix, output, failOn, minSeverity, istioVersion } = analyzeSettings(values, positionals);
 
   const loadOptions = {
     ...(values['mesh-config'] ? { meshConfigFile: values['mesh-config'] } : {}),
@@ -105,7 +185,7 @@ export async function analyzeCommand(args: string[], io: CliIo): Promise<number>
   const read = await readInputs(paths, io.stdin);
   const mesh = await buildMesh(read, loadOptions);
   if (mesh.index.size === 0) {
-    for (const d of mesh.diagnostics) io.stderr.write(`${d.severity}: ${formatDiagnostic(d)}\n`);
+    writeDiagnostics(io, mesh.diagnostics);
     io.stderr.write(
       `meshmedic: nothing usable could be read from ${positionals.join(' ')} (${mesh.filesRead} file(s))\n`,
     );
@@ -117,87 +197,48 @@ export async function analyzeCommand(args: string[], io: CliIo): Promise<number>
       .map((s) => s.trim())
       .filter(Boolean),
   );
-  const result = analyzeUnderPolicy(mesh.index, mesh.policy, {
-    rules: selected,
-    istioVersion,
-    complete: values.complete,
-  });
+  const analyzeOptions = { rules: selected, istioVersion, complete: values.complete };
+  const result = analyzeUnderPolicy(mesh.index, mesh.policy, analyzeOptions);
   const diagnostics = [...mesh.diagnostics, ...result.diagnostics];
   const shown = result.findings.filter((f: Finding) => SEVERITY_ORDER[f.severity] <= SEVERITY_ORDER[minSeverity]);
   // Unreadable input objects always fail (what was not read was not judged); findings as --fail-on says.
   const failed =
     result.findings.some((f) => failsOn(f.severity, failOn)) || diagnostics.some((d) => d.severity === 'error');
 
-  if (values.fix) {
-    // Fix, re-analyze (generated objects included), repeat: one --fix reaches the fixed point.
-    const sources = new Map(mesh.inputs.map((i) => [objectKey(i.object), i.source]));
-    const reanalyze = (objects: KubeObject[]): Finding[] => {
-      const loaded = objects
-        .filter((o) => isKnownKind(kindKey(o)) && o.kind !== 'MeshHealthPolicy')
-        .map((object) => ({ object, source: sources.get(objectKey(object)) ?? { file: '<generated>', line: 0 } }));
-      const index = new MeshIndex(loaded, mesh.indexOptions);
-      return analyzeUnderPolicy(index, mesh.policy, { rules: selected, istioVersion, complete: values.complete })
-        .findings;
-    };
-    const fixed = fixToFixedPoint(
-      mesh.inputs.map((i) => i.object),
-      reanalyze,
-    );
-    if (inPlace) {
-      const judge = async (again: typeof read): Promise<{ findings: Finding[]; diagnostics: typeof diagnostics }> => {
-        const m = await buildMesh(again, loadOptions);
-        const r = analyzeUnderPolicy(m.index, m.policy, { rules: selected, istioVersion, complete: values.complete });
-        return { findings: r.findings, diagnostics: [...m.diagnostics, ...r.diagnostics] };
-      };
-      const fails = (f: Finding): boolean => failsOn(f.severity, failOn);
-      return runInPlace(
-        {
-          mode: inPlace,
-          paths,
-          read,
-          inputs: mesh.inputs,
-          diagnostics,
-          findings: result.findings,
-          fixed,
-          judge,
-          fails,
-        },
-        io,
-      );
-    }
-    for (const fl of fixed.failures)
-      io.stderr.write(
-        `meshmedic: fix of ${fl.finding.rule} not applied to ${fl.target.kind} ${fl.target.namespace ?? ''}/${fl.target.name}: ${fl.error}\n`,
-      );
-    for (const c of fixed.conflicts) io.stderr.write(`meshmedic: conflict: ${c}\n`);
-    if (!fixed.converged && fixed.conflicts.length === 0)
-      io.stderr.write(
-        `meshmedic: the fixes had not settled after ${fixed.passes} passes; run --fix again and report it\n`,
-      );
-    const written = writeFixed(mesh.inputs, fixed, output === 'json' ? 'json' : 'yaml');
-    for (const d of [...diagnostics, ...written.notes]) io.stderr.write(`${d.severity}: ${formatDiagnostic(d)}\n`);
-    io.stdout.write(written.text);
-    const unwritten = written.unwritten > 0 ? ` (${written.unwritten} not written: see above)` : '';
-    io.stderr.write(
-      `meshmedic: ${result.findings.length} finding(s); ${fixed.changed.size} object(s) patched${unwritten}, ${fixed.created.length} created\n`,
-    );
+  if (!fix) {
+    printFindings(io, output, shown, diagnostics, selected);
     return failed ? 1 : 0;
   }
-  if (output === 'text') {
-    io.stdout.write(formatText(shown, diagnostics, io.color));
-  } else if (output === 'sarif') {
-    io.stdout.write(JSON.stringify(sarifLog(shown, diagnostics, selected, MESHMEDIC_VERSION), null, 2) + '\n');
-  } else {
-    const doc = findingsDocument(shown, diagnostics);
-    io.stdout.write(
-      output === 'json' ? JSON.stringify(doc, null, 2) + '\n' : dump(doc, { noRefs: true, lineWidth: -1 }),
-    );
-    for (const d of diagnostics) io.stderr.write(`${d.severity}: ${formatDiagnostic(d)}\n`);
+  // Fix, re-analyze (generated objects included), repeat: one --fix reaches the fixed point.
+  const sources = new Map(mesh.inputs.map((i) => [objectKey(i.object), i.source]));
+  const reanalyze = (objects: KubeObject[]): Finding[] => {
+    const loaded = objects
+      .filter((o) => isKnownKind(kindKey(o)) && o.kind !== 'MeshHealthPolicy')
+      .map((object) => ({ object, source: sources.get(objectKey(object)) ?? { file: '<generated>', line: 0 } }));
+    const index = new MeshIndex(loaded, mesh.indexOptions);
+    return analyzeUnderPolicy(index, mesh.policy, analyzeOptions).findings;
+  };
+  const fixed = fixToFixedPoint(
+    mesh.inputs.map((i) => i.object),
+    reanalyze,
+  );
+  if (!inPlace) {
+    printFixed(io, output, mesh.inputs, fixed, diagnostics, result.findings.length);
+    return failed ? 1 : 0;
   }
-  return failed ? 1 : 0;
+  const judge = async (again: typeof read): Promise<{ findings: Finding[]; diagnostics: typeof diagnostics }> => {
+    const m = await buildMesh(again, loadOptions);
+    const r = analyzeUnderPolicy(m.index, m.policy, analyzeOptions);
+    return { findings: r.findings, diagnostics: [...m.diagnostics, ...r.diagnostics] };
+  };
+  const fails = (f: Finding): boolean => failsOn(f.severity, failOn);
+  return runInPlace(
+    { mode: inPlace, paths, read, inputs: mesh.inputs, diagnostics, findings: result.findings, fixed, judge, fails },
+    io,
+  );
 }
 
-function failsOn(severity: Severity, failOn: 'error' | 'warning' | 'never'): boolean {
+function failsOn(severity: Severity, failOn: FailOn): boolean {
   if (failOn === 'never') return false;
   return SEVERITY_ORDER[severity] <= SEVERITY_ORDER[failOn];
 }

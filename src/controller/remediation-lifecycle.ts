@@ -1,5 +1,11 @@
 import type { KubeObject } from '../model/types.js';
-import { approvalOf, approveCommand, checkIdentity, type RemediationIdentity } from './remediation-identity.js';
+import {
+  approvalOf,
+  approveCommand,
+  checkIdentity,
+  type IdentityVerdict,
+  type RemediationIdentity,
+} from './remediation-identity.js';
 import {
   fixFingerprint,
   REJECT_ANNOTATION,
@@ -164,49 +170,43 @@ function shownFingerprint(mmr: KubeObject): string {
   return fixFingerprint(spec.patches ?? [], spec.create ?? []);
 }
 
+/** Mark a proposal meshmedic did not write as Ignored (once). */
+function ignore(phase: Phase, message: string): RemediationDecision {
+  if (phase === 'Ignored') return { action: 'none' };
+  return { action: 'status', phase: 'Ignored', reason: 'NotCreatedByMeshmedic', message };
+}
+
+/** A proposal whose identity does not hold: never acted on; Failed when ours, Ignored when not. */
+function brokenIdentity(
+  mmr: KubeObject,
+  phase: Phase,
+  ours: boolean,
+  verdict: Extract<IdentityVerdict, { ok: false }>,
+): RemediationDecision {
+  if (!ours) return ignore(phase, `ignored: ${verdict.message}; meshmedic only acts on the proposals it creates`);
+  if (phase === 'Failed' && statusOf(mmr).reason === verdict.reason) return { action: 'none' };
+  return {
+    action: 'status',
+    phase: 'Failed',
+    reason: verdict.reason,
+    message: `${verdict.message}; delete it, meshmedic proposes again`,
+  };
+}
+
 /**
- * The one decision for a proposal, in order: a proposal whose identity does not hold is never acted on;
- * one whose target is gone is deleted; then the user's rollback, rejection or approval. An approval
- * counts only for the content it names, only while a live policy covers the target, and only when the
- * fix computed now from the live objects is that content.
+ * Named as meshmedic would name it but not (yet) written by meshmedic: its next evaluation of the
+ * target takes it over; with no finding to propose, it is someone else's object and stays untouched.
  */
-export function decideRemediation(view: RemediationView): RemediationDecision {
-  const { mmr } = view;
-  const phase = phaseOf(mmr) ?? 'Proposed';
-  const verdict = checkIdentity(mmr);
-  const ours = statusOf(mmr).identity !== undefined;
-  if (!verdict.ok) {
-    if (!ours)
-      return phase === 'Ignored'
-        ? { action: 'none' }
-        : {
-            action: 'status',
-            phase: 'Ignored',
-            reason: 'NotCreatedByMeshmedic',
-            message: `ignored: ${verdict.message}; meshmedic only acts on the proposals it creates`,
-          };
-    if (phase === 'Failed' && statusOf(mmr).reason === verdict.reason) return { action: 'none' };
-    return {
-      action: 'status',
-      phase: 'Failed',
-      reason: verdict.reason,
-      message: `${verdict.message}; delete it, meshmedic proposes again`,
-    };
-  }
-  const { identity } = verdict;
-  if (!ours) {
-    // Named as meshmedic would name it but not (yet) written by meshmedic: its next evaluation of the
-    // target takes it over; with no finding to propose, it is someone else's object and stays untouched.
-    if (view.current && view.targetUid !== undefined) return { action: 'none' };
-    return phase === 'Ignored'
-      ? { action: 'none' }
-      : {
-          action: 'status',
-          phase: 'Ignored',
-          reason: 'NotCreatedByMeshmedic',
-          message: `ignored: meshmedic has no ${identity.rule} finding on ${identity.target.kind}/${identity.target.name} and only acts on the proposals it creates`,
-        };
-  }
+function notWrittenByUs(view: RemediationView, phase: Phase, identity: RemediationIdentity): RemediationDecision {
+  if (view.current && view.targetUid !== undefined) return { action: 'none' };
+  return ignore(
+    phase,
+    `ignored: meshmedic has no ${identity.rule} finding on ${identity.target.kind}/${identity.target.name} and only acts on the proposals it creates`,
+  );
+}
+
+/** Delete a proposal whose target no longer exists (or is another object under the same name). */
+function targetGone(view: RemediationView, identity: RemediationIdentity): RemediationDecision | undefined {
   if (view.targetUid === undefined)
     return { action: 'delete', why: `${identity.target.kind}/${identity.target.name} no longer exists` };
   if (identity.target.uid !== undefined && view.targetUid !== '' && identity.target.uid !== view.targetUid)
@@ -214,21 +214,37 @@ export function decideRemediation(view: RemediationView): RemediationDecision {
       action: 'delete',
       why: `${identity.target.kind}/${identity.target.name} was deleted and created again (another uid)`,
     };
+  return undefined;
+}
 
+/** The user's rollback or rejection, and an Applied proposal's revert; undefined when none applies. */
+function userOrRevert(
+  view: RemediationView,
+  phase: Phase,
+  identity: RemediationIdentity,
+): RemediationDecision | undefined {
+  const { mmr } = view;
   const ann = mmr.metadata.annotations ?? {};
   if (ann[ROLLBACK_ANNOTATION] === 'true' && (phase === 'Applied' || phase === 'Reverted'))
     return { action: 'rollback', identity };
   if (ann[REJECT_ANNOTATION] === 'true' && transition(phase, 'rejected'))
     return moveTo(mmr, 'rejected', 'rejected by a user; not proposed again until the target changes');
-  if (phase === 'Applied')
-    return view.reverted
-      ? moveTo(
-          mmr,
-          'fixReverted',
-          `the fix was undone on the target: ${view.reverted}; not applied again automatically; approve it again to re-apply`,
-        )
-      : { action: 'none' };
+  if (phase !== 'Applied') return undefined;
+  return view.reverted
+    ? moveTo(
+        mmr,
+        'fixReverted',
+        `the fix was undone on the target: ${view.reverted}; not applied again automatically; approve it again to re-apply`,
+      )
+    : { action: 'none' };
+}
 
+/**
+ * An approval counts only for the content it names, only while a live policy covers the target, and only
+ * when the fix computed now from the live objects is that content.
+ */
+function decideApproval(view: RemediationView, phase: Phase, identity: RemediationIdentity): RemediationDecision {
+  const { mmr } = view;
   const approval = approvalOf(mmr);
   if (approval.kind === 'none' || !transition(phase, 'approved')) return { action: 'none' };
   const name = mmr.metadata.name;
@@ -261,4 +277,21 @@ export function decideRemediation(view: RemediationView): RemediationDecision {
   }
   if (view.unsafe) return moveTo(mmr, view.unsafe.trigger, `not applied: ${view.unsafe.message}`);
   return { action: 'apply', identity, group: view.current, fingerprint, computedFrom: view.computedFrom ?? new Map() };
+}
+
+/**
+ * The one decision for a proposal, in order: a proposal whose identity does not hold is never acted on;
+ * one whose target is gone is deleted; then the user's rollback, rejection or approval. An approval
+ * counts only for the content it names, only while a live policy covers the target, and only when the
+ * fix computed now from the live objects is that content.
+ */
+export function decideRemediation(view: RemediationView): RemediationDecision {
+  const { mmr } = view;
+  const phase = phaseOf(mmr) ?? 'Proposed';
+  const verdict = checkIdentity(mmr);
+  const ours = statusOf(mmr).identity !== undefined;
+  if (!verdict.ok) return brokenIdentity(mmr, phase, ours, verdict);
+  const { identity } = verdict;
+  if (!ours) return notWrittenByUs(view, phase, identity);
+  return targetGone(view, identity) ?? userOrRevert(view, phase, identity) ?? decideApproval(view, phase, identity);
 }

@@ -69,20 +69,7 @@ export async function planInPlace(
 ): Promise<InPlacePlan> {
   const plan: InPlacePlan = { changes: [], refused: [], written: new Set() };
   const last = new Map(inputs.map((o, i) => [objectKey(o.object), i]));
-  const targets = new Map<number, Target>();
-  for (const a of fixed.applied ?? []) {
-    const index = last.get(refKey(a.patch.target));
-    if (index === undefined) continue; // an object the fixes created: written as created
-    const t = targets.get(index) ?? { input: inputs[index] as LoadedObject, index, patches: [] };
-    t.patches.push({ finding: a.finding, patch: a.patch });
-    targets.set(index, t);
-  }
-  const byFile = new Map<string, Target[]>();
-  for (const t of targets.values()) {
-    const list = byFile.get(t.input.source.file) ?? [];
-    list.push(t);
-    byFile.set(t.input.source.file, list);
-  }
+  const byFile = targetsByFile(inputs, last, fixed);
 
   const created = createdByFile(inputs, last, fixed);
   const read = new Set([...inputs.map((i) => i.source.file), ...filesRead].filter((f) => f !== '<stdin>'));
@@ -93,13 +80,7 @@ export async function planInPlace(
     refusedFiles.add(file);
   };
 
-  const inputsOf = new Map<string, { o: LoadedObject; i: number }[]>();
-  inputs.forEach((o, i) => {
-    if (!byFile.has(o.source.file)) return;
-    const list = inputsOf.get(o.source.file) ?? [];
-    list.push({ o, i });
-    inputsOf.set(o.source.file, list);
-  });
+  const inputsOf = inputsByFile(inputs, byFile);
   for (const [file, list] of byFile) {
     const fileInputs = inputsOf.get(file) ?? [];
     const why =
@@ -113,30 +94,10 @@ export async function planInPlace(
       continue;
     }
     try {
-      const before = await readFile(file, 'utf8');
-      const after = isJsonText(before) ? editJson(before, list) : editYaml(before, list);
-      const expected = fileInputs.map(({ o, i }) =>
-        last.get(objectKey(o.object)) === i && fixed.changed.has(objectKey(o.object))
-          ? (fixed.objects[i] ?? o.object)
-          : o.object,
-      );
-      checkReadsBack(after, file, expected);
-      plan.changes.push({
-        file,
-        before,
-        after,
-        isNew: false,
-        patches: list.reduce((n, t) => n + t.patches.length, 0),
-        created: 0,
-      });
+      plan.changes.push(await editFile(file, list, fileInputs, last, fixed));
       for (const t of list) for (const p of t.patches) plan.written.add(p.finding);
     } catch (err) {
-      refuse(
-        file,
-        err instanceof WriteRefused || err instanceof YamlEditError
-          ? err.message
-          : `cannot edit in place: ${(err as Error).message}`,
-      );
+      refuse(file, editRefusal(err));
     }
   }
 
@@ -160,6 +121,75 @@ export async function planInPlace(
   for (const f of [...plan.written])
     if (f.fix.patches.some((p) => !targetWritten(p, plan, last, inputs))) plan.written.delete(f);
   return plan;
+}
+
+/** The objects the fixes patch, by the file that holds them (patches of created objects are written as created). */
+function targetsByFile(
+  inputs: readonly LoadedObject[],
+  last: Map<string, number>,
+  fixed: FixedPointResult,
+): Map<string, Target[]> {
+  const targets = new Map<number, Target>();
+  for (const a of fixed.applied ?? []) {
+    const index = last.get(refKey(a.patch.target));
+    if (index === undefined) continue; // an object the fixes created: written as created
+    const t = targets.get(index) ?? { input: inputs[index] as LoadedObject, index, patches: [] };
+    t.patches.push({ finding: a.finding, patch: a.patch });
+    targets.set(index, t);
+  }
+  const byFile = new Map<string, Target[]>();
+  for (const t of targets.values()) {
+    const list = byFile.get(t.input.source.file) ?? [];
+    list.push(t);
+    byFile.set(t.input.source.file, list);
+  }
+  return byFile;
+}
+
+type FileInput = { o: LoadedObject; i: number };
+
+/** Every input object of the files to edit (with its index in inputs), by file. */
+function inputsByFile(inputs: readonly LoadedObject[], files: Map<string, unknown>): Map<string, FileInput[]> {
+  const inputsOf = new Map<string, FileInput[]>();
+  inputs.forEach((o, i) => {
+    if (!files.has(o.source.file)) return;
+    const list = inputsOf.get(o.source.file) ?? [];
+    list.push({ o, i });
+    inputsOf.set(o.source.file, list);
+  });
+  return inputsOf;
+}
+
+/** The file with its targets' patches applied in place; throws when it must be left as it is. */
+async function editFile(
+  file: string,
+  list: Target[],
+  fileInputs: FileInput[],
+  last: Map<string, number>,
+  fixed: FixedPointResult,
+): Promise<FileChange> {
+  const before = await readFile(file, 'utf8');
+  const after = isJsonText(before) ? editJson(before, list) : editYaml(before, list);
+  const expected = fileInputs.map(({ o, i }) =>
+    last.get(objectKey(o.object)) === i && fixed.changed.has(objectKey(o.object))
+      ? (fixed.objects[i] ?? o.object)
+      : o.object,
+  );
+  checkReadsBack(after, file, expected);
+  return {
+    file,
+    before,
+    after,
+    isNew: false,
+    patches: list.reduce((n, t) => n + t.patches.length, 0),
+    created: 0,
+  };
+}
+
+function editRefusal(err: unknown): string {
+  return err instanceof WriteRefused || err instanceof YamlEditError
+    ? err.message
+    : `cannot edit in place: ${(err as Error).message}`;
 }
 
 /** The directory of a file and its parents, a few levels up: where a kustomization listing it as a patch may be. */

@@ -473,6 +473,22 @@ function formatPath(path: Segment[]): string {
   return '/' + path.map((s) => String(s).replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
 }
 
+/** Where the first item of a block collection starts (its key for a map); undefined for anything else. */
+function blockChildStart(value: ParsedNode | null): number | undefined {
+  if (!value || !isCollection(value) || value.flow) return undefined;
+  const first = value.items[0];
+  return isPair(first)
+    ? (first.key as ParsedNode | null)?.range?.[0]
+    : (first as ParsedNode | null | undefined)?.range?.[0];
+}
+
+/** The offset of the "- " before a sequence item that starts at childStart, when there is one. */
+function dashBefore(text: string, childStart: number): number | undefined {
+  let dash = childStart - 1;
+  while (dash > 0 && text[dash] === ' ') dash--;
+  return text[dash] === '-' ? dash : undefined;
+}
+
 /** The indentation and sequence style of the document (what new content is written in). */
 function detectStyle(text: string, doc: Document.Parsed): Style {
   const style: Style = { indent: 2, indentSeq: true, eol: text.includes('\r\n') ? '\r\n' : '\n' };
@@ -484,23 +500,17 @@ function detectStyle(text: string, doc: Document.Parsed): Style {
     for (const pair of node.items) {
       const keyStart = (pair.key as ParsedNode | null)?.range?.[0];
       const value = pair.value as ParsedNode | null;
-      if (keyStart === undefined || !value || !isCollection(value) || value.flow) continue;
-      const first = value.items[0];
-      const childStart = isPair(first)
-        ? (first.key as ParsedNode | null)?.range?.[0]
-        : (first as ParsedNode | null | undefined)?.range?.[0];
+      if (keyStart === undefined) continue;
+      const childStart = blockChildStart(value);
       if (childStart === undefined) continue;
       if (isMap(value) && !indentFound && col(childStart) > col(keyStart)) {
         style.indent = col(childStart) - col(keyStart);
         indentFound = true;
       }
-      if (isSeq(value) && !seqFound) {
-        let dash = childStart - 1;
-        while (dash > 0 && text[dash] === ' ') dash--;
-        if (text[dash] === '-') {
-          style.indentSeq = col(dash) > col(keyStart);
-          seqFound = true;
-        }
+      const dash = isSeq(value) && !seqFound ? dashBefore(text, childStart) : undefined;
+      if (dash !== undefined) {
+        style.indentSeq = col(dash) > col(keyStart);
+        seqFound = true;
       }
       visit(value, depth + 1);
     }

@@ -28,16 +28,8 @@ export function meshConfigFrom(raw: Record<string, unknown>, origin: string): Me
   }
   const td = raw['trustDomain'];
   if (typeof td === 'string') cfg.trustDomain = td;
-  const otp = raw['outboundTrafficPolicy'];
-  if (otp !== undefined) {
-    const mode = (otp as Record<string, unknown> | null)?.['mode'];
-    if (mode !== undefined && mode !== 'ALLOW_ANY' && mode !== 'REGISTRY_ONLY') {
-      throw new Error(
-        `${origin}: field outboundTrafficPolicy.mode must be ALLOW_ANY or REGISTRY_ONLY (got ${JSON.stringify(mode)})`,
-      );
-    }
-    if (mode) cfg.outboundTrafficPolicy = mode;
-  }
+  const mode = outboundMode(raw['outboundTrafficPolicy'], origin);
+  if (mode) cfg.outboundTrafficPolicy = mode;
   for (const key of ['defaultServiceExportTo', 'defaultVirtualServiceExportTo'] as const) {
     const v = raw[key];
     if (v === undefined) continue;
@@ -45,12 +37,30 @@ export function meshConfigFrom(raw: Record<string, unknown>, origin: string): Me
       throw new Error(`${origin}: field ${key} must be a list of strings`);
     cfg[key] = v as string[];
   }
-  const dc = raw['defaultConfig'];
+  cfg.proxyMetadata = proxyMetadata(raw['defaultConfig']);
+  return cfg;
+}
+
+/** outboundTrafficPolicy.mode, checked; undefined when not set. */
+function outboundMode(otp: unknown, origin: string): MeshConfig['outboundTrafficPolicy'] | undefined {
+  if (otp === undefined) return undefined;
+  const mode = (otp as Record<string, unknown> | null)?.['mode'];
+  if (mode !== undefined && mode !== 'ALLOW_ANY' && mode !== 'REGISTRY_ONLY') {
+    throw new Error(
+      `${origin}: field outboundTrafficPolicy.mode must be ALLOW_ANY or REGISTRY_ONLY (got ${JSON.stringify(mode)})`,
+    );
+  }
+  return mode;
+}
+
+/** defaultConfig.proxyMetadata, its values as strings ({} when absent). */
+function proxyMetadata(dc: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
   const pm = dc && typeof dc === 'object' ? (dc as Record<string, unknown>)['proxyMetadata'] : undefined;
   if (pm && typeof pm === 'object') {
-    for (const [k, v] of Object.entries(pm)) cfg.proxyMetadata[k] = String(v);
+    for (const [k, v] of Object.entries(pm)) out[k] = String(v);
   }
-  return cfg;
+  return out;
 }
 
 /** Auto mTLS as the Istio version judged has it: on by default since 1.5, off before unless set. */

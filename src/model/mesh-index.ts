@@ -325,67 +325,79 @@ export class MeshIndex {
     });
   }
 
-  private forEachHostKey(
-    o: KubeObject,
-    on: {
-      service: (h: string) => void;
-      entry: (h: string) => void;
-      wildcardEntry: () => void;
-      portless: (port: string) => void;
-      httpPort: (port: string) => void;
-      rule: (h: string) => void;
-      route: (h: string) => void;
-      vsHost: (h: string) => void;
-      meshConfig: (c: MeshConfig | undefined) => void;
-    },
-  ): void {
-    const ns = o.metadata.namespace ?? '';
+  private forEachHostKey(o: KubeObject, on: HostKeyCallbacks): void {
     switch (o.kind) {
       case 'Service':
-        on.service(serviceFqdn(o.metadata.name, ns, this.domain));
-        for (const p of (o as Service).spec?.ports ?? [])
-          if (isHttpPortName(p.appProtocol ?? p.name)) on.httpPort(String(p.port));
+        this.serviceKeys(o as Service, on);
         break;
-      case 'ServiceEntry': {
-        const se = o as ServiceEntry;
-        for (const h of se.spec?.hosts ?? []) {
-          const r = resolveHost(h, ns, this.domain);
-          if (isWildcard(r)) on.wildcardEntry();
-          else on.entry(r);
-        }
-        if (!se.spec?.addresses?.length) for (const p of se.spec?.ports ?? []) on.portless(String(p.number));
-        for (const p of se.spec?.ports ?? []) if (isHttpPortName(p.protocol)) on.httpPort(String(p.number));
+      case 'ServiceEntry':
+        this.serviceEntryKeys(o as ServiceEntry, on);
         break;
-      }
       case 'DestinationRule':
         on.rule(this.drHost(o as DestinationRule));
         break;
-      case 'VirtualService': {
-        for (const h of new Set(routeDestinations(o as VirtualService, this.domain).map((d) => d.host))) on.route(h);
-        for (const h of new Set(
-          ((o as VirtualService).spec?.hosts ?? []).map((x) => resolveHost(x.toLowerCase(), ns, this.domain)),
-        ))
-          on.vsHost(h);
+      case 'VirtualService':
+        this.virtualServiceKeys(o as VirtualService, on);
         break;
-      }
       case 'ConfigMap':
-        if (o.metadata.name === 'istio' && ns === (this.explicitMeshConfig?.rootNamespace ?? 'istio-system')) {
-          const data = (o as KubeObject & { data?: Record<string, string> }).data;
-          try {
-            on.meshConfig(
-              data?.['mesh'] !== undefined
-                ? parseMeshConfig(data['mesh'], `ConfigMap ${ns}/istio data.mesh`)
-                : meshConfigFrom({}, ''),
-            );
-            this.meshConfigError = undefined;
-          } catch (err) {
-            this.meshConfigError = (err as Error).message;
-            on.meshConfig(undefined);
-          }
-        }
+        this.configMapKeys(o, on);
         break;
     }
   }
+
+  private serviceKeys(svc: Service, on: HostKeyCallbacks): void {
+    on.service(serviceFqdn(svc.metadata.name, svc.metadata.namespace ?? '', this.domain));
+    for (const p of svc.spec?.ports ?? []) if (isHttpPortName(p.appProtocol ?? p.name)) on.httpPort(String(p.port));
+  }
+
+  private serviceEntryKeys(se: ServiceEntry, on: HostKeyCallbacks): void {
+    const ns = se.metadata.namespace ?? '';
+    for (const h of se.spec?.hosts ?? []) {
+      const r = resolveHost(h, ns, this.domain);
+      if (isWildcard(r)) on.wildcardEntry();
+      else on.entry(r);
+    }
+    if (!se.spec?.addresses?.length) for (const p of se.spec?.ports ?? []) on.portless(String(p.number));
+    for (const p of se.spec?.ports ?? []) if (isHttpPortName(p.protocol)) on.httpPort(String(p.number));
+  }
+
+  private virtualServiceKeys(vs: VirtualService, on: HostKeyCallbacks): void {
+    const ns = vs.metadata.namespace ?? '';
+    for (const h of new Set(routeDestinations(vs, this.domain).map((d) => d.host))) on.route(h);
+    for (const h of new Set((vs.spec?.hosts ?? []).map((x) => resolveHost(x.toLowerCase(), ns, this.domain))))
+      on.vsHost(h);
+  }
+
+  /** The mesh ConfigMap (istio in the root namespace) yields its MeshConfig, or undefined when unparseable. */
+  private configMapKeys(o: KubeObject, on: HostKeyCallbacks): void {
+    const ns = o.metadata.namespace ?? '';
+    if (o.metadata.name !== 'istio' || ns !== (this.explicitMeshConfig?.rootNamespace ?? 'istio-system')) return;
+    const data = (o as KubeObject & { data?: Record<string, string> }).data;
+    try {
+      on.meshConfig(
+        data?.['mesh'] !== undefined
+          ? parseMeshConfig(data['mesh'], `ConfigMap ${ns}/istio data.mesh`)
+          : meshConfigFrom({}, ''),
+      );
+      this.meshConfigError = undefined;
+    } catch (err) {
+      this.meshConfigError = (err as Error).message;
+      on.meshConfig(undefined);
+    }
+  }
+}
+
+/** What forEachHostKey reports for one object: each index key it files the object under. */
+interface HostKeyCallbacks {
+  service: (h: string) => void;
+  entry: (h: string) => void;
+  wildcardEntry: () => void;
+  portless: (port: string) => void;
+  httpPort: (port: string) => void;
+  rule: (h: string) => void;
+  route: (h: string) => void;
+  vsHost: (h: string) => void;
+  meshConfig: (c: MeshConfig | undefined) => void;
 }
 
 function mostSpecificWildcard<T>(items: T[], hostOf: (t: T) => string): T[] {

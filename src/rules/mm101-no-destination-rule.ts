@@ -44,23 +44,41 @@ function fixFor(svc: Service, host: string, strict: Target[], sameNamespaceHasRu
   return { patches: [], create: [createRule(svc, host, ports, all)] };
 }
 
+/** Whether MM101 judges the Service: auto mTLS off, and pods (selected, with sidecars) that can be STRICT. */
+function sidecarServerWithoutAutoMtls(svc: Service, ctx: RuleContext): boolean {
+  if (autoMtlsOn(ctx.index.meshConfig, ctx.istioVersion)) return false;
+  const selector = svc.spec?.selector;
+  if (!selector || Object.keys(selector).length === 0 || svc.spec?.type === 'ExternalName') return false;
+  const ns = svc.metadata.namespace ?? 'default';
+  return !(ambientNamespace(ns, ctx) || ambientPods(svc, ctx) || surelyNoSidecar(svc, ctx));
+}
+
+/**
+ * The client namespace no DestinationRule covers for the host: the Service's own (ownNs), else
+ * OTHER_NAMESPACE (any other), else undefined (every client has one).
+ */
+function uncoveredClient(host: string, ns: string, ownNs: boolean, ctx: RuleContext): string | undefined {
+  if (ownNs) return ns;
+  return ctx.index.destinationRulesFor(host, OTHER_NAMESPACE, ns).length === 0 ? OTHER_NAMESPACE : undefined;
+}
+
+function autoMtlsVersionNote(ctx: RuleContext): { versionNote?: string } {
+  if (!ctx.index.meshConfig.enableAutoMtls) return {};
+  return {
+    versionNote: `judged for Istio ${ctx.istioVersion.major}.${ctx.istioVersion.minor}: auto mTLS is on by default only since 1.5`,
+  };
+}
+
 /**
  * Service subject, auto mTLS off: clients that no DestinationRule covers send plaintext to the Service's
  * STRICT ports (Kiali KIA0401/KIA0501). No DestinationRule to blame, so the finding is on the Service.
  */
 export function noRuleFindings(svc: Service, ctx: RuleContext): Finding[] {
-  if (autoMtlsOn(ctx.index.meshConfig, ctx.istioVersion)) return [];
-  const selector = svc.spec?.selector;
-  if (!selector || Object.keys(selector).length === 0 || svc.spec?.type === 'ExternalName') return [];
+  if (!sidecarServerWithoutAutoMtls(svc, ctx)) return [];
   const ns = svc.metadata.namespace ?? 'default';
-  if (ambientNamespace(ns, ctx) || ambientPods(svc, ctx) || surelyNoSidecar(svc, ctx)) return [];
   const host = serviceFqdn(svc.metadata.name, ns, ctx.index.domain);
   const ownNs = ctx.index.destinationRulesFor(host, ns, ns).length === 0;
-  const client = ownNs
-    ? ns
-    : ctx.index.destinationRulesFor(host, OTHER_NAMESPACE, ns).length === 0
-      ? OTHER_NAMESPACE
-      : undefined;
+  const client = uncoveredClient(host, ns, ownNs, ctx);
   if (client === undefined) return [];
   const strict: Target[] = (svc.spec?.ports ?? [])
     .map((p) => ({
@@ -86,15 +104,10 @@ export function noRuleFindings(svc: Service, ctx: RuleContext): Finding[] {
     pa: [...new Set(strict.map(policyName))].join(', '),
     host,
   };
-  const versionNote = ctx.index.meshConfig.enableAutoMtls
-    ? {
-        versionNote: `judged for Istio ${ctx.istioVersion.major}.${ctx.istioVersion.minor}: auto mTLS is on by default only since 1.5`,
-      }
-    : {};
   const r = {
     resource: refOf(svc),
     related: [...related.values()],
-    ...versionNote,
+    ...autoMtlsVersionNote(ctx),
     fix: fixFor(svc, host, strict, !ownNs, ctx),
     claim: serverRejectsClaim(strict.find((t) => t.http) ?? first, undefined, ctx),
   };
@@ -130,36 +143,53 @@ function policyRule(pa: PeerAuthentication, host: string, ctx: RuleContext): Fix
   };
 }
 
+/** A PeerAuthentication for whole namespaces (no selector) in mode STRICT. */
+function namespaceWideStrict(pa: PeerAuthentication): boolean {
+  return Object.keys(pa.spec?.selector?.matchLabels ?? {}).length === 0 && pa.spec?.mtls?.mode === 'STRICT';
+}
+
+function knownNamespaces(ctx: RuleContext): Set<string> {
+  const known = new Set<string>();
+  for (const o of ctx.index.all()) if (o.object.metadata.namespace) known.add(o.object.metadata.namespace);
+  return known;
+}
+
+/**
+ * The Services the policy makes STRICT in the namespace (undefined: every namespace without a policy of its
+ * own) that no DestinationRule covers, as the finding words them; undefined when there is nothing to say:
+ * the namespace has a Service of the input (judged on the Service), is ambient, takes its mode from another
+ * policy, or has a DestinationRule.
+ */
+function strictWithoutRule(pa: PeerAuthentication, ns: string | undefined, ctx: RuleContext): string | undefined {
+  if (ns !== undefined && (ctx.index.inNamespace<Service>('Service', ns).length > 0 || ambientNamespace(ns, ctx)))
+    return undefined;
+  const m = namespaceMtls(ctx.index, ns);
+  if (m.mode !== 'STRICT' || !m.source || refKey(refOf(m.source)) !== refKey(refOf(pa))) return undefined;
+  const serverNs = ns ?? OTHER_NAMESPACE;
+  const host = serviceFqdn(ANY, serverNs, ctx.index.domain);
+  if (ctx.index.destinationRulesFor(host, serverNs, serverNs).length > 0) return undefined;
+  return ns !== undefined
+    ? `the Services of namespace ${ns}`
+    : 'the Services of every namespace without a PeerAuthentication of its own';
+}
+
 /**
  * PeerAuthentication subject, auto mTLS off, no Service of the namespace in the input: a namespace-wide
  * (or mesh-wide) STRICT whose namespaces no DestinationRule covers (Kiali KIA0501, KIA0401).
  */
 export function strictPolicyFindings(pa: PeerAuthentication, ctx: RuleContext): Finding[] {
   if (autoMtlsOn(ctx.index.meshConfig, ctx.istioVersion) || ctx.complete) return [];
-  if (Object.keys(pa.spec?.selector?.matchLabels ?? {}).length > 0 || pa.spec?.mtls?.mode !== 'STRICT') return [];
+  if (!namespaceWideStrict(pa)) return [];
   const root = ctx.index.meshConfig.rootNamespace;
   const paNs = pa.metadata.namespace ?? 'default';
   const meshWide = paNs === root;
   // Only where the input has no Service to judge: the mesh-wide policy when it has none at all.
   if (meshWide && ctx.index.ofKind('Service').length > 0) return [];
-  const known = new Set<string>();
-  for (const o of ctx.index.all()) if (o.object.metadata.namespace) known.add(o.object.metadata.namespace);
-  const namespaces: (string | undefined)[] = meshWide ? [...known, undefined] : [paNs];
-  const where: string[] = [];
-  for (const ns of namespaces) {
-    if (ns !== undefined && (ctx.index.inNamespace<Service>('Service', ns).length > 0 || ambientNamespace(ns, ctx)))
-      continue;
-    const m = namespaceMtls(ctx.index, ns);
-    if (m.mode !== 'STRICT' || !m.source || refKey(refOf(m.source)) !== refKey(refOf(pa))) continue;
-    const serverNs = ns ?? OTHER_NAMESPACE;
-    const host = serviceFqdn(ANY, serverNs, ctx.index.domain);
-    if (ctx.index.destinationRulesFor(host, serverNs, serverNs).length > 0) continue;
-    where.push(
-      ns !== undefined
-        ? `the Services of namespace ${ns}`
-        : 'the Services of every namespace without a PeerAuthentication of its own',
-    );
-  }
+  const namespaces: (string | undefined)[] = meshWide ? [...knownNamespaces(ctx), undefined] : [paNs];
+  const where = namespaces.flatMap((ns) => {
+    const w = strictWithoutRule(pa, ns, ctx);
+    return w === undefined ? [] : [w];
+  });
   if (where.length === 0) return [];
   const host = meshWide ? `*.svc.${ctx.index.domain}` : `*.${paNs}.svc.${ctx.index.domain}`;
   const args = {

@@ -10,6 +10,7 @@ import type {
   GatewayRoute,
   KubeObject,
   ServiceEntry,
+  TrafficPolicy,
   VirtualService,
 } from '../model/types.js';
 import { entryPort, externalEntryFor, isTlsProtocol } from './external-tls.js';
@@ -119,6 +120,47 @@ function patchSubset(dr: DestinationRule, j: number, host: string, port: number,
   return [{ op: stp.tls ? 'replace' : 'add', path: pointer(...base, 'tls'), value: tlsSettingsFor(host, stp.tls) }];
 }
 
+/**
+ * A new port-level entry for the port, when the other ports of the entry are plain text. The entry replaces
+ * connectionPool, loadBalancer, outlierDetection and tls as a block: copy the top-level ones so that only tls
+ * changes for this port.
+ */
+function addPortLevelTls(tp: TrafficPolicy | undefined, host: string, port: number): PatchOperation[] {
+  const entry: Record<string, unknown> = { port: { number: port } };
+  for (const k of ['connectionPool', 'loadBalancer', 'outlierDetection'] as const)
+    if (tp?.[k] !== undefined) entry[k] = tp[k];
+  entry['tls'] = tlsSettingsFor(host);
+  if (!tp) return [{ op: 'add', path: pointer('spec', 'trafficPolicy'), value: { portLevelSettings: [entry] } }];
+  if (!tp.portLevelSettings)
+    return [{ op: 'add', path: pointer('spec', 'trafficPolicy', 'portLevelSettings'), value: [entry] }];
+  return [{ op: 'add', path: pointer('spec', 'trafficPolicy', 'portLevelSettings', '-'), value: entry }];
+}
+
+/** No client TLS to keep (none, DISABLE or ISTIO_MUTUAL): write TLS for the host, testing the mode replaced. */
+function replaceTls(base: PointerPath, current: ClientTlsSettings | undefined, host: string): PatchOperation[] {
+  const ops: PatchOperation[] = current?.mode
+    ? [{ op: 'test', path: pointer(...base, 'tls', 'mode'), value: current.mode }]
+    : [];
+  ops.push({ op: current ? 'replace' : 'add', path: pointer(...base, 'tls'), value: tlsSettingsFor(host) });
+  return ops;
+}
+
+/** Client TLS that originates TLS already: only set its sni (and subjectAltNames when it has none). */
+function setSni(base: PointerPath, current: ClientTlsSettings, host: string): PatchOperation[] {
+  const ops: PatchOperation[] = [];
+  if (current.sni !== undefined) ops.push({ op: 'test', path: pointer(...base, 'tls', 'sni'), value: current.sni });
+  ops.push({ op: current.sni !== undefined ? 'replace' : 'add', path: pointer(...base, 'tls', 'sni'), value: host });
+  if (!current.subjectAltNames)
+    ops.push({ op: 'add', path: pointer(...base, 'tls', 'subjectAltNames'), value: [host] });
+  return ops;
+}
+
+type PointerPath = (string | number)[];
+
+function keepsNoClientTls(current: ClientTlsSettings | undefined): boolean {
+  return !current?.mode || current.mode === 'ISTIO_MUTUAL' || current.mode === 'DISABLE';
+}
+
 function patchRule(
   dr: DestinationRule,
   host: string,
@@ -131,36 +173,26 @@ function patchRule(
     if (j >= 0) return patchSubset(dr, j, host, port, se);
   }
   const tp = dr.spec?.trafficPolicy;
-  const plsIndex = (tp?.portLevelSettings ?? []).findIndex((p) => p.port?.number === port);
-  const base = plsIndex >= 0 ? ['spec', 'trafficPolicy', 'portLevelSettings', plsIndex] : ['spec', 'trafficPolicy'];
-  const current = plsIndex >= 0 ? tp?.portLevelSettings?.[plsIndex]?.tls : tp?.tls;
+  const { atPort, base, current } = tlsLevelFor(tp, port);
   const otherPlainPorts = (se.spec?.ports ?? []).some((p) => p.number !== port && !isTlsProtocol(p.protocol));
-  if (plsIndex < 0 && !current?.mode && otherPlainPorts) {
-    // A new port-level entry replaces connectionPool, loadBalancer, outlierDetection and tls as a block:
-    // copy the top-level ones so that only tls changes for this port.
-    const entry: Record<string, unknown> = { port: { number: port } };
-    for (const k of ['connectionPool', 'loadBalancer', 'outlierDetection'] as const)
-      if (tp?.[k] !== undefined) entry[k] = tp[k];
-    entry['tls'] = tlsSettingsFor(host);
-    if (!tp) return [{ op: 'add', path: pointer('spec', 'trafficPolicy'), value: { portLevelSettings: [entry] } }];
-    if (!tp.portLevelSettings)
-      return [{ op: 'add', path: pointer('spec', 'trafficPolicy', 'portLevelSettings'), value: [entry] }];
-    return [{ op: 'add', path: pointer('spec', 'trafficPolicy', 'portLevelSettings', '-'), value: entry }];
-  }
+  if (!atPort && !current?.mode && otherPlainPorts) return addPortLevelTls(tp, host, port);
   if (!tp) return [{ op: 'add', path: pointer('spec', 'trafficPolicy'), value: { tls: tlsSettingsFor(host) } }];
-  if (!current || current.mode === 'ISTIO_MUTUAL' || current.mode === 'DISABLE' || !current.mode) {
-    const ops: PatchOperation[] = current?.mode
-      ? [{ op: 'test', path: pointer(...base, 'tls', 'mode'), value: current.mode }]
-      : [];
-    ops.push({ op: current ? 'replace' : 'add', path: pointer(...base, 'tls'), value: tlsSettingsFor(host) });
-    return ops;
-  }
-  const ops: PatchOperation[] = [];
-  if (current.sni !== undefined) ops.push({ op: 'test', path: pointer(...base, 'tls', 'sni'), value: current.sni });
-  ops.push({ op: current.sni !== undefined ? 'replace' : 'add', path: pointer(...base, 'tls', 'sni'), value: host });
-  if (!current.subjectAltNames)
-    ops.push({ op: 'add', path: pointer(...base, 'tls', 'subjectAltNames'), value: [host] });
-  return ops;
+  if (!current || keepsNoClientTls(current)) return replaceTls(base, current, host);
+  return setSni(base, current, host);
+}
+
+/** Where the port's client TLS is written: its port-level entry when it has one, else the top level. */
+function tlsLevelFor(
+  tp: TrafficPolicy | undefined,
+  port: number,
+): { atPort: boolean; base: PointerPath; current: ClientTlsSettings | undefined } {
+  const plsIndex = (tp?.portLevelSettings ?? []).findIndex((p) => p.port?.number === port);
+  if (plsIndex < 0) return { atPort: false, base: ['spec', 'trafficPolicy'], current: tp?.tls };
+  return {
+    atPort: true,
+    base: ['spec', 'trafficPolicy', 'portLevelSettings', plsIndex],
+    current: tp?.portLevelSettings?.[plsIndex]?.tls,
+  };
 }
 
 /** One destination a route sends HTTP to: where it is written, and who runs it. */

@@ -33,6 +33,29 @@ const NO_ROUTE_CONFIG: FindingClaim = {
     'the dropped server is a TCP or TLS passthrough server: it has no route config that tells it apart in the generated listener',
 };
 
+type Server = DroppedServer['server'];
+
+/** An HTTPS server that terminates TLS (not PASSTHROUGH or AUTO_PASSTHROUGH): it has an https route config. */
+function terminatesHttps(s: Server): boolean {
+  const mode = typeof s.tls?.['mode'] === 'string' ? s.tls['mode'].toUpperCase() : '';
+  return (
+    (s.port?.protocol ?? '').toUpperCase() === 'HTTPS' &&
+    s.tls !== undefined &&
+    mode !== 'PASSTHROUGH' &&
+    mode !== 'AUTO_PASSTHROUGH'
+  );
+}
+
+/** The dropped server's route config name (pilot/pkg/model/gateway.go gatewayRDSRouteName). */
+function routeConfigName(d: DroppedServer, https: boolean): string {
+  const s = d.server;
+  const port = s.port?.number ?? 0;
+  const bind = serverBind(s) ? `.${serverBind(s)}` : '';
+  return https
+    ? `https.${port}.${s.port?.name ?? ''}.${d.gateway.metadata.name}.${d.gateway.metadata.namespace ?? ''}${bind}`
+    : `http.${port}${bind}`;
+}
+
 /**
  * What the dropped server would have had: its route config (pilot/pkg/model/gateway.go gatewayRDSRouteName,
  * "http.PORT" or "https.PORT.NAME.GATEWAY.NAMESPACE"), and a request for its first host at the shared pods.
@@ -40,19 +63,11 @@ const NO_ROUTE_CONFIG: FindingClaim = {
 function droppedClaim(d: DroppedServer): FindingClaim {
   const s = d.server;
   const port = s.port?.number ?? 0;
-  const bind = serverBind(s) ? `.${serverBind(s)}` : '';
-  const mode = typeof s.tls?.['mode'] === 'string' ? s.tls['mode'].toUpperCase() : '';
-  const https =
-    (s.port?.protocol ?? '').toUpperCase() === 'HTTPS' &&
-    s.tls !== undefined &&
-    mode !== 'PASSTHROUGH' &&
-    mode !== 'AUTO_PASSTHROUGH';
+  const https = terminatesHttps(s);
   if (!isHttpProtocol(s.port?.protocol) && !https) return NO_ROUTE_CONFIG;
   const first = s.hosts?.[0] ?? '*';
   const host = probeHost(first.includes('/') ? first.slice(first.indexOf('/') + 1) : first);
-  const routeConfig = https
-    ? `https.${port}.${s.port?.name ?? ''}.${d.gateway.metadata.name}.${d.gateway.metadata.namespace ?? ''}${bind}`
-    : `http.${port}${bind}`;
+  const routeConfig = routeConfigName(d, https);
   const labels = { ...(d.byGateway.spec?.selector ?? {}), ...(d.gateway.spec?.selector ?? {}) };
   return {
     kind: 'gateway-server-missing',
@@ -84,6 +99,65 @@ function drops(first: Gateway, second: Gateway, loser: Gateway): DroppedServer[]
   return droppedServers([first, second]).filter((d) => d.gateway === loser && d.byGateway !== loser);
 }
 
+type Overlap = ReturnType<typeof selectorOverlap>;
+
+/** The drops a nested selector overlap reports: those of the known order, else gw's own, else other's. */
+function nestedDrops(order: number | undefined, lost: DroppedServer[], won: DroppedServer[]): DroppedServer[] {
+  if (order === undefined) return lost.length > 0 ? lost : won;
+  return order < 0 ? won : lost;
+}
+
+/** The findings on gw for the servers it loses to (lost) or takes from (won) the other Gateway. */
+function pairFindings(
+  gw: Gateway,
+  other: Gateway,
+  lost: DroppedServer[],
+  won: DroppedServer[],
+  overlap: Overlap,
+): Finding[] {
+  const order = mergeOrder(gw, other);
+  const selector = selectorText(gw, other);
+  const args = (d: DroppedServer) => ({
+    gw: describeRef(refOf(gw)),
+    other: describeRef(refOf(other)),
+    server: describeServer(d.gateway === gw ? d.server : d.by),
+    otherServer: describeServer(d.gateway === gw ? d.by : d.server),
+    why: why(d),
+    selector,
+  });
+  const r = (d: DroppedServer, known = false) => ({
+    resource: refOf(gw),
+    related: [refOf(other)],
+    fix: NO_FIX,
+    claim: known ? droppedClaim(d) : ORDER_UNKNOWN,
+  });
+  if (overlap === 'nested')
+    return nestedDrops(order, lost, won).map((d) =>
+      report(MM206.messages.MayConflict, args(d), { ...r(d), claim: NO_SHARED_POD }),
+    );
+  if (order !== undefined)
+    return order > 0
+      ? lost.map((d) => report(MM206.messages.ServerDropped, args(d), r(d, true)))
+      : won.map((d) => report(MM206.messages.ServerWins, args(d), r(d, true)));
+  if (lost.length > 0 && won.length > 0) return lost.map((d) => report(MM206.messages.ServersConflict, args(d), r(d)));
+  return [
+    ...lost.map((d) =>
+      report(
+        MM206.messages.OrderDependent,
+        { ...args(d), older: describeRef(refOf(other)), younger: describeRef(refOf(gw)) },
+        r(d),
+      ),
+    ),
+    ...won.map((d) =>
+      report(
+        MM206.messages.OrderDependent,
+        { ...args(d), older: describeRef(refOf(gw)), younger: describeRef(refOf(other)) },
+        r(d),
+      ),
+    ),
+  ];
+}
+
 /** Parity with istioctl IST0145: servers of two Gateways on one workload that Istio cannot merge. */
 export const mm206: Rule = {
   ...MM206,
@@ -99,48 +173,7 @@ export const mm206: Rule = {
       // the selectors last: they may scan the pods
       const overlap = selectorOverlap(gw.spec?.selector, other.spec?.selector, pods);
       if (overlap === 'none') continue;
-      const order = mergeOrder(gw, other);
-      const selector = selectorText(gw, other);
-      const args = (d: DroppedServer) => ({
-        gw: describeRef(refOf(gw)),
-        other: describeRef(refOf(other)),
-        server: describeServer(d.gateway === gw ? d.server : d.by),
-        otherServer: describeServer(d.gateway === gw ? d.by : d.server),
-        why: why(d),
-        selector,
-      });
-      const r = (d: DroppedServer, known = false) => ({
-        resource: refOf(gw),
-        related: [refOf(other)],
-        fix: NO_FIX,
-        claim: known ? droppedClaim(d) : ORDER_UNKNOWN,
-      });
-      if (overlap === 'nested') {
-        for (const d of order === undefined ? (lost.length > 0 ? lost : won) : order < 0 ? won : lost)
-          findings.push(report(MM206.messages.MayConflict, args(d), { ...r(d), claim: NO_SHARED_POD }));
-      } else if (order !== undefined) {
-        if (order > 0) for (const d of lost) findings.push(report(MM206.messages.ServerDropped, args(d), r(d, true)));
-        else for (const d of won) findings.push(report(MM206.messages.ServerWins, args(d), r(d, true)));
-      } else if (lost.length > 0 && won.length > 0) {
-        for (const d of lost) findings.push(report(MM206.messages.ServersConflict, args(d), r(d)));
-      } else {
-        for (const d of lost)
-          findings.push(
-            report(
-              MM206.messages.OrderDependent,
-              { ...args(d), older: describeRef(refOf(other)), younger: describeRef(refOf(gw)) },
-              r(d),
-            ),
-          );
-        for (const d of won)
-          findings.push(
-            report(
-              MM206.messages.OrderDependent,
-              { ...args(d), older: describeRef(refOf(gw)), younger: describeRef(refOf(other)) },
-              r(d),
-            ),
-          );
-      }
+      findings.push(...pairFindings(gw, other, lost, won, overlap));
     }
     return findings;
   },

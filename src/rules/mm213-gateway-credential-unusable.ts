@@ -41,44 +41,46 @@ const CLAIM = {
     'the oracle serves no Secrets (no SDS) and checks no certificate; the listener it generates refers to the credential either way',
 } as const;
 
-function checkServer(gw: Gateway, server: GatewayServer, namespace: string, ctx: RuleContext): Finding | undefined {
-  const tls = server.tls as { mode?: string; credentialName?: string } | undefined;
+type ServerTls = { mode?: string; credentialName?: string };
+
+/** The Secret a server that terminates TLS names, when it names one in a form meshmedic judges. */
+function terminatingSecret(tls: ServerTls | undefined): string | undefined {
   const credential = tls?.credentialName;
   if (!credential || !TERMINATING.has(tls?.mode ?? 'PASSTHROUGH')) return undefined;
-  const name = secretName(credential);
-  if (!name) return undefined;
-  const base = { gateway: describeRef(refOf(gw)), port: server.port?.number ?? '?', hosts: serverHosts(server.hosts) };
-  const r = (related: KubeObject[]) => ({
-    resource: refOf(gw),
-    related: related.map(refOf),
-    fix: NO_FIX,
-    claim: CLAIM,
-  });
-  const secret = secretIn(ctx.index, namespace, name);
-  if (!secret) {
-    const elsewhere = ctx.index.ofKind<Secret>('Secret').filter((s) => s.metadata.name === name);
-    const type = ctx.complete ? MM213.messages.SecretNotFound : MM213.messages.SecretNotInInput;
-    return report(
-      type,
-      {
-        ...base,
-        credential: name,
-        namespace,
-        elsewhere: elsewhere.map((s) => s.metadata.namespace ?? '').join(', ') || 'none',
-      },
-      r(elsewhere),
-    );
-  }
-  const keys = keysOf(secret);
-  const secretArgs = { ...base, secret: describeRef(refOf(secret)) };
-  if (!CERT_PAIRS.some((pair) => pair.every((k) => keys.includes(k)))) {
-    return report(
-      MM213.messages.NoCertificateKeys,
-      { ...secretArgs, type: secret.type ?? 'Opaque', keys: keys.join(', ') || 'none' },
-      r([secret]),
-    );
-  }
-  if (tls?.mode !== 'MUTUAL') return undefined;
+  return secretName(credential);
+}
+
+/** The finding's resource (the Gateway) and the objects it names. */
+function on(gw: Gateway, related: KubeObject[]) {
+  return { resource: refOf(gw), related: related.map(refOf), fix: NO_FIX, claim: CLAIM };
+}
+
+type ServerArgs = { gateway: string; port: number | string; hosts: string };
+
+function secretMissing(gw: Gateway, base: ServerArgs, name: string, namespace: string, ctx: RuleContext): Finding {
+  const elsewhere = ctx.index.ofKind<Secret>('Secret').filter((s) => s.metadata.name === name);
+  const type = ctx.complete ? MM213.messages.SecretNotFound : MM213.messages.SecretNotInInput;
+  return report(
+    type,
+    {
+      ...base,
+      credential: name,
+      namespace,
+      elsewhere: elsewhere.map((s) => s.metadata.namespace ?? '').join(', ') || 'none',
+    },
+    on(gw, elsewhere),
+  );
+}
+
+/** MUTUAL: the CA certificate, from <name>-cacert when it exists, else from the Secret itself. */
+function caMissing(
+  gw: Gateway,
+  secretArgs: ServerArgs & { secret: string },
+  secret: Secret,
+  name: string,
+  namespace: string,
+  ctx: RuleContext,
+): Finding | undefined {
   const caName = `${name}${CA_SUFFIX}`;
   const caSecret = secretIn(ctx.index, namespace, caName);
   const holder = caSecret ?? secret;
@@ -90,7 +92,27 @@ function checkServer(gw: Gateway, server: GatewayServer, namespace: string, ctx:
     found: `keys of ${describeRef(refOf(holder))}: ${keysOf(holder).join(', ') || 'none'}`,
   };
   const type = ctx.complete || caSecret ? MM213.messages.NoCaCertificate : MM213.messages.NoCaCertificateInInput;
-  return report(type, args, r(caSecret ? [secret, caSecret] : [secret]));
+  return report(type, args, on(gw, caSecret ? [secret, caSecret] : [secret]));
+}
+
+function checkServer(gw: Gateway, server: GatewayServer, namespace: string, ctx: RuleContext): Finding | undefined {
+  const tls = server.tls as ServerTls | undefined;
+  const name = terminatingSecret(tls);
+  if (!name) return undefined;
+  const base = { gateway: describeRef(refOf(gw)), port: server.port?.number ?? '?', hosts: serverHosts(server.hosts) };
+  const secret = secretIn(ctx.index, namespace, name);
+  if (!secret) return secretMissing(gw, base, name, namespace, ctx);
+  const keys = keysOf(secret);
+  const secretArgs = { ...base, secret: describeRef(refOf(secret)) };
+  if (!CERT_PAIRS.some((pair) => pair.every((k) => keys.includes(k)))) {
+    return report(
+      MM213.messages.NoCertificateKeys,
+      { ...secretArgs, type: secret.type ?? 'Opaque', keys: keys.join(', ') || 'none' },
+      on(gw, [secret]),
+    );
+  }
+  if (tls?.mode !== 'MUTUAL') return undefined;
+  return caMissing(gw, secretArgs, secret, name, namespace, ctx);
 }
 
 /** Parity with istioctl IST0101 (credentialName) and IST0161 (key names only): a server credential the gateway cannot load. */

@@ -4,7 +4,7 @@ import { hostCovers, isWildcard, resolveHost } from '../model/hosts.js';
 import { describeRef, refOf } from '../model/kinds.js';
 import type { MeshIndex } from '../model/mesh-index.js';
 import { isHttpPortName } from '../model/protocols.js';
-import type { KubeObject, Service, ServiceEntry, VirtualService } from '../model/types.js';
+import type { Gateway, KubeObject, Service, ServiceEntry, VirtualService } from '../model/types.js';
 import { outboundCluster, type FindingClaim } from './claims.js';
 import { routeClaim } from './mm104-external-host-passthrough.js';
 import { noFix, report } from './report.js';
@@ -46,35 +46,60 @@ function target(host: string, index: MeshIndex): Target | undefined {
   };
 }
 
+type Listener = { port: number; where: string };
+
+/** The sidecar listeners of the hosts: their HTTP ports. */
+function sidecarListeners(hosts: string[], index: MeshIndex): Listener[] {
+  return hosts.flatMap((h) => {
+    const t = target(h, index);
+    // A VirtualService host no Service declares is served on port 80 only (route.go separateVSHostsAndServices).
+    return (t ? t.httpPorts : [80]).map((port) => ({ port, where: `port ${port} of ${h} (sidecars)` }));
+  });
+}
+
+type GatewayServer = NonNullable<NonNullable<Gateway['spec']>['servers']>[number];
+
+/** The server's port when it serves HTTP routes (HTTP, HTTP2, GRPC, or HTTPS not in passthrough). */
+function httpServerPort(server: GatewayServer): number | undefined {
+  const protocol = (server.port?.protocol ?? '').toUpperCase();
+  const passthrough = (server.tls as { mode?: string } | undefined)?.mode === 'PASSTHROUGH';
+  const port = server.port?.number;
+  if (!['HTTP', 'HTTP2', 'GRPC', 'HTTPS'].includes(protocol) || passthrough || !port) return undefined;
+  return port;
+}
+
+function serverAcceptsAny(server: GatewayServer, hosts: string[]): boolean {
+  return (server.hosts ?? []).some((sh) =>
+    hosts.some((h) => hostCovers(sh.includes('/') ? sh.slice(sh.indexOf('/') + 1) : sh, h)),
+  );
+}
+
+/** The listeners of a gateway the route names, for the hosts; undefined when the Gateway is not in the input. */
+function gatewayListeners(g: string, ns: string, hosts: string[], index: MeshIndex): Listener[] | undefined {
+  const r = resolveGatewayName(g, ns);
+  if (r.kind !== 'gateway') return [];
+  const gw = index.gateway(r.namespace, r.name);
+  if (!gw) return undefined;
+  const out: Listener[] = [];
+  for (const server of gw.spec?.servers ?? []) {
+    const port = httpServerPort(server);
+    if (port !== undefined && serverAcceptsAny(server, hosts))
+      out.push({ port, where: `port ${port} of Gateway ${r.namespace}/${r.name}` });
+  }
+  return out;
+}
+
 /** Where an http route of the VirtualService is served: (port, description) pairs, or undefined when not known. */
-function listenerPorts(vs: VirtualService, index: MeshIndex): { port: number; where: string }[] | undefined {
+function listenerPorts(vs: VirtualService, index: MeshIndex): Listener[] | undefined {
   const ns = vs.metadata.namespace ?? 'default';
   const hosts = (vs.spec?.hosts ?? []).map((h) => resolveHost(h.toLowerCase(), ns, index.domain));
   if (hosts.length === 0 || hosts.some(isWildcard)) return undefined;
-  const out: { port: number; where: string }[] = [];
   const gateways = vs.spec?.gateways ?? [];
-  if (gateways.length === 0 || gateways.includes('mesh')) {
-    for (const h of hosts) {
-      const t = target(h, index);
-      // A VirtualService host no Service declares is served on port 80 only (route.go separateVSHostsAndServices).
-      for (const port of t ? t.httpPorts : [80]) out.push({ port, where: `port ${port} of ${h} (sidecars)` });
-    }
-  }
+  const out: Listener[] = gateways.length === 0 || gateways.includes('mesh') ? sidecarListeners(hosts, index) : [];
   for (const g of gateways) {
-    const r = resolveGatewayName(g, ns);
-    if (r.kind !== 'gateway') continue;
-    const gw = index.gateway(r.namespace, r.name);
-    if (!gw) return undefined;
-    for (const server of gw.spec?.servers ?? []) {
-      const protocol = (server.port?.protocol ?? '').toUpperCase();
-      const passthrough = (server.tls as { mode?: string } | undefined)?.mode === 'PASSTHROUGH';
-      if (!['HTTP', 'HTTP2', 'GRPC', 'HTTPS'].includes(protocol) || passthrough || !server.port?.number) continue;
-      const accepts = (server.hosts ?? []).some((sh) =>
-        hosts.some((h) => hostCovers(sh.includes('/') ? sh.slice(sh.indexOf('/') + 1) : sh, h)),
-      );
-      if (accepts)
-        out.push({ port: server.port.number, where: `port ${server.port.number} of Gateway ${r.namespace}/${r.name}` });
-    }
+    const listeners = gatewayListeners(g, ns, hosts, index);
+    if (!listeners) return undefined;
+    out.push(...listeners);
   }
   return out;
 }

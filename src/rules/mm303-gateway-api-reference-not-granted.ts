@@ -56,6 +56,16 @@ function routeFindings(route: GatewayRoute, ctx: RuleContext): Finding[] {
   return out;
 }
 
+type CertificateRef = { group?: string; kind?: string; name: string; namespace?: string };
+
+/** The namespace of a certificateRef to a core Secret in another namespace than the Gateway's; else undefined. */
+function otherNamespaceSecret(c: CertificateRef, ns: string): string | undefined {
+  const group = c.group ?? '';
+  if ((group !== '' && group !== 'core') || (c.kind ?? 'Secret') !== 'Secret') return undefined;
+  const toNs = c.namespace ?? ns;
+  return toNs === ns ? undefined : toNs;
+}
+
 function gatewayFindings(gw: K8sGateway, ctx: RuleContext): Finding[] {
   if (!isIstioIngress(gw, ctx.index)) return [];
   const ns = gw.metadata.namespace ?? 'default';
@@ -64,10 +74,8 @@ function gatewayFindings(gw: K8sGateway, ctx: RuleContext): Finding[] {
   for (const l of gw.spec?.listeners ?? []) {
     if ((l.tls?.mode ?? 'Terminate') !== 'Terminate') continue;
     for (const c of l.tls?.certificateRefs ?? []) {
-      const group = c.group ?? '';
-      if ((group !== '' && group !== 'core') || (c.kind ?? 'Secret') !== 'Secret') continue;
-      const toNs = c.namespace ?? ns;
-      if (toNs === ns) continue;
+      const toNs = otherNamespaceSecret(c, ns);
+      if (toNs === undefined) continue;
       if (
         referenceGranted(
           ctx.index,

@@ -40,27 +40,41 @@ function pathOf(route: unknown): string | undefined {
  * gateway without a plain HTTP server for the host, a route after others that match first).
  */
 export function httpRouteCall(vs: VirtualService, routeIndex: number, ctx: RuleContext): RouteCall | undefined {
-  const vsNs = vs.metadata.namespace ?? 'default';
   const routes = vs.spec?.http ?? [];
   const route = routes[routeIndex];
-  if (!route) return undefined;
-  // Earlier routes that match every request would take the call first.
-  if (routes.slice(0, routeIndex).some((r) => pathOf(r) === '/' && !(r as { match?: unknown[] }).match?.length))
-    return undefined;
+  if (!route || shadowedByCatchAll(routes, routeIndex)) return undefined;
   const path = pathOf(route);
   if (path === undefined) return undefined;
-  const host = (vs.spec?.hosts ?? []).map((h) => resolveHost(h, vsNs, ctx.index.domain)).find((h) => !isWildcard(h));
+  const host = firstConcreteHost(vs, ctx);
   if (!host) return undefined;
   const client = routeProxy(vs, ctx);
   if (client.type === 'router') {
     const port = gatewayHttpPort(vs, host, ctx);
     return port === undefined ? undefined : { client, call: { host, port, path, protocol: 'http' } };
   }
+  return { client, call: { host, port: sidecarPort(host, route, ctx), path, protocol: 'http' } };
+}
+
+/** Earlier routes that match every request would take the call first. */
+function shadowedByCatchAll(routes: readonly unknown[], routeIndex: number): boolean {
+  return routes.slice(0, routeIndex).some((r) => pathOf(r) === '/' && !(r as { match?: unknown[] }).match?.length);
+}
+
+/** The first host of the VirtualService that is not a wildcard (a call needs a concrete Host). */
+function firstConcreteHost(vs: VirtualService, ctx: RuleContext): string | undefined {
+  const vsNs = vs.metadata.namespace ?? 'default';
+  return (vs.spec?.hosts ?? []).map((h) => resolveHost(h, vsNs, ctx.index.domain)).find((h) => !isWildcard(h));
+}
+
+type HttpRoute = NonNullable<NonNullable<VirtualService['spec']>['http']>[number];
+
+/** The port a sidecar call goes to: the host's first declared port, else the route's destination port, else 80. */
+function sidecarPort(host: string, route: HttpRoute, ctx: RuleContext): number {
   const svcPort =
     ctx.index.serviceForHost(host)?.spec?.ports?.[0]?.port ??
     ctx.index.entriesForHost(host)[0]?.spec?.ports?.[0]?.number;
   const destPort = route.route?.[0]?.destination.port?.number;
-  return { client, call: { host, port: svcPort ?? destPort ?? 80, path, protocol: 'http' } };
+  return svcPort ?? destPort ?? 80;
 }
 
 /** The port of a plain HTTP server of the route's Gateway that accepts the host. */

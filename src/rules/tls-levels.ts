@@ -92,21 +92,20 @@ export interface EffectiveTls {
  */
 export function effectiveTls(dr: DestinationRule, port: number, subset?: string): EffectiveTls {
   const tp = dr.spec?.trafficPolicy;
-  const topIndex = (tp?.portLevelSettings ?? []).findIndex((p) => p.port?.number === port);
-  let out: EffectiveTls =
-    topIndex >= 0
-      ? { tls: tp?.portLevelSettings?.[topIndex]?.tls, path: ['spec', 'trafficPolicy', 'portLevelSettings', topIndex] }
-      : { tls: tp?.tls, path: tp?.tls ? ['spec', 'trafficPolicy'] : undefined };
-  if (subset === undefined) return out;
+  const top = levelTls(tp, port, ['spec', 'trafficPolicy']) ?? { tls: tp?.tls, path: undefined };
+  if (subset === undefined) return top;
   const j = (dr.spec?.subsets ?? []).findIndex((s) => s.name === subset);
   const stp = dr.spec?.subsets?.[j]?.trafficPolicy;
-  if (!stp) return out;
-  const subIndex = (stp.portLevelSettings ?? []).findIndex((p) => p.port?.number === port);
-  if (subIndex >= 0)
-    return {
-      tls: stp.portLevelSettings?.[subIndex]?.tls,
-      path: ['spec', 'subsets', j, 'trafficPolicy', 'portLevelSettings', subIndex],
-    };
-  if (stp.tls) out = { tls: stp.tls, path: ['spec', 'subsets', j, 'trafficPolicy'] };
-  return out;
+  if (!stp) return top;
+  return levelTls(stp, port, ['spec', 'subsets', j, 'trafficPolicy']) ?? top;
+}
+
+/**
+ * The tls one trafficPolicy (at `base`) decides for the port: its matching portLevelSettings entry's
+ * (also when that has none), else its own tls when set; undefined when it leaves tls to the level above.
+ */
+function levelTls(tp: TrafficPolicy | undefined, port: number, base: (string | number)[]): EffectiveTls | undefined {
+  const i = (tp?.portLevelSettings ?? []).findIndex((p) => p.port?.number === port);
+  if (i >= 0) return { tls: tp?.portLevelSettings?.[i]?.tls, path: [...base, 'portLevelSettings', i] };
+  return tp?.tls ? { tls: tp.tls, path: base } : undefined;
 }

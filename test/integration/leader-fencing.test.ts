@@ -129,6 +129,29 @@ async function appliedEvents(c: Clients, ns: string): Promise<number> {
   ).length;
 }
 
+/**
+ * Polls the two instances after the partition (at tPause) until b leads: when a stopped leading, when its
+ * leader gauge fell to 0, when b took over (ms after tPause). Throws on two leaders at once, or no failover.
+ */
+async function watchFailover(
+  a: Operator,
+  b: Operator,
+  tPause: number,
+): Promise<{ aStopped: number | undefined; gaugeDown: number | undefined; bLeads: number }> {
+  let aStopped: number | undefined;
+  let gaugeDown: number | undefined;
+  for (;;) {
+    const now = performance.now() - tPause;
+    if (a.isLeader && b.isLeader) throw new Error(`two leaders ${seconds(now)} after the partition`);
+    if (aStopped === undefined && !a.isLeader) aStopped = now;
+    if (gaugeDown === undefined && (await leaderGauge(a)) === 0) gaugeDown = now;
+    if (now > 3 * LEASE_MS)
+      throw new Error(`no failover ${seconds(now)} after the partition (a leading: ${a.isLeader})`);
+    if (b.isLeader) return { aStopped, gaugeDown, bLeads: now };
+    await sleep(25);
+  }
+}
+
 function tlsMode(dr: KubeObject | undefined): string | undefined {
   return (dr?.spec as { trafficPolicy?: { tls?: { mode?: string } } } | undefined)?.trafficPolicy?.tls?.mode;
 }
@@ -186,19 +209,7 @@ describe.skipIf(skipReason() !== undefined)('fenced leadership', () => {
     await create(c, policy(policyName, ns.name, 'Enforce'));
 
     // a steps down by itself (no answer from the API server tells it to), and never while b leads.
-    let aStopped: number | undefined;
-    let gaugeDown: number | undefined;
-    let bLeads: number | undefined;
-    while (bLeads === undefined) {
-      const now = performance.now() - tPause;
-      if (a.isLeader && b.isLeader) throw new Error(`two leaders ${seconds(now)} after the partition`);
-      if (aStopped === undefined && !a.isLeader) aStopped = now;
-      if (gaugeDown === undefined && (await leaderGauge(a)) === 0) gaugeDown = now;
-      if (b.isLeader) bLeads = now;
-      if (now > 3 * LEASE_MS)
-        throw new Error(`no failover ${seconds(now)} after the partition (a leading: ${a.isLeader})`);
-      await sleep(25);
-    }
+    const { aStopped, gaugeDown, bLeads } = await watchFailover(a, b, tPause);
     console.info(
       `[fencing] after the partition: a stopped leading in ${seconds(aStopped ?? NaN)}, its leader gauge 0 after ${seconds(gaugeDown ?? NaN)}, b took over after ${seconds(bLeads)}`,
     );

@@ -95,6 +95,20 @@ const deployment = (): {
   };
 };
 
+/** Non-root with the RuntimeDefault seccomp profile; the container read-only, unprivileged, without capabilities. */
+function expectLockedDown(pod: PodSpec, container: Container): void {
+  expect(pod.securityContext?.runAsNonRoot).toBe(true);
+  expect(pod.securityContext?.runAsUser).toBeGreaterThan(0);
+  expect(pod.securityContext?.seccompProfile?.type).toBe('RuntimeDefault');
+  const sc = container.securityContext;
+  expect(sc?.allowPrivilegeEscalation).toBe(false);
+  expect(sc?.readOnlyRootFilesystem).toBe(true);
+  expect(sc?.privileged ?? false).toBe(false);
+  expect(sc?.capabilities?.drop).toContain('ALL');
+  expect(sc?.capabilities?.add ?? []).toEqual([]);
+  expect(sc?.runAsUser ?? pod.securityContext?.runAsUser).not.toBe(0);
+}
+
 const NAMESPACED = new Set([
   'ServiceAccount',
   'Role',
@@ -138,16 +152,7 @@ describe('deploy/ manifests', () => {
     const sa = one('ServiceAccount');
     expect(pod.serviceAccountName).toBe(sa.metadata.name);
     expect(sa.metadata.namespace).toBe(ns);
-    expect(pod.securityContext?.runAsNonRoot).toBe(true);
-    expect(pod.securityContext?.runAsUser).toBeGreaterThan(0);
-    expect(pod.securityContext?.seccompProfile?.type).toBe('RuntimeDefault');
-    const sc = container.securityContext;
-    expect(sc?.allowPrivilegeEscalation).toBe(false);
-    expect(sc?.readOnlyRootFilesystem).toBe(true);
-    expect(sc?.privileged ?? false).toBe(false);
-    expect(sc?.capabilities?.drop).toContain('ALL');
-    expect(sc?.capabilities?.add ?? []).toEqual([]);
-    expect(sc?.runAsUser ?? pod.securityContext?.runAsUser).not.toBe(0);
+    expectLockedDown(pod, container);
     expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(0);
     for (const r of ['cpu', 'memory']) {
       expect(container.resources?.requests?.[r], `requests.${r}`).toBeTruthy();
