@@ -1,6 +1,6 @@
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig, type V1ContainerStatus, type V1Pod } from '@kubernetes/client-node';
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import {
@@ -71,6 +71,37 @@ export interface PodRef {
   node: string;
 }
 
+function hasContainer(p: V1Pod, container: string): boolean {
+  return [...(p.spec?.containers ?? []), ...(p.spec?.initContainers ?? [])].some((c) => c.name === container);
+}
+
+function containerStatus(p: V1Pod, container: string): V1ContainerStatus | undefined {
+  return [...(p.status?.containerStatuses ?? []), ...(p.status?.initContainerStatuses ?? [])].find(
+    (s) => s.name === container,
+  );
+}
+
+/** Why `container` has never run, when its status says so (waiting, no last state, no restart); else undefined. */
+function notStartedReason(status: V1ContainerStatus | undefined, container: string): string | undefined {
+  if (
+    !status?.state?.waiting ||
+    status.lastState?.terminated ||
+    status.lastState?.running ||
+    (status.restartCount ?? 0) !== 0
+  )
+    return undefined;
+  return `container ${container} has not started (${status.state.waiting.reason ?? 'waiting'})`;
+}
+
+/** The node to read a pod's `container` log from, why it is skipped, or undefined when it has no such container. */
+function podVerdict(p: V1Pod, container: string): { node: string } | { reason: string } | undefined {
+  if (!hasContainer(p, container)) return undefined;
+  const node = p.spec?.nodeName;
+  if (!node) return { reason: 'not scheduled on a node yet' };
+  const reason = notStartedReason(containerStatus(p, container), container);
+  return reason === undefined ? { node } : { reason };
+}
+
 /**
  * The pods whose `container` log can be read: scheduled (spec.nodeName) and with a container of that name
  * (a regular container, or an init container: Istio's native sidecar mode runs istio-proxy as one), which
@@ -83,30 +114,11 @@ export function podsToRead(
   const read: PodRef[] = [];
   const skipped: { pod: string; reason: string }[] = [];
   for (const p of pods) {
+    const verdict = podVerdict(p, container);
+    if (verdict === undefined) continue;
     const name = p.metadata?.name ?? '';
-    const has = [...(p.spec?.containers ?? []), ...(p.spec?.initContainers ?? [])].some((c) => c.name === container);
-    if (!has) continue;
-    if (!p.spec?.nodeName) {
-      skipped.push({ pod: name, reason: 'not scheduled on a node yet' });
-      continue;
-    }
-    const status = [...(p.status?.containerStatuses ?? []), ...(p.status?.initContainerStatuses ?? [])].find(
-      (s) => s.name === container,
-    );
-    if (
-      status &&
-      status.state?.waiting &&
-      !status.lastState?.terminated &&
-      !status.lastState?.running &&
-      (status.restartCount ?? 0) === 0
-    ) {
-      skipped.push({
-        pod: name,
-        reason: `container ${container} has not started (${status.state.waiting.reason ?? 'waiting'})`,
-      });
-      continue;
-    }
-    read.push({ name, node: p.spec.nodeName });
+    if ('node' in verdict) read.push({ name, node: verdict.node });
+    else skipped.push({ pod: name, reason: verdict.reason });
   }
   return { read, skipped };
 }

@@ -104,6 +104,111 @@ function hostsOf(o: KubeObject, index: MeshIndex): string[] {
   }
 }
 
+/** What one affectedSubjects call collects into, and the objects and kinds it collects over. */
+interface Scope {
+  readonly o: KubeObject;
+  readonly index: MeshIndex;
+  /** The changed object's namespace ('' for a cluster-scoped one). */
+  readonly ns: string;
+  /** The subject kinds a change to `o` can affect. */
+  readonly kinds: ReadonlySet<string>;
+  readonly out: Set<string>;
+  /** Adds `x` when it is of an affected kind. */
+  readonly add: (x: KubeObject) => void;
+  /** Adds every affected subject in `namespace`, or everywhere when undefined. */
+  readonly allOf: (namespace?: string) => void;
+}
+
+/** Subjects of the rules reading a kind with no traced relation: cluster-wide, or those a pod in `ns` can affect. */
+function addUntraced(s: Scope, kind: string): void {
+  if (s.o.metadata.namespace === undefined || CLUSTER_WIDE_EFFECT.has(kind)) s.allOf();
+  else addPodRelated(s.ns, s.kinds, s.index, s.add, s.allOf);
+}
+
+/** Its labels decide which policy covers it (namespaceSelector): every subject in it, whatever rules read. */
+function addNamespaceSubjects(s: Scope): void {
+  for (const k of SUBJECT_KINDS) for (const x of s.index.inNamespace(k, s.o.metadata.name)) s.out.add(objectKey(x));
+}
+
+/** A PeerAuthentication or Sidecar in the root namespace governs the mesh; elsewhere its namespace. */
+function isMeshWide(s: Scope): boolean {
+  return s.ns === s.index.meshConfig.rootNamespace;
+}
+
+function addPeerAuthenticationGoverned(s: Scope): void {
+  const meshWide = isMeshWide(s);
+  s.allOf(meshWide ? undefined : s.ns);
+  if (meshWide) return;
+  for (const svc of s.index.inNamespace('Service', s.ns))
+    for (const dr of s.index.destinationRulesMatching(serviceFqdn(svc.metadata.name, s.ns, s.index.domain))) s.add(dr);
+}
+
+/** Traced kinds that govern subjects by namespace or mesh rather than by host. */
+const GOVERNING: ReadonlyMap<string, (s: Scope) => void> = new Map([
+  ['ConfigMap', (s: Scope) => s.allOf()],
+  ['Namespace', addNamespaceSubjects],
+  ['PeerAuthentication', addPeerAuthenticationGoverned],
+  ['Gateway', (s: Scope) => s.allOf()],
+  ['Sidecar', (s: Scope) => s.allOf(isMeshWide(s) ? undefined : s.ns)],
+]);
+
+/** The hosts a VirtualService declares, or a Service's or entry's own hosts (a DestinationRule declares none). */
+function declaredHosts(s: Scope): string[] {
+  if (s.o.kind === 'VirtualService')
+    return ((s.o as VirtualService).spec?.hosts ?? []).map((h) => resolveHost(h.toLowerCase(), s.ns, s.index.domain));
+  return s.o.kind === 'DestinationRule' ? [] : hostsOf(s.o, s.index);
+}
+
+/**
+ * Subjects that read a Service without a host relation traced below: a workload in its namespace whose pods
+ * it selects (MM214), Gateways and routes anywhere (MM212, MM301/302, MM402).
+ */
+function addServiceReaders(s: Scope): void {
+  for (const k of s.kinds)
+    if (!HOST_TRACED_SUBJECTS.has(k))
+      for (const x of NAMESPACE_LOCAL_SUBJECTS.has(k) ? s.index.inNamespace(k, s.ns) : s.index.ofKind(k)) s.add(x);
+}
+
+/** The host an entry's endpoint address names (a `name.namespace` short name is a Service's). */
+function endpointHost(address: string, namespace: string | undefined, domain: string): string {
+  const name = address.split('.').length === 2 ? `${address}.svc.${domain}` : address;
+  return resolveHost(name, namespace, domain);
+}
+
+/** An address-less entry whose endpoints or hosts name the Service of host `h` derives its addresses from it (MM103). */
+function derivesAddressesFrom(se: ServiceEntry, h: string, domain: string): boolean {
+  if (se.spec?.addresses?.length) return false;
+  const byEndpoint = (se.spec?.endpoints ?? []).some(
+    (e) => !!e.address && hostsMatch(endpointHost(e.address, se.metadata.namespace, domain), h),
+  );
+  return byEndpoint || (se.spec?.hosts.some((x) => `${x}.svc.${domain}` === h) ?? false);
+}
+
+/** The rules, routes and entries sharing host `h` of the changed object. */
+function addSharingHost(s: Scope, h: string): void {
+  for (const dr of s.index.destinationRulesMatching(h)) s.add(dr);
+  for (const vs of s.index.virtualServicesRoutingTo(h)) s.add(vs);
+  for (const se of s.index.entriesForHost(h)) s.add(se);
+  if (s.o.kind === 'Service')
+    for (const se of s.index.ofKind<ServiceEntry>('ServiceEntry'))
+      if (derivesAddressesFrom(se, h, s.index.domain)) s.add(se);
+}
+
+/** A Service, ServiceEntry, DestinationRule or VirtualService: the subjects related to it by host, port or namespace. */
+function addHostRelated(s: Scope): void {
+  // VirtualServices that declare the same hosts (MM219) or are served on a Service's or entry's ports (MM220)
+  for (const h of declaredHosts(s)) for (const vs of s.index.virtualServicesForHost(h)) s.add(vs);
+  if (s.o.kind === 'Service') addServiceReaders(s);
+  for (const h of hostsOf(s.o, s.index)) addSharingHost(s, h);
+  if (s.o.kind === 'ServiceEntry') {
+    for (const p of (s.o as ServiceEntry).spec?.ports ?? [])
+      for (const se of s.index.portlessEntriesOnPort(p.number)) s.add(se);
+    for (const sc of s.index.ofKind('Sidecar')) s.add(sc);
+  }
+  if (s.o.kind === 'DestinationRule' || s.o.kind === 'VirtualService')
+    for (const sc of s.index.inNamespace('Sidecar', s.ns)) s.add(sc);
+}
+
 /**
  * The subjects (objects rules are evaluated on) whose verdict can change when `o` changes: itself, the
  * rules and routes that share its hosts, entries sharing its ports, and for namespace- or mesh-wide
@@ -118,84 +223,12 @@ export function affectedSubjects(o: KubeObject, index: MeshIndex): Set<string> {
   const add = (x: KubeObject): void => {
     if (kinds.has(kindKey(x))) out.add(objectKey(x));
   };
-  const ns = o.metadata.namespace ?? '';
   const allOf = (namespace?: string): void => {
     for (const k of kinds)
       for (const x of namespace === undefined ? index.ofKind(k) : index.inNamespace(k, namespace)) add(x);
   };
-  if (!TRACED_KINDS.has(kind)) {
-    if (o.metadata.namespace === undefined || CLUSTER_WIDE_EFFECT.has(kind)) allOf();
-    else addPodRelated(ns, kinds, index, add, allOf);
-    return out;
-  }
-  switch (kind) {
-    case 'ConfigMap':
-      allOf();
-      return out;
-    case 'Namespace':
-      // Its labels decide which policy covers it (namespaceSelector): every subject in it, whatever rules read.
-      for (const k of SUBJECT_KINDS) for (const x of index.inNamespace(k, o.metadata.name)) out.add(objectKey(x));
-      return out;
-    case 'PeerAuthentication':
-      allOf(ns === index.meshConfig.rootNamespace ? undefined : ns);
-      if (ns !== index.meshConfig.rootNamespace)
-        for (const s of index.inNamespace('Service', ns))
-          for (const dr of index.destinationRulesMatching(serviceFqdn(s.metadata.name, ns, index.domain))) add(dr);
-      return out;
-    case 'Gateway':
-      allOf();
-      return out;
-    case 'Sidecar':
-      allOf(ns === index.meshConfig.rootNamespace ? undefined : ns);
-      return out;
-  }
-  // VirtualServices that declare the same hosts (MM219) or are served on a Service's or entry's ports (MM220)
-  const declared =
-    o.kind === 'VirtualService'
-      ? ((o as VirtualService).spec?.hosts ?? []).map((h) => resolveHost(h.toLowerCase(), ns, index.domain))
-      : o.kind === 'DestinationRule'
-        ? []
-        : hostsOf(o, index);
-  for (const h of declared) for (const vs of index.virtualServicesForHost(h)) add(vs);
-  // Subjects that read a Service without a host relation traced below: a workload in its namespace whose pods
-  // it selects (MM214), Gateways and routes anywhere (MM212, MM301/302, MM402).
-  if (o.kind === 'Service')
-    for (const k of kinds)
-      if (!HOST_TRACED_SUBJECTS.has(k))
-        for (const x of NAMESPACE_LOCAL_SUBJECTS.has(k) ? index.inNamespace(k, ns) : index.ofKind(k)) add(x);
-  for (const h of hostsOf(o, index)) {
-    for (const dr of index.destinationRulesMatching(h)) add(dr);
-    for (const vs of index.virtualServicesRoutingTo(h)) add(vs);
-    for (const se of index.entriesForHost(h)) add(se);
-    if (o.kind === 'Service') {
-      // entries whose endpoints or hosts name this Service derive their addresses from it (MM103)
-      for (const se of index.ofKind<ServiceEntry>('ServiceEntry')) {
-        if (
-          !se.spec?.addresses?.length &&
-          (se.spec?.endpoints ?? []).some(
-            (e) =>
-              e.address &&
-              hostsMatch(
-                resolveHost(
-                  e.address.split('.').length === 2 ? `${e.address}.svc.${index.domain}` : e.address,
-                  se.metadata.namespace,
-                  index.domain,
-                ),
-                h,
-              ),
-          )
-        )
-          add(se);
-        if (!se.spec?.addresses?.length && se.spec?.hosts.some((x) => `${x}.svc.${index.domain}` === h)) add(se);
-      }
-    }
-  }
-  if (o.kind === 'ServiceEntry') {
-    for (const p of (o as ServiceEntry).spec?.ports ?? [])
-      for (const se of index.portlessEntriesOnPort(p.number)) add(se);
-    for (const sc of index.ofKind('Sidecar')) add(sc);
-  }
-  if (o.kind === 'DestinationRule' || o.kind === 'VirtualService')
-    for (const sc of index.inNamespace('Sidecar', ns)) add(sc);
+  const s: Scope = { o, index, ns: o.metadata.namespace ?? '', kinds, out, add, allOf };
+  if (!TRACED_KINDS.has(kind)) addUntraced(s, kind);
+  else (GOVERNING.get(kind) ?? addHostRelated)(s);
   return out;
 }

@@ -87,6 +87,12 @@ interface SubjectState {
   policies: string[];
 }
 
+/** The source location a watched object is decoded under (diagnostics name it). */
+function clusterFile(raw: KubeObject): string {
+  const { namespace } = raw.metadata;
+  return `cluster:${describeRef({ kind: raw.kind, name: raw.metadata.name, ...(namespace ? { namespace } : {}) })}`;
+}
+
 /**
  * The meshmedic controller: watches the mesh and its own resources, keeps an indexed snapshot current per
  * event, re-evaluates only the subjects an event touches, and records, proposes or applies fixes according
@@ -303,14 +309,7 @@ export class Operator {
   private onMeshEvent(event: WatchEvent, raw: KubeObject): void {
     const prior = event === 'update' ? this.index.get(objectKey(raw))?.object : undefined;
     if (prior && unchangedButVersion(prior, raw)) return this.reindex(raw);
-    if (raw.metadata.namespace !== undefined) this.settling.changed(raw.metadata.namespace);
-    if (raw.kind === 'Namespace') {
-      if (event === 'delete') this.namespaceLabels.delete(raw.metadata.name);
-      else this.namespaceLabels.set(raw.metadata.name, raw.metadata.labels ?? {});
-      this.syncAccessLogs();
-    }
-    const objectNs = raw.metadata.namespace;
-    if (objectNs !== undefined && this.evidence.has(objectNs)) this.enqueue(evidenceRequest(objectNs));
+    this.noteMeshChange(event, raw);
     const key = objectKey(raw);
     // Until every cache has synced nothing is judged (the resync after the sync covers every subject):
     // the initial list only fills the index.
@@ -318,26 +317,37 @@ export class Operator {
     const before = judging ? this.index.get(key)?.object : undefined;
     const touched = new Set<string>();
     if (before) for (const k of affectedSubjects(before, this.index)) touched.add(k);
-    if (event === 'delete') {
-      this.index.remove(key);
-    } else {
-      const decoded = decodeDocuments([
-        {
-          value: raw,
-          file: `cluster:${describeRef({ kind: raw.kind, name: raw.metadata.name, ...(raw.metadata.namespace ? { namespace: raw.metadata.namespace } : {}) })}`,
-          line: 0,
-        },
-      ]);
-      for (const d of decoded.diagnostics)
-        this.log.warn({ object: key }, `malformed resource skipped: ${formatDiagnostic(d)}`);
-      const obj = decoded.objects[0];
-      if (obj) this.index.upsert(obj);
-      else this.index.remove(key);
-    }
+    if (event === 'delete') this.index.remove(key);
+    else this.upsertDecoded(raw, key);
     const after = judging ? this.index.get(key)?.object : undefined;
     if (after) for (const k of affectedSubjects(after, this.index)) touched.add(k);
     if (event === 'delete' && SUBJECT_KINDS.has(raw.kind)) touched.add(key);
     for (const k of touched) this.enqueue(subjectRequest(k));
+  }
+
+  /** What any change of a mesh object starts, whatever it affects: its namespace's settling, labels, evidence. */
+  private noteMeshChange(event: WatchEvent, raw: KubeObject): void {
+    const ns = raw.metadata.namespace;
+    if (ns !== undefined) this.settling.changed(ns);
+    if (raw.kind === 'Namespace') this.onNamespaceLabels(event, raw);
+    if (ns !== undefined && this.evidence.has(ns)) this.enqueue(evidenceRequest(ns));
+  }
+
+  /** A Namespace's labels decide which policies cover it, and so whose access logs are read. */
+  private onNamespaceLabels(event: WatchEvent, ns: KubeObject): void {
+    if (event === 'delete') this.namespaceLabels.delete(ns.metadata.name);
+    else this.namespaceLabels.set(ns.metadata.name, ns.metadata.labels ?? {});
+    this.syncAccessLogs();
+  }
+
+  /** Indexes an added or updated object as decoded; a malformed one is logged and leaves the index. */
+  private upsertDecoded(raw: KubeObject, key: string): void {
+    const decoded = decodeDocuments([{ value: raw, file: clusterFile(raw), line: 0 }]);
+    for (const d of decoded.diagnostics)
+      this.log.warn({ object: key }, `malformed resource skipped: ${formatDiagnostic(d)}`);
+    const obj = decoded.objects[0];
+    if (obj) this.index.upsert(obj);
+    else this.index.remove(key);
   }
 
   private onPolicyEvent(event: WatchEvent, obj: KubeObject): void {
