@@ -34,7 +34,9 @@ export const TRACED_KINDS: ReadonlySet<string> = new Set([
  * Kinds whose effect crosses namespaces with no host to trace it by: a Secret (MM213: the credential of a
  * Gateway selecting pods in the Secret's namespace, whatever the Gateway's own namespace), and the Gateway
  * API's (routes attach to Gateways, and ReferenceGrants admit routes, of other namespaces). Any change to
- * one re-evaluates the subjects of the rules that read it cluster-wide.
+ * one re-evaluates the subjects of the rules that read it cluster-wide. A RequestAuthentication too: it
+ * applies to the gateway pods of its namespace (or, in the root namespace, of every namespace), and the
+ * VirtualServices bound to those gateways (MM222) live anywhere.
  */
 const CLUSTER_WIDE_EFFECT: ReadonlySet<string> = new Set([
   'Secret',
@@ -45,6 +47,7 @@ const CLUSTER_WIDE_EFFECT: ReadonlySet<string> = new Set([
   'TCPRoute',
   'TLSRoute',
   'ReferenceGrant',
+  'RequestAuthentication',
 ]);
 
 /** Subject kinds related to an object only within its namespace: a Sidecar, Service or workload selects pods of its own. */

@@ -241,6 +241,24 @@ spec: {parentRefs: [{name: shared, namespace: infra}], rules: [{backendRefs: [{n
     expect(got.has('DestinationRule/web/web')).toBe(false);
   });
 
+  it('a RequestAuthentication re-evaluates VirtualServices of other namespaces (MM222: they bind its gateways)', () => {
+    const index = indexFrom(
+      `${mesh}---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: claims, namespace: web}
+spec: {hosts: [web.example.com], gateways: [istio-system/ingress], http: [{route: [{destination: {host: web}}]}]}
+`,
+    );
+    const ra: KubeObject = {
+      apiVersion: 'security.istio.io/v1',
+      kind: 'RequestAuthentication',
+      metadata: { name: 'jwt', namespace: 'istio-system' },
+      spec: { selector: { matchLabels: { istio: 'ingressgateway' } }, jwtRules: [{ issuer: 'https://idp' }] },
+    };
+    expect(affectedSubjects(ra, index).has('VirtualService/web/claims')).toBe(true);
+  });
+
   it('a Gateway API Gateway re-evaluates the routes of other namespaces (MM301-303)', () => {
     const index = indexFrom(cluster);
     const gw = index.get('Gateway.gateway.networking.k8s.io/infra/shared')?.object as KubeObject;
