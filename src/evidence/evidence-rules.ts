@@ -16,6 +16,7 @@ import { autoMtlsOn } from '../model/mesh-config.js';
 import type { MeshIndex } from '../model/mesh-index.js';
 import type {
   DestinationRule,
+  HttpRoute,
   KubeObject,
   ObjectRef,
   ServicePort,
@@ -205,6 +206,75 @@ interface RouteTimeouts {
   alreadyLong: string[];
 }
 
+/** What the route timeouts are judged against: the logged duration, and the timeout to raise them to. */
+interface TimeoutGoal {
+  durationMs: number;
+  target: number;
+  targetText: string;
+}
+
+/** The indexes of the VirtualService's http routes that send to `host`, first seen first. */
+function httpRouteIndexes(vs: VirtualService, host: string, ctx: EvidenceContext): number[] {
+  return [
+    ...new Set(
+      routeDestinations(vs, ctx.index?.domain ?? 'cluster.local')
+        .filter((r) => r.kind === 'http' && r.host === host)
+        .map((r) => r.routeIndex),
+    ),
+  ];
+}
+
+function durationOf(value: string | undefined): number | undefined {
+  return value !== undefined ? parseDurationMs(value) : undefined;
+}
+
+/** The ops raise perTryTimeout but not a route timeout below the target, which would still cut the tries. */
+function cutByRouteTimeout(
+  routeOps: readonly PatchOperation[],
+  routeTimeoutMs: number | undefined,
+  target: number,
+): boolean {
+  return (
+    routeOps.some((o) => o.path.endsWith('perTryTimeout')) &&
+    routeTimeoutMs !== undefined &&
+    routeTimeoutMs > 0 &&
+    routeTimeoutMs < target &&
+    !routeOps.some((o) => o.path.endsWith('/timeout'))
+  );
+}
+
+/** The ops that raise http[i]'s timeouts the durations match, recorded in `out` as matched or already long. */
+function routeTimeoutOps(
+  route: HttpRoute,
+  i: number,
+  name: string,
+  goal: TimeoutGoal,
+  out: RouteTimeouts,
+): PatchOperation[] {
+  const { durationMs, target, targetText } = goal;
+  const t = durationOf(route.timeout);
+  const perTry = route.retries?.perTryTimeout;
+  const routeOps: PatchOperation[] = [];
+  for (const [field, value, ms, path] of [
+    ['timeout', route.timeout, t, pointer('spec', 'http', i, 'timeout')],
+    ['retries.perTryTimeout', perTry, durationOf(perTry), pointer('spec', 'http', i, 'retries', 'perTryTimeout')],
+  ] as const) {
+    if (value === undefined || !matches(durationMs, ms)) continue;
+    if ((ms ?? 0) >= target) {
+      out.alreadyLong.push(`${name} ${field} ${value}`);
+      continue;
+    }
+    out.matched.push(`${name} ${field} ${value}`);
+    routeOps.push({ op: 'test', path, value }, { op: 'replace', path, value: targetText });
+  }
+  // A perTryTimeout raised above the route timeout is cut by the route timeout: raise that too.
+  if (cutByRouteTimeout(routeOps, t, target)) {
+    const path = pointer('spec', 'http', i, 'timeout');
+    routeOps.push({ op: 'test', path, value: route.timeout as string }, { op: 'replace', path, value: targetText });
+  }
+  return routeOps;
+}
+
 function routeTimeouts(
   vs: VirtualService,
   host: string,
@@ -212,52 +282,14 @@ function routeTimeouts(
   target: number,
   ctx: EvidenceContext,
 ): RouteTimeouts {
-  const targetText = formatDurationMs(target);
+  const goal: TimeoutGoal = { durationMs, target, targetText: formatDurationMs(target) };
   const out: RouteTimeouts = { matched: [], alreadyLong: [] };
   const ops: PatchOperation[] = [];
-  const indexes = [
-    ...new Set(
-      routeDestinations(vs, ctx.index?.domain ?? 'cluster.local')
-        .filter((r) => r.kind === 'http' && r.host === host)
-        .map((r) => r.routeIndex),
-    ),
-  ];
-  for (const i of indexes) {
+  for (const i of httpRouteIndexes(vs, host, ctx)) {
     const route = vs.spec?.http?.[i];
     if (!route) continue;
     const name = `${describeRef(refOf(vs))} ${route.name ? `route ${route.name}` : `http[${i}]`}`;
-    const t = route.timeout !== undefined ? parseDurationMs(route.timeout) : undefined;
-    const pt = route.retries?.perTryTimeout !== undefined ? parseDurationMs(route.retries.perTryTimeout) : undefined;
-    const routeOps: PatchOperation[] = [];
-    for (const [field, value, ms, path] of [
-      ['timeout', route.timeout, t, pointer('spec', 'http', i, 'timeout')],
-      [
-        'retries.perTryTimeout',
-        route.retries?.perTryTimeout,
-        pt,
-        pointer('spec', 'http', i, 'retries', 'perTryTimeout'),
-      ],
-    ] as const) {
-      if (value === undefined || !matches(durationMs, ms)) continue;
-      if ((ms ?? 0) >= target) {
-        out.alreadyLong.push(`${name} ${field} ${value}`);
-        continue;
-      }
-      out.matched.push(`${name} ${field} ${value}`);
-      routeOps.push({ op: 'test', path, value }, { op: 'replace', path, value: targetText });
-    }
-    // A perTryTimeout raised above the route timeout is cut by the route timeout: raise that too.
-    if (
-      routeOps.some((o) => o.path.endsWith('perTryTimeout')) &&
-      t !== undefined &&
-      t > 0 &&
-      t < target &&
-      !routeOps.some((o) => o.path.endsWith('/timeout'))
-    ) {
-      const path = pointer('spec', 'http', i, 'timeout');
-      routeOps.push({ op: 'test', path, value: route.timeout as string }, { op: 'replace', path, value: targetText });
-    }
-    ops.push(...routeOps);
+    ops.push(...routeTimeoutOps(route, i, name, goal, out));
   }
   return ops.length > 0 ? { ...out, patch: { target: refOf(vs), patch: ops } } : out;
 }
@@ -429,6 +461,106 @@ function createdKeepAliveRule(
   };
 }
 
+/** connectionPool.http.idleTimeout of a DestinationRule, as written. */
+function idleTimeoutOf(dr: DestinationRule | undefined): string | undefined {
+  return dr?.spec?.trafficPolicy?.connectionPool?.http?.idleTimeout;
+}
+
+/** The notes every MM106 access-log fix carries: the keep-alive assumed, and the servers that race the same way. */
+function keepAliveNotes(assumed: boolean, keepAlive: number): string[] {
+  const notes: string[] = [];
+  if (assumed)
+    notes.push(
+      `the applications' keep-alive is assumed to be ${formatDurationMs(keepAlive)} (no keepAliveIdleTimeout in the policy); state the real value in the MeshHealthPolicy (MM106 parameters.keepAliveIdleTimeout)`,
+    );
+  notes.push(
+    'servers that close a connection after N requests (Tomcat maxKeepAliveRequests) race the same way: let them keep connections (maxKeepAliveRequests -1) and time out idle ones only',
+  );
+  return notes;
+}
+
+/** The words when the host's own DestinationRule already sets an idle timeout below the app's keep-alive. */
+function idleTimeoutAlreadyBelow(
+  ownRule: DestinationRule | undefined,
+  keepAlive: number,
+  assumedText: string,
+): string | undefined {
+  if (!ownRule) return undefined;
+  const current = idleTimeoutOf(ownRule);
+  const currentMs = current !== undefined ? parseDurationMs(current) : 3_600_000;
+  if (currentMs !== undefined && currentMs < keepAlive)
+    return fill(ACCESS_LOG_WORDS.idleTimeoutAlreadyBelow, {
+      dr: describeRef(refOf(ownRule)),
+      current: current ?? ENVOY_DEFAULT_IDLE,
+      assumed: assumedText,
+      keepAlive: formatDurationMs(keepAlive),
+    });
+  return undefined;
+}
+
+/** One MM106 access-log case: the inbound Service host, the idle timeout to set, and what every fix carries. */
+interface KeepAliveCase {
+  host: string;
+  svc: string;
+  ns: string;
+  /** The idle timeout to set, formatted. */
+  target: string;
+  args: KeepAliveArgs;
+  retries: ResourcePatch[];
+  notes: string[];
+  ctx: EvidenceContext;
+}
+
+function keepAliveReport(
+  c: KeepAliveCase,
+  resource: ObjectRef,
+  patches: ResourcePatch[],
+  create: KubeObject[],
+): Report {
+  const noRoute = `no VirtualService routes to ${c.host} in the manifests given: add retries {attempts: 2, retryOn: reset,connect-failure,refused-stream,unavailable,cancelled} to the routes that do`;
+  return {
+    resource,
+    related: c.retries.map((p) => p.target),
+    versionNote: keepAliveVersionNote(c.ctx.istioVersion),
+    fix: {
+      patches: [...patches, ...c.retries],
+      create,
+      proposeOnly: true,
+      notes: c.retries.length === 0 ? [...c.notes, noRoute] : c.notes,
+    },
+  };
+}
+
+/** The host's own DestinationRule: patch its idle timeout. */
+function ownRuleFinding(c: KeepAliveCase, ownRule: DestinationRule): Finding {
+  return report(
+    MM106_LOG.KeepAliveRace,
+    { ...c.args, dr: describeRef(refOf(ownRule)), current: idleTimeoutOf(ownRule) ?? ENVOY_DEFAULT_IDLE },
+    keepAliveReport(c, refOf(ownRule), [{ target: refOf(ownRule), patch: idleTimeoutPatch(ownRule, c.target) }], []),
+  );
+}
+
+/** No DestinationRule for the host alone: create one (copying a broader one's policy, `dr`, if one applies). */
+function createdRuleFinding(c: KeepAliveCase, dr: DestinationRule | undefined): Finding {
+  const created = createdKeepAliveRule(c.host, c.svc, c.ns, c.target, dr, c.ctx, c.notes);
+  if (!dr)
+    return report(
+      MM106_LOG.KeepAliveRaceNoRule,
+      { ...c.args, host: c.host },
+      keepAliveReport(c, refOf(created), [], [created]),
+    );
+  return report(
+    MM106_LOG.KeepAliveRaceBroaderRule,
+    {
+      ...c.args,
+      dr: describeRef(refOf(dr)),
+      drHost: dr.spec?.host ?? '',
+      current: idleTimeoutOf(dr) ?? ENVOY_DEFAULT_IDLE,
+    },
+    keepAliveReport(c, refOf(created), [], [created]),
+  );
+}
+
 /**
  * MM106 from the logs: 503 UC on the inbound cluster of `host` (name.namespace.svc.domain): the app closed a
  * keep-alive connection Envoy reused. connectionPool.http.idleTimeout below the app's keep-alive (the policy's
@@ -447,29 +579,12 @@ export function keepAliveFinding(
   const keepAlive = ctx.params.keepAliveIdleTimeoutMs ?? ASSUMED_APP_KEEPALIVE_MS;
   const target = formatDurationMs(idleTimeoutBelow(keepAlive));
   const evidence = evidenceOf(groups);
-  const notes: string[] = [];
-  if (assumed)
-    notes.push(
-      `the applications' keep-alive is assumed to be ${formatDurationMs(keepAlive)} (no keepAliveIdleTimeout in the policy); state the real value in the MeshHealthPolicy (MM106 parameters.keepAliveIdleTimeout)`,
-    );
-  notes.push(
-    'servers that close a connection after N requests (Tomcat maxKeepAliveRequests) race the same way: let them keep connections (maxKeepAliveRequests -1) and time out idle ones only',
-  );
+  const notes = keepAliveNotes(assumed, keepAlive);
   const dr = ctx.index?.destinationRulesFor(host, ns, ns)[0];
   const ownRule = dr && ctx.index?.drHost(dr) === host ? dr : undefined;
   const assumedText = assumed ? 'assumed ' : '';
-  const current = ownRule?.spec?.trafficPolicy?.connectionPool?.http?.idleTimeout;
-  const currentMs = current !== undefined ? parseDurationMs(current) : 3_600_000;
-  if (ownRule && currentMs !== undefined && currentMs < keepAlive) {
-    return {
-      words: fill(ACCESS_LOG_WORDS.idleTimeoutAlreadyBelow, {
-        dr: describeRef(refOf(ownRule)),
-        current: current ?? ENVOY_DEFAULT_IDLE,
-        assumed: assumedText,
-        keepAlive: formatDurationMs(keepAlive),
-      }),
-    };
-  }
+  const below = idleTimeoutAlreadyBelow(ownRule, keepAlive, assumedText);
+  if (below !== undefined) return { words: below };
   const retries = ctx.index ? retryOnResetPatches(ctx.index, host, undefined) : [];
   const args: KeepAliveArgs = {
     targets: evidence.targets.join(', '),
@@ -479,40 +594,8 @@ export function keepAliveFinding(
     target,
     retry: retries.length ? ' and a retry on reset' : '',
   };
-  const noRoute = `no VirtualService routes to ${host} in the manifests given: add retries {attempts: 2, retryOn: reset,connect-failure,refused-stream,unavailable,cancelled} to the routes that do`;
-  const reportOn = (resource: ObjectRef, patches: ResourcePatch[], create: KubeObject[]): Report => ({
-    resource,
-    related: retries.map((p) => p.target),
-    versionNote: keepAliveVersionNote(ctx.istioVersion),
-    fix: {
-      patches: [...patches, ...retries],
-      create,
-      proposeOnly: true,
-      notes: retries.length === 0 ? [...notes, noRoute] : notes,
-    },
-  });
-  let finding: Finding;
-  if (ownRule) {
-    finding = report(
-      MM106_LOG.KeepAliveRace,
-      { ...args, dr: describeRef(refOf(ownRule)), current: current ?? ENVOY_DEFAULT_IDLE },
-      reportOn(refOf(ownRule), [{ target: refOf(ownRule), patch: idleTimeoutPatch(ownRule, target) }], []),
-    );
-  } else {
-    const created = createdKeepAliveRule(host, svc, ns, target, dr, ctx, notes);
-    finding = dr
-      ? report(
-          MM106_LOG.KeepAliveRaceBroaderRule,
-          {
-            ...args,
-            dr: describeRef(refOf(dr)),
-            drHost: dr.spec?.host ?? '',
-            current: dr.spec?.trafficPolicy?.connectionPool?.http?.idleTimeout ?? ENVOY_DEFAULT_IDLE,
-          },
-          reportOn(refOf(created), [], [created]),
-        )
-      : report(MM106_LOG.KeepAliveRaceNoRule, { ...args, host }, reportOn(refOf(created), [], [created]));
-  }
+  const c: KeepAliveCase = { host, svc, ns, target, args, retries, notes, ctx };
+  const finding = ownRule ? ownRuleFinding(c, ownRule) : createdRuleFinding(c, dr);
   return { finding: { ...finding, evidence } };
 }
 

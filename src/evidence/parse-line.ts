@@ -1,5 +1,5 @@
 import { parseClusterName } from './cluster-name.js';
-import { parseFlagsJson, parseFlagsText } from './flags.js';
+import { parseFlagsJson, parseFlagsText, type FlagsResult } from './flags.js';
 import { tokenizeTextLine, type Token } from './tokenize.js';
 import type { AccessLogEntry, LogFormat, ParseResult } from './types.js';
 
@@ -31,36 +31,44 @@ function setIfDefined<K extends keyof AccessLogEntry>(
   if (value !== undefined) entry[key] = value;
 }
 
+/** Where BYTES_RECEIVED starts, the format the fields before it reveal, and the fields they carry. */
+type TextLayout = { format: LogFormat; bytesAt: number; details?: string; termination?: string; failure?: string };
+
+/** The four fields from `from` on are unquoted numbers or `-` (the byte counts and durations). */
+function unquotedNumbers(t: Token[], from: number): boolean {
+  for (let k = from; k < from + 4; k++) {
+    const token = t[k];
+    if (token === undefined || token.quoted || !NUMBER_OR_DASH.test(token.text)) return false;
+  }
+  return true;
+}
+
+/** Istio 1.1-1.8: "%DYNAMIC_METADATA(istio.mixer:status)%" ["%UPSTREAM_TRANSPORT_FAILURE_REASON%"] BYTES... */
+function mixerLayout(t: Token[]): TextLayout | { error: string } {
+  if (unquotedNumbers(t, 4)) return { format: 'istio-text-mixer', bytesAt: 4 };
+  const failure = t[4];
+  if (failure?.quoted && unquotedNumbers(t, 5))
+    return { format: 'istio-text-mixer', bytesAt: 5, ...(dash(failure.text) ? { failure: failure.text } : {}) };
+  return { error: 'quoted field after the flags is not followed by the byte counts' };
+}
+
+/** Current Istio: RESPONSE_CODE_DETAILS CONNECTION_TERMINATION_DETAILS "UPSTREAM_TRANSPORT_FAILURE_REASON" BYTES... */
+function istioTextLayout(details: Token, termination: Token | undefined, failure: Token): TextLayout {
+  const out: TextLayout = { format: 'istio-text', bytesAt: 6 };
+  if (dash(details.text)) out.details = details.text;
+  if (dash(termination?.text)) out.termination = termination?.text;
+  if (dash(failure.text)) out.failure = failure.text;
+  return out;
+}
+
 /** Where BYTES_RECEIVED starts, and the format the fields before it reveal. */
-function layout(
-  t: Token[],
-):
-  { format: LogFormat; bytesAt: number; details?: string; termination?: string; failure?: string } | { error: string } {
-  const unquotedNumbers = (from: number): boolean =>
-    [0, 1, 2, 3].every(
-      (k) => t[from + k] !== undefined && !t[from + k]?.quoted && NUMBER_OR_DASH.test(t[from + k]?.text ?? ''),
-    );
+function layout(t: Token[]): TextLayout | { error: string } {
   const t3 = t[3];
   if (!t3) return { error: 'line ends after the response flags' };
-  if (t3.quoted) {
-    // Istio 1.1-1.8: "%DYNAMIC_METADATA(istio.mixer:status)%" ["%UPSTREAM_TRANSPORT_FAILURE_REASON%"] BYTES...
-    if (unquotedNumbers(4)) return { format: 'istio-text-mixer', bytesAt: 4 };
-    if (t[4]?.quoted && unquotedNumbers(5))
-      return { format: 'istio-text-mixer', bytesAt: 5, ...(dash(t[4].text) ? { failure: t[4].text } : {}) };
-    return { error: 'quoted field after the flags is not followed by the byte counts' };
-  }
-  if (unquotedNumbers(3) && t[7]?.quoted) return { format: 'envoy-text', bytesAt: 3 };
-  // Current Istio: RESPONSE_CODE_DETAILS CONNECTION_TERMINATION_DETAILS "UPSTREAM_TRANSPORT_FAILURE_REASON" BYTES...
-  if (!t[4]?.quoted && t[5]?.quoted && unquotedNumbers(6)) {
-    const out: { format: LogFormat; bytesAt: number; details?: string; termination?: string; failure?: string } = {
-      format: 'istio-text',
-      bytesAt: 6,
-    };
-    if (dash(t3.text)) out.details = t3.text;
-    if (dash(t[4]?.text)) out.termination = t[4]?.text;
-    if (dash(t[5].text)) out.failure = t[5].text;
-    return out;
-  }
+  if (t3.quoted) return mixerLayout(t);
+  if (unquotedNumbers(t, 3) && t[7]?.quoted) return { format: 'envoy-text', bytesAt: 3 };
+  const t5 = t[5];
+  if (!t[4]?.quoted && t5?.quoted && unquotedNumbers(t, 6)) return istioTextLayout(t3, t[4], t5);
   return { error: 'fields after the response flags match no known Istio/Envoy text format' };
 }
 
@@ -89,32 +97,29 @@ function oversizedNumber(t: Token[], from: number): string | undefined {
   return undefined;
 }
 
-/** Parses one text access-log line (any of the text formats, detected per line). */
-export function parseTextLine(line: string): ParseResult {
-  const tok = tokenizeTextLine(line);
-  if ('error' in tok) return { ok: false, reason: tok.error };
-  const t = tok.tokens;
-  const request = t[0];
-  if (!request?.quoted) return { ok: false, reason: 'no quoted "METHOD PATH PROTOCOL" field' };
-  const code = t[1];
-  if (!code || code.quoted || !/^(\d{1,3}|-)$/.test(code.text))
-    return { ok: false, reason: `response code ${JSON.stringify(code?.text ?? '')} is not a number` };
-  const flagsToken = t[2];
-  const flags = flagsToken && !flagsToken.quoted ? parseFlagsText(flagsToken.text) : undefined;
-  if (!flags?.ok)
-    return { ok: false, reason: `response flags ${JSON.stringify(flagsToken?.text ?? '')} are not Envoy flags` };
-  const l = layout(t);
-  if ('error' in l) return { ok: false, reason: l.error };
-  const b = l.bytesAt;
+const RESPONSE_CODE = /^(\d{1,3}|-)$/;
+
+/** RESPONSE_CODE's text when the field is unquoted and up to three digits or `-`. */
+function responseCodeText(code: Token | undefined): string | undefined {
+  return code !== undefined && !code.quoted && RESPONSE_CODE.test(code.text) ? code.text : undefined;
+}
+
+/** RESPONSE_FLAGS, parsed when the field is there and unquoted. */
+function textFlags(token: Token | undefined): FlagsResult | undefined {
+  return token && !token.quoted ? parseFlagsText(token.text) : undefined;
+}
+
+/** Why the fields from BYTES_RECEIVED (`b`) on do not make a record of `format`, if they do not. */
+function fieldsError(t: Token[], format: LogFormat, b: number): string | undefined {
   for (let k = 4; k <= 8; k++) {
-    if (!t[b + k]?.quoted)
-      return { ok: false, reason: `field ${b + k + 1} should be quoted (X-FORWARDED-FOR .. UPSTREAM_HOST)` };
+    if (!t[b + k]?.quoted) return `field ${b + k + 1} should be quoted (X-FORWARDED-FOR .. UPSTREAM_HOST)`;
   }
-  const bad = truncation(l.format, t.length - b) ?? oversizedNumber(t, b);
-  if (bad) return { ok: false, reason: bad };
-  const entry: AccessLogEntry = { format: l.format, responseCode: num(code.text) ?? 0, responseFlags: flags.flags };
-  timeOf(entry, tok.time);
-  const req = request.text.split(' ');
+  return truncation(format, t.length - b) ?? oversizedNumber(t, b);
+}
+
+/** "METHOD PATH PROTOCOL"; a path with spaces keeps them, a field of two words has no protocol. */
+function setRequest(entry: AccessLogEntry, text: string): void {
+  const req = text.split(' ');
   if (req.length >= 3) {
     setIfDefined(entry, 'method', dash(req[0]));
     setIfDefined(entry, 'path', dash(req.slice(1, -1).join(' ')));
@@ -123,9 +128,10 @@ export function parseTextLine(line: string): ParseResult {
     setIfDefined(entry, 'method', dash(req[0]));
     setIfDefined(entry, 'path', dash(req[1]));
   }
-  setIfDefined(entry, 'responseCodeDetails', l.details);
-  setIfDefined(entry, 'connectionTerminationDetails', l.termination);
-  setIfDefined(entry, 'upstreamTransportFailureReason', l.failure);
+}
+
+/** BYTES_RECEIVED .. UPSTREAM_HOST, from `b` on (the fields every text format has). */
+function setCommonFields(entry: AccessLogEntry, t: Token[], b: number): void {
   setIfDefined(entry, 'bytesReceived', num(t[b]?.text));
   setIfDefined(entry, 'bytesSent', num(t[b + 1]?.text));
   setIfDefined(entry, 'durationMs', num(t[b + 2]?.text));
@@ -135,6 +141,10 @@ export function parseTextLine(line: string): ParseResult {
   setIfDefined(entry, 'requestId', dash(t[b + 6]?.text));
   setIfDefined(entry, 'authority', dash(t[b + 7]?.text));
   setIfDefined(entry, 'upstreamHost', dash(t[b + 8]?.text));
+}
+
+/** UPSTREAM_CLUSTER .. ROUTE_NAME, from `b + 9` on (the fields Istio's formats add). */
+function setIstioFields(entry: AccessLogEntry, t: Token[], b: number): void {
   const cluster = dash(t[b + 9]?.text);
   if (cluster) entry.upstreamCluster = parseClusterName(cluster);
   setIfDefined(entry, 'upstreamLocalAddress', dash(t[b + 10]?.text));
@@ -142,6 +152,35 @@ export function parseTextLine(line: string): ParseResult {
   setIfDefined(entry, 'downstreamRemoteAddress', dash(t[b + 12]?.text));
   setIfDefined(entry, 'requestedServerName', dash(t[b + 13]?.text));
   setIfDefined(entry, 'routeName', dash(t[b + 14]?.text));
+}
+
+/** Parses one text access-log line (any of the text formats, detected per line). */
+export function parseTextLine(line: string): ParseResult {
+  const tok = tokenizeTextLine(line);
+  if ('error' in tok) return { ok: false, reason: tok.error };
+  const t = tok.tokens;
+  const request = t[0];
+  if (!request?.quoted) return { ok: false, reason: 'no quoted "METHOD PATH PROTOCOL" field' };
+  const code = responseCodeText(t[1]);
+  if (code === undefined)
+    return { ok: false, reason: `response code ${JSON.stringify(t[1]?.text ?? '')} is not a number` };
+  const flagsToken = t[2];
+  const flags = textFlags(flagsToken);
+  if (!flags?.ok)
+    return { ok: false, reason: `response flags ${JSON.stringify(flagsToken?.text ?? '')} are not Envoy flags` };
+  const l = layout(t);
+  if ('error' in l) return { ok: false, reason: l.error };
+  const b = l.bytesAt;
+  const bad = fieldsError(t, l.format, b);
+  if (bad) return { ok: false, reason: bad };
+  const entry: AccessLogEntry = { format: l.format, responseCode: num(code) ?? 0, responseFlags: flags.flags };
+  timeOf(entry, tok.time);
+  setRequest(entry, request.text);
+  setIfDefined(entry, 'responseCodeDetails', l.details);
+  setIfDefined(entry, 'connectionTerminationDetails', l.termination);
+  setIfDefined(entry, 'upstreamTransportFailureReason', l.failure);
+  setCommonFields(entry, t, b);
+  setIstioFields(entry, t, b);
   return { ok: true, entry };
 }
 
