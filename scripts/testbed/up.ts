@@ -21,7 +21,10 @@ async function main(): Promise<void> {
   process.stdout.write(
     `kube-apiserver ${bins.kubernetesVersion} at ${plane.server}, ${crds.length} CRDs (Istio's, the Gateway API's ${bins.gatewayApiVersion} and meshmedic's)\n` +
       `export KUBECONFIG=${kubeconfig}\n` +
-      'then: kubectl apply -f examples/001-dr-overrides-mtls/   npx meshmedic run --namespace default\n' +
+      'then:\n' +
+      '  kubectl apply -f examples/001-dr-overrides-mtls/\n' +
+      '  kubectl apply -f deploy/sample-policy.yaml && kubectl label namespace foo meshmedic.io/enabled=true\n' +
+      '  npx meshmedic run --namespace default      (proposals: kubectl get mmr -A)\n' +
       'stop: Ctrl-C here, or npm run testbed:down\n',
   );
   const stop = (): void => {

@@ -224,7 +224,12 @@ export async function analyzeCommand(args: string[], io: CliIo): Promise<number>
   );
   if (!inPlace) {
     printFixed(io, output, mesh.inputs, fixed, diagnostics, result.findings.length);
-    return failed ? 1 : 0;
+    // As with --write and --diff, the code describes what was printed: `--fix | kubectl apply -f -` passes
+    // under pipefail when every failing finding is fixed, and fails when one remains.
+    const remaining = reanalyze([...fixed.objects, ...fixed.created]).filter((f) => failsOn(f.severity, failOn));
+    if (remaining.length > 0)
+      io.stderr.write(`meshmedic: ${remaining.length} failing finding(s) remain after the fixes\n`);
+    return remaining.length > 0 || diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
   }
   const judge = async (again: typeof read): Promise<{ findings: Finding[]; diagnostics: typeof diagnostics }> => {
     const m = await buildMesh(again, loadOptions);

@@ -50,9 +50,14 @@ export function formatText(findings: Finding[], diagnostics: InputDiagnostic[], 
     for (const d of diagnostics) out.push(`  ${d.severity}: ${formatDiagnostic(d)}`);
     out.push('');
   }
-  const counts = (['error', 'warning', 'info'] as const).map(
-    (s) => `${findings.filter((f) => f.severity === s).length} ${s}${s === 'info' ? '' : 's'}`,
-  );
+  const counts = (['error', 'warning', 'info'] as const).map((s) => {
+    const n = findings.filter((f) => f.severity === s).length;
+    return `${n} ${s}${n === 1 || s === 'info' ? '' : 's'}`;
+  });
   out.push(findings.length === 0 ? 'No findings.' : `Summary: ${counts.join(', ')}.`);
+  if (findings.some((f) => f.fix.patches.length > 0 || f.fix.create.length > 0))
+    out.push(
+      'Fixes: add --fix --diff to preview them, --fix --write to edit the files, --fix to print the fixed objects.',
+    );
   return out.join('\n') + '\n';
 }

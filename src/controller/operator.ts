@@ -262,6 +262,10 @@ export class Operator {
     });
     this.syncAccessLogs();
     this.log.info({ objects: this.index.size, policies: this.policies.size }, 'caches synced');
+    if (this.policies.size === 0)
+      this.log.warn(
+        'no MeshHealthPolicy: nothing is judged until one covers a namespace (see deploy/sample-policy.yaml)',
+      );
     this.resyncAll();
     const resync = this.options.resyncIntervalMs ?? 300_000;
     this.resyncTimer = setInterval(() => this.resyncAll(), resync);

@@ -110,6 +110,17 @@ async function waitUsable(kc: KubeConfig, crd: CrdManifest, timeoutMs: number): 
       timeoutMs,
     );
   }
+  // Discovery lists a resource before its storage is ready: a list answers 429 "storage is (re)initializing"
+  // for a moment, which a client starting then (the operator after testbed:up) logs as a failed watch.
+  const served = crd.spec.versions.find((x) => x.served);
+  if (served)
+    await waitFor(
+      `a list of ${crd.spec.names.plural}`,
+      async () =>
+        (await kubeRequest(kc, 'GET', `/apis/${crd.spec.group}/${served.name}/${crd.spec.names.plural}?limit=1`))
+          .status === 200,
+      timeoutMs,
+    );
 }
 
 /** Installs every CRD of the files, then waits for all of them; returns the CRD names. */

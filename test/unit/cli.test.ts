@@ -48,6 +48,21 @@ describe('meshmedic analyze', () => {
     expect((await cli(['analyze', 'examples', '--rules', 'MM999'])).err).toContain('unknown rule id MM999');
   });
 
+  it('--fix exits as the printed objects analyze: 0 when every failing finding is fixed, 1 when one remains', async () => {
+    const plain = await cli(['analyze', 'examples/000-gateway-external-sni']);
+    expect(plain.code).toBe(1);
+    expect((await cli(['analyze', 'examples/000-gateway-external-sni', '--fix'])).code).toBe(0);
+    // A route to a host nothing declares (MM201, judged complete: an error) has no automatic fix.
+    const unfixable = `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: web, namespace: shop}
+spec: {hosts: [web], http: [{route: [{destination: {host: nowhere}}]}]}
+`;
+    const r = await cli(['analyze', '-', '--complete', '--fix'], unfixable);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/failing finding\(s\) remain after the fixes/);
+  });
+
   it('--fix -o yaml prints every input object repaired plus the generated ones', async () => {
     const r = await cli(['analyze', 'examples/000-gateway-external-sni', '--fix']);
     const docs = loadAll(r.out) as { kind: string; metadata: { name: string }; spec: Record<string, unknown> }[];

@@ -39,7 +39,7 @@ export const MM104 = defineRule({
       severity: 'warning',
       symptom: '503 NC',
       detail: 'cluster_not_found',
-      template: `{vs} routes to {host}, which no ServiceEntry in the input declares: unless one is applied from elsewhere, ${NO_CLUSTER} (--complete: the input is the whole mesh). ${FIX}`,
+      template: `{vs} routes to {host}, which no ServiceEntry in the input declares: unless one is applied from elsewhere, ${NO_CLUSTER} (pass --complete if the input is the whole mesh). ${FIX}`,
       certainty: 'Offline manifests are often part of what is applied: the ServiceEntry may exist elsewhere.',
     }),
     ForeignLocalHost: message({

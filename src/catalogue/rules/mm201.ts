@@ -51,7 +51,7 @@ export const MM201 = defineRule({
       symptom: '503 NC',
       detail: 'cluster_not_found',
       template:
-        '{vs} routes to {host}, declared in the input only by {declared}, none exported to the namespaces that run the route ({clients}). Unless another Service or ServiceEntry applied from elsewhere exports it there, proxies there have no cluster for it (--complete: the input is the whole mesh).',
+        '{vs} routes to {host}, declared in the input only by {declared}, none exported to the namespaces that run the route ({clients}). Unless another Service or ServiceEntry applied from elsewhere exports it there, proxies there have no cluster for it (pass --complete if the input is the whole mesh).',
       certainty: 'Offline manifests are often part of what is applied: another declaration of the host may export it.',
     }),
   },

@@ -39,7 +39,7 @@ export const MM202 = defineRule({
       symptom: '503 NC',
       detail: 'cluster_not_found',
       template:
-        '{vs} routes to subset {subset} of {host}, which no DestinationRule in the input defines (those that apply: {drs}): unless one applied from elsewhere does, there is no cluster outbound|…|{subset}|{host} (--complete: the input is the whole mesh).',
+        '{vs} routes to subset {subset} of {host}, which no DestinationRule in the input defines (those that apply: {drs}): unless one applied from elsewhere does, there is no cluster outbound|…|{subset}|{host} (pass --complete if the input is the whole mesh).',
       certainty:
         'Offline manifests are often part of what is applied: DestinationRules for one host merge their subsets, and another may define it.',
     }),

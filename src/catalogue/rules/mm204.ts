@@ -34,7 +34,7 @@ export const MM204 = defineRule({
     GatewayNotInInput: message({
       severity: 'warning',
       symptom: '404 NR',
-      template: `{vs} is bound to gateway {gateways}, which the input does not hold ${RESOLVES}: unless it is applied from elsewhere, requests for {hosts} find no route (--complete: the input is the whole mesh).`,
+      template: `{vs} is bound to gateway {gateways}, which the input does not hold ${RESOLVES}: unless it is applied from elsewhere, requests for {hosts} find no route (pass --complete if the input is the whole mesh).`,
       certainty: 'Offline manifests are often part of what is applied: the Gateway may exist elsewhere.',
     }),
     MatchGatewayNotFound: message({
@@ -47,7 +47,7 @@ export const MM204 = defineRule({
     MatchGatewayNotInInput: message({
       severity: 'warning',
       symptom: '404 NR',
-      template: `{vs} http[{route}].match[{match}] names gateway {gateways}, which the input does not hold ${RESOLVES}: unless it is applied from elsewhere, the match never applies there (--complete: the input is the whole mesh).`,
+      template: `{vs} http[{route}].match[{match}] names gateway {gateways}, which the input does not hold ${RESOLVES}: unless it is applied from elsewhere, the match never applies there (pass --complete if the input is the whole mesh).`,
       certainty: 'Offline manifests are often part of what is applied: the Gateway may exist elsewhere.',
     }),
     MatchNamesMissingGateway: message({

@@ -47,7 +47,7 @@ export const MM210 = defineRule({
       severity: 'warning',
       symptom: '503 UH',
       detail: 'no_healthy_upstream',
-      template: `{dr} subset {subset} ({labels}) selects none of the pods of {service} in the input ({workloads}), and {routes} route to it: unless a workload applied from elsewhere carries these labels, ${NO_ENDPOINTS} (--complete: the input is the whole mesh).`,
+      template: `{dr} subset {subset} ({labels}) selects none of the pods of {service} in the input ({workloads}), and {routes} route to it: unless a workload applied from elsewhere carries these labels, ${NO_ENDPOINTS} (pass --complete if the input is the whole mesh).`,
       certainty:
         "The input holds workloads of the Service, none with the subset's labels; offline manifests are often part of what runs, and another workload (a canary, another release) may carry them.",
     }),
@@ -72,7 +72,7 @@ export const MM210 = defineRule({
       severity: 'warning',
       symptom: '503 UH',
       detail: 'no_healthy_upstream',
-      template: `{dr} subset {subset} ({labels}) selects none of the endpoints {service} lists ({workloads}), and {routes} route to it: unless another ServiceEntry for the host applied from elsewhere adds one, ${NO_ENDPOINTS} (--complete: the input is the whole mesh).`,
+      template: `{dr} subset {subset} ({labels}) selects none of the endpoints {service} lists ({workloads}), and {routes} route to it: unless another ServiceEntry for the host applied from elsewhere adds one, ${NO_ENDPOINTS} (pass --complete if the input is the whole mesh).`,
       certainty:
         "The input's ServiceEntries of the host list their endpoints inline and none carries the labels; another entry for the host may exist elsewhere.",
     }),

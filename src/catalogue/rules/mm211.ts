@@ -36,7 +36,7 @@ export const MM211 = defineRule({
       severity: 'warning',
       symptom: 'no listener',
       detail: 'connection refused / 404 NR',
-      template: `{gateway} selects none of the pods or workloads in the input ({selector}): unless its gateway is deployed from elsewhere, ${NO_PROXY} (--complete: the input is the whole mesh).`,
+      template: `{gateway} selects none of the pods or workloads in the input ({selector}): unless its gateway is deployed from elsewhere, ${NO_PROXY} (pass --complete if the input is the whole mesh).`,
       certainty:
         "The input holds Istio proxies' workloads (a container named istio-proxy) but none with the selector's labels; a gateway deployment may still be installed apart from these manifests (istioctl, Helm).",
     }),

@@ -34,7 +34,7 @@ export const MM212 = defineRule({
     PortNotOnServiceInInput: message({
       severity: 'warning',
       symptom: 'connection refused',
-      template: `{gateway} server port {port} is neither a port nor a target port of the Services in the input selecting its gateway pods ({services}: {exposed}): unless another Service applied from elsewhere exposes it, ${UNREACHABLE} (--complete: the input is the whole mesh).`,
+      template: `{gateway} server port {port} is neither a port nor a target port of the Services in the input selecting its gateway pods ({services}: {exposed}): unless another Service applied from elsewhere exposes it, ${UNREACHABLE} (pass --complete if the input is the whole mesh).`,
       certainty:
         'Offline manifests are often part of what is applied: another Service (a NodePort, an internal load balancer) may select the gateway pods and expose the port.',
     }),

@@ -39,7 +39,7 @@ export const MM213 = defineRule({
       severity: 'warning',
       symptom: 'TLS handshake failure',
       detail: 'connection reset',
-      template: `{gateway} server port {port} uses credentialName {credential}, but the input holds no Secret {credential} in {namespace}, the namespace of its gateway pods (Secrets of that name elsewhere: {elsewhere}): unless it is created from elsewhere, ${NO_CERT} (--complete: the input is the whole mesh).`,
+      template: `{gateway} server port {port} uses credentialName {credential}, but the input holds no Secret {credential} in {namespace}, the namespace of its gateway pods (Secrets of that name elsewhere: {elsewhere}): unless it is created from elsewhere, ${NO_CERT} (pass --complete if the input is the whole mesh).`,
       certainty:
         "The input holds Secrets, but not this one in the gateway pods' namespace; certificates are often created apart from the manifests (cert-manager, a vault).",
     }),
@@ -64,7 +64,7 @@ export const MM213 = defineRule({
       symptom: 'TLS handshake failure',
       detail: 'connection reset',
       template:
-        '{gateway} server port {port} is MUTUAL with credentialName {credential}, but the input holds no Secret {caSecret} and {secret} has no key cacert or ca.crt ({found}): unless {caSecret} is created from elsewhere, the gateway cannot verify clients and TLS handshakes for {hosts} fail (--complete: the input is the whole mesh).',
+        '{gateway} server port {port} is MUTUAL with credentialName {credential}, but the input holds no Secret {caSecret} and {secret} has no key cacert or ca.crt ({found}): unless {caSecret} is created from elsewhere, the gateway cannot verify clients and TLS handshakes for {hosts} fail (pass --complete if the input is the whole mesh).',
       certainty: 'The CA may come from a Secret NAME-cacert created apart from the manifests.',
     }),
   },

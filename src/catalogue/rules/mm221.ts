@@ -31,7 +31,7 @@ export const MM221 = defineRule({
       severity: 'info',
       symptom: 'policy applies to nothing',
       template:
-        '{dr} configures {host}, which no Service or ServiceEntry in the input declares: unless one is applied from elsewhere, its traffic policy and subsets apply to nothing (--complete: the input is the whole mesh).',
+        '{dr} configures {host}, which no Service or ServiceEntry in the input declares: unless one is applied from elsewhere, its traffic policy and subsets apply to nothing (pass --complete if the input is the whole mesh).',
       certainty: 'Offline manifests are often part of what is applied, and a rule for no host fails no call by itself.',
     }),
   },

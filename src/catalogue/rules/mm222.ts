@@ -38,7 +38,7 @@ export const MM222 = defineRule({
       severity: 'warning',
       symptom: 'claim route never matches',
       detail: '404 NR / wrong route',
-      template: `{vs} is bound to {gateway}; unless a RequestAuthentication is applied from elsewhere, ${NEVER} (--complete: the input is the whole mesh).`,
+      template: `{vs} is bound to {gateway}; unless a RequestAuthentication is applied from elsewhere, ${NEVER} (pass --complete if the input is the whole mesh).`,
       certainty:
         'No RequestAuthentication in the input applies to the gateway pods; security policy is often applied apart from the routing manifests.',
     }),

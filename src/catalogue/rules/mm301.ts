@@ -41,7 +41,7 @@ export const MM301 = defineRule({
       symptom: '500 NC',
       detail: 'cluster_not_found',
       template:
-        '{route} sends {share} to {backend}, which the input does not hold: unless it is applied from elsewhere, Istio answers 500 for those requests (--complete: the input is the whole mesh).',
+        '{route} sends {share} to {backend}, which the input does not hold: unless it is applied from elsewhere, Istio answers 500 for those requests (pass --complete if the input is the whole mesh).',
       certainty: 'Offline manifests are often part of what is applied: the Service may exist elsewhere.',
     }),
     PortNotFound: message({

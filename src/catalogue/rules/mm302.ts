@@ -36,7 +36,7 @@ export const MM302 = defineRule({
       severity: 'warning',
       symptom: '404 NR',
       detail: 'route_not_found',
-      template: `{route} is attached to {parent}, which the input does not hold: unless it is applied from elsewhere, ${UNATTACHED} (--complete: the input is the whole mesh).`,
+      template: `{route} is attached to {parent}, which the input does not hold: unless it is applied from elsewhere, ${UNATTACHED} (pass --complete if the input is the whole mesh).`,
       certainty: 'Offline manifests are often part of what is applied: the parent may exist elsewhere.',
     }),
     NoSuchListener: message({

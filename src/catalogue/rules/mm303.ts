@@ -35,7 +35,7 @@ export const MM303 = defineRule({
       severity: 'warning',
       symptom: '500 NC',
       detail: 'RefNotPermitted',
-      template: `{route} sends {share} to {backend} in another namespace, and no ReferenceGrant in the input allows it: unless one is applied from elsewhere, Istio answers 500 for those requests. Create ${GRANT} (--complete: the input is the whole mesh).`,
+      template: `{route} sends {share} to {backend} in another namespace, and no ReferenceGrant in the input allows it: unless one is applied from elsewhere, Istio answers 500 for those requests. Create ${GRANT} (pass --complete if the input is the whole mesh).`,
       certainty: 'Offline manifests are often part of what is applied: the grant may exist elsewhere.',
     }),
     CertificateNotGranted: message({
@@ -49,7 +49,7 @@ export const MM303 = defineRule({
       severity: 'warning',
       symptom: 'TLS handshake failure',
       detail: 'RefNotPermitted',
-      template: `Listener {listener} of {gateway} uses certificate Secret {secret} in another namespace, and no ReferenceGrant in the input allows it: unless one is applied from elsewhere, Istio does not program the listener. Create ${GRANT} (--complete: the input is the whole mesh).`,
+      template: `Listener {listener} of {gateway} uses certificate Secret {secret} in another namespace, and no ReferenceGrant in the input allows it: unless one is applied from elsewhere, Istio does not program the listener. Create ${GRANT} (pass --complete if the input is the whole mesh).`,
       certainty: 'Offline manifests are often part of what is applied: the grant may exist elsewhere.',
     }),
   },

@@ -34,7 +34,7 @@ export const MM401 = defineRule({
       severity: 'info',
       symptom: 'waypoint bypassed',
       template:
-        '{object} is labelled istio.io/use-waypoint={waypoint}, but the input has no Gateway {waypoint}: unless it is applied from elsewhere, traffic bypasses the waypoint and its L7 routes and policies (--complete: the input is the whole mesh).',
+        '{object} is labelled istio.io/use-waypoint={waypoint}, but the input has no Gateway {waypoint}: unless it is applied from elsewhere, traffic bypasses the waypoint and its L7 routes and policies (pass --complete if the input is the whole mesh).',
       certainty:
         'Offline manifests are often part of what is applied (waypoints are often made by istioctl waypoint apply), and a missing waypoint fails no request.',
     }),
