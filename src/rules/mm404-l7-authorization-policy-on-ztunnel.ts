@@ -45,16 +45,19 @@ export function httpAttributes(rule: AuthorizationRule): string[] {
 }
 
 /**
- * Whether a DENY rule without its HTTP attributes matches every connection: each of its parts (to, from,
- * each when) keeps a match with no L4 attribute (handleRule :537-598: a part's matches are OR'd, parts AND'd).
+ * Whether a rule, without its HTTP attributes, has a condition ztunnel can never match: every `to` entry
+ * without ports, every `from` entry without an L4 source, or a `when` on an HTTP key (handleRule :537-598
+ * builds an empty match for each; ztunnel's Authorization::matches skips empty matches, src/rbac.rs).
  */
-function matchesEverythingWithoutHttp(rule: AuthorizationRule): boolean {
+function hasEmptyCondition(rule: AuthorizationRule): boolean {
   const to = rule.to ?? [];
   const from = rule.from ?? [];
-  const toAll = to.length === 0 || to.some((t) => !nonEmpty(t.operation?.ports) && !nonEmpty(t.operation?.notPorts));
-  const fromAll = from.length === 0 || from.some((f) => L4_SOURCE.every((k) => !nonEmpty(f.source?.[k])));
-  const whenAll = (rule.when ?? []).every((w) => !L4_WHEN.has(w.key));
-  return toAll && fromAll && whenAll;
+  const toEmpty = to.length > 0 && to.every((t) => !nonEmpty(t.operation?.ports) && !nonEmpty(t.operation?.notPorts));
+  const fromEmpty = from.length > 0 && from.every((f) => L4_SOURCE.every((k) => !nonEmpty(f.source?.[k])));
+  const whenEmpty = (rule.when ?? []).some(
+    (w) => !L4_WHEN.has(w.key) || (!nonEmpty(w.values) && !nonEmpty(w.notValues)),
+  );
+  return toEmpty || fromEmpty || whenEmpty;
 }
 
 function hasTargetRefs(ap: AuthorizationPolicy): boolean {
@@ -180,15 +183,25 @@ function attributesOf(rules: Judged[]): string {
   return [...new Set(rules.flatMap((r) => r.attributes))].sort().join(', ');
 }
 
-function denyFinding(ap: AuthorizationPolicy, t: Targets, l7: Judged[]): Finding {
+/** DENY rules that keep an L4 attribute in every condition deny more; the others deny nothing. */
+function denyFindings(ap: AuthorizationPolicy, t: Targets, l7: Judged[]): Finding[] {
   const rules = ap.spec?.rules ?? [];
-  const all = l7.some((j) => {
+  const ignored = l7.filter((j) => {
     const rule = rules[j.index];
-    return rule !== undefined && matchesEverythingWithoutHttp(rule);
+    return rule !== undefined && hasEmptyCondition(rule);
   });
-  const args = { policy: describeRef(refOf(ap)), targets: t.what, attributes: attributesOf(l7), rules: ruleList(l7) };
+  const widened = l7.filter((j) => !ignored.includes(j));
   const r = { resource: refOf(ap), fix: noFix(fixFor(t)), claim: CLAIM };
-  return report(all ? MM404.messages.DeniesEverything : MM404.messages.DeniesMore, args, r);
+  const args = (js: Judged[]) => ({
+    policy: describeRef(refOf(ap)),
+    targets: t.what,
+    attributes: attributesOf(js),
+    rules: ruleList(js),
+  });
+  return [
+    ...(widened.length > 0 ? [report(MM404.messages.DeniesMore, args(widened), r)] : []),
+    ...(ignored.length > 0 ? [report(MM404.messages.DenyRulesIgnored, args(ignored), r)] : []),
+  ];
 }
 
 /** An AuthorizationPolicy ztunnel enforces for ambient workloads, with HTTP attributes it cannot match. */
@@ -203,7 +216,7 @@ export const mm404: Rule = {
     if (l7.length === 0) return [];
     const t = ztunnelTargets(ap, ctx.index);
     if (!t) return [];
-    const f = (ap.spec?.action ?? 'ALLOW') === 'ALLOW' ? allowFinding(ap, t, l7, ctx) : denyFinding(ap, t, l7);
-    return [{ ...f, dataPlane: waypointPhrase(t.plane.waypoint) }];
+    const found = (ap.spec?.action ?? 'ALLOW') === 'ALLOW' ? [allowFinding(ap, t, l7, ctx)] : denyFindings(ap, t, l7);
+    return found.map((f) => ({ ...f, dataPlane: waypointPhrase(t.plane.waypoint) }));
   },
 };

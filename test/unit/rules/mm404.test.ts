@@ -128,7 +128,7 @@ spec: {containers: [{name: app, image: x}, {name: istio-proxy, image: proxyv2}]}
     expect(types(allowGet)).toEqual([]);
   });
 
-  it('a DENY rule narrowed by L4 attributes is enforced without its HTTP ones: it denies more (warning)', () => {
+  it('a DENY rule with a condition of only HTTP attributes denies nothing at ztunnel: a security gap (warning)', () => {
     const deny = policy(
       'deny-delete',
       `
@@ -136,36 +136,39 @@ action: DENY
 rules:
 - from: [{source: {namespaces: [legacy]}}]
   to: [{operation: {methods: [DELETE]}}]
-`,
-    );
-    const findings = check('MM404', `${ambient}${deny}`);
-    expect(findings.map((f) => [f.messageType, f.severity])).toEqual([['DeniesMore', 'warning']]);
-    expect(findings[0]?.message).toContain('namespace app');
-    expect(findings[0]?.message).toContain('(methods)');
-  });
-
-  it('a DENY rule with only HTTP attributes denies every connection (error)', () => {
-    const deny = policy(
-      'require-jwt',
-      `
-action: DENY
-rules:
 - from: [{source: {notRequestPrincipals: ["*"]}}]
-`,
-    );
-    const findings = check('MM404', `${ambient}${deny}`);
-    expect(findings.map((f) => [f.messageType, f.severity])).toEqual([['DeniesEverything', 'error']]);
-    expect(findings[0]?.message).toContain('notRequestPrincipals');
-    const header = policy(
-      'deny-header',
-      `
-action: DENY
-rules:
 - to: [{operation: {ports: ["9080"]}}]
   when: [{key: 'request.headers[x-debug]', values: ["1"]}]
 `,
     );
-    expect(types(`${ambient}${header}`)).toEqual(['DeniesMore']);
+    const findings = check('MM404', `${ambient}${deny}`);
+    expect(findings.map((f) => [f.messageType, f.severity, f.symptom])).toEqual([
+      ['DenyRulesIgnored', 'warning', 'DENY rule not enforced'],
+    ]);
+    expect(findings[0]?.message).toContain('rules[0], rules[1], rules[2]');
+    expect(findings[0]?.message).toContain('methods, notRequestPrincipals, request.headers[x-debug]');
+    expect(findings[0]?.message).toContain('deny nothing');
+  });
+
+  it('a DENY rule whose conditions all keep an L4 attribute denies every connection those match (error)', () => {
+    const deny = policy(
+      'deny-admin',
+      `
+action: DENY
+rules:
+- from: [{source: {namespaces: [legacy], requestPrincipals: ["*"]}}]
+  to: [{operation: {ports: ["9080"], paths: [/admin]}}]
+- to: [{operation: {methods: [DELETE]}}]
+`,
+    );
+    const findings = check('MM404', `${ambient}${deny}`);
+    expect(findings.map((f) => [f.messageType, f.severity])).toEqual([
+      ['DeniesMore', 'error'],
+      ['DenyRulesIgnored', 'warning'],
+    ]);
+    expect(findings[0]?.message).toContain('(paths, requestPrincipals)');
+    expect(findings[0]?.message).toContain('(rules[0])');
+    expect(findings[1]?.message).toContain('(rules[1])');
   });
 
   it('an ALLOW policy that keeps an L4 rule, or another L4 ALLOW policy, makes the dropped rule a warning', () => {
