@@ -31,6 +31,8 @@ function claimClient(f: Finding): { type: 'sidecar' | 'router'; namespace: strin
  * the catalogue entry's `dataPlanes`).
  */
 export function withDataPlane(f: Finding, subject: KubeObject, rule: Rule, index: MeshIndex): Finding | undefined {
+  // Set by the rule when the subject's namespace does not tell (MM404: the policy's workloads, not its namespace).
+  if (f.dataPlane !== undefined) return f;
   const planes: readonly ClientDataPlane[] = rule.dataPlanes ?? ALL_DATA_PLANES;
   const client = claimClient(f);
   if ((planes.length === 1 && planes[0] === 'gateway') || client?.type === 'router' || gatewayOnly(subject))

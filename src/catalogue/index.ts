@@ -34,6 +34,7 @@ import { MM303 } from './rules/mm303.js';
 import { MM401 } from './rules/mm401.js';
 import { MM402 } from './rules/mm402.js';
 import { MM403 } from './rules/mm403.js';
+import { MM404 } from './rules/mm404.js';
 
 /** Every rule meshmedic has, in id order: the one source of ids, names, docs, parameters and message types. */
 export const CATALOGUE: readonly RuleEntry[] = [
@@ -69,6 +70,7 @@ export const CATALOGUE: readonly RuleEntry[] = [
   MM401,
   MM402,
   MM403,
+  MM404,
 ];
 
 export function catalogueEntry(id: string): RuleEntry | undefined {

@@ -53,6 +53,22 @@ const routes = list(obj({ destination, weight: int }, ['destination']));
 
 const parentRef = obj({ group: str, kind: str, namespace: str, name: str, sectionName: str, port: int }, ['name']);
 const backendRef = obj({ group: str, kind: str, namespace: str, name: str, port: int, weight: int }, ['name']);
+// security/v1beta1 AuthorizationPolicy Source and Operation: every field is a list of strings.
+const AUTHZ_SOURCE = [
+  'principals',
+  'notPrincipals',
+  'requestPrincipals',
+  'notRequestPrincipals',
+  'namespaces',
+  'notNamespaces',
+  'serviceAccounts',
+  'notServiceAccounts',
+  'ipBlocks',
+  'notIpBlocks',
+  'remoteIpBlocks',
+  'notRemoteIpBlocks',
+];
+const AUTHZ_OPERATION = ['hosts', 'notHosts', 'ports', 'notPorts', 'methods', 'notMethods', 'paths', 'notPaths'];
 const policyTargetRef = obj({ group: str, kind: str, name: str, namespace: str });
 const routeSpec = obj({
   parentRefs: list(parentRef),
@@ -153,6 +169,20 @@ export const SPECS = {
     targetRef: policyTargetRef,
     targetRefs: list(policyTargetRef),
     jwtRules: list(obj({ issuer: str, jwksUri: str, jwks: str })),
+  }),
+  // The fields MM404 reads (pilot/pkg/serviceregistry/ambient/authorization.go convertAuthorizationPolicy).
+  AuthorizationPolicy: obj({
+    selector: obj({ matchLabels: labels }),
+    targetRef: policyTargetRef,
+    targetRefs: list(policyTargetRef),
+    action: { enum: ['ALLOW', 'DENY', 'AUDIT', 'CUSTOM'] },
+    rules: list(
+      obj({
+        from: list(obj({ source: obj(Object.fromEntries(AUTHZ_SOURCE.map((f) => [f, strList]))) })),
+        to: list(obj({ operation: obj(Object.fromEntries(AUTHZ_OPERATION.map((f) => [f, strList]))) })),
+        when: list(obj({ key: str, values: strList, notValues: strList }, ['key'])),
+      }),
+    ),
   }),
   Service: obj({
     type: str,

@@ -227,6 +227,49 @@ export interface RequestAuthenticationSpec {
   jwtRules?: { issuer?: string; jwksUri?: string; jwks?: string }[];
 }
 
+/** security.istio.io AuthorizationPolicy (istio.io/api security/v1beta1/authorization_policy.proto): the fields MM404 reads. */
+export type AuthorizationAction = 'ALLOW' | 'DENY' | 'AUDIT' | 'CUSTOM';
+
+export interface AuthorizationSource {
+  principals?: string[];
+  notPrincipals?: string[];
+  requestPrincipals?: string[];
+  notRequestPrincipals?: string[];
+  namespaces?: string[];
+  notNamespaces?: string[];
+  serviceAccounts?: string[];
+  notServiceAccounts?: string[];
+  ipBlocks?: string[];
+  notIpBlocks?: string[];
+  remoteIpBlocks?: string[];
+  notRemoteIpBlocks?: string[];
+}
+
+export interface AuthorizationOperation {
+  hosts?: string[];
+  notHosts?: string[];
+  ports?: string[];
+  notPorts?: string[];
+  methods?: string[];
+  notMethods?: string[];
+  paths?: string[];
+  notPaths?: string[];
+}
+
+export interface AuthorizationRule {
+  from?: { source?: AuthorizationSource }[];
+  to?: { operation?: AuthorizationOperation }[];
+  when?: { key: string; values?: string[]; notValues?: string[] }[];
+}
+
+export interface AuthorizationPolicySpec {
+  selector?: { matchLabels?: Record<string, string> };
+  targetRef?: PolicyTargetReference;
+  targetRefs?: PolicyTargetReference[];
+  action?: AuthorizationAction;
+  rules?: AuthorizationRule[];
+}
+
 // ---- core/v1 ---------------------------------------------------------------
 
 export interface ServicePortK8s {
@@ -324,6 +367,7 @@ export type Gateway = KubeObject<GatewaySpec>;
 export type Sidecar = KubeObject<SidecarSpec>;
 export type PeerAuthentication = KubeObject<PeerAuthenticationSpec>;
 export type RequestAuthentication = KubeObject<RequestAuthenticationSpec>;
+export type AuthorizationPolicy = KubeObject<AuthorizationPolicySpec>;
 export type Service = KubeObject<ServiceSpecK8s>;
 export type Namespace = KubeObject;
 export interface ContainerPortK8s {

@@ -30,6 +30,7 @@ import { mm303 } from './mm303-gateway-api-reference-not-granted.js';
 import { mm401 } from './mm401-use-waypoint-not-found.js';
 import { mm402 } from './mm402-l7-config-without-waypoint.js';
 import { mm403 } from './mm403-waypoint-serviceentry-without-address.js';
+import { mm404 } from './mm404-l7-authorization-policy-on-ztunnel.js';
 import type { Rule } from './types.js';
 
 export const RULES: readonly Rule[] = [
@@ -65,6 +66,7 @@ export const RULES: readonly Rule[] = [
   mm401,
   mm402,
   mm403,
+  mm404,
 ];
 
 export function ruleById(id: string): Rule | undefined {

@@ -144,7 +144,7 @@ const CLUSTER_WIDE = [
   ...grants('networking.istio.io', ['destinationrules', 'virtualservices', 'serviceentries', 'sidecars'], ['patch']),
   ...grants('networking.istio.io', ['destinationrules', 'serviceentries', 'virtualservices'], ['create', 'delete']),
   ...grants('security.istio.io', ['peerauthentications'], ['get', 'list', 'watch']),
-  ...grants('security.istio.io', ['requestauthentications'], ['list', 'watch']),
+  ...grants('security.istio.io', ['requestauthentications', 'authorizationpolicies'], ['list', 'watch']),
   ...grants('core', ['services', 'namespaces'], ['get', 'list', 'watch']),
   ...grants('core', ['pods', 'nodes'], ['list', 'watch']),
   ...grants('apps', ['deployments', 'statefulsets', 'daemonsets', 'replicasets'], ['list', 'watch']),
