@@ -171,7 +171,8 @@ function allowFinding(ap: AuthorizationPolicy, t: Targets, l7: Judged[], ctx: Ru
   const base = { policy: describeRef(refOf(ap)), targets: t.what, attributes: attributesOf(l7), rules: ruleList(l7) };
   const related: ObjectRef[] = others.map((o) => refOf(o));
   const r = { resource: refOf(ap), related, fix: noFix(fixFor(t)), claim: CLAIM };
-  if (l7.length === total && others.length === 0) return report(MM404.messages.AllowsNothing, base, r);
+  if (l7.length === total && others.length === 0)
+    return report(ctx.complete ? MM404.messages.AllowsNothing : MM404.messages.AllowsNothingInInput, base, r);
   const rest =
     others.length > 0
       ? ` unless ${others.map((o) => describeRef(refOf(o))).join(', ')} allows them`

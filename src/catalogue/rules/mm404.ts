@@ -33,6 +33,14 @@ export const MM404 = defineRule({
       certainty:
         "The workloads run ambient by their labels, and the policy's own rules all use HTTP attributes: the traffic they allow is denied unless another ALLOW policy's L4 rules allow it, and the input has no such policy for these workloads.",
     }),
+    AllowsNothingInInput: message({
+      severity: 'warning',
+      symptom: 'connection denied by ztunnel',
+      detail: 'RBAC',
+      template: `${ZTUNNEL}: it drops every rule that uses one ({rules}), so no rule is left and the ALLOW policy allows nothing; unless an ALLOW policy applied from elsewhere allows them at L4, ztunnel denies the connections it was meant to allow (pass --complete if the input is the whole mesh).`,
+      certainty:
+        'The policy allows nothing, but whether the connections are denied rests on the absence of another ALLOW policy with L4 rules for these workloads, which an input of some files does not prove.',
+    }),
     AllowRulesDropped: message({
       severity: 'warning',
       symptom: 'connection denied by ztunnel',

@@ -56,7 +56,9 @@ const types = (yaml: string, opts = {}): string[] => check('MM404', yaml, opts).
 
 describe('MM404 AuthorizationPolicy with HTTP attributes enforced by ztunnel', () => {
   it('an ALLOW policy whose only rule uses HTTP attributes, on an ambient namespace without waypoint, allows nothing', () => {
-    const findings = check('MM404', `${ambient}${deployment('reviews')}${allowGet}`);
+    // Offline, another ALLOW policy may be applied from elsewhere: a warning; complete, an error.
+    expect(types(`${ambient}${deployment('reviews')}${allowGet}`)).toEqual(['AllowsNothingInInput']);
+    const findings = check('MM404', `${ambient}${deployment('reviews')}${allowGet}`, { complete: true });
     expect(findings.map((f) => f.messageType)).toEqual(['AllowsNothing']);
     const [f] = findings;
     expect(f?.severity).toBe('error');
@@ -87,7 +89,9 @@ rules:
   });
 
   it('a waypoint does not take a selector policy: ztunnel still enforces it, and the fix names the waypoint', () => {
-    const [f] = check('MM404', `${ambientWithWaypoint}${waypoint}${deployment('reviews')}${allowGet}`);
+    const [f] = check('MM404', `${ambientWithWaypoint}${waypoint}${deployment('reviews')}${allowGet}`, {
+      complete: true,
+    });
     expect(f?.messageType).toBe('AllowsNothing');
     expect(f?.dataPlane).toBe('ambient (ztunnel; waypoint app/waypoint takes no selector policy)');
     expect(f?.fix.notes?.[0]).toContain('waypoint app/waypoint with targetRefs');
@@ -194,7 +198,9 @@ rules:
 
   it('a root-namespace policy without selector reaches every ambient namespace', () => {
     const mesh = policy('mesh-get', `action: ALLOW\nrules: [{to: [{operation: {methods: [GET]}}]}]`, 'istio-system');
-    const [f] = check('MM404', `${ambient}${ns('side', 'istio-injection: enabled')}${ns('istio-system', '')}${mesh}`);
+    const [f] = check('MM404', `${ambient}${ns('side', 'istio-injection: enabled')}${ns('istio-system', '')}${mesh}`, {
+      complete: true,
+    });
     expect(f?.messageType).toBe('AllowsNothing');
     expect(f?.message).toContain('namespace app');
     expect(f?.message).not.toContain('side');
