@@ -111,66 +111,95 @@ export function describeCall(c: CallResult | undefined): string {
 
 const LEAVES_MESH = new Set(['PassthroughCluster', 'BlackHoleCluster', 'InboundPassthroughCluster']);
 
+type ClaimOf<K extends EnvoyClaim['kind']> = Extract<EnvoyClaim, { kind: K }>;
+
+/** Reads one kind of claim from the client's result (and, for some kinds, the other queries' results). */
+type Judge<K extends EnvoyClaim['kind']> = (
+  claim: ClaimOf<K>,
+  client: QueryResult,
+  results: ReadonlyMap<string, QueryResult>,
+  prefix: string,
+) => Judgement;
+
+/** One judge per claim kind. */
+const JUDGES: { [K in EnvoyClaim['kind']]: Judge<K> } = {
+  'server-rejects': judgeServerRejects,
+  'upstream-tls-sni': (claim, client) => judgeSni(claim.cluster, claim.wantSni, client.clusters?.[claim.cluster]),
+  outlier: (claim, client) => judgeOutlier(claim, client.clusters?.[claim.cluster]),
+  'plain-endpoint-mtls': (claim, client) => judgePlainEndpoint(claim.cluster, client.clusters?.[claim.cluster]),
+  'catch-all': judgeCatchAll,
+  'no-cluster': judgeNoCluster,
+  passthrough: judgePassthrough,
+  'route-timeout': judgeRouteTimeout,
+  'gateway-no-route': judgeNoRoute,
+  'gateway-server-missing': judgeServerMissing,
+};
+
 /** Reads the results of a claim's queries. */
 export function judgeClaim(claim: EnvoyClaim, results: ReadonlyMap<string, QueryResult>, prefix: string): Judgement {
   const client = results.get(`${prefix}/client`);
   if (!client) return { effect: false, evidence: 'the oracle gave no answer for this query' };
   if (client.error) return { effect: false, evidence: `the oracle could not build the proxy: ${client.error}` };
-  switch (claim.kind) {
-    case 'server-rejects':
-      return judgeServerRejects(claim, client, results, prefix);
-    case 'upstream-tls-sni':
-      return judgeSni(claim.cluster, claim.wantSni, client.clusters?.[claim.cluster]);
-    case 'outlier':
-      return judgeOutlier(claim, client.clusters?.[claim.cluster]);
-    case 'plain-endpoint-mtls':
-      return judgePlainEndpoint(claim.cluster, client.clusters?.[claim.cluster]);
-    case 'catch-all': {
-      const c = client.call;
-      // An ORIGINAL_DST cluster (resolution NONE) keeps each connection's destination: nothing is captured.
-      const captured = c?.cluster !== undefined && [claim.cluster, ...(claim.alternatives ?? [])].includes(c.cluster);
-      const effect = captured && c?.clusterInfo?.type !== 'ORIGINAL_DST';
-      return {
-        effect,
-        evidence: `a TCP connection to ${FOREIGN_IP}:${claim.port} from a sidecar in ${claim.client.namespace}${claim.client.dnsCapture ? ' (DNS capture on)' : ''} takes ${describeCall(c)}`,
-      };
-    }
-    case 'no-cluster': {
-      const c = client.call;
-      const missing = c?.cluster !== undefined && c.clusterInfo?.exists === false;
-      const effect = missing || (c?.cluster !== undefined && LEAVES_MESH.has(c.cluster));
-      const evidence = `${callText(claim.call)} from ${proxyText(claim.client)} takes ${describeCall(c)}${missing ? ` — cluster ${c?.cluster} is not in CDS (503 NC)` : ''}`;
-      return { effect, evidence, ...(!c?.cluster ? { inconclusive: true } : {}) };
-    }
-    case 'passthrough': {
-      const c = client.call;
-      const effect = !c?.cluster || LEAVES_MESH.has(c.cluster) || c.clusterInfo?.exists === false;
-      return { effect, evidence: `${callText(claim.call)} from ${proxyText(claim.client)} takes ${describeCall(c)}` };
-    }
-    case 'route-timeout': {
-      const ra = client.call?.routeAction;
-      const timeoutOk = claim.timeoutMs === undefined || ra?.timeoutMs === claim.timeoutMs;
-      const perTryOk = claim.perTryTimeoutMs === undefined || ra?.perTryTimeoutMs === claim.perTryTimeoutMs;
-      const shown = ra
-        ? `timeout ${ra.timeoutMs ?? 'unset (15s)'} ms, per-try ${ra.perTryTimeoutMs ?? 'unset'} ms, ${ra.retries ?? 0} retries`
-        : 'no route action';
-      const evidence = `${callText(claim.call)} from ${proxyText(claim.client)} takes ${describeCall(client.call)}; ${shown}`;
-      return {
-        effect: timeoutOk && perTryOk && ra !== undefined,
-        evidence,
-        ...(!client.call?.route && !client.call?.virtualHost ? { inconclusive: true } : {}),
-      };
-    }
-    case 'gateway-no-route':
-      return judgeNoRoute(claim, client);
-    case 'gateway-server-missing': {
-      const c = client.call;
-      return {
-        effect: c?.routeConfig !== claim.routeConfig,
-        evidence: `${callText(claim.call)} at ${proxyText(claim.client)} takes ${describeCall(c)} (route config ${c?.routeConfig ?? 'none'}); the dropped server's would be ${claim.routeConfig}`,
-      };
-    }
-  }
+  const judge = JUDGES[claim.kind] as Judge<EnvoyClaim['kind']>;
+  return judge(claim, client, results, prefix);
+}
+
+function judgeCatchAll(claim: ClaimOf<'catch-all'>, client: QueryResult): Judgement {
+  const c = client.call;
+  // An ORIGINAL_DST cluster (resolution NONE) keeps each connection's destination: nothing is captured.
+  const captured = c?.cluster !== undefined && [claim.cluster, ...(claim.alternatives ?? [])].includes(c.cluster);
+  const effect = captured && c?.clusterInfo?.type !== 'ORIGINAL_DST';
+  return {
+    effect,
+    evidence: `a TCP connection to ${FOREIGN_IP}:${claim.port} from a sidecar in ${claim.client.namespace}${claim.client.dnsCapture ? ' (DNS capture on)' : ''} takes ${describeCall(c)}`,
+  };
+}
+
+function judgeNoCluster(claim: ClaimOf<'no-cluster'>, client: QueryResult): Judgement {
+  const c = client.call;
+  const missing = c?.cluster !== undefined && c.clusterInfo?.exists === false;
+  const effect = missing || (c?.cluster !== undefined && LEAVES_MESH.has(c.cluster));
+  const evidence = `${callText(claim.call)} from ${proxyText(claim.client)} takes ${describeCall(c)}${missing ? ` — cluster ${c?.cluster} is not in CDS (503 NC)` : ''}`;
+  return { effect, evidence, ...(!c?.cluster ? { inconclusive: true } : {}) };
+}
+
+function judgePassthrough(claim: ClaimOf<'passthrough'>, client: QueryResult): Judgement {
+  const c = client.call;
+  const effect = !c?.cluster || LEAVES_MESH.has(c.cluster) || c.clusterInfo?.exists === false;
+  return { effect, evidence: `${callText(claim.call)} from ${proxyText(claim.client)} takes ${describeCall(c)}` };
+}
+
+type RouteAction = NonNullable<CallResult['routeAction']>;
+
+/** Whether the route action carries the claimed timeouts (an unclaimed one matches anything). */
+function timeoutsMatch(claim: ClaimOf<'route-timeout'>, ra: RouteAction | undefined): boolean {
+  const timeoutOk = claim.timeoutMs === undefined || ra?.timeoutMs === claim.timeoutMs;
+  const perTryOk = claim.perTryTimeoutMs === undefined || ra?.perTryTimeoutMs === claim.perTryTimeoutMs;
+  return timeoutOk && perTryOk && ra !== undefined;
+}
+
+function describeRouteAction(ra: RouteAction | undefined): string {
+  return ra
+    ? `timeout ${ra.timeoutMs ?? 'unset (15s)'} ms, per-try ${ra.perTryTimeoutMs ?? 'unset'} ms, ${ra.retries ?? 0} retries`
+    : 'no route action';
+}
+
+function judgeRouteTimeout(claim: ClaimOf<'route-timeout'>, client: QueryResult): Judgement {
+  const ra = client.call?.routeAction;
+  const evidence = `${callText(claim.call)} from ${proxyText(claim.client)} takes ${describeCall(client.call)}; ${describeRouteAction(ra)}`;
+  return {
+    effect: timeoutsMatch(claim, ra),
+    evidence,
+    ...(!client.call?.route && !client.call?.virtualHost ? { inconclusive: true } : {}),
+  };
+}
+
+function judgeServerMissing(claim: ClaimOf<'gateway-server-missing'>, client: QueryResult): Judgement {
+  const c = client.call;
+  return {
+    effect: c?.routeConfig !== claim.routeConfig,
+    evidence: `${callText(claim.call)} at ${proxyText(claim.client)} takes ${describeCall(c)} (route config ${c?.routeConfig ?? 'none'}); the dropped server's would be ${claim.routeConfig}`,
+  };
 }
 
 /** Istio's traffic simulation's errors for a request that no route takes (pilot/pkg/simulation traffic.go). */

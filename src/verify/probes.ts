@@ -7,7 +7,7 @@ import { resolveGatewayName } from '../model/gateway-names.js';
 import { isWildcard, serviceFqdn } from '../model/hosts.js';
 import type { MeshIndex } from '../model/mesh-index.js';
 import { clusterIpOf } from '../model/service-lookup.js';
-import type { Gateway, Service, ServiceEntry, VirtualService } from '../model/types.js';
+import type { Gateway, GatewayServer, Service, ServiceEntry, VirtualService } from '../model/types.js';
 import { dnsCaptureOn } from '../model/mesh-config.js';
 import { isHttpPortName, isHttpProtocol } from '../model/protocols.js';
 import { FOREIGN_IP } from './claim-checks.js';
@@ -53,27 +53,41 @@ function entryTargets(se: ServiceEntry): Target[] {
   });
 }
 
+/** Whether a VirtualService binds to this Gateway (its `gateways` name it, resolved from the VS's namespace). */
+function bindsTo(vs: VirtualService, gw: Gateway, ns: string): boolean {
+  return (vs.spec?.gateways ?? []).some((g) => {
+    const r = resolveGatewayName(g, vs.metadata.namespace ?? 'default');
+    return r.kind === 'gateway' && r.namespace === ns && r.name === gw.metadata.name;
+  });
+}
+
+/** The plaintext HTTP port of a Gateway server, or undefined when it has none to probe. */
+function plainHttpPort(server: GatewayServer): number | undefined {
+  if ((server.port?.protocol ?? '').toUpperCase() !== 'HTTP' || server.tls || !server.port?.number) return undefined;
+  return server.port.number;
+}
+
+/** Each concrete host of a VirtualService called at each plaintext HTTP server of a Gateway. */
+function boundTargets(vs: VirtualService, gw: Gateway): Target[] {
+  const hosts = (vs.spec?.hosts ?? []).filter((h) => !isWildcard(h));
+  return (gw.spec?.servers ?? []).flatMap((server): Target[] => {
+    const port = plainHttpPort(server);
+    if (port === undefined) return [];
+    return hosts.map((host) => ({
+      label: `gateway http ${host}:${port}`,
+      call: { host, port, protocol: 'http', mode: 'gateway' },
+    }));
+  });
+}
+
 function gatewayProbes(index: MeshIndex): { proxy: OracleProxy; targets: Target[] }[] {
   const out: { proxy: OracleProxy; targets: Target[] }[] = [];
   for (const gw of index.ofKind<Gateway>('Gateway')) {
     const ns = gw.metadata.namespace ?? 'default';
-    const targets: Target[] = [];
-    for (const vs of index.ofKind<VirtualService>('VirtualService')) {
-      const bound = (vs.spec?.gateways ?? []).some((g) => {
-        const r = resolveGatewayName(g, vs.metadata.namespace ?? 'default');
-        return r.kind === 'gateway' && r.namespace === ns && r.name === gw.metadata.name;
-      });
-      if (!bound) continue;
-      for (const server of gw.spec?.servers ?? []) {
-        if ((server.port?.protocol ?? '').toUpperCase() !== 'HTTP' || server.tls || !server.port?.number) continue;
-        for (const host of (vs.spec?.hosts ?? []).filter((h) => !isWildcard(h))) {
-          targets.push({
-            label: `gateway http ${host}:${server.port.number}`,
-            call: { host, port: server.port.number, protocol: 'http', mode: 'gateway' },
-          });
-        }
-      }
-    }
+    const targets = index
+      .ofKind<VirtualService>('VirtualService')
+      .filter((vs) => bindsTo(vs, gw, ns))
+      .flatMap((vs) => boundTargets(vs, gw));
     if (targets.length > 0)
       out.push({ proxy: { type: 'router', namespace: ns, labels: gw.spec?.selector ?? {} }, targets });
   }
