@@ -4,6 +4,7 @@ import {
   describeServer,
   droppedServers,
   isHttpProtocol,
+  isTlsServer,
   mergeOrder,
   probeHost,
   selectorOverlap,
@@ -158,6 +159,100 @@ function pairFindings(
   ];
 }
 
+/** Gateways by what their servers on a port could collide with (the conditions of droppedServers). */
+interface PortIndex {
+  /** TLS servers by `port|host`: a later one repeating the host is dropped. */
+  tlsHost: Map<string, Set<Gateway>>;
+  /** By port: a plain (not TLS-terminating) non-HTTP server, any plain server, any non-HTTP server, any server. */
+  plainNonHttp: Map<number, Set<Gateway>>;
+  plainAny: Map<number, Set<Gateway>>;
+  nonHttpAny: Map<number, Set<Gateway>>;
+  any: Map<number, Set<Gateway>>;
+  /** Each Gateway's place in the index's order: findings keep the order a full scan gave. */
+  order: Map<Gateway, number>;
+}
+
+function addTo<K>(m: Map<K, Set<Gateway>>, k: K, gw: Gateway): void {
+  let s = m.get(k);
+  if (!s) m.set(k, (s = new Set()));
+  s.add(gw);
+}
+
+interface ServerClass {
+  port: number;
+  plain: boolean;
+  http: boolean;
+  tlsHosts: readonly string[];
+}
+
+function serverClasses(gw: Gateway): ServerClass[] {
+  return (gw.spec?.servers ?? []).flatMap((s) =>
+    s.port?.number === undefined
+      ? []
+      : [
+          {
+            port: s.port.number,
+            plain: !isTlsServer(s),
+            http: isHttpProtocol(s.port.protocol),
+            tlsHosts: s.tls !== undefined ? (s.hosts ?? []) : [],
+          },
+        ],
+  );
+}
+
+function buildPortIndex(gateways: readonly Gateway[]): PortIndex {
+  const ix: PortIndex = {
+    tlsHost: new Map(),
+    plainNonHttp: new Map(),
+    plainAny: new Map(),
+    nonHttpAny: new Map(),
+    any: new Map(),
+    order: new Map(gateways.map((g, i) => [g, i])),
+  };
+  for (const gw of gateways)
+    for (const c of serverClasses(gw)) {
+      for (const h of c.tlsHosts) addTo(ix.tlsHost, `${c.port}|${h}`, gw);
+      addTo(ix.any, c.port, gw);
+      if (c.plain) addTo(ix.plainAny, c.port, gw);
+      if (!c.http) addTo(ix.nonHttpAny, c.port, gw);
+      if (c.plain && !c.http) addTo(ix.plainNonHttp, c.port, gw);
+    }
+  return ix;
+}
+
+/**
+ * The Gateways whose servers could drop one of gw's or lose one to it: droppedServers drops a server only
+ * on a port both declare, when a TLS server repeats a host, or when a plain server meets one on its port
+ * and not both are HTTP. Every other pair merges: checking it (the whole mesh, per Gateway) was quadratic.
+ */
+function candidates(gw: Gateway, ix: PortIndex): Set<Gateway> {
+  const out = new Set<Gateway>();
+  const addAll = (s: Set<Gateway> | undefined): void => s?.forEach((g) => out.add(g));
+  for (const c of serverClasses(gw)) {
+    for (const h of c.tlsHosts) addAll(ix.tlsHost.get(`${c.port}|${h}`));
+    addAll(ix.plainNonHttp.get(c.port));
+    if (!c.http) addAll(ix.plainAny.get(c.port));
+    if (c.plain) addAll(ix.nonHttpAny.get(c.port));
+    if (c.plain && !c.http) addAll(ix.any.get(c.port));
+  }
+  out.delete(gw);
+  return out;
+}
+
+/** The Gateways of `all` that mm206 compares gw with (exported for the test that proves none is missed). */
+export function pairCandidates(gw: Gateway, all: readonly Gateway[]): Set<Gateway> {
+  return candidates(gw, buildPortIndex(all));
+}
+
+/** One port index per analysis (a RuleContext lives for one analyze call). */
+const PORT_INDEXES = new WeakMap<RuleContext, PortIndex>();
+
+function portIndexOf(ctx: RuleContext): PortIndex {
+  let ix = PORT_INDEXES.get(ctx);
+  if (!ix) PORT_INDEXES.set(ctx, (ix = buildPortIndex(ctx.index.ofKind<Gateway>('Gateway'))));
+  return ix;
+}
+
 /** Parity with istioctl IST0145: servers of two Gateways on one workload that Istio cannot merge. */
 export const mm206: Rule = {
   ...MM206,
@@ -165,8 +260,9 @@ export const mm206: Rule = {
     const gw = subject as Gateway;
     const pods = ctx.index.ofKind('Pod');
     const findings: Finding[] = [];
-    for (const other of ctx.index.ofKind<Gateway>('Gateway')) {
-      if (other === gw) continue;
+    const ix = portIndexOf(ctx);
+    const near = [...candidates(gw, ix)].sort((a, b) => (ix.order.get(a) ?? 0) - (ix.order.get(b) ?? 0));
+    for (const other of near) {
       const lost = drops(other, gw, gw); // gw's servers dropped when other is older
       const won = drops(gw, other, other); // other's servers dropped when gw is older
       if (lost.length === 0 && won.length === 0) continue;
